@@ -1,0 +1,12 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+
+describe("GET /healthz (workerd)", () => {
+  it("answers with build information and the instantiated kernels", async () => {
+    const res = await SELF.fetch("http://epikv.test/healthz");
+    expect(res.status).toBe(200);
+    const body = await res.json<{ status: string; wasm: { kernels: string[] } }>();
+    expect(body.status).toBe("ok");
+    expect(body.wasm.kernels).toContain("dotRowsF32");
+  });
+});

@@ -1,0 +1,27 @@
+// Three test projects: plain Node (kernels, pure algorithms, parsers),
+// workerd through vitest-pool-workers (Worker + Durable Objects on SQLite),
+// and end-to-end (wrangler dev + a backend over real HTTP, real clients).
+import { defineConfig } from "vitest/config";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+
+export default defineConfig({
+  test: {
+    reporters: ["default", "./scripts/test-summary-reporter.ts"],
+    projects: [
+      { test: { name: "node", include: ["test/node/**/*.test.ts"], testTimeout: 60_000 } },
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: { name: "worker", include: ["test/worker/**/*.test.ts"], testTimeout: 60_000 },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,10 @@
+// Entry point of the `kernels` module: re-exports one file per kernel.
+// Every kernel takes pointers/lengths into linear memory and writes its
+// results there; the JS side (wasm/src/arena.ts) owns allocation.
+
+/** First free byte after static data; the JS arena allocates above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+export * from "./similarity";

@@ -1,0 +1,114 @@
+// The contract every implementation of epikv's numeric kernels meets.
+//
+// Two implementations exist: `wasmKernels(module)` (wasm/src/wasm-kernels.ts,
+// AssemblyScript SIMD) and `oracleKernels` (wasm/oracle/, plain TypeScript,
+// written for clarity). Tests run both on the same inputs and compare; the
+// rest of epikv depends only on this interface.
+//
+// Conventions:
+// - matrices are row-major Float32Array; `n` rows of `dim` values;
+// - results are fresh arrays owned by the caller (never views into WASM memory);
+// - NaN scores rank below every number (including -Infinity) in top-k and
+//   selection; ties are broken by the lower index.
+
+/** Indices and scores of the k largest scores, best first. */
+export interface TopK {
+  indices: Int32Array;
+  scores: Float32Array;
+}
+
+export interface KMeansOptions {
+  k: number;
+  /** Seed of the deterministic PRNG used for k-means++ seeding. */
+  seed: number;
+  /** Lloyd iterations per restart; default 300. */
+  maxIter?: number;
+  /** Stop when the centroids move less than tol (squared Frobenius norm, sklearn-style relative to data variance); default 1e-4. */
+  tol?: number;
+  /** Restarts (each with the next seed); the lowest inertia wins; default 4. */
+  nInit?: number;
+}
+
+export interface KMeansResult {
+  labels: Int32Array;
+  /** k × dim raw means (not normalised). */
+  centroids: Float32Array;
+  inertia: number;
+  iterations: number;
+}
+
+export interface EmbedOptions {
+  /** Output dimension; default 384. */
+  dim?: number;
+  /** Per-bucket weights (length dim) multiplied into the hashed counts, e.g. per-conversation IDF. */
+  idf?: Float32Array;
+}
+
+export type QuantBits = 8 | 4;
+export type QuantGroup = 32 | 64 | 128;
+
+/** Group-wise asymmetric quantization: x ≈ q · scale + zero per group. */
+export interface QuantizedTensor {
+  bits: QuantBits;
+  groupSize: QuantGroup;
+  /** Number of values encoded. */
+  length: number;
+  /** int8: one byte per value; int4: two values per byte, low nibble first. */
+  data: Uint8Array;
+  /** One per group (ceil(length / groupSize)). */
+  scales: Float32Array;
+  zeros: Float32Array;
+}
+
+/** How per-query attention probabilities are reduced to one score per key. */
+export type AttentionReduce =
+  /** EpiCache: max over all query rows. */
+  | { kind: "max" }
+  /** SnapKV: mean over query rows, then an optional 1-D max-pool of odd width `pool` (1 = none). */
+  | { kind: "mean"; pool?: number };
+
+export interface SelectOptions {
+  /** Entries kept per head (per-head mode) or per head on average (pooled mode: B·H kept in total). */
+  budget: number;
+  /** "pooled": top B·H across all heads of the layer (AdaKV-style); "per-head": top B in each head. */
+  mode: "pooled" | "per-head";
+  /** Optional length-n mask of positions always kept in every head (sinks, recent window). */
+  protect?: Uint8Array;
+}
+
+export interface Kernels {
+  /** out[i] = q · rows[i]. */
+  dotScores(query: Float32Array, rows: Float32Array, dim: number): Float32Array;
+  /** out[i] = cos(q, rows[i]); 0 where either norm is 0. */
+  cosineScores(query: Float32Array, rows: Float32Array, dim: number): Float32Array;
+  /** nq queries (nq × dim) against n rows: out[qi * n + i]. */
+  dotScoresBatch(queries: Float32Array, rows: Float32Array, dim: number): Float32Array;
+  /** The k largest (k clipped to scores.length), best first, ties → lower index, NaN last. */
+  topK(scores: Float32Array, k: number): TopK;
+
+  /** k-means++ seeding + Lloyd, n_init restarts; deterministic for a seed. k is clipped to n. */
+  kmeans(data: Float32Array, dim: number, options: KMeansOptions): KMeansResult;
+
+  /** Signed feature hashing of word unigrams and bigrams, sublinear TF, optional IDF, L2-normalised (all-zero for empty text). */
+  embedText(text: string, options?: EmbedOptions): Float32Array;
+
+  /** Group-wise quantization of fp32 values. Non-finite inputs are rejected with a RangeError. */
+  quantize(values: Float32Array, bits: QuantBits, groupSize: QuantGroup): QuantizedTensor;
+  /** Same, from IEEE fp16 bit patterns. */
+  quantizeF16(bits16: Uint16Array, bits: QuantBits, groupSize: QuantGroup): QuantizedTensor;
+  dequantize(q: QuantizedTensor): Float32Array;
+
+  /**
+   * Attention of rows q (nq × d, e.g. G query heads × prompt positions) over keys k (n × d):
+   * A = softmax(q·kᵀ/√d) row-wise in fp32 (max-subtracted), reduced per key → length n.
+   */
+  attentionScores(q: Float32Array, k: Float32Array, d: number, reduce: AttentionReduce): Float32Array;
+  /** H2O: acc[i] += Σ over query rows of softmax(q·kᵀ/√d)[i]; acc has length n and is updated in place. */
+  accumulateAttention(acc: Float32Array, q: Float32Array, k: Float32Array, d: number): void;
+
+  /** Keep masks (H × n, 1 = keep) for one layer from per-head scores (H × n); order-preserving by construction. */
+  selectKeep(scores: Float32Array, heads: number, options: SelectOptions): Uint8Array;
+
+  /** DESIGN.md EpiCache step 6: per-layer integer budgets from sensitivities; α = 0 gives every layer M. */
+  allocateLayerBudgets(sensitivity: Float64Array, budget: number, alpha: number): Int32Array;
+}

@@ -1,0 +1,5 @@
+// Worker entry: the Hono app plus the Durable Object classes wrangler binds.
+import { app } from "./app";
+
+export { ConversationDO } from "../durable-objects/conversation-do";
+export default app;
