@@ -7,4 +7,13 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
+// retrieval: similarity scans, top-k, k-means, hashing embedder
 export * from "./similarity";
+export * from "./topk";
+export * from "./kmeans";
+export * from "./embed";
+// kv: quantization, attention scoring, eviction selection, layer budgets
+export * from "./quantize";
+export * from "./attention";
+export * from "./select";
+export * from "./layer-budgets";

@@ -1,0 +1,145 @@
+// The contract between the Worker (worker/) and a conversation's Durable
+// Object (durable-objects/conversation-do.ts). The Worker validates HTTP
+// input, calls these RPC methods on the conversation's stub, and talks to the
+// GPU backend; the Durable Object owns state and decides the context.
+//
+// A chat turn is two calls so that a failed upstream call writes nothing:
+//   plan = await stub.planTurn(messages, options)   // reads only
+//   …the Worker sends plan.context to the backend, streams the reply…
+//   await stub.commitTurn(messages, reply, usage, plan.context.used_tokens) // one atomic write
+// A plan that is never committed leaves the conversation exactly as it was.
+// commitTurn re-derives what is new from the same request messages, so it
+// needs no in-memory state from planTurn (it survives an object restart).
+
+export type Role = "system" | "user" | "assistant" | "tool";
+
+/** A message as OpenAI clients send it (content flattened to text). */
+export interface ChatMessage {
+  role: Role;
+  content: string;
+  name?: string;
+  tool_call_id?: string;
+  /** Assistant tool calls, kept verbatim (OpenAI shape). */
+  tool_calls?: unknown[];
+}
+
+export interface StoredMessage extends ChatMessage {
+  /** 0-based position in the conversation. */
+  seq: number;
+  /** Stable id, "msg_" + hash-chain prefix. */
+  id: string;
+  /** Estimated tokens (see token estimator). */
+  tokens: number;
+  created_at: number;
+}
+
+export interface ConversationSettings {
+  /** Token budget of the context sent to the backend per turn. */
+  budget_tokens: number;
+  /** Number of episodes (k of k-means). */
+  episodes: number;
+  /** Utterances per segment window. */
+  window: number;
+  /** Most recent messages always sent verbatim (within budget). */
+  recent_messages: number;
+  /** Model name to forward to the backend (default: the backend's default). */
+  model?: string;
+  /** Named backend from configuration (default: the configured default). */
+  backend?: string;
+}
+
+export interface ConversationInfo {
+  id: string;
+  created_at: number;
+  settings: ConversationSettings;
+  message_count: number;
+  segment_count: number;
+  episode_count: number;
+  total_tokens: number;
+  /** Calibrated chars-per-token of the estimator for this conversation. */
+  chars_per_token: number;
+}
+
+export type Provenance =
+  | { kind: "pinned" }
+  | { kind: "recent" }
+  | { kind: "episode"; episode: number; score: number }
+  /** The current turn's new messages (always sent). */
+  | { kind: "turn" };
+
+export interface ContextMessage {
+  seq: number | null;
+  id: string | null;
+  role: Role;
+  content: string;
+  tokens: number;
+  provenance: Provenance;
+}
+
+export interface ContextSelection {
+  /** Messages in conversation order, exactly what goes to the backend. */
+  messages: ContextMessage[];
+  matched_episode: number | null;
+  budget_tokens: number;
+  used_tokens: number;
+  /** Tokens of the whole conversation (for compression ratios). */
+  conversation_tokens: number;
+}
+
+export interface ImportResult {
+  /** Messages appended by this call. */
+  appended: number;
+  /** Messages recognised as already held (resent history). */
+  duplicates: number;
+  message_count: number;
+  /** True when an earlier call with the same Idempotency-Key already did this. */
+  replayed: boolean;
+}
+
+export interface MessagePage {
+  messages: StoredMessage[];
+  /** Pass as `after` to get the next page; null at the end. */
+  next_after: number | null;
+}
+
+export interface EpisodeView {
+  id: number;
+  size: number;
+  /** Segment ids in conversation order. */
+  segments: { id: number; first_seq: number; last_seq: number; score: number }[];
+  representative_segments: number[];
+  top_terms: string[];
+}
+
+export interface TurnPlan {
+  /** How many of the request's messages were new. */
+  new_messages: number;
+  context: ContextSelection;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/** RPC surface of ConversationDO (each method runs inside the object). */
+export interface ConversationApi {
+  /** Create (or update settings of) the conversation; creating an existing id only updates the given settings. */
+  configure(id: string, settings: Partial<ConversationSettings>): Promise<ConversationInfo>;
+  /** null when the conversation does not exist. */
+  info(): Promise<ConversationInfo | null>;
+  /** Delete every row; returns false when there was nothing. */
+  destroy(): Promise<boolean>;
+  importMessages(messages: ChatMessage[], idempotencyKey?: string): Promise<ImportResult>;
+  listMessages(after?: number, limit?: number): Promise<MessagePage>;
+  episodes(): Promise<EpisodeView[]>;
+  previewContext(query: string, budgetTokens?: number): Promise<ContextSelection>;
+  /** Recognise which of `messages` are new (resent history is deduplicated by a hash chain) and choose the context. Writes nothing. */
+  planTurn(messages: ChatMessage[], options?: { budget_tokens?: number }): Promise<TurnPlan>;
+  /**
+   * Atomically append the request's new messages and the assistant reply.
+   * `sentTokens` is the estimate of what was sent; with the backend's
+   * usage.prompt_tokens it calibrates the token estimator.
+   */
+  commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number): Promise<{ message_count: number; appended: number }>;
+}

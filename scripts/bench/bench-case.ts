@@ -1,0 +1,14 @@
+// One row of `npm run bench:kernels`: the same operation on the same inputs
+// through each implementation, timed side by side in one run.
+export interface BenchCase {
+  /** Kernel name as in wasm/src/kernels.ts, e.g. "dotScores". */
+  kernel: string;
+  /** Human-readable input shape, e.g. "100000 x 384 fp32". */
+  shape: string;
+  /** Bytes of input one call reads (for GB/s); omit when meaningless. */
+  bytes?: number;
+  /** Implementations by name: "wasm" (SIMD), "js" (best plain-JS loop), "native" (an npm library), each one call. */
+  impls: Record<string, () => unknown>;
+  /** Targets from the issue, checked and printed (never asserted in tests). */
+  targets?: { versus: string; atLeast: number }[];
+}

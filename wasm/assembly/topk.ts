@@ -1,0 +1,1 @@
+// (kernel file; see wasm/src/kernels.ts for the contract)
