@@ -1,10 +1,10 @@
 // GET /healthz: liveness plus build information, proving the kernels instantiate in workerd.
 import { Hono } from "hono";
 import type { Env } from "../env";
-import { kernelInstance } from "../kernels";
+import { bundledKernelInstance } from "../../wasm/src/bundled";
 
 export const healthRoute = new Hono<{ Bindings: Env }>().get("/healthz", (c) => {
-  const { exports } = kernelInstance();
+  const { exports } = bundledKernelInstance();
   const kernels = Object.keys(exports).filter((k) => typeof exports[k] === "function" && k !== "heapBase");
   return c.json({
     status: "ok",
