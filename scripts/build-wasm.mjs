@@ -13,7 +13,7 @@ const out = join(root, "wasm/build");
 mkdirSync(out, { recursive: true });
 
 /** Entry modules: name → source. One module per consumer keeps each small. */
-const modules = { kernels: "wasm/assembly/index.ts" };
+const modules = { kernels: "wasm/assembly/index.ts", model: "wasm/assembly/model/index.ts" };
 const relaxed = process.argv.includes("--relaxed");
 
 for (const [name, entry] of Object.entries(modules)) {

@@ -1,6 +1,10 @@
 // `npm start`: the whole service on this machine, no GPU and no network.
-// Starts the embedded reference backend (when built) and `wrangler dev` on
-// 127.0.0.1:$PORT (default 8787); Ctrl-C stops both.
+// 1. the embedded reference backend (backend/server.ts) on 127.0.0.1:$EPIKV_BACKEND_PORT
+//    (default 8788), waited on until /healthz answers;
+// 2. `wrangler dev` on 127.0.0.1:$PORT (default 8787) with
+//    --var BACKEND_URL:http://127.0.0.1:<backend port> --var BACKEND_MODEL:<model>.
+// Set BACKEND_URL (and BACKEND_MODEL) to use another backend instead of the
+// embedded one. Ctrl-C stops both.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -8,12 +12,15 @@ import { wranglerEnv } from "./wrangler-env.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = process.env.PORT ?? "8787";
+const backendPort = process.env.EPIKV_BACKEND_PORT ?? "8788";
 const children = [];
+let stopping = false;
 
 function run(cmd, args, extraEnv = {}) {
   const child = spawn(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...extraEnv } });
   children.push(child);
   child.on("exit", (code) => {
+    if (stopping) return;
     console.log(`${args[0] ?? cmd} exited (${code}); stopping`);
     stop(code ?? 1);
   });
@@ -21,12 +28,44 @@ function run(cmd, args, extraEnv = {}) {
 }
 
 function stop(code = 0) {
+  stopping = true;
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
   setTimeout(() => process.exit(code), 500).unref();
 }
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
 
-run(join(root, "node_modules/.bin/wrangler"), [
-  "dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", join(root, ".dev-data"),
-], wranglerEnv());
+async function waitHealthy(url, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until && !stopping) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return await res.json();
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`backend at ${url} did not become healthy within ${timeoutMs / 1000} s`);
+}
+
+let backendUrl = process.env.BACKEND_URL;
+let backendModel = process.env.BACKEND_MODEL;
+if (!backendUrl) {
+  backendUrl = `http://127.0.0.1:${backendPort}`;
+  run(join(root, "node_modules/.bin/tsx"), [join(root, "backend/server.ts")], { EPIKV_BACKEND_PORT: backendPort });
+  try {
+    const health = await waitHealthy(backendUrl);
+    backendModel ??= health.models[0];
+  } catch (e) {
+    console.error(String(e));
+    stop(1);
+  }
+}
+if (!stopping) {
+  const vars = [`BACKEND_URL:${backendUrl}`, ...(backendModel ? [`BACKEND_MODEL:${backendModel}`] : [])];
+  run(join(root, "node_modules/.bin/wrangler"), [
+    "dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", join(root, ".dev-data"),
+    ...vars.flatMap((v) => ["--var", v]),
+  ], wranglerEnv());
+}
