@@ -10,7 +10,25 @@ export default defineConfig({
     projects: [
       { test: { name: "node", include: ["test/node/**/*.test.ts"], testTimeout: 60_000 } },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // The chat tests talk to a TEST DOUBLE backend: an auxiliary Worker
+            // bound as BACKEND (the Worker's service-binding path to a backend).
+            miniflare: {
+              workers: [
+                {
+                  name: "test-double-backend",
+                  modules: true,
+                  scriptPath: "./test/e2e/support/openai-test-double.mjs",
+                  compatibilityDate: "2026-04-01",
+                },
+              ],
+              serviceBindings: { BACKEND: "test-double-backend" },
+              bindings: { BACKEND_URL: "http://test-double-backend.test/v1", BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "5000" },
+            },
+          }),
+        ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"], testTimeout: 60_000 },
       },
       {

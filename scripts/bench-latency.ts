@@ -1,0 +1,312 @@
+// npm run bench:latency [-- --json] [--sizes 1000,10000,100000] [--turns N] [--budget T] [--seconds-per-size S]
+//
+// Latency epikv adds to a chat turn, over calling the same backend directly.
+// Starts a TEST DOUBLE OpenAI-compatible backend (test/e2e/support, loopback)
+// and `wrangler dev` (real workerd, SQLite Durable Objects persisted to a
+// temp dir). For each conversation size it imports that many messages
+// (progress on stderr), then runs interleaved pairs of non-streaming turns:
+//   direct: POST the backend with exactly the body epikv sent it last turn
+//   epikv:  POST /v1/chat/completions through wrangler dev (plan → backend → commit)
+// and reports p50/p99 of both and the added latency (epikv − direct at the
+// same percentile). Both paths use the same loopback HTTP client and the same
+// backend, so the difference is epikv's work: HTTP edge, validation, the
+// Durable Object's planTurn (selection) and commitTurn (atomic append).
+//
+// Memory: the Durable Object's memory cannot be read from inside workerd, so
+// this reports from outside: RSS of the workerd process(es) of wrangler's
+// process group (Worker + Durable Object isolates + SQLite caches; one DO is
+// active per conversation, so its growth is what the conversation costs)
+// before any import and after each size's import and turns, plus the size of
+// the persisted SQLite files.
+//
+// Targets (issue 3): added p50 ≤ 5 ms and p99 ≤ 25 ms at 100k messages.
+// Run time is bounded by --turns (default 200 pairs per size), by
+// --seconds-per-size (default 60 s of measured turns per size, at least 20
+// turns) and by import speed; --json prints one JSON object on stdout (progress stays on stderr).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { startWranglerDev, type WranglerDev } from "../test/e2e/support/wrangler-dev";
+// @ts-expect-error plain .mjs test double without types
+import { startTestDoubleServer } from "../test/e2e/support/test-double-server.mjs";
+
+interface Args {
+  json: boolean;
+  sizes: number[];
+  turns: number;
+  budget: number;
+  /** Time limit for the measured turns of one size; fewer turns are measured when it runs out (at least MIN_TURNS). */
+  secondsPerSize: number;
+}
+
+interface SizeResult {
+  messages: number;
+  import_s: number;
+  turns: number;
+  direct_ms: { p50: number; p99: number };
+  epikv_ms: { p50: number; p99: number };
+  added_ms: { p50: number; p99: number };
+  /**
+   * Where the added time goes: GET /healthz (HTTP edge through wrangler dev,
+   * no Durable Object), and the Worker's Server-Timing of each turn: plan
+   * (info + planTurn RPC), backend (the call epikv makes), commit (commitTurn RPC).
+   */
+  healthz_ms: { p50: number; p99: number };
+  plan_ms: { p50: number; p99: number };
+  backend_ms: { p50: number; p99: number };
+  commit_ms: { p50: number; p99: number };
+  context_messages: number;
+  context_tokens: number;
+  workerd_rss_mb: { after_import: number; after_turns: number };
+  sqlite_mb: number;
+}
+
+const IMPORT_BATCH = 5000;
+const WARMUP_TURNS = 10;
+const MIN_TURNS = 20;
+const TARGET = { messages: 100_000, p50: 5, p99: 25 };
+const TOPICS = ["sourdough hydration", "kubernetes eviction", "violin rosin", "tax deadline", "alps huts", "python asyncio", "garden tomatoes", "marathon pace"];
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { json: false, sizes: [1000, 10_000, 100_000], turns: 200, budget: 4096, secondsPerSize: 60 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
+      if (!v) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--json") args.json = true;
+    else if (a.startsWith("--sizes")) args.sizes = value().split(",").map((s) => positiveInt(s, "--sizes"));
+    else if (a.startsWith("--turns")) args.turns = positiveInt(value(), "--turns");
+    else if (a.startsWith("--budget")) args.budget = positiveInt(value(), "--budget");
+    else if (a.startsWith("--seconds-per-size")) args.secondsPerSize = positiveInt(value(), "--seconds-per-size");
+    else if (a === "--help" || a === "-h") {
+      process.stdout.write("usage: tsx scripts/bench-latency.ts [--json] [--sizes 1000,10000,100000] [--turns 200] [--budget 4096] [--seconds-per-size 60]\n");
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  return args;
+}
+
+function positiveInt(s: string, flag: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got ${s}`);
+  return n;
+}
+
+const log = (msg: string) => process.stderr.write(msg + "\n");
+
+/** "plan;dur=3, backend;dur=12" → { plan: 3, backend: 12 }. */
+function parseServerTiming(header: string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of (header ?? "").split(",")) {
+    const m = /^\s*([\w-]+);dur=([\d.]+)/.exec(part);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+/** Nearest-rank percentile. */
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+function history(n: number, offset = 0) {
+  return Array.from({ length: n }, (_, k) => {
+    const i = k + offset;
+    return { role: i % 2 === 0 ? "user" : "assistant", content: `msg ${i}: about ${TOPICS[Math.floor(i / 16) % TOPICS.length]}, detail ${(i * 7919) % 10007}` };
+  });
+}
+
+/** RSS (MiB) of the workerd processes in wrangler's process group. */
+function workerdRssMb(pgid: number): number {
+  const out = execFileSync("ps", ["-o", "rss=,comm=", "-g", String(pgid)], { encoding: "utf8" });
+  let kb = 0;
+  for (const line of out.split("\n")) {
+    const [rss, comm] = line.trim().split(/\s+/);
+    if (comm?.startsWith("workerd")) kb += Number(rss);
+  }
+  return kb / 1024;
+}
+
+function dirSqliteMb(dir: string): number {
+  let bytes = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.sqlite(-wal|-shm)?$/.test(e.name)) bytes += statSync(p).size;
+    }
+  };
+  walk(dir);
+  return bytes / (1024 * 1024);
+}
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ ms: number; res: Response; json: any }> {
+  const t0 = performance.now();
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status} ${text.slice(0, 500)}`);
+  try {
+    return { ms, res, json: JSON.parse(text) };
+  } catch {
+    throw new Error(`POST ${url}: HTTP ${res.status} but not JSON: ${text.slice(0, 500)}`);
+  }
+}
+
+async function importConversation(epikv: WranglerDev, id: string, n: number, budget: number): Promise<number> {
+  await postJson(`${epikv.url}/v1/conversations`, { id, settings: { budget_tokens: budget } });
+  const t0 = performance.now();
+  for (let done = 0; done < n; ) {
+    const batch = history(Math.min(IMPORT_BATCH, n - done), done);
+    await postJson(`${epikv.url}/v1/conversations/${id}/messages`, { messages: batch }, { "idempotency-key": `${id}-${done}` });
+    done += batch.length;
+    const s = (performance.now() - t0) / 1000;
+    log(`  import ${id}: ${done}/${n} messages (${s.toFixed(1)} s, ${Math.round(done / s)} msg/s)`);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** Waits until the import's deferred clustering (an alarm) has produced episodes, so turns are measured on a settled conversation. */
+async function settle(epikv: WranglerDev, id: string): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    const info = (await (await fetch(`${epikv.url}/v1/conversations/${id}`)).json()) as { episode_count: number };
+    if (info.episode_count > 0) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  log(`  warning: ${id} has no episodes after 60 s; measuring anyway`);
+}
+
+async function measureSize(epikv: WranglerDev, backend: { url: string; requests: () => { body: unknown }[] }, n: number, args: Args): Promise<SizeResult> {
+  const id = `bench-${n}-${Date.now().toString(36)}`;
+  log(`[${n} messages] importing`);
+  const importS = await importConversation(epikv, id, n, args.budget);
+  await settle(epikv, id);
+  const rssAfterImport = workerdRssMb(epikv.pid);
+  const direct: number[] = [];
+  const viaEpikv: number[] = [];
+  const healthz: number[] = [];
+  const steps: Record<"plan" | "backend" | "commit", number[]> = { plan: [], backend: [], commit: [] };
+  let contextMessages = 0;
+  let contextTokens = 0;
+  log(`[${n} messages] ${WARMUP_TURNS} warm-up + ${args.turns} measured turn pairs`);
+  const measureStart = performance.now();
+  for (let t = 0; t < WARMUP_TURNS + args.turns; t++) {
+    const measured = t - WARMUP_TURNS;
+    if (measured >= MIN_TURNS && performance.now() - measureStart > args.secondsPerSize * 1000) {
+      log(`  time limit: ${measured} measured turns`);
+      break;
+    }
+    const question = `turn ${t}: what about ${TOPICS[t % TOPICS.length]}?`;
+    const e = await postJson(`${epikv.url}/v1/chat/completions`, { model: "epikv", messages: [{ role: "user", content: question }] }, { "x-conversation-id": id });
+    const sentBody = backend.requests().at(-1)!.body;
+    const d = await postJson(`${backend.url}/chat/completions`, sentBody);
+    const h0 = performance.now();
+    await (await fetch(`${epikv.url}/healthz`)).arrayBuffer();
+    const h = performance.now() - h0;
+    if (t >= WARMUP_TURNS) {
+      viaEpikv.push(e.ms);
+      direct.push(d.ms);
+      healthz.push(h);
+      const timing = parseServerTiming(e.res.headers.get("server-timing"));
+      for (const k of ["plan", "backend", "commit"] as const) steps[k].push(timing[k] ?? NaN);
+    }
+    contextMessages = Number(e.res.headers.get("x-epikv-context-messages"));
+    contextTokens = Number(e.res.headers.get("x-epikv-context-tokens"));
+    if ((t + 1) % 50 === 0) log(`  ${t + 1}/${WARMUP_TURNS + args.turns} turns`);
+  }
+  const p = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
+  const dp = p(direct);
+  const ep = p(viaEpikv);
+  return {
+    messages: n,
+    import_s: importS,
+    turns: viaEpikv.length,
+    direct_ms: dp,
+    epikv_ms: ep,
+    added_ms: { p50: ep.p50 - dp.p50, p99: ep.p99 - dp.p99 },
+    healthz_ms: p(healthz),
+    plan_ms: p(steps.plan),
+    backend_ms: p(steps.backend),
+    commit_ms: p(steps.commit),
+    context_messages: contextMessages,
+    context_tokens: contextTokens,
+    workerd_rss_mb: { after_import: rssAfterImport, after_turns: workerdRssMb(epikv.pid) },
+    sqlite_mb: 0,
+  };
+}
+
+function table(rows: SizeResult[], baselineRss: number): string {
+  const head = ["messages", "turns", "import s", "direct p50", "direct p99", "epikv p50", "epikv p99", "added p50", "added p99", "healthz p50", "plan p50", "plan p99", "backend p50", "commit p50", "commit p99", "ctx msgs", "ctx tokens", "workerd RSS MiB", "Δ RSS MiB", "sqlite MiB"];
+  const f = (x: number, d = 2) => x.toFixed(d);
+  const body = rows.map((r) => [
+    String(r.messages), String(r.turns), f(r.import_s, 1), f(r.direct_ms.p50), f(r.direct_ms.p99), f(r.epikv_ms.p50), f(r.epikv_ms.p99), f(r.added_ms.p50), f(r.added_ms.p99), f(r.healthz_ms.p50), f(r.plan_ms.p50, 0), f(r.plan_ms.p99, 0), f(r.backend_ms.p50, 0), f(r.commit_ms.p50, 0), f(r.commit_ms.p99, 0),
+    String(r.context_messages), String(r.context_tokens), f(r.workerd_rss_mb.after_turns, 0), f(r.workerd_rss_mb.after_turns - baselineRss, 0), f(r.sqlite_mb, 1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => "| " + cells.map((c, i) => c.padStart(widths[i]!)).join(" | ") + " |";
+  return [line(head), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...body.map(line)].join("\n");
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const persistTo = mkdtempSync(join(tmpdir(), "epikv-bench-"));
+  const backend = await startTestDoubleServer();
+  let epikv: WranglerDev | undefined;
+  const stopAll = async () => {
+    await epikv?.stop();
+    await backend.close();
+    rmSync(persistTo, { recursive: true, force: true });
+  };
+  process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  try {
+    log(`starting test double backend at ${backend.url} and wrangler dev (persist ${persistTo})`);
+    epikv = await startWranglerDev({ persistTo, vars: { BACKEND_URL: backend.url, BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "30000" } });
+    const baselineRss = workerdRssMb(epikv.pid);
+    const rows: SizeResult[] = [];
+    for (const n of args.sizes) {
+      const r = await measureSize(epikv, backend, n, args);
+      r.sqlite_mb = dirSqliteMb(persistTo);
+      rows.push(r);
+      log(`[${n} messages] added p50 ${r.added_ms.p50.toFixed(2)} ms, p99 ${r.added_ms.p99.toFixed(2)} ms`);
+    }
+    const at = rows.find((r) => r.messages === TARGET.messages);
+    const targets = at
+      ? { messages: TARGET.messages, added_p50_ms: at.added_ms.p50, p50_target_ms: TARGET.p50, p50_met: at.added_ms.p50 <= TARGET.p50, added_p99_ms: at.added_ms.p99, p99_target_ms: TARGET.p99, p99_met: at.added_ms.p99 <= TARGET.p99 }
+      : null;
+    const result = {
+      command: `npm run bench:latency -- ${process.argv.slice(2).join(" ")}`.trim(),
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version },
+      budget_tokens: args.budget,
+      baseline_workerd_rss_mb: baselineRss,
+      sizes: rows,
+      targets,
+      wall_s: (performance.now() - started) / 1000,
+    };
+    if (args.json) process.stdout.write(JSON.stringify(result) + "\n");
+    else {
+      process.stdout.write(`\nepikv added latency per non-streaming turn (test double backend, loopback, budget ${args.budget} tokens, up to ${args.turns} turn pairs per size)\n`);
+      process.stdout.write(`workerd RSS before any import: ${baselineRss.toFixed(0)} MiB; RSS = all workerd processes of wrangler dev (Worker + Durable Objects + SQLite cache)\n\n`);
+      process.stdout.write(table(rows, baselineRss) + "\n");
+      process.stdout.write("times in ms; added = epikv − direct at the same percentile; healthz = HTTP edge through wrangler dev alone; plan/backend/commit = the Worker's Server-Timing of the info+planTurn RPCs, its backend call and the commitTurn RPC (ms resolution)\n\n");
+      if (targets) {
+        process.stdout.write(`target at ${TARGET.messages} messages: added p50 ${targets.added_p50_ms.toFixed(2)} ms ≤ ${TARGET.p50} ms: ${targets.p50_met ? "met" : "NOT met"}; added p99 ${targets.added_p99_ms.toFixed(2)} ms ≤ ${TARGET.p99} ms: ${targets.p99_met ? "met" : "NOT met"}\n`);
+      } else process.stdout.write(`target (at ${TARGET.messages} messages) not measured: add ${TARGET.messages} to --sizes\n`);
+      process.stdout.write(`wall time ${result.wall_s.toFixed(0)} s\n`);
+    }
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench-latency failed: ${err instanceof Error ? err.stack : err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,227 @@
+// The OpenAPI 3.1 description of every route the Worker registers
+// (test/worker/api-openapi.test.ts checks none is missing). Written by hand:
+// the shapes follow durable-objects/conversation-api.ts and OpenAI's
+// Chat Completions API.
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ "application/json": { schema } });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((code) => [String(code), { $ref: `#/components/responses/Error${code}` }]));
+const idParam = { name: "id", in: "path", required: true, schema: ref("ConversationId") };
+
+const ERROR_TEXT: Record<number, string> = {
+  400: "Invalid request (malformed JSON, wrong types, unknown roles, non-text content parts…)",
+  404: "No such conversation or route",
+  409: "The request's history diverges from the stored conversation (stored history is never rewritten)",
+  413: "Request body larger than MAX_BODY_BYTES",
+  415: "Content-Type is not application/json",
+  500: "Internal error",
+  502: "The backend was unreachable, answered non-2xx, or broke off its stream",
+  504: "The backend sent nothing within BACKEND_TIMEOUT_MS",
+};
+
+export function openApiDocument(version: string): object {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "epikv",
+      version,
+      description:
+        "OpenAI-compatible chat API that keeps long conversations inside a fixed token budget: one Durable Object per conversation selects the context (EpiCache episodes, arXiv 2509.17396) sent to an OpenAI-compatible backend.",
+    },
+    paths: {
+      "/healthz": { get: { summary: "Liveness and build information", responses: { "200": { description: "OK", content: json({ type: "object" }) } } } },
+      "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1 document", content: json({ type: "object" }) } } } },
+      "/v1/models": { get: { summary: "Models a client may name", responses: { "200": { description: "Model list", content: json(ref("ModelList")) } } } },
+      "/v1/chat/completions": {
+        post: {
+          summary: "Chat Completions over a conversation",
+          description:
+            "OpenAI Chat Completions. The conversation is named by X-Conversation-Id or conversation_id; without one a new conversation is created. Resent history is recognised and stored once. The backend receives only the selected context (never more than the budget). With stream: true the answer is SSE chunks ending in `data: [DONE]`; a failed stream ends with `data: {\"error\":…}` and records nothing.",
+          parameters: [{ name: "X-Conversation-Id", in: "header", required: false, schema: ref("ConversationId") }],
+          requestBody: { required: true, content: json(ref("ChatCompletionRequest")) },
+          responses: {
+            "200": {
+              description: "A chat.completion object, or an SSE stream of chat.completion.chunk objects",
+              headers: {
+                "X-Conversation-Id": { description: "The conversation this turn was recorded in", schema: ref("ConversationId") },
+                "X-Epikv-Context-Tokens": { description: "Estimated tokens of the context sent", schema: { type: "integer" } },
+                "X-Epikv-Budget-Tokens": { description: "Budget the context was chosen under", schema: { type: "integer" } },
+                "X-Epikv-Context-Messages": { description: "Messages in the context sent", schema: { type: "integer" } },
+                "X-Epikv-Matched-Episode": { description: "Episode the query matched (absent when none)", schema: { type: "integer" } },
+                "Server-Timing": { description: "plan, backend and commit durations in ms (streams: plan only)", schema: { type: "string" } },
+              },
+              content: { ...json(ref("ChatCompletion")), "text/event-stream": { schema: { type: "string" } } },
+            },
+            ...errors(400, 409, 413, 415, 500, 502, 504),
+          },
+        },
+      },
+      "/v1/conversations": {
+        post: {
+          summary: "Create a conversation (or update an existing one's settings)",
+          requestBody: { required: false, content: json(ref("CreateConversationRequest")) },
+          responses: {
+            "201": { description: "Created", content: json(ref("Conversation")) },
+            "200": { description: "Existed; settings updated", content: json(ref("Conversation")) },
+            ...errors(400, 413, 415, 500),
+          },
+        },
+      },
+      "/v1/conversations/{id}": {
+        get: { summary: "Conversation info", parameters: [idParam], responses: { "200": { description: "OK", content: json(ref("Conversation")) }, ...errors(400, 404, 500) } },
+        delete: {
+          summary: "Delete a conversation and all its state",
+          parameters: [idParam],
+          responses: {
+            "200": { description: "Deleted", content: json({ type: "object", properties: { id: { type: "string" }, object: { const: "conversation.deleted" }, deleted: { const: true } } }) },
+            ...errors(400, 404, 500),
+          },
+        },
+      },
+      "/v1/conversations/{id}/messages": {
+        post: {
+          summary: "Bulk import of existing history",
+          description: "Appends messages not already held (resent history is deduplicated). With the same Idempotency-Key a repeated call changes nothing and answers replayed: true.",
+          parameters: [idParam, { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 255 } }],
+          requestBody: { required: true, content: json({ type: "object", required: ["messages"], additionalProperties: false, properties: { messages: { type: "array", minItems: 1, maxItems: 50000, items: ref("ChatMessage") } } }) },
+          responses: { "201": { description: "Imported", content: json(ref("ImportResult")) }, "200": { description: "Replayed", content: json(ref("ImportResult")) }, ...errors(400, 404, 409, 413, 415, 500) },
+        },
+        get: {
+          summary: "Page through messages in conversation order",
+          parameters: [
+            idParam,
+            { name: "after", in: "query", required: false, description: "Return messages with seq > after", schema: { type: "integer", minimum: -1 } },
+            { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+          ],
+          responses: { "200": { description: "A page", content: json(ref("MessagePage")) }, ...errors(400, 404, 500) },
+        },
+      },
+      "/v1/conversations/{id}/episodes": {
+        get: { summary: "Episodes with their segments, representative segments and top terms", parameters: [idParam], responses: { "200": { description: "OK", content: json({ type: "object", properties: { object: { const: "list" }, data: { type: "array", items: ref("Episode") } } }) }, ...errors(400, 404, 500) } },
+      },
+      "/v1/conversations/{id}/context": {
+        post: {
+          summary: "Preview the context a query would send (no backend call)",
+          parameters: [idParam],
+          requestBody: { required: true, content: json({ type: "object", required: ["query"], additionalProperties: false, properties: { query: { type: "string", minLength: 1 }, budget_tokens: { type: "integer", minimum: 1 } } }) },
+          responses: { "200": { description: "The selection, in conversation order, with provenance", content: json(ref("ContextSelection")) }, ...errors(400, 404, 413, 415, 500) },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        ConversationId: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$" },
+        Role: { type: "string", enum: ["system", "developer", "user", "assistant", "tool"], description: "developer is stored as system" },
+        ChatMessage: {
+          type: "object",
+          required: ["role"],
+          properties: {
+            role: ref("Role"),
+            content: { oneOf: [{ type: "string" }, { type: "null" }, { type: "array", items: { type: "object", required: ["type", "text"], properties: { type: { const: "text" }, text: { type: "string" } } } }], description: "Text or text content parts (joined with newlines); other part types are rejected" },
+            name: { type: "string" },
+            tool_call_id: { type: "string" },
+            tool_calls: { type: "array", items: { type: "object" } },
+          },
+        },
+        ChatCompletionRequest: {
+          type: "object",
+          required: ["messages"],
+          properties: {
+            model: { type: "string", description: "A backend model, or \"epikv\" for the conversation's/deployment's model" },
+            messages: { type: "array", minItems: 1, items: ref("ChatMessage") },
+            stream: { type: "boolean" },
+            stream_options: { type: "object", properties: { include_usage: { type: "boolean" } } },
+            conversation_id: ref("ConversationId"),
+            budget_tokens: { type: "integer", minimum: 1, description: "Context budget for this turn (default: the conversation's)" },
+            n: { const: 1 },
+          },
+          additionalProperties: { description: "Sampling parameters (temperature, max_tokens, stop, seed, …) forwarded to the backend" },
+        },
+        ChatCompletion: {
+          type: "object",
+          properties: {
+            id: { type: "string" },
+            object: { const: "chat.completion" },
+            model: { type: "string" },
+            choices: { type: "array", items: { type: "object", properties: { index: { type: "integer" }, message: ref("ChatMessage"), finish_reason: { type: ["string", "null"] } } } },
+            usage: ref("Usage"),
+          },
+        },
+        Usage: { type: "object", properties: { prompt_tokens: { type: "integer" }, completion_tokens: { type: "integer" }, total_tokens: { type: "integer" } } },
+        Settings: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            budget_tokens: { type: "integer", minimum: 64, maximum: 2000000 },
+            episodes: { type: "integer", minimum: 1, maximum: 64 },
+            window: { type: "integer", minimum: 1, maximum: 64 },
+            recent_messages: { type: "integer", minimum: 0, maximum: 1024 },
+            model: { type: "string" },
+            backend: { type: "string" },
+          },
+        },
+        CreateConversationRequest: { type: "object", additionalProperties: false, properties: { id: ref("ConversationId"), settings: ref("Settings") } },
+        Conversation: {
+          type: "object",
+          properties: {
+            object: { const: "conversation" },
+            id: ref("ConversationId"),
+            created_at: { type: "integer" },
+            settings: ref("Settings"),
+            message_count: { type: "integer" },
+            segment_count: { type: "integer" },
+            episode_count: { type: "integer" },
+            total_tokens: { type: "integer" },
+            chars_per_token: { type: "number" },
+          },
+        },
+        StoredMessage: {
+          allOf: [ref("ChatMessage"), { type: "object", properties: { seq: { type: "integer" }, id: { type: "string" }, tokens: { type: "integer" }, created_at: { type: "integer" } } }],
+        },
+        MessagePage: { type: "object", properties: { object: { const: "list" }, data: { type: "array", items: ref("StoredMessage") }, next_after: { type: ["integer", "null"] } } },
+        ImportResult: { type: "object", properties: { appended: { type: "integer" }, duplicates: { type: "integer" }, message_count: { type: "integer" }, replayed: { type: "boolean" } } },
+        Episode: {
+          type: "object",
+          properties: {
+            id: { type: "integer" },
+            size: { type: "integer" },
+            segments: { type: "array", items: { type: "object", properties: { id: { type: "integer" }, first_seq: { type: "integer" }, last_seq: { type: "integer" }, score: { type: "number" } } } },
+            representative_segments: { type: "array", items: { type: "integer" } },
+            top_terms: { type: "array", items: { type: "string" } },
+          },
+        },
+        ContextSelection: {
+          type: "object",
+          properties: {
+            messages: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  seq: { type: ["integer", "null"] },
+                  id: { type: ["string", "null"] },
+                  role: ref("Role"),
+                  content: { type: "string" },
+                  tokens: { type: "integer" },
+                  provenance: { type: "object", properties: { kind: { enum: ["pinned", "recent", "episode", "turn"] }, episode: { type: "integer" }, score: { type: "number" } } },
+                },
+              },
+            },
+            matched_episode: { type: ["integer", "null"] },
+            budget_tokens: { type: "integer" },
+            used_tokens: { type: "integer" },
+            conversation_tokens: { type: "integer" },
+          },
+        },
+        ModelList: { type: "object", properties: { object: { const: "list" }, data: { type: "array", items: { type: "object", properties: { id: { type: "string" }, object: { const: "model" } } } } } },
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: { error: { type: "object", properties: { message: { type: "string" }, type: { type: "string" }, param: { type: ["string", "null"] }, code: { type: ["string", "null"] } } } },
+        },
+      },
+      responses: Object.fromEntries(Object.entries(ERROR_TEXT).map(([code, description]) => [`Error${code}`, { description, content: json(ref("Error")) }])),
+    },
+  };
+}
