@@ -1,5 +1,10 @@
-// PLACEHOLDER until the kv oracles land.
+// Plain-TypeScript oracles of the kv kernels, one file per kernel.
 import type { KvKernels } from "../src/bindings/kv";
+import { dequantize, quantize, quantizeF16 } from "./quantize";
+import { accumulateAttention, attentionScores } from "./attention";
+import { selectKeep } from "./select";
+import { allocateLayerBudgets } from "./layer-budgets";
 
-const missing = (): never => { throw new Error("kv oracle not written yet"); };
-export const kvOracle: KvKernels = { quantize: missing, quantizeF16: missing, dequantize: missing, attentionScores: missing, accumulateAttention: missing, selectKeep: missing, allocateLayerBudgets: missing };
+export const kvOracle: KvKernels = {
+  quantize, quantizeF16, dequantize, attentionScores, accumulateAttention, selectKeep, allocateLayerBudgets,
+};
