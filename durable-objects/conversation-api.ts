@@ -72,6 +72,10 @@ export interface ContextMessage {
   id: string | null;
   role: Role;
   content: string;
+  /** Present when the stored/request message had them (tool calls must reach the backend intact). */
+  name?: string;
+  tool_call_id?: string;
+  tool_calls?: unknown[];
   tokens: number;
   provenance: Provenance;
 }
@@ -122,12 +126,22 @@ export interface Usage {
   completion_tokens: number;
 }
 
+/** Lifetime counters of one conversation, for GET /metrics and the inspector (read-only). */
+export interface ConversationStats {
+  /** Chat turns committed. */
+  turns: number;
+  /** Full k-means re-clusterings run by the alarm. */
+  reclusters: number;
+}
+
 /** RPC surface of ConversationDO (each method runs inside the object). */
 export interface ConversationApi {
   /** Create (or update settings of) the conversation; creating an existing id only updates the given settings. */
   configure(id: string, settings: Partial<ConversationSettings>): Promise<ConversationInfo>;
   /** null when the conversation does not exist. */
   info(): Promise<ConversationInfo | null>;
+  /** Lifetime counters (null when the conversation does not exist). Reads only. */
+  stats(): Promise<ConversationStats | null>;
   /** Delete every row; returns false when there was nothing. */
   destroy(): Promise<boolean>;
   importMessages(messages: ChatMessage[], idempotencyKey?: string): Promise<ImportResult>;
@@ -142,4 +156,52 @@ export interface ConversationApi {
    * usage.prompt_tokens it calibrates the token estimator.
    */
   commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number): Promise<{ message_count: number; appended: number }>;
+}
+
+// ---------------------------------------------------------------------------
+// Errors. Only an Error's message survives the RPC boundary reliably, so each
+// error's message starts with a stable code ("code: detail"); the Worker maps
+// codes to HTTP statuses with `conversationErrorCode(err)`.
+
+export type ConversationErrorCode = "context_over_budget" | "history_conflict" | "invalid_request";
+
+/** HTTP status the Worker should answer for each code. */
+export const CONVERSATION_ERROR_STATUS: Record<ConversationErrorCode, number> = {
+  context_over_budget: 400,
+  history_conflict: 409,
+  invalid_request: 400,
+};
+
+/** Pinned system messages plus the current turn alone exceed the budget (HTTP 400). */
+export class ContextOverBudgetError extends Error {
+  constructor(readonly requiredTokens: number, readonly budgetTokens: number) {
+    super(`context_over_budget: pinned system messages and the new messages need ~${requiredTokens} tokens, over the budget of ${budgetTokens}`);
+    this.name = "ContextOverBudgetError";
+  }
+}
+
+/** The request's history diverges from (or rewinds) the stored conversation (HTTP 409). */
+export class HistoryConflictError extends Error {
+  constructor(readonly matchedMessages: number, readonly storedMessages: number) {
+    super(`history_conflict: the request matches the stored conversation for ${matchedMessages} messages, then differs from its ${storedMessages} stored messages; stored history is never rewritten (send only new messages, or use a new conversation)`);
+    this.name = "HistoryConflictError";
+  }
+}
+
+/** Bad input reaching the object (HTTP 400). */
+export class InvalidConversationRequestError extends Error {
+  constructor(detail: string) {
+    super(`invalid_request: ${detail}`);
+    this.name = "InvalidConversationRequestError";
+  }
+}
+
+/** The code of an error thrown by a ConversationDO method (also after crossing RPC), or null. */
+export function conversationErrorCode(err: unknown): ConversationErrorCode | null {
+  // Not `instanceof Error`: errors re-created across RPC or realms may fail it.
+  const raw = typeof err === "string" ? err : (err as { message?: unknown } | null)?.message;
+  const message = typeof raw === "string" ? raw : "";
+  // Across RPC the message arrives as "ErrorName: code: detail".
+  const match = /^(?:[A-Za-z]*Error: )?(context_over_budget|history_conflict|invalid_request):/.exec(message);
+  return match ? (match[1] as ConversationErrorCode) : null;
 }

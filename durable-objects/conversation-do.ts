@@ -1,9 +1,548 @@
-// One Durable Object per conversation: owns its episodic state in SQLite.
+// One Durable Object per conversation: owns its episodic state in SQLite and
+// decides each turn's context (DESIGN.md). The class orchestrates; the
+// algorithms are pure modules beside it (hash-chain, segmentation,
+// episodes, episode-refit, select-context, token-estimator, bucket-idf,
+// top-terms, segment-index), and all SQL goes through conversation-store.ts.
+//
+// Writes: importMessages, commitTurn and the alarm each write in one
+// transactionSync, so they are all-or-nothing; writers are serialised with
+// blockConcurrencyWhile (embedding may await a remote endpoint first).
+// planTurn and previewContext only read.
+//
+// Memory stays bounded as a conversation grows (the 128 MB isolate limit):
+// - a turn never reads the conversation's text: message metadata for pinned
+//   and recent messages, the E centroids, and relevance scores of the
+//   matched episode's segments from the in-memory SegmentIndex (IDF-weighted
+//   unit vectors, 1.5 KB per segment, one SIMD scan of about 1/E of them;
+//   built from SQLite on first use, appended after each committed turn,
+//   rebuilt by the alarm). Past MAX_INDEXED_SEGMENTS (48 MB) the index is
+//   dropped and the matched episode's embeddings are streamed from SQLite in
+//   batches of EMBEDDING_BATCH through a cursor, keeping only (segment,
+//   score) pairs, at most MAX_SCORED_SEGMENTS; other episodes contribute
+//   only their REPRESENTATIVES_PER_EPISODE representatives;
+// - ranked segments are widened and loaded lazily, at most
+//   MAX_RANKED_CANDIDATES per turn (and at most MAX_CONSECUTIVE_SKIPS misses
+//   in a row), and only the chosen messages' text is loaded (bounded by the
+//   budget);
+// - appending reads only the open segment tail (< window utterances);
+// - the alarm's k-means fits at most MAX_FIT_SEGMENTS vectors (12.6 MB at
+//   384 dims), then assigns every segment in streamed batches.
+// What still grows linearly: the importMessages argument itself, and
+// episodes() listing every segment id.
 import { DurableObject } from "cloudflare:workers";
+import kernelsModule from "../wasm/build/kernels.wasm";
+import { ResidentRows } from "../wasm/src/bindings/retrieval";
+import { bundledKernels } from "../wasm/src/bundled";
+import type { Kernels } from "../wasm/src/kernels";
+import { addDocumentFrequency, reweight, reweightRows } from "./bucket-idf";
+import type {
+  ChatMessage, ContextMessage, ContextSelection, ConversationApi, ConversationInfo, ConversationSettings, ConversationStats,
+  EpisodeView, ImportResult, MessagePage, TurnPlan, Usage,
+} from "./conversation-api";
+import { InvalidConversationRequestError } from "./conversation-api";
+import { ConversationStore, fromBlob, storedMessage, type EpisodeRow, type MessageMetaRow, type MessageRow, type SegmentRow } from "./conversation-store";
+import { embedderFromEnv, type Embedder } from "./embedder";
 import type { ConversationEnv } from "./env";
+import { assignOnline, matchQueryEpisode, shouldRecluster, type OnlineCentroid } from "./episodes";
+import { chainNext, matchRequest, messageDigest, messageId } from "./hash-chain";
+import { queryText, validateMessage, validateMessages } from "./message-validation";
+import { closeWindows, type SegmentSpan } from "./segmentation";
+import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "./segment-index";
+import { rankByRelevance, selectContext, type Candidate, type MessageRef } from "./select-context";
+import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
+import { applyRefit, planRefit } from "./episode-refit";
+import { migrate } from "./schema";
+import { sqlOver } from "./sql";
+import {
+  calibrateCharsPerToken, DEFAULT_CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight,
+} from "./token-estimator";
+import { groupUnits, unitHeadFor } from "./tool-units";
 
-export class ConversationDO extends DurableObject<ConversationEnv> {
-  async ping(): Promise<string> {
-    return "pong";
+export const EMBEDDING_BATCH = 512;
+export const MAX_SCORED_SEGMENTS = 16_384;
+export const MAX_RANKED_CANDIDATES = 512;
+/** Ranked candidates that may fail to fit in a row before selection stops (each costs two small SQL reads). */
+export const MAX_CONSECUTIVE_SKIPS = 32;
+export const MAX_PAGE = 1000;
+/** Delay before a scheduled re-clustering runs (lets a burst of turns land first). */
+export const RECLUSTER_DELAY_MS = 5000;
+
+export class ConversationDO extends DurableObject<ConversationEnv> implements ConversationApi {
+  private readonly store: ConversationStore;
+  private embedderInstance: Embedder | undefined;
+  /** In-memory relevance index of the segments (segment-index.ts); null until built, or when too large. */
+  private index: SegmentIndex | null = null;
+
+  constructor(ctx: DurableObjectState, env: ConversationEnv) {
+    super(ctx, env);
+    this.store = new ConversationStore(sqlOver(ctx.storage.sql));
+    ctx.storage.transactionSync(() => migrate(this.store.sql));
   }
+
+  private kernels(): Kernels {
+    return bundledKernels();
+  }
+  private embedder(): Embedder {
+    this.embedderInstance ??= embedderFromEnv(this.env, () => this.kernels());
+    return this.embedderInstance;
+  }
+  private charsPerToken(): number {
+    return Number(this.store.meta("chars_per_token") ?? DEFAULT_CHARS_PER_TOKEN);
+  }
+  private settingsOrDefault(): ConversationSettings {
+    return this.store.settings() ?? { ...DEFAULT_SETTINGS };
+  }
+
+  /** Creates the conversation rows if absent (turns and imports on an unconfigured id). */
+  private ensureCreated(id?: string): void {
+    if (this.store.exists()) return;
+    this.store.setMeta("id", id ?? this.ctx.id.name ?? this.ctx.id.toString());
+    this.store.setMeta("created_at", String(Date.now()));
+    this.store.setMeta("settings", JSON.stringify(DEFAULT_SETTINGS));
+    this.store.setMeta("chars_per_token", String(DEFAULT_CHARS_PER_TOKEN));
+  }
+
+  // --- RPC: lifecycle ------------------------------------------------------
+  async configure(id: string, settings: Partial<ConversationSettings>): Promise<ConversationInfo> {
+    if (typeof id !== "string" || id.length === 0 || id.length > 200) throw new InvalidConversationRequestError("conversation id must be a non-empty string of at most 200 characters");
+    const merged = mergeSettings(this.settingsOrDefault(), settings);
+    this.ctx.storage.transactionSync(() => {
+      const before = this.store.settings();
+      this.ensureCreated(id);
+      this.store.setMeta("settings", JSON.stringify(merged));
+      if (before && before.episodes !== merged.episodes && this.store.counter("segments") > 0) this.store.schedule("recluster", Date.now());
+    });
+    await this.armAlarm();
+    return (await this.info())!;
+  }
+
+  async info(): Promise<ConversationInfo | null> {
+    if (!this.store.exists()) return null;
+    const cpt = this.charsPerToken();
+    const messages = this.store.counter("messages");
+    return {
+      id: this.store.meta("id")!,
+      created_at: Number(this.store.meta("created_at")),
+      settings: this.settingsOrDefault(),
+      message_count: messages,
+      segment_count: this.store.counter("segments"),
+      episode_count: this.store.episodes().length,
+      total_tokens: this.conversationTokens(cpt),
+      chars_per_token: cpt,
+    };
+  }
+
+  async stats(): Promise<ConversationStats | null> {
+    if (!this.store.exists()) return null;
+    return { turns: this.store.counter("turns"), reclusters: this.store.counter("reclusters") };
+  }
+
+  async destroy(): Promise<boolean> {
+    const existed = this.store.exists() || this.store.counter("messages") > 0;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.index = null;
+    this.ctx.storage.transactionSync(() => migrate(this.store.sql));
+    return existed;
+  }
+
+  // --- RPC: messages -------------------------------------------------------
+  async importMessages(messages: ChatMessage[], idempotencyKey?: string): Promise<ImportResult> {
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== "string" || idempotencyKey.length === 0 || idempotencyKey.length > 256)) {
+      throw new InvalidConversationRequestError("Idempotency-Key must be a non-empty string of at most 256 characters");
+    }
+    const valid = validateMessages(messages, { allowEmpty: true });
+    return this.serialised(async () => {
+      // The key is bound to the request: the chain value of its messages (order and content).
+      const fingerprint = valid.reduce((c, m) => chainNext(c, messageDigest(m)), "");
+      if (idempotencyKey) {
+        const previous = this.store.importResult<ImportResult & { fingerprint?: string }>(idempotencyKey);
+        if (previous) {
+          if (previous.fingerprint !== undefined && previous.fingerprint !== fingerprint) {
+            throw new InvalidConversationRequestError("this Idempotency-Key was already used with different messages");
+          }
+          const { fingerprint: _f, ...result } = previous;
+          return { ...result, replayed: true };
+        }
+      }
+      const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+      const appended = match.newIndices.map((i) => valid[i]!);
+      let result!: ImportResult;
+      await this.append(appended, () => {
+        result = { appended: appended.length, duplicates: match.duplicates, message_count: this.store.counter("messages"), replayed: false };
+        if (idempotencyKey) this.store.saveImportResult(idempotencyKey, { ...result, fingerprint }, Date.now());
+      });
+      return result;
+    });
+  }
+
+  async listMessages(after = -1, limit = 100): Promise<MessagePage> {
+    if (!Number.isInteger(after) || after < -1) throw new InvalidConversationRequestError("after must be an integer ≥ -1");
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InvalidConversationRequestError(`limit must be an integer in [1, ${MAX_PAGE}]`);
+    const rows = this.store.page(after, limit + 1);
+    const more = rows.length > limit;
+    const messages = rows.slice(0, limit).map(storedMessage);
+    return { messages, next_after: more ? messages[messages.length - 1]!.seq : null };
+  }
+
+  async episodes(): Promise<EpisodeView[]> {
+    return this.store.episodes().map((e) => ({
+      id: e.id,
+      size: e.size,
+      segments: this.store.segmentsOfEpisode(e.id).map((s) => ({ id: s.id, first_seq: s.first_seq, last_seq: s.last_seq, score: s.score })),
+      representative_segments: e.representatives,
+      top_terms: e.top_terms,
+    }));
+  }
+
+  // --- RPC: turns ----------------------------------------------------------
+  async previewContext(query: string, budgetTokens?: number): Promise<ContextSelection> {
+    if (typeof query !== "string") throw new InvalidConversationRequestError("query must be a string");
+    return this.selectFor(query, this.budget(budgetTokens), []);
+  }
+
+  async planTurn(messages: ChatMessage[], options?: { budget_tokens?: number }): Promise<TurnPlan> {
+    const valid = validateMessages(messages, { allowEmpty: false });
+    const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+    const fresh = match.newIndices.map((i) => valid[i]!);
+    const context = await this.selectFor(queryText(fresh, valid), this.budget(options?.budget_tokens), fresh);
+    return { new_messages: fresh.length, context };
+  }
+
+  async commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number): Promise<{ message_count: number; appended: number }> {
+    const valid = validateMessages(messages, { allowEmpty: false });
+    const answer = validateMessage(reply, "reply");
+    if (answer.role !== "assistant") throw new InvalidConversationRequestError("reply.role must be assistant");
+    return this.serialised(async () => {
+      const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+      const appended = [...match.newIndices.map((i) => valid[i]!), answer];
+      await this.append(appended, () => {
+        if (usage && typeof sentTokens === "number") {
+          this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
+        }
+        this.store.addCounter("turns", 1);
+      });
+      return { message_count: this.store.counter("messages"), appended: appended.length };
+    });
+  }
+
+  // --- alarm: deferred re-clustering --------------------------------------
+  async alarm(): Promise<void> {
+    // Jobs due within the coalescing delay run now too (an alarm fired early, e.g. by tests, still does the work).
+    for (const job of this.store.dueJobs(Date.now() + RECLUSTER_DELAY_MS)) {
+      if (job.kind === "recluster") {
+        this.recluster();
+        this.index = null;
+        this.segmentIndex(); // rebuild here, in the background, not on the next turn
+      }
+      this.store.deleteJob(job.kind);
+    }
+    await this.armAlarm();
+  }
+
+  // --- internals -----------------------------------------------------------
+  private budget(requested: number | undefined): number {
+    if (requested === undefined || requested === null) return this.settingsOrDefault().budget_tokens;
+    if (!Number.isInteger(requested) || requested < 1) throw new InvalidConversationRequestError("budget_tokens must be a positive integer");
+    return requested;
+  }
+
+  private conversationTokens(cpt: number): number {
+    return Math.ceil(this.store.counter("weight") / cpt) + MESSAGE_OVERHEAD_TOKENS * this.store.counter("messages");
+  }
+
+  /**
+   * Runs a writer with no other event interleaving (embedding may await).
+   * Errors are carried out of blockConcurrencyWhile and re-thrown here,
+   * because an exception escaping it would reset the whole object.
+   */
+  private async serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const outcome = await this.ctx.blockConcurrencyWhile(async () => {
+      try {
+        return { ok: true as const, value: await fn() };
+      } catch (error) {
+        return { ok: false as const, error };
+      }
+    });
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  private async armAlarm(): Promise<void> {
+    const at = this.store.earliestJob();
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Appends messages (hash chain, token estimate, tool units), closes full
+   * segment windows, embeds them, assigns them online to episodes, and runs
+   * `extra` — all in one transaction. Embedding happens before it.
+   */
+  private async append(messages: readonly ChatMessage[], extra: () => void): Promise<void> {
+    const settings = this.settingsOrDefault();
+    const cpt = this.charsPerToken();
+    const now = Date.now();
+    const last = this.store.lastMessage();
+    const rows: MessageRow[] = [];
+    let chain = last?.chain ?? "";
+    let link = last ? { seq: last.seq, role: last.role, hasToolCalls: last.tool_calls !== null, unitHead: last.unit_head } : null;
+    let seq = last ? last.seq + 1 : 0;
+    for (const m of messages) {
+      const digest = messageDigest(m);
+      chain = chainNext(chain, digest);
+      const weight = messageWeight(m);
+      const unitHead = unitHeadFor(link, { seq, role: m.role });
+      rows.push({
+        seq, id: messageId(chain), role: m.role, content: m.content, name: m.name ?? null, tool_call_id: m.tool_call_id ?? null,
+        tool_calls: m.tool_calls?.length ? JSON.stringify(m.tool_calls) : null, tokens: tokensForWeight(weight, cpt),
+        digest, chain, created_at: now, weight, unit_head: unitHead,
+      });
+      link = { seq, role: m.role, hasToolCalls: !!m.tool_calls?.length, unitHead };
+      seq++;
+    }
+    const lastSegment = this.store.lastSegment();
+    const tail = this.store.utterancesAfter(lastSegment?.last_seq ?? -1, settings.window);
+    const { segments } = closeWindows(tail, rows, settings.window);
+    const embedder = this.embedder();
+    const vectors = segments.length ? await embedder.embed(segments.map((s) => s.text)) : [];
+
+    let indexed: IndexedSegment[] = [];
+    this.ctx.storage.transactionSync(() => {
+      this.ensureCreated();
+      if (rows.length) this.store.insertMessages(rows);
+      this.store.addCounter("messages", rows.length);
+      this.store.addCounter("weight", rows.reduce((s, r) => s + r.weight, 0));
+      indexed = this.addSegments(segments, vectors, embedder, settings.episodes, (lastSegment?.id ?? 0) + 1);
+      extra();
+    });
+    // Only after the transaction committed: the in-memory index mirrors storage.
+    if (this.index) {
+      if (this.index.size + indexed.length > MAX_INDEXED_SEGMENTS) this.index = null;
+      else for (const x of indexed) this.index.append(x.id, x.episode, x.first, x.last, x.vec);
+    }
+    await this.armAlarm();
+  }
+
+  /** Stores new segments, counts their buckets, assigns them online; schedules a re-clustering when due. */
+  private addSegments(segments: readonly SegmentSpan[], vectors: readonly Float32Array[], embedder: Embedder, k: number, firstId: number): IndexedSegment[] {
+    if (!segments.length) return [];
+    const storedEmbedder = this.store.meta("embedder");
+    if (storedEmbedder === null) {
+      this.store.setMeta("embedder", embedder.name);
+      this.store.setMeta("dim", String(vectors[0]!.length));
+    } else if (storedEmbedder !== embedder.name) {
+      throw new Error(`this conversation's segments were embedded with ${storedEmbedder}, the configured embedder is ${embedder.name}; start a new conversation after changing EMBEDDINGS_URL`);
+    }
+    const dim = vectors[0]!.length;
+    const df = new Float64Array(this.store.metaJson<number[]>("bucket_df") ?? new Array(dim).fill(0));
+    const idf = this.clusterIdf();
+    const episodes: (OnlineCentroid & Partial<EpisodeRow>)[] = this.store.episodes();
+    const touched = new Set<number>();
+    let nextId = this.store.counter("next_episode_id");
+    let cosineSum = 0;
+    const indexed: IndexedSegment[] = [];
+    const stored: { segment: SegmentRow; vec: Float32Array }[] = [];
+    segments.forEach((s, i) => {
+      const vec = vectors[i]!;
+      if (embedder.usesIdf) addDocumentFrequency(df, vec);
+      const weighted = reweight(vec, idf);
+      const assigned = assignOnline(episodes, weighted, k, () => nextId++);
+      touched.add(assigned.id);
+      cosineSum += assigned.cosine;
+      stored.push({ segment: { id: firstId + i, first_seq: s.first_seq, last_seq: s.last_seq, episode: assigned.id, score: assigned.cosine }, vec });
+      indexed.push({ id: firstId + i, episode: assigned.id, first: s.first_seq, last: s.last_seq, vec: weighted });
+    });
+    this.store.insertSegments(stored);
+    // Online seeds get representatives and top terms at the next full clustering.
+    for (const e of episodes) if (touched.has(e.id)) this.store.saveEpisode({ id: e.id, centroid: e.centroid, size: e.size, representatives: e.representatives ?? [], top_terms: e.top_terms ?? [] });
+    this.store.setCounter("next_episode_id", nextId);
+    if (embedder.usesIdf) this.store.setMeta("bucket_df", JSON.stringify(Array.from(df)));
+    this.store.addCounter("segments", segments.length);
+    this.store.addCounter("since_fit", segments.length);
+    this.store.addCounter("online_cosine_sum", cosineSum);
+    const due = shouldRecluster({
+      segments: this.store.counter("segments"),
+      sinceFit: this.store.counter("since_fit"),
+      atFit: this.store.counter("at_fit"),
+      fitMeanCosine: Number(this.store.meta("fit_mean_cosine") ?? 0),
+      onlineCosineSum: this.store.counter("online_cosine_sum"),
+      episodesWanted: k,
+    });
+    if (due) this.store.schedule("recluster", Date.now() + RECLUSTER_DELAY_MS);
+    return indexed;
+  }
+
+  /** The segment index, built from SQLite on first use (null when there are no segments or too many). */
+  private segmentIndex(): SegmentIndex | null {
+    if (this.index) return this.index;
+    const n = this.store.counter("segments");
+    const dim = Number(this.store.meta("dim") ?? 0);
+    if (n === 0 || dim === 0 || n > MAX_INDEXED_SEGMENTS) return null;
+    const idf = this.clusterIdf();
+    const index = new SegmentIndex((capacity, d) => ResidentRows.create(kernelsModule, capacity, d), dim);
+    for (let after = 0; ; ) {
+      const batch = this.store.embeddingBatch(after, EMBEDDING_BATCH, null);
+      if (!batch.length) break;
+      for (const s of batch) index.append(s.id, s.episode ?? -1, s.first_seq, s.last_seq, reweight(fromBlob(s.vec), idf));
+      after = batch[batch.length - 1]!.id;
+    }
+    this.index = index;
+    return index;
+  }
+
+  /** IDF snapshot of the last full clustering (null before it, or for remote embedders). */
+  private clusterIdf(): Float32Array | null {
+    const idf = this.store.metaJson<number[]>("cluster_idf");
+    return idf ? Float32Array.from(idf) : null;
+  }
+
+  /** Full k-means re-clustering (alarm only): compute from storage, then write in one transaction. */
+  private recluster(): void {
+    const plan = planRefit(this.store, this.kernels(), this.settingsOrDefault().episodes, this.embedder().usesIdf);
+    if (plan) this.ctx.storage.transactionSync(() => applyRefit(this.store, plan));
+  }
+
+  /** Chooses the context for `query` plus the turn's new messages (reads only). */
+  private async selectFor(query: string, budget: number, turn: readonly ChatMessage[]): Promise<ContextSelection> {
+    const cpt = this.charsPerToken();
+    const settings = this.settingsOrDefault();
+    const count = this.store.counter("messages");
+    const refs = (rows: readonly MessageMetaRow[]): MessageRef[] => rows.map((r) => ({ seq: r.seq, tokens: tokensForWeight(r.weight, cpt) }));
+    const turnTokens = turn.map((m) => tokensForWeight(messageWeight(m), cpt));
+
+    const required: Candidate[] = this.store.pinnedMeta().map((r) => ({ messages: refs([r]), provenance: { kind: "pinned" } }));
+    if (turn[0]?.role === "tool" && count > 0) {
+      // The new tool result answers a stored assistant tool call: send the whole unit.
+      const last = this.store.lastMessage()!;
+      required.push({ messages: refs(this.store.unitWidenedMeta(last.unit_head, last.seq)), provenance: { kind: "recent" } });
+    }
+    const recentRows = this.store.recentMeta(settings.recent_messages, count);
+    const recent: Candidate[] = groupUnits(recentRows.map((r) => ({ ...r, unitHead: r.unit_head })))
+      .reverse()
+      .map((unit) => ({ messages: refs(unit), provenance: { kind: "recent" } }));
+
+    const { ranked, matched } = await this.rankedSegments(query, refs);
+    const result = selectContext({
+      budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked,
+      // A segment holds `window` utterances, each at least the per-message overhead.
+      minCandidateTokens: settings.window * (MESSAGE_OVERHEAD_TOKENS + 1),
+      maxConsecutiveSkips: MAX_CONSECUTIVE_SKIPS,
+    });
+
+    const rows = this.store.messagesBySeq(result.stored.map((s) => s.seq));
+    const messages: ContextMessage[] = result.stored.map((s) => {
+      const stored = storedMessage(rows.get(s.seq)!);
+      return { ...contextFields(stored), seq: s.seq, id: stored.id, tokens: s.tokens, provenance: s.provenance };
+    });
+    turn.forEach((m, i) => messages.push({ ...contextFields(m), seq: null, id: null, tokens: turnTokens[i]!, provenance: { kind: "turn" } }));
+    return { messages, matched_episode: matched, budget_tokens: budget, used_tokens: result.usedTokens, conversation_tokens: this.conversationTokens(cpt) };
+  }
+
+  /**
+   * The matched episode's segments by relevance, then the other episodes'
+   * representatives by relevance, as a lazy sequence of widened candidates.
+   */
+  private async rankedSegments(query: string, refs: (rows: readonly MessageMetaRow[]) => MessageRef[]): Promise<{ ranked: Iterable<Candidate>; matched: number | null }> {
+    const episodes: EpisodeRow[] = this.store.episodes();
+    if (!episodes.length || query.trim() === "") return { ranked: [], matched: null };
+    const kernels = this.kernels();
+    const dim = episodes[0]!.centroid.length;
+    const idf = this.clusterIdf();
+    const [raw] = await this.embedder().embed([query]);
+    if (raw!.length !== dim) throw new Error(`query embedding has ${raw!.length} dims, episodes ${dim}`);
+    const q = reweight(raw!, idf);
+    const centroids = new Float32Array(episodes.length * dim);
+    episodes.forEach((e, j) => centroids.set(e.centroid, j * dim));
+    const matched = episodes[matchQueryEpisode(kernels, q, centroids, dim).index]!;
+
+    const segmentIndex = this.segmentIndex();
+    const { matchedScored, othersScored } = segmentIndex
+      ? this.scoreIndexed(segmentIndex, q, matched, episodes)
+      : this.scoreStreamed(q, idf, dim, matched, episodes);
+    const order = rankByRelevance(matchedScored, othersScored);
+    const store = this.store;
+    function* lazy(): Iterable<Candidate> {
+      let n = 0;
+      for (const s of order) {
+        if (n++ >= MAX_RANKED_CANDIDATES) return;
+        yield { messages: refs(store.unitWidenedMeta(s.first, s.last)), provenance: { kind: "episode", episode: s.episode, score: Number.isFinite(s.score) ? s.score : 0 } };
+      }
+    }
+    return { ranked: lazy(), matched: matched.id };
+  }
+
+  /** Relevance from the in-memory index: one scan, then top-k of the matched episode. */
+  private scoreIndexed(index: SegmentIndex, q: Float32Array, matched: EpisodeRow, episodes: readonly EpisodeRow[]): { matchedScored: ScoredSpan[]; othersScored: ScoredSpan[] } {
+    const { ids, firstSeq, lastSeq, scores, count } = index.scoreEpisode(matched.id, q);
+    // Only the best MAX_RANKED_CANDIDATES can be consumed: cut at that score
+    // (one typed sort), keep those above it and fill with ties in id order.
+    let cut = -Infinity;
+    if (count > MAX_RANKED_CANDIDATES) cut = Float32Array.from(scores).sort()[count - MAX_RANKED_CANDIDATES]!;
+    const matchedScored: ScoredSpan[] = [];
+    const ties: ScoredSpan[] = [];
+    for (let i = 0; i < count; i++) {
+      const s = scores[i]!;
+      if (!(s >= cut)) continue;
+      const span = { id: ids[i]!, first: firstSeq[i]!, last: lastSeq[i]!, episode: matched.id, score: s };
+      (s > cut || cut === -Infinity ? matchedScored : ties).push(span);
+    }
+    matchedScored.push(...ties.slice(0, Math.max(0, MAX_RANKED_CANDIDATES - matchedScored.length)));
+    const othersScored = episodes
+      .filter((e) => e.id !== matched.id)
+      .flatMap((e) => index.scoreSegments(e.id, e.representatives, q).map((x) => ({ ...x, episode: e.id })));
+    return { matchedScored, othersScored };
+  }
+
+  /** Relevance streamed from SQLite in batches (conversations past MAX_INDEXED_SEGMENTS). */
+  private scoreStreamed(q: Float32Array, idf: Float32Array | null, dim: number, matched: EpisodeRow, episodes: readonly EpisodeRow[]): { matchedScored: ScoredSpan[]; othersScored: ScoredSpan[] } {
+    const kernels = this.kernels();
+    const score = (rows: Float32Array) => {
+      reweightRows(rows, dim, idf);
+      return kernels.cosineScores(q, rows, dim);
+    };
+    const matchedScored: ScoredSpan[] = [];
+    for (let after = 0; ; ) {
+      const batch = this.store.embeddingBatch(after, EMBEDDING_BATCH, matched.id);
+      if (!batch.length) break;
+      const rows = new Float32Array(batch.length * dim);
+      batch.forEach((s, i) => rows.set(new Float32Array(s.vec), i * dim));
+      const scores = score(rows);
+      batch.forEach((s, i) => matchedScored.push({ id: s.id, first: s.first_seq, last: s.last_seq, episode: matched.id, score: scores[i]! }));
+      if (matchedScored.length > MAX_SCORED_SEGMENTS) matchedScored.splice(0, matchedScored.length - MAX_SCORED_SEGMENTS);
+      after = batch[batch.length - 1]!.id;
+    }
+    const otherIds = episodes.filter((e) => e.id !== matched.id).flatMap((e) => e.representatives);
+    const otherSegments = this.store.segmentsById(otherIds);
+    const otherVectors = this.store.embeddingsById(otherIds);
+    const otherRows = new Float32Array(otherSegments.length * dim);
+    otherSegments.forEach((s, i) => otherRows.set(otherVectors.get(s.id)!, i * dim));
+    const otherScores = otherSegments.length ? score(otherRows) : new Float32Array(0);
+    const othersScored = otherSegments.map((s, i) => ({ id: s.id, first: s.first_seq, last: s.last_seq, episode: s.episode ?? -1, score: otherScores[i]! }));
+    return { matchedScored, othersScored };
+  }
+}
+
+interface ScoredSpan {
+  id: number;
+  first: number;
+  last: number;
+  episode: number;
+  score: number;
+}
+
+interface IndexedSegment {
+  id: number;
+  episode: number;
+  first: number;
+  last: number;
+  vec: Float32Array;
+}
+
+function contextFields(m: ChatMessage): Pick<ContextMessage, "role" | "content" | "name" | "tool_call_id" | "tool_calls"> {
+  const out: Pick<ContextMessage, "role" | "content" | "name" | "tool_call_id" | "tool_calls"> = { role: m.role, content: m.content };
+  if (m.name !== undefined) out.name = m.name;
+  if (m.tool_call_id !== undefined) out.tool_call_id = m.tool_call_id;
+  if (m.tool_calls !== undefined) out.tool_calls = m.tool_calls;
+  return out;
 }

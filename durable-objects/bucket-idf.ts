@@ -1,0 +1,46 @@
+// Per-conversation IDF over the hashing embedder's buckets (DESIGN.md step 2).
+//
+// The hashing embedder multiplies per-bucket weights into the hashed counts
+// and then L2-normalises, so embedding with IDF equals re-weighting the
+// unweighted unit embedding and normalising again:
+//   embed(text, {idf}) = normalize(idf ⊙ embed(text)).
+// Segments are therefore stored unweighted, document frequencies (how many
+// segments touch each bucket) are counted as segments arrive, and the IDF of
+// the last clustering is applied when clustering, assigning and matching —
+// no re-embedding when the IDF moves.
+
+/** df[b] += 1 for every bucket the (unweighted) embedding touches. */
+export function addDocumentFrequency(df: Float64Array, vec: Float32Array): void {
+  if (df.length !== vec.length) throw new RangeError(`df has ${df.length} buckets, vector ${vec.length}`);
+  for (let b = 0; b < vec.length; b++) if (vec[b] !== 0) df[b]! += 1;
+}
+
+/** Smoothed IDF (scikit-learn's smooth_idf): ln((1 + n) / (1 + df)) + 1. */
+export function idfWeights(df: Float64Array, documents: number): Float32Array {
+  const out = new Float32Array(df.length);
+  for (let b = 0; b < df.length; b++) out[b] = Math.log((1 + documents) / (1 + df[b]!)) + 1;
+  return out;
+}
+
+/** normalize(idf ⊙ vec); all-zero stays all-zero. */
+export function reweight(vec: Float32Array, idf: Float32Array | null): Float32Array {
+  if (!idf) return vec;
+  const out = new Float32Array(vec.length);
+  let norm = 0;
+  for (let b = 0; b < vec.length; b++) {
+    const x = vec[b]! * idf[b]!;
+    out[b] = x;
+    norm += x * x;
+  }
+  if (norm > 0) {
+    const inv = 1 / Math.sqrt(norm);
+    for (let b = 0; b < out.length; b++) out[b]! *= inv;
+  }
+  return out;
+}
+
+/** Re-weights every row of a row-major matrix in place. */
+export function reweightRows(rows: Float32Array, dim: number, idf: Float32Array | null): void {
+  if (!idf) return;
+  for (let off = 0; off < rows.length; off += dim) rows.set(reweight(rows.subarray(off, off + dim), idf), off);
+}

@@ -1,0 +1,231 @@
+// Typed access to one conversation's SQLite tables (schema.ts). Every query
+// of the object lives here; ConversationDO decides when to call them.
+import type { ConversationSettings, StoredMessage } from "./conversation-api";
+import type { StoredChainView } from "./hash-chain";
+import type { OnlineCentroid } from "./episodes";
+import type { Sql, SqlValue } from "./sql";
+import { insertRows, MAX_BOUND_PARAMETERS } from "./sql-batch";
+import type { Utterance } from "./segmentation";
+
+export interface MessageRow {
+  seq: number;
+  id: string;
+  role: string;
+  content: string;
+  name: string | null;
+  tool_call_id: string | null;
+  tool_calls: string | null;
+  tokens: number;
+  digest: string;
+  chain: string;
+  created_at: number;
+  weight: number;
+  unit_head: number;
+}
+
+export interface MessageMetaRow {
+  seq: number;
+  weight: number;
+  unit_head: number;
+}
+
+export interface SegmentRow {
+  id: number;
+  first_seq: number;
+  last_seq: number;
+  episode: number | null;
+  score: number;
+}
+
+export interface EpisodeRow extends OnlineCentroid {
+  representatives: number[];
+  top_terms: string[];
+}
+
+const MESSAGE_COLUMNS = ["seq", "id", "role", "content", "name", "tool_call_id", "tool_calls", "tokens", "digest", "chain", "created_at", "weight", "unit_head"] as const;
+
+export function toBlob(vec: Float32Array): ArrayBuffer {
+  return vec.buffer.slice(vec.byteOffset, vec.byteOffset + vec.byteLength) as ArrayBuffer;
+}
+
+export function fromBlob(blob: ArrayBuffer): Float32Array {
+  return new Float32Array(blob.slice(0));
+}
+
+export function storedMessage(row: MessageRow): StoredMessage {
+  const m: StoredMessage = { seq: row.seq, id: row.id, role: row.role as StoredMessage["role"], content: row.content, tokens: row.tokens, created_at: row.created_at };
+  if (row.name !== null) m.name = row.name;
+  if (row.tool_call_id !== null) m.tool_call_id = row.tool_call_id;
+  if (row.tool_calls !== null) m.tool_calls = JSON.parse(row.tool_calls) as unknown[];
+  return m;
+}
+
+/** `IN (?, …)` lists stay under the bound-parameter cap. */
+function inChunks<T>(values: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += MAX_BOUND_PARAMETERS) out.push(values.slice(i, i + MAX_BOUND_PARAMETERS));
+  return out;
+}
+
+export class ConversationStore {
+  constructor(readonly sql: Sql) {}
+
+  // --- meta and counters -------------------------------------------------
+  meta(key: string): string | null {
+    return this.sql.first<{ value: string }>`SELECT value FROM meta WHERE key = ${key}`?.value ?? null;
+  }
+  setMeta(key: string, value: string): void {
+    this.sql.run`INSERT INTO meta (key, value) VALUES (${key}, ${value}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+  }
+  metaJson<T>(key: string): T | null {
+    const raw = this.meta(key);
+    return raw === null ? null : (JSON.parse(raw) as T);
+  }
+  exists(): boolean {
+    return this.meta("id") !== null;
+  }
+  settings(): ConversationSettings | null {
+    return this.metaJson<ConversationSettings>("settings");
+  }
+  counter(name: string): number {
+    return this.sql.first<{ value: number }>`SELECT value FROM counters WHERE name = ${name}`?.value ?? 0;
+  }
+  setCounter(name: string, value: number): void {
+    this.sql.run`INSERT INTO counters (name, value) VALUES (${name}, ${value}) ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
+  }
+  addCounter(name: string, delta: number): void {
+    this.sql.run`INSERT INTO counters (name, value) VALUES (${name}, ${delta}) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`;
+  }
+
+  // --- messages ----------------------------------------------------------
+  messageCount(): number {
+    return this.sql.first<{ n: number }>`SELECT COUNT(*) AS n FROM messages`!.n;
+  }
+  chainView(count: number): StoredChainView {
+    return {
+      count,
+      chainAt: (seq) => this.sql.first<{ chain: string }>`SELECT chain FROM messages WHERE seq = ${seq}`?.chain ?? "",
+      tailDigests: (n) => (n <= 0 ? [] : this.sql.all<{ digest: string }>`SELECT digest FROM messages WHERE seq >= ${count - n} ORDER BY seq`.map((r) => r.digest)),
+      hasSystemDigest: (digest) => this.sql.first`SELECT 1 AS x FROM messages WHERE digest = ${digest} AND role = 'system' LIMIT 1` !== null,
+    };
+  }
+  lastMessage(): Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain"> | null {
+    return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain FROM messages ORDER BY seq DESC LIMIT 1`;
+  }
+  insertMessages(rows: readonly MessageRow[]): void {
+    insertRows(this.sql, "messages", MESSAGE_COLUMNS, rows.map((r) => MESSAGE_COLUMNS.map((c) => r[c] as SqlValue)));
+  }
+  page(after: number, limit: number): MessageRow[] {
+    return this.sql.all<MessageRow>`SELECT * FROM messages WHERE seq > ${after} ORDER BY seq LIMIT ${limit}`;
+  }
+  messagesBySeq(seqs: readonly number[]): Map<number, MessageRow> {
+    const out = new Map<number, MessageRow>();
+    for (const chunk of inChunks(seqs)) {
+      const rows = this.sql.exec<MessageRow>(`SELECT * FROM messages WHERE seq IN (${chunk.map(() => "?").join(",")})`, chunk);
+      for (const r of rows) out.set(r.seq, r);
+    }
+    return out;
+  }
+  utterancesBetween(first: number, last: number): Utterance[] {
+    return this.sql.all<Utterance>`SELECT seq, role, content, name FROM messages WHERE seq BETWEEN ${first} AND ${last} AND role != 'system' ORDER BY seq`;
+  }
+  /** Utterances after `afterSeq` (the open segment tail; fewer than a window). */
+  utterancesAfter(afterSeq: number, limit: number): Utterance[] {
+    return this.sql.all<Utterance>`SELECT seq, role, content, name FROM messages WHERE seq > ${afterSeq} AND role != 'system' ORDER BY seq LIMIT ${limit}`;
+  }
+  pinnedMeta(): MessageMetaRow[] {
+    return this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE role = 'system' ORDER BY seq`;
+  }
+  /** The last `n` messages' metadata, widened back to the head of the first one's tool unit. */
+  recentMeta(n: number, count: number): MessageMetaRow[] {
+    if (n <= 0 || count === 0) return [];
+    const from = Math.max(0, count - n);
+    const head = this.sql.first<{ unit_head: number }>`SELECT unit_head FROM messages WHERE seq = ${from}`?.unit_head ?? from;
+    return this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE seq >= ${Math.min(head, from)} ORDER BY seq`;
+  }
+  /** Metadata of [first, last] widened to whole tool units on both ends. */
+  unitWidenedMeta(first: number, last: number): MessageMetaRow[] {
+    let rows = this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE seq BETWEEN ${first} AND ${last} ORDER BY seq`;
+    const head = rows.length ? rows[0]!.unit_head : first;
+    if (head < first) rows = this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE seq >= ${head} AND seq < ${first} ORDER BY seq`.concat(rows);
+    const lastHead = rows.length ? rows[rows.length - 1]!.unit_head : last;
+    const tail = this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE unit_head = ${lastHead} AND seq > ${last} ORDER BY seq`;
+    return tail.length ? rows.concat(tail) : rows;
+  }
+
+  // --- segments and embeddings ------------------------------------------
+  lastSegment(): SegmentRow | null {
+    return this.sql.first<SegmentRow>`SELECT * FROM segments ORDER BY id DESC LIMIT 1`;
+  }
+  /** Batched inserts of segments and their (unweighted) embeddings. */
+  insertSegments(rows: readonly { segment: SegmentRow; vec: Float32Array }[]): void {
+    insertRows(this.sql, "segments", ["id", "first_seq", "last_seq", "episode", "score"], rows.map(({ segment: s }) => [s.id, s.first_seq, s.last_seq, s.episode, s.score]));
+    insertRows(this.sql, "segment_embeddings", ["segment_id", "vec"], rows.map(({ segment, vec }) => [segment.id, toBlob(vec)]));
+  }
+  setSegmentEpisode(id: number, episode: number, score: number): void {
+    this.sql.run`UPDATE segments SET episode = ${episode}, score = ${score} WHERE id = ${id}`;
+  }
+  segmentsById(ids: readonly number[]): SegmentRow[] {
+    const out: SegmentRow[] = [];
+    for (const chunk of inChunks(ids)) out.push(...this.sql.exec<SegmentRow>(`SELECT * FROM segments WHERE id IN (${chunk.map(() => "?").join(",")}) ORDER BY id`, chunk));
+    return out;
+  }
+  segmentsOfEpisode(episode: number): SegmentRow[] {
+    return this.sql.all<SegmentRow>`SELECT * FROM segments WHERE episode = ${episode} ORDER BY id`;
+  }
+  /**
+   * One batch of segments with embeddings, ids above `afterId`, optionally of
+   * one episode; callers loop on the last id (a cursor), so only one batch of
+   * vectors is in memory at a time.
+   */
+  embeddingBatch(afterId: number, limit: number, episode: number | null): (SegmentRow & { vec: ArrayBuffer })[] {
+    return episode === null
+      ? this.sql.all`SELECT s.*, e.vec FROM segments s JOIN segment_embeddings e ON e.segment_id = s.id WHERE s.id > ${afterId} ORDER BY s.id LIMIT ${limit}`
+      : this.sql.all`SELECT s.*, e.vec FROM segments s JOIN segment_embeddings e ON e.segment_id = s.id WHERE s.episode = ${episode} AND s.id > ${afterId} ORDER BY s.id LIMIT ${limit}`;
+  }
+  embeddingsById(ids: readonly number[]): Map<number, Float32Array> {
+    const out = new Map<number, Float32Array>();
+    for (const chunk of inChunks(ids)) {
+      const rows = this.sql.exec<{ segment_id: number; vec: ArrayBuffer }>(`SELECT segment_id, vec FROM segment_embeddings WHERE segment_id IN (${chunk.map(() => "?").join(",")})`, chunk);
+      for (const r of rows) out.set(r.segment_id, fromBlob(r.vec));
+    }
+    return out;
+  }
+
+  // --- episodes ----------------------------------------------------------
+  episodes(): EpisodeRow[] {
+    return this.sql
+      .all<{ id: number; centroid: ArrayBuffer; size: number; representatives: string; top_terms: string }>`SELECT * FROM episodes ORDER BY id`
+      .map((r) => ({ id: r.id, centroid: fromBlob(r.centroid), size: r.size, representatives: JSON.parse(r.representatives) as number[], top_terms: JSON.parse(r.top_terms) as string[] }));
+  }
+  saveEpisode(e: EpisodeRow): void {
+    this.sql.run`INSERT INTO episodes (id, centroid, size, representatives, top_terms) VALUES (${e.id}, ${toBlob(e.centroid)}, ${e.size}, ${JSON.stringify(e.representatives)}, ${JSON.stringify(e.top_terms)})
+                 ON CONFLICT (id) DO UPDATE SET centroid = excluded.centroid, size = excluded.size, representatives = excluded.representatives, top_terms = excluded.top_terms`;
+  }
+  deleteEpisodes(): void {
+    this.sql.run`DELETE FROM episodes`;
+  }
+
+  // --- idempotency keys --------------------------------------------------
+  importResult<T>(key: string): T | null {
+    const row = this.sql.first<{ result: string }>`SELECT result FROM import_keys WHERE key = ${key}`;
+    return row ? (JSON.parse(row.result) as T) : null;
+  }
+  saveImportResult(key: string, result: unknown, now: number): void {
+    this.sql.run`INSERT INTO import_keys (key, result, created_at) VALUES (${key}, ${JSON.stringify(result)}, ${now})`;
+  }
+
+  // --- schedule (one alarm, set for the earliest row) --------------------
+  schedule(kind: string, runAt: number): void {
+    this.sql.run`INSERT INTO schedule (kind, run_at) VALUES (${kind}, ${runAt}) ON CONFLICT (kind) DO UPDATE SET run_at = MIN(run_at, excluded.run_at)`;
+  }
+  dueJobs(now: number): { kind: string; run_at: number }[] {
+    return this.sql.all`SELECT kind, run_at FROM schedule WHERE run_at <= ${now} ORDER BY run_at`;
+  }
+  earliestJob(): number | null {
+    return this.sql.first<{ t: number | null }>`SELECT MIN(run_at) AS t FROM schedule`?.t ?? null;
+  }
+  deleteJob(kind: string): void {
+    this.sql.run`DELETE FROM schedule WHERE kind = ${kind}`;
+  }
+}

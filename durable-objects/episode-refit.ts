@@ -1,0 +1,81 @@
+// Full re-clustering of a conversation's episodes (DESIGN.md, EpiCache step
+// 3), run only from the object's alarm.
+//
+// planRefit reads and computes: k-means on at most MAX_FIT_SEGMENTS
+// IDF-weighted segment embeddings (an even stride over the conversation),
+// stable ids for the new clusters, then every segment assigned to its nearest
+// centroid in streamed batches of REFIT_BATCH (only one batch of vectors in
+// memory), representatives (top-n by cosine, conversation order) and top
+// terms. applyRefit writes the result; call it inside one transaction.
+import type { Kernels } from "../wasm/src/kernels";
+import { idfWeights, reweight, reweightRows } from "./bucket-idf";
+import { fromBlob, type ConversationStore } from "./conversation-store";
+import { fitEpisodes, matchEpisodeIds, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "./episodes";
+import { segmentText } from "./segmentation";
+import { topTerms } from "./top-terms";
+
+export const REFIT_BATCH = 512;
+
+export interface RefitPlan {
+  segments: number;
+  labels: { id: number; episode: number; score: number }[];
+  episodes: { id: number; centroid: Float32Array; size: number; representatives: number[]; top_terms: string[] }[];
+  idf: Float32Array | null;
+  meanCosine: number;
+  nextFreeId: number;
+}
+
+export function planRefit(store: ConversationStore, kernels: Kernels, k: number, usesIdf: boolean): RefitPlan | null {
+  const n = store.counter("segments");
+  const dim = Number(store.meta("dim") ?? 0);
+  if (n === 0 || dim === 0) return null;
+  const df = store.metaJson<number[]>("bucket_df");
+  const idf = usesIdf && df ? idfWeights(Float64Array.from(df), n) : null;
+
+  const sampleIds = strideSample(n).map((i) => i + 1); // segment ids are 1..n
+  const vectors = store.embeddingsById(sampleIds);
+  const rows = new Float32Array(sampleIds.length * dim);
+  sampleIds.forEach((id, i) => rows.set(vectors.get(id)!, i * dim));
+  reweightRows(rows, dim, idf);
+  const fitted = fitEpisodes(kernels, rows, dim, k);
+  const centroids = Array.from({ length: fitted.length / dim }, (_, j) => fitted.slice(j * dim, (j + 1) * dim));
+  const previous = store.episodes();
+  const firstFree = Math.max(store.counter("next_episode_id"), 1 + Math.max(-1, ...previous.map((e) => e.id)));
+  const { ids, nextFreeId } = matchEpisodeIds(previous, centroids, firstFree);
+
+  const sizes = new Array<number>(centroids.length).fill(0);
+  const reps = centroids.map(() => new TopN(REPRESENTATIVES_PER_EPISODE));
+  const labels: RefitPlan["labels"] = [];
+  let cosineSum = 0;
+  for (let after = 0; ; ) {
+    const batch = store.embeddingBatch(after, REFIT_BATCH, null);
+    if (!batch.length) break;
+    for (const s of batch) {
+      const { index, cosine } = nearestCentroid(reweight(fromBlob(s.vec), idf), centroids);
+      sizes[index]!++;
+      reps[index]!.offer(s.id, cosine);
+      cosineSum += cosine;
+      labels.push({ id: s.id, episode: ids[index]!, score: cosine });
+    }
+    after = batch[batch.length - 1]!.id;
+  }
+  const repIds = reps.map((r) => r.idsInOrder());
+  const terms = topTerms(repIds.map((list) => store.segmentsById(list).map((s) => segmentText(store.utterancesBetween(s.first_seq, s.last_seq)))));
+  const episodes = centroids
+    .map((centroid, j) => ({ id: ids[j]!, centroid, size: sizes[j]!, representatives: repIds[j]!, top_terms: terms[j]! }))
+    .filter((e) => e.size > 0);
+  return { segments: n, labels, episodes, idf, meanCosine: labels.length ? cosineSum / labels.length : 0, nextFreeId };
+}
+
+export function applyRefit(store: ConversationStore, plan: RefitPlan): void {
+  for (const l of plan.labels) store.setSegmentEpisode(l.id, l.episode, l.score);
+  store.deleteEpisodes();
+  for (const e of plan.episodes) store.saveEpisode(e);
+  if (plan.idf) store.setMeta("cluster_idf", JSON.stringify(Array.from(plan.idf)));
+  store.setMeta("fit_mean_cosine", String(plan.meanCosine));
+  store.setCounter("next_episode_id", plan.nextFreeId);
+  store.setCounter("at_fit", plan.segments);
+  store.setCounter("since_fit", 0);
+  store.setCounter("online_cosine_sum", 0);
+  store.addCounter("reclusters", 1);
+}

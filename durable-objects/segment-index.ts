@@ -1,0 +1,169 @@
+// In-memory index of a conversation's segment embeddings, so a turn scores
+// every segment against the query with one SIMD scan instead of reading
+// embeddings from SQLite.
+//
+// Rows are the IDF-weighted unit embeddings (bucket-idf.ts), grouped by
+// episode and in segment-id order within one, so a dot product with the
+// weighted unit query is the cosine relevance and a turn scans only the
+// matched episode. Segment ids and seq spans sit beside them in typed arrays. The index lives only in the object's
+// memory: built lazily from SQLite, appended to after each committed turn,
+// rebuilt after each full re-clustering (IDF and labels change then), and
+// dropped when the object is evicted. Memory: 4·dim bytes per segment
+// (1.5 KB at 384) plus 12 bytes; past MAX_INDEXED_SEGMENTS the object
+// stops indexing and streams from SQLite instead (see conversation-do.ts).
+
+/** The row storage the index needs; `ResidentRows` (wasm/src/bindings/retrieval.ts) in workerd. */
+export interface RowStore {
+  readonly capacity: number;
+  count: number;
+  row(i: number): Float32Array;
+  rows(): Float32Array;
+  /** query · rows[i] for i < count; may be a view valid until the next scan. */
+  dotScoresView(query: Float32Array): Float32Array;
+}
+
+export type RowStoreFactory = (capacity: number, dim: number) => RowStore;
+
+/** 32768 segments × 384 dims × 4 bytes = 48 MB: the most an index may hold (about 130k messages at window 4). */
+export const MAX_INDEXED_SEGMENTS = 32_768;
+const INITIAL_CAPACITY = 256;
+
+export interface EpisodeScores {
+  /** Segment ids of the episode, ascending; scores[i] belongs to ids[i]. */
+  ids: Int32Array;
+  firstSeq: Int32Array;
+  lastSeq: Int32Array;
+  /** Relevance (dot of weighted unit vectors = cosine); a fresh array. */
+  scores: Float32Array;
+  count: number;
+}
+
+/** One episode's rows (appended in segment-id order, so ids stay sorted). */
+class EpisodeRows {
+  store: RowStore;
+  ids: Int32Array;
+  firstSeq: Int32Array;
+  lastSeq: Int32Array;
+  n = 0;
+
+  constructor(private readonly factory: RowStoreFactory, private readonly dim: number, capacity: number) {
+    this.store = factory(capacity, dim);
+    this.store.count = 0;
+    this.ids = new Int32Array(capacity);
+    this.firstSeq = new Int32Array(capacity);
+    this.lastSeq = new Int32Array(capacity);
+  }
+
+  append(id: number, first: number, last: number, vec: Float32Array): void {
+    if (this.n && id <= this.ids[this.n - 1]!) throw new Error(`segment index out of order: ${id} after ${this.ids[this.n - 1]}`);
+    if (this.n === this.store.capacity) this.grow();
+    this.store.row(this.n).set(vec);
+    this.ids[this.n] = id;
+    this.firstSeq[this.n] = first;
+    this.lastSeq[this.n] = last;
+    this.n++;
+    this.store.count = this.n;
+  }
+
+  find(id: number): number {
+    let lo = 0, hi = this.n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.ids[mid]!;
+      if (v === id) return mid;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private grow(): void {
+    const capacity = this.store.capacity * 2;
+    const next = this.factory(capacity, this.dim);
+    next.rows().set(this.store.rows().subarray(0, this.n * this.dim));
+    next.count = this.n;
+    const widen = (a: Int32Array) => {
+      const b = new Int32Array(capacity);
+      b.set(a.subarray(0, this.n));
+      return b;
+    };
+    this.ids = widen(this.ids);
+    this.firstSeq = widen(this.firstSeq);
+    this.lastSeq = widen(this.lastSeq);
+    this.store = next;
+  }
+}
+
+/**
+ * Rows grouped by episode, so a turn scans only the matched episode's
+ * segments (about 1/E of the conversation) with one SIMD pass.
+ */
+export class SegmentIndex {
+  private readonly byEpisode = new Map<number, EpisodeRows>();
+  private n = 0;
+
+  constructor(private readonly factory: RowStoreFactory, readonly dim: number) {}
+
+  get size(): number {
+    return this.n;
+  }
+
+  append(id: number, episode: number, first: number, last: number, weightedUnit: Float32Array): void {
+    if (weightedUnit.length !== this.dim) throw new RangeError(`segment ${id} has ${weightedUnit.length} dims, index ${this.dim}`);
+    if (this.n >= MAX_INDEXED_SEGMENTS) throw new RangeError(`segment index is full (${MAX_INDEXED_SEGMENTS} segments)`);
+    let rows = this.byEpisode.get(episode);
+    if (!rows) this.byEpisode.set(episode, (rows = new EpisodeRows(this.factory, this.dim, INITIAL_CAPACITY)));
+    rows.append(id, first, last, weightedUnit);
+    this.n++;
+  }
+
+  /** Relevance of every segment of `episode` to a weighted unit query. */
+  scoreEpisode(episode: number, query: Float32Array): EpisodeScores {
+    const rows = this.byEpisode.get(episode);
+    if (!rows || rows.n === 0) return { ids: new Int32Array(0), firstSeq: new Int32Array(0), lastSeq: new Int32Array(0), scores: new Float32Array(0), count: 0 };
+    const scores = rows.store.dotScoresView(query).slice(0, rows.n);
+    return { ids: rows.ids, firstSeq: rows.firstSeq, lastSeq: rows.lastSeq, scores, count: rows.n };
+  }
+
+  /** Relevance and span of individual segments (other episodes' representatives); unknown ids are skipped. */
+  scoreSegments(episode: number, ids: readonly number[], query: Float32Array): { id: number; first: number; last: number; score: number }[] {
+    const rows = this.byEpisode.get(episode);
+    if (!rows) return [];
+    const out: { id: number; first: number; last: number; score: number }[] = [];
+    for (const id of ids) {
+      const i = rows.find(id);
+      if (i < 0) continue;
+      const v = rows.store.row(i);
+      let s = 0;
+      for (let d = 0; d < this.dim; d++) s += v[d]! * query[d]!;
+      out.push({ id, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, score: s });
+    }
+    return out;
+  }
+}
+
+/** A plain-array RowStore (Node tests, and a fallback where no WASM module is at hand). */
+export function arrayRowStore(capacity: number, dim: number): RowStore {
+  const data = new Float32Array(capacity * dim);
+  let count = capacity;
+  return {
+    capacity,
+    get count() {
+      return count;
+    },
+    set count(n: number) {
+      count = n;
+    },
+    row: (i) => data.subarray(i * dim, (i + 1) * dim),
+    rows: () => data,
+    dotScoresView(query) {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) {
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += query[d]! * data[i * dim + d]!;
+        out[i] = s;
+      }
+      return out;
+    },
+  };
+}
