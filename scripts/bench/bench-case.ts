@@ -12,3 +12,9 @@ export interface BenchCase {
   /** Targets from the issue, checked and printed (never asserted in tests). */
   targets?: { versus: string; atLeast: number }[];
 }
+
+/** What the runner passes to each bench file's `cases(options)` (a file may ignore it). */
+export interface BenchOptions {
+  /** Smoke-test mode: small inputs and few iterations (shapes say so). */
+  quick: boolean;
+}

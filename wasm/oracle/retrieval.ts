@@ -1,5 +1,9 @@
-// PLACEHOLDER until the retrieval oracles land.
+// Plain-TS oracles of the retrieval kernels (similarity, top-k, k-means,
+// hashing embedder), one file per kernel family.
 import type { RetrievalKernels } from "../src/bindings/retrieval";
+import { cosineScores, dotScores, dotScoresBatch } from "./similarity";
+import { topK } from "./topk";
+import { kmeans } from "./kmeans";
+import { embedText } from "./embed";
 
-const missing = (): never => { throw new Error("retrieval oracle not written yet"); };
-export const retrievalOracle: RetrievalKernels = { dotScores: missing, cosineScores: missing, dotScoresBatch: missing, topK: missing, kmeans: missing, embedText: missing };
+export const retrievalOracle: RetrievalKernels = { dotScores, cosineScores, dotScoresBatch, topK, kmeans, embedText };

@@ -92,23 +92,36 @@ export interface Kernels {
   /** Signed feature hashing of word unigrams and bigrams, sublinear TF, optional IDF, L2-normalised (all-zero for empty text). */
   embedText(text: string, options?: EmbedOptions): Float32Array;
 
-  /** Group-wise quantization of fp32 values. Non-finite inputs are rejected with a RangeError. */
+  /**
+   * Group-wise quantization of fp32 values: zero = group min, scale = (max − min)/(2^bits − 1),
+   * codes rounded half to even, so |x − dequantized| ≤ scale/2 (up to fp32 rounding; docs/kernels.md).
+   * Non-finite inputs are rejected with a RangeError naming the first one.
+   */
   quantize(values: Float32Array, bits: QuantBits, groupSize: QuantGroup): QuantizedTensor;
-  /** Same, from IEEE fp16 bit patterns. */
+  /** Same, from IEEE fp16 bit patterns (widened exactly; exponent-31 patterns, ±Inf/NaN, are a RangeError). */
   quantizeF16(bits16: Uint16Array, bits: QuantBits, groupSize: QuantGroup): QuantizedTensor;
   dequantize(q: QuantizedTensor): Float32Array;
 
   /**
    * Attention of rows q (nq × d, e.g. G query heads × prompt positions) over keys k (n × d):
    * A = softmax(q·kᵀ/√d) row-wise in fp32 (max-subtracted), reduced per key → length n.
+   * The max-pool window is cut at the edges (−Inf padding). Non-finite q/k values, and rows whose
+   * logits overflow fp32, are a RangeError; nq = 0 gives zeros, n = 0 an empty array.
    */
   attentionScores(q: Float32Array, k: Float32Array, d: number, reduce: AttentionReduce): Float32Array;
-  /** H2O: acc[i] += Σ over query rows of softmax(q·kᵀ/√d)[i]; acc has length n and is updated in place. */
+  /** H2O: acc[i] += Σ over query rows of softmax(q·kᵀ/√d)[i]; acc has length n and is updated in place (untouched on error). */
   accumulateAttention(acc: Float32Array, q: Float32Array, k: Float32Array, d: number): void;
 
-  /** Keep masks (H × n, 1 = keep) for one layer from per-head scores (H × n); order-preserving by construction. */
+  /**
+   * Keep masks (H × n, 1 = keep) for one layer from per-head scores (H × n); order-preserving by construction.
+   * Protected positions count against the budget; if they exceed it, only they are kept.
+   * Ties → lower head, then lower position; NaN below every number.
+   */
   selectKeep(scores: Float32Array, heads: number, options: SelectOptions): Uint8Array;
 
-  /** DESIGN.md EpiCache step 6: per-layer integer budgets from sensitivities; α = 0 gives every layer M. */
+  /**
+   * DESIGN.md EpiCache step 6: per-layer integer budgets from sensitivities; α = 0 (or equal
+   * sensitivities) gives every layer M; each budget is at least max(1, floor(M/4)). M a positive integer.
+   */
   allocateLayerBudgets(sensitivity: Float64Array, budget: number, alpha: number): Int32Array;
 }

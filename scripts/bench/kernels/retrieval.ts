@@ -1,0 +1,167 @@
+// Bench cases of the retrieval kernels (similarity scans, top-k, k-means,
+// hashing embedder) for `npm run bench:kernels`. "wasm" is the SIMD module
+// through its bindings, with matrices resident in WASM memory (copied in once
+// at setup, like a Durable Object keeping its segment embeddings hot); "js"
+// is the best plain-JS loop we could write (scripts/bench/js/); "native" is
+// usearch's exactSearch, single-threaded. All impls see the same inputs.
+import { exactSearch, MetricKind } from "usearch";
+import type { BenchCase, BenchOptions } from "../bench-case";
+import { jsCosineScores, jsDotScores } from "../js/similarity";
+import { jsTopK } from "../js/topk";
+import { jsAssign, jsCentroids } from "../js/kmeans";
+import { jsEmbedText } from "../js/embed";
+import { ResidentRows } from "../../../wasm/src/bindings/retrieval";
+import { loadWasmModule } from "../../../wasm/src/node-module";
+import { wasmKernels } from "../../../wasm/src/wasm-kernels";
+import { mulberry32 } from "../../../wasm/oracle/kmeans";
+
+const PARAGRAPH =
+  "Last spring we moved the analytics pipeline from nightly batch jobs to a streaming design, " +
+  "and the team spent weeks arguing about exactly-once delivery. In the end we kept Kafka for " +
+  "ingestion, wrote idempotent consumers keyed by event id, and pushed deduplication into the " +
+  "warehouse. Costs fell by about a third, but on-call load went up because late events now " +
+  "trigger backfills. Next quarter we want alerts on consumer lag, a replay tool for the ops " +
+  "team, and a clear owner for the schema registry, which nobody maintains today.";
+
+function randomMatrix(random: () => number, target: Float32Array): Float32Array {
+  for (let i = 0; i < target.length; i++) target[i] = random() - 0.5;
+  return target;
+}
+
+export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
+  const random = mulberry32(2509_17396);
+  const module = loadWasmModule();
+  const kernels = wasmKernels(module);
+  const dim = 384;
+
+  // --- scans over resident rows -------------------------------------------------
+  const n = options.quick ? 2000 : 100_000;
+  const resident = ResidentRows.create(module, n, dim);
+  randomMatrix(random, resident.rows());
+  const rows = resident.rows().slice(); // the JS and usearch copy
+  const query = randomMatrix(random, new Float32Array(dim));
+  const queries4 = randomMatrix(random, new Float32Array(4 * dim));
+  const jsOut = new Float32Array(n);
+  const jsOut4 = new Float32Array(n);
+  const scanShape = `${n} x ${dim} fp32`;
+  const scanBytes = n * dim * 4;
+  const k = 10;
+
+  // --- the same scan on rows that fit in L3 (compute bound rather than memory bound) ---
+  const nSmall = options.quick ? 500 : 10_000;
+  const small = ResidentRows.create(module, nSmall, dim);
+  small.rows().set(rows.subarray(0, nSmall * dim));
+  const rowsSmall = rows.slice(0, nSmall * dim);
+  const jsOutSmall = new Float32Array(nSmall);
+
+  // --- top-k on a score vector left in WASM memory by a scan -----------------------
+  // (n × 1 rows holding the dot scores; a scan with query [1] leaves them as the last scores)
+  const scoresJs = resident.dotScores(query);
+  const scoreSource = ResidentRows.create(module, n, 1);
+  scoreSource.rows().set(scoresJs);
+  scoreSource.dotScoresView(Float32Array.of(1));
+
+  // --- one Lloyd iteration --------------------------------------------------------
+  const kn = options.quick ? 200 : 2000;
+  const kk = 8;
+  const points = ResidentRows.create(module, kn, dim);
+  randomMatrix(random, points.rows());
+  const pointsJs = points.rows().slice();
+  const seeds = kernels.kmeans(pointsJs, dim, { k: kk, seed: 1, maxIter: 0, nInit: 1 }).centroids; // k-means++ only
+  const wasmCent = seeds.slice();
+  const wasmLabels = new Int32Array(kn).fill(-1);
+  const jsCent = seeds.slice();
+  const jsLabels = new Int32Array(kn).fill(-1);
+  const jsDists = new Float32Array(kn);
+  const jsSums = new Float64Array(kk * dim);
+  const jsCounts = new Int32Array(kk);
+
+  return [
+    {
+      kernel: "dotScores",
+      shape: `${scanShape}, resident`,
+      bytes: scanBytes,
+      impls: {
+        wasm: () => resident.dotScoresView(query),
+        js: () => jsDotScores(query, rows, n, dim, jsOut),
+      },
+      targets: [{ versus: "js", atLeast: 6 }],
+    },
+    {
+      kernel: "dotScores",
+      shape: `${nSmall} x ${dim} fp32, resident, fits in L3`,
+      bytes: nSmall * dim * 4,
+      impls: {
+        wasm: () => small.dotScoresView(query),
+        js: () => jsDotScores(query, rowsSmall, nSmall, dim, jsOutSmall),
+      },
+    },
+    {
+      kernel: "dotScores+topK",
+      shape: `${scanShape}, k = ${k}`,
+      bytes: scanBytes,
+      impls: {
+        wasm: () => resident.topKDot(query, k),
+        js: () => {
+          jsDotScores(query, rows, n, dim, jsOut);
+          return jsTopK(jsOut, k);
+        },
+        native: () => exactSearch(rows, query, dim, k, MetricKind.IP, 1),
+      },
+      targets: [
+        { versus: "native", atLeast: 1.0 },
+        { versus: "js", atLeast: 6 },
+      ],
+    },
+    {
+      kernel: "cosineScores",
+      shape: `${scanShape}, resident`,
+      bytes: scanBytes,
+      impls: {
+        wasm: () => resident.cosineScoresView(query),
+        js: () => jsCosineScores(query, rows, n, dim, jsOut),
+      },
+    },
+    {
+      kernel: "dotScoresBatch",
+      shape: `4 queries x ${scanShape}`,
+      bytes: scanBytes,
+      impls: {
+        wasm: () => resident.dotScoresBatch(queries4),
+        js: () => {
+          for (let q = 0; q < 4; q++) jsDotScores(queries4.subarray(q * dim, (q + 1) * dim), rows, n, dim, jsOut4);
+        },
+      },
+    },
+    {
+      kernel: "topK",
+      shape: `${n} fp32 scores, k = ${k}`,
+      bytes: n * 4,
+      impls: {
+        wasm: () => scoreSource.topKLastScores(k),
+        js: () => jsTopK(scoresJs, k),
+      },
+    },
+    {
+      kernel: "kmeans (one Lloyd iteration)",
+      shape: `${kn} x ${dim} fp32, k = ${kk}`,
+      bytes: kn * dim * 4,
+      impls: {
+        wasm: () => points.lloydIteration(wasmCent, wasmLabels),
+        js: () => {
+          jsAssign(pointsJs, kn, dim, jsCent, kk, jsLabels, jsDists, jsSums, jsCounts);
+          return jsCentroids(jsSums, jsCounts, kk, dim, jsCent);
+        },
+      },
+      targets: [{ versus: "js", atLeast: 12 }],
+    },
+    {
+      kernel: "embedText",
+      shape: `paragraph (${PARAGRAPH.split(/\s+/).length} words) → ${dim}`,
+      impls: {
+        wasm: () => kernels.embedText(PARAGRAPH, { dim }),
+        js: () => jsEmbedText(PARAGRAPH, dim),
+      },
+    },
+  ];
+}
