@@ -2,9 +2,12 @@
 // 1. the embedded reference backend (backend/server.ts) on 127.0.0.1:$EPIKV_BACKEND_PORT
 //    (default 8788), waited on until /healthz answers;
 // 2. `wrangler dev` on 127.0.0.1:$PORT (default 8787) with
-//    --var BACKEND_URL:http://127.0.0.1:<backend port> --var BACKEND_MODEL:<model>.
+//    --var BACKEND_URL:http://127.0.0.1:<backend port>/v1 --var BACKEND_MODEL:<model>.
 // Set BACKEND_URL (and BACKEND_MODEL) to use another backend instead of the
 // embedded one. Ctrl-C stops both.
+// Auth is on: API_KEYS from the environment, else the local dev key
+// DEV_API_KEY (tenant "dev"), documented in the README. Production sets the
+// API_KEYS secret (`wrangler secret put API_KEYS`); the dev key never ships.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -14,6 +17,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = process.env.PORT ?? "8787";
 const backendPort = process.env.EPIKV_BACKEND_PORT ?? "8788";
 const children = [];
+export const DEV_API_KEY = "sk-epikv-local-dev-key";
+const apiKeys = process.env.API_KEYS ?? `${DEV_API_KEY}:dev`;
 let stopping = false;
 
 function run(cmd, args, extraEnv = {}) {
@@ -52,10 +57,12 @@ async function waitHealthy(url, timeoutMs = 30_000) {
 let backendUrl = process.env.BACKEND_URL;
 let backendModel = process.env.BACKEND_MODEL;
 if (!backendUrl) {
-  backendUrl = `http://127.0.0.1:${backendPort}`;
+  const backendBase = `http://127.0.0.1:${backendPort}`;
+  // BACKEND_URL follows the OpenAI-client convention: the base URL ending in /v1.
+  backendUrl = `${backendBase}/v1`;
   run(join(root, "node_modules/.bin/tsx"), [join(root, "backend/server.ts")], { EPIKV_BACKEND_PORT: backendPort });
   try {
-    const health = await waitHealthy(backendUrl);
+    const health = await waitHealthy(backendBase);
     backendModel ??= health.models[0];
   } catch (e) {
     console.error(String(e));
@@ -63,7 +70,10 @@ if (!backendUrl) {
   }
 }
 if (!stopping) {
-  const vars = [`BACKEND_URL:${backendUrl}`, ...(backendModel ? [`BACKEND_MODEL:${backendModel}`] : [])];
+  // kv mode (docs/kv-mode.md): KV_BACKEND_URL, else the embedded reference backend (it speaks epikv-kv/1 too).
+  const kvBackendUrl = process.env.KV_BACKEND_URL ?? (process.env.BACKEND_URL ? undefined : backendUrl.replace(/\/v1$/, ""));
+  const vars = [`BACKEND_URL:${backendUrl}`, ...(backendModel ? [`BACKEND_MODEL:${backendModel}`] : []), ...(kvBackendUrl ? [`KV_BACKEND_URL:${kvBackendUrl}`] : []), `API_KEYS:${apiKeys}`];
+  if (!process.env.API_KEYS) console.log(`epikv: auth on; local dev key: Authorization: Bearer ${DEV_API_KEY}`);
   run(join(root, "node_modules/.bin/wrangler"), [
     "dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", join(root, ".dev-data"),
     ...vars.flatMap((v) => ["--var", v]),

@@ -1,0 +1,74 @@
+// The Worker's side of the conversation index (durable-objects/conversation-index/):
+// which tenant a request belongs to, the index stub, and a middleware that
+// records every conversation a successful response names.
+//
+// Recording is observed, not wired into each route: any 2xx answer carrying
+// X-Conversation-Id (POST /v1/conversations, chat turns) or to a
+// /v1/conversations/{id}[/…] path records that id,
+// and a 200 DELETE /v1/conversations/{id} forgets it. The write runs under
+// waitUntil, after the response left, so it never adds latency; an isolate
+// remembers the ids it recorded in the last RECORD_AGAIN_MS and skips them.
+import type { Context, MiddlewareHandler } from "hono";
+import { CONVERSATION_INDEX_NAME, type ConversationIndexApi } from "../../durable-objects/conversation-index/conversation-index-api";
+import type { Env } from "../env";
+import { waitUntilOf } from "../http/wait-until";
+
+/** Tenant of requests before authentication assigns one. */
+export const DEFAULT_TENANT = "default";
+/** How long an isolate trusts its own note that it recorded an id (refreshes last_seen_at at most this often). */
+export const RECORD_AGAIN_MS = 60_000;
+const MEMO_LIMIT = 10_000;
+
+/**
+ * The tenant of a request: the `tenant` context variable an authentication
+ * middleware sets (as a string, or an object with an `id`), else "default".
+ */
+export function tenantOf(c: Context): string {
+  const v = (c.var as Record<string, unknown> | undefined)?.tenant;
+  if (typeof v === "string" && v) return v;
+  if (v && typeof v === "object" && typeof (v as { id?: unknown }).id === "string") return (v as { id: string }).id;
+  return DEFAULT_TENANT;
+}
+
+export function conversationIndex(env: Env): ConversationIndexApi {
+  const ns = env.CONVERSATION_INDEX;
+  return ns.get(ns.idFromName(CONVERSATION_INDEX_NAME)) as unknown as ConversationIndexApi;
+}
+
+const recentlyRecorded = new Map<string, number>();
+
+function shouldRecord(key: string, now: number): boolean {
+  const at = recentlyRecorded.get(key);
+  if (at !== undefined && now - at < RECORD_AGAIN_MS) return false;
+  if (recentlyRecorded.size >= MEMO_LIMIT) recentlyRecorded.clear();
+  recentlyRecorded.set(key, now);
+  return true;
+}
+
+const CONVERSATION_PATH = /^\/v1\/conversations\/([^/]+)(\/[^/]+)?$/;
+
+export function conversationIndexRecorder(): MiddlewareHandler<{ Bindings: Env }> {
+  return async function recordConversations(c, next) {
+    await next();
+    const status = c.res.status;
+    if (status < 200 || status >= 300) return;
+    const tenant = tenantOf(c);
+    const path = new URL(c.req.url).pathname;
+    const inPath = CONVERSATION_PATH.exec(path);
+    const pathId = inPath ? decodeURIComponent(inPath[1]!) : null;
+    if (c.req.method === "DELETE" && pathId !== null && !inPath![2]) {
+      const id = pathId;
+      recentlyRecorded.delete(`${tenant}\u0000${id}`);
+      waitUntilOf(c)(conversationIndex(c.env).forget(tenant, id).catch((err) => console.error("epikv: conversation index forget failed:", err)));
+      return;
+    }
+    // Conversations created before the index existed are picked up by their next successful use.
+    const id = c.res.headers.get("x-conversation-id") ?? pathId;
+    const now = Date.now();
+    if (!id || !shouldRecord(`${tenant}\u0000${id}`, now)) return;
+    waitUntilOf(c)(conversationIndex(c.env).record(tenant, id, now).catch((err) => {
+      recentlyRecorded.delete(`${tenant}\u0000${id}`);
+      console.error("epikv: conversation index record failed:", err);
+    }));
+  };
+}
