@@ -67,7 +67,7 @@ export function parseSafetensors(input: Uint8Array, limits: ParseLimits = {}): S
 
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(input.subarray(8, 8 + headerLen)));
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(input.subarray(8, 8 + headerLen)));
   } catch (e) {
     fail(`header is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
@@ -189,19 +189,26 @@ export interface TensorInput {
   data: ArrayBufferView;
 }
 
-/** Encode tensors (in the given order) and string metadata into one frame; the header is space-padded to 8 bytes. */
-export function writeSafetensors(tensors: Iterable<[string, TensorInput]>, metadata?: Record<string, string>): Uint8Array {
+/** A tensor's header entry before its data is at hand (streamed frames). */
+export interface TensorSpec {
+  dtype: Dtype;
+  shape: readonly number[];
+}
+
+/**
+ * The first bytes of a frame (u64 length, JSON header space-padded to 8 bytes)
+ * for tensors whose data follows in the given order; lets a sender stream
+ * the data without holding it (durable-objects/kv/frame-stream.ts).
+ */
+export function safetensorsHeader(specs: Iterable<[string, TensorSpec]>, metadata?: Record<string, string>): { header: Uint8Array; dataBytes: number } {
   const header: Record<string, unknown> = Object.create(null);
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = Object.assign(Object.create(null), metadata);
-  const parts: Uint8Array[] = [];
   let offset = 0;
-  for (const [name, t] of tensors) {
+  for (const [name, t] of specs) {
     if (name === "__metadata__") throw new SafetensorsError('"__metadata__" is not a tensor name');
     if (!Object.hasOwn(DTYPE_BYTES, t.dtype)) throw new SafetensorsError(`tensor "${name}": unknown dtype ${t.dtype}`);
     const want = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-    if (t.data.byteLength !== want) throw new SafetensorsError(`tensor "${name}": ${t.data.byteLength} bytes for ${t.dtype} ${JSON.stringify(t.shape)}, expected ${want}`);
     header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + want] };
-    parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     offset += want;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
@@ -211,13 +218,27 @@ export function writeSafetensors(tensors: Iterable<[string, TensorInput]>, metad
     p.set(json);
     json = p;
   }
-  const out = new Uint8Array(8 + json.byteLength + offset);
+  const out = new Uint8Array(8 + json.byteLength);
   new DataView(out.buffer).setUint32(0, json.byteLength, true);
   out.set(json, 8);
-  let at = 8 + json.byteLength;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
+  return { header: out, dataBytes: offset };
+}
+
+/** Encode tensors (in the given order) and string metadata into one frame; the header is space-padded to 8 bytes. */
+export function writeSafetensors(tensors: Iterable<[string, TensorInput]>, metadata?: Record<string, string>): Uint8Array {
+  const list = [...tensors];
+  for (const [name, t] of list) {
+    if (!Object.hasOwn(DTYPE_BYTES, t.dtype)) continue; // reported by safetensorsHeader
+    const want = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
+    if (t.data.byteLength !== want) throw new SafetensorsError(`tensor "${name}": ${t.data.byteLength} bytes for ${t.dtype} ${JSON.stringify(t.shape)}, expected ${want}`);
+  }
+  const { header, dataBytes } = safetensorsHeader(list, metadata);
+  const out = new Uint8Array(header.byteLength + dataBytes);
+  out.set(header);
+  let at = header.byteLength;
+  for (const [, t] of list) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    at += t.data.byteLength;
   }
   return out;
 }

@@ -4,4 +4,6 @@ export interface ConversationEnv {
   EMBEDDINGS_URL?: string;
   EMBEDDINGS_MODEL?: string;
   EMBEDDINGS_API_KEY?: string;
+  /** Base URL of a kv backend (epikv-kv/1, docs/kv-protocol.md) for kv mode; see docs/kv-mode.md. */
+  KV_BACKEND_URL?: string;
 }

@@ -196,14 +196,17 @@ export function prefillCall(state: BackendState, body: Json, kv: KvCache | null)
   const wantQueries = optBool(body.return_queries, "return_queries") ?? prompts.length > 0;
   const wantScores = optBool(body.return_scores, "return_scores") ?? false;
   const wantKv = optBool(body.return_kv, "return_kv") ?? true;
+  // Additive (epikv-kv/1): the block's own post-RoPE queries, for baselines that score with them (SnapKV window, H2O).
+  const wantBlockQueries = optBool(body.return_block_queries, "return_block_queries") ?? false;
   const logitsMode = body.return_logits ?? "none";
   if (logitsMode !== "none" && logitsMode !== "last") invalid('return_logits must be "none" or "last"', "return_logits");
   const enc = kvEncoding(body.kv_encoding);
 
   return wrapKvErrors(() => {
-    const out = m.forward({ tokens, positions, past, logits: logitsMode });
+    const out = m.forward({ tokens, positions, past, logits: logitsMode, captureQueries: wantBlockQueries });
     const cache = concatKv(past, out.kv);
     const tensors: [string, TensorInput][] = wantKv ? kvTensors(out.kv, c.headDim, enc) : [];
+    if (wantBlockQueries) out.queries!.forEach((q, l) => tensors.push([`block.queries.${l}`, { dtype: "F32", shape: [c.heads, tokens.length, c.headDim], data: q }]));
     if (logitsMode === "last") tensors.push(["logits", { dtype: "F32", shape: [1, c.vocabSize], data: out.logits }]);
     const promptInfo: Json[] = [];
     const after = positions[positions.length - 1] + 1;

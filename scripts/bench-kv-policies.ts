@@ -1,0 +1,284 @@
+// npm run bench:kv [-- --json] [--quick] [--model epikv-tiny] [--tokens N] [--block B] [--backend URL]
+//
+// KV eviction policies (full, recent, h2o, snapkv, epicache) at 2×, 4× and
+// 6× compression on a long multi-episode conversation, through the real kv
+// path: the reference backend over HTTP (port 0), block-wise prefill with
+// eviction after every block, int8 pages in a page store, frames streamed
+// from pages. For each policy and ratio, over one question per episode:
+//
+// - attention-output relative error: per layer and query head, the query's
+//   last token attends over (policy cache + uncompressed tail) vs (full cache
+//   + tail), with the same queries and tail KV taken from the full run:
+//   ‖o_policy − o_full‖ / ‖o_full‖, averaged;
+// - next-token logit KL(p_full ‖ p_policy);
+// - bytes stored per conversation (all episode caches) and bytes sent per turn;
+// - time to first token in kv mode vs re-prefilling the whole history through
+//   the same backend (streaming decode, side by side in one run; ratio).
+//
+// The reference models have seeded random weights: their attention carries
+// no meaning, so these numbers check the machinery and show each policy's
+// bias (recency wins on such a model), not EpiCache's QA accuracy. Point
+// --backend at a kv backend serving a trained model for that.
+//
+// EpiCache gets per-layer budgets from the model's sensitivity profile
+// (α = 1.1, same total); baselines get M in every layer.
+// Baselines keep one cache (their scores do not depend on the episode);
+// EpiCache keeps one per episode (E = 4), so it stores E× the bytes at the
+// same per-cache budget, as in the paper. Progress on stderr, a table on
+// stdout; --json prints one JSON object. Bounded (~1–3 min on 2 cores).
+import { cpus } from "node:os";
+import { performance } from "node:perf_hooks";
+import { startBackend } from "../backend/server";
+import { readF32, requireTensor, type SafetensorsFile } from "../backend/safetensors";
+import { KvBackendClient } from "../durable-objects/kv/backend-client";
+import { prefillBlock, type KvEngine } from "../durable-objects/kv/block-prefill";
+import { episodeKv, messageTokens } from "../durable-objects/kv/conversation-kv";
+import { DEFAULT_ALPHA, layerBudgets } from "../durable-objects/kv/budgets";
+import { MemoryPageStore } from "../durable-objects/kv/page-store";
+import { decodeHeadPages, type PageEncoding } from "../durable-objects/kv/pages";
+import { POLICIES } from "../durable-objects/kv/policies/index";
+import type { PolicyName } from "../durable-objects/kv/policy";
+import { clipPrompt, representativeSegments, representativeText } from "../durable-objects/kv/representative-prompt";
+import { fitEpisodes, matchQueryEpisode } from "../durable-objects/episodes";
+import { segmentText } from "../durable-objects/segmentation";
+import { loadWasmModule } from "../wasm/src/node-module";
+import { wasmKernels } from "../wasm/src/wasm-kernels";
+import { benchConversation, benchQuestions } from "./bench/kv-conversation";
+
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(name + "="))?.slice(name.length + 1);
+};
+const known = ["--json", "--quick", "--model", "--tokens", "--block", "--backend"];
+for (const a of argv) if (a.startsWith("--") && !known.includes(a.split("=")[0])) throw new Error(`unknown argument ${a} (known: ${known.join(" ")})`);
+const json = argv.includes("--json");
+const quick = argv.includes("--quick");
+const MODEL = flag("--model") ?? "epikv-tiny";
+const TOKENS = Number(flag("--tokens") ?? (quick ? 1024 : 3072));
+const BLOCK = Number(flag("--block") ?? (quick ? 128 : 256));
+const EPISODES = 4;
+const RATIOS = [2, 4, 6];
+const PROMPT_TOKENS = 384;
+const ENCODING: PageEncoding = { dtype: "int8", groupSize: 64 };
+const POLICY_ORDER: PolicyName[] = ["recent", "h2o", "snapkv", "epicache"];
+const log = (s: string) => process.stderr.write(s + "\n");
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const external = flag("--backend");
+const backend = external ? null : await startBackend(0, { models: [MODEL] });
+const client = new KvBackendClient(external ?? backend!.url);
+const model = await client.model(MODEL);
+const kernels = wasmKernels(loadWasmModule());
+const engineWith = (store: MemoryPageStore): KvEngine => ({ client, store, model, kernels, encoding: ENCODING });
+
+// The conversation, its segments, episodes and representative prompts (DESIGN.md steps 1–3).
+const messages = benchConversation(TOKENS);
+const stream = [model.bosToken, ...messages.flatMap((m) => messageTokens(model, m.role, [...new TextEncoder().encode(m.content)]))];
+const folded = Math.floor(stream.length / BLOCK) * BLOCK;
+const segments: string[] = [];
+for (let i = 0; i + 4 <= messages.length; i += 4) segments.push(segmentText(messages.slice(i, i + 4).map((m, j) => ({ seq: i + j, role: m.role, content: m.content }))));
+const dim = 384;
+const embeddings = segments.map((s) => kernels.embedText(s, { dim }));
+const rows = new Float32Array(embeddings.length * dim);
+embeddings.forEach((e, i) => rows.set(e, i * dim));
+const centroidsFlat = fitEpisodes(kernels, rows, dim, EPISODES);
+const centroids = Array.from({ length: centroidsFlat.length / dim }, (_, i) => centroidsFlat.subarray(i * dim, (i + 1) * dim));
+const prompts = representativeSegments(embeddings, centroids).map((ids) => clipPrompt([...new TextEncoder().encode(representativeText(segments, ids))], Math.min(PROMPT_TOKENS, model.maxPromptTokens)));
+log(`bench:kv — ${MODEL}, ${stream.length} tokens (${folded / BLOCK} blocks of ${BLOCK}, tail ${stream.length - folded}), ${segments.length} segments, ${centroids.length} episodes, int8 pages`);
+
+// Layer sensitivity, profiled once on the conversation (DESIGN.md step 6).
+const sensitivity = await client.profile(model.id, [stream.slice(0, Math.min(stream.length, model.maxProfileTokens))], BLOCK);
+log(`layer sensitivity: ${sensitivity.map((x) => x.toFixed(3)).join(", ")}`);
+
+/** Builds caches for a policy at per-head budget M: one per episode for epicache, one otherwise. */
+async function buildCaches(policy: PolicyName, m: number): Promise<{ store: MemoryPageStore; caches: string[]; seconds: number }> {
+  const store = new MemoryPageStore();
+  const engine = engineWith(store);
+  const caches = policy === "epicache" ? prompts.map((_, e) => `e${e}`) : ["all"];
+  const t0 = performance.now();
+  for (let at = 0; at < folded; at += BLOCK) {
+    for (const [e, cache] of caches.entries()) {
+      const budgets = policy === "epicache" ? layerBudgets(kernels, model.layers, m, sensitivity, DEFAULT_ALPHA) : Array.from({ length: model.layers }, () => m);
+      await prefillBlock(engine, { cache, policy: POLICIES[policy], budgets, promptTokens: prompts[e] }, stream.slice(at, at + BLOCK), at);
+    }
+  }
+  return { store, caches, seconds: (performance.now() - t0) / 1000 };
+}
+
+function softmax(logits: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (const x of logits) max = Math.max(max, x);
+  const p = Float64Array.from(logits, (x) => Math.exp(x - max));
+  const s = p.reduce((a, b) => a + b, 0);
+  return p.map((x) => x / s);
+}
+
+function kl(p: Float64Array, q: Float64Array): number {
+  let d = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] > 0) d += p[i] * Math.log(p[i] / Math.max(q[i], 1e-30));
+  return d;
+}
+
+/** Attention output of one query row over keys/values (n × d). */
+function attend(q: Float32Array, keys: Float32Array, values: Float32Array, d: number): Float64Array {
+  const n = keys.length / d;
+  const s = new Float64Array(n);
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) {
+    let dot = 0;
+    for (let i = 0; i < d; i++) dot += q[i] * keys[j * d + i];
+    s[j] = dot / Math.sqrt(d);
+    max = Math.max(max, s[j]);
+  }
+  let sum = 0;
+  for (let j = 0; j < n; j++) sum += s[j] = Math.exp(s[j] - max);
+  const o = new Float64Array(d);
+  for (let j = 0; j < n; j++) for (let i = 0; i < d; i++) o[i] += (s[j] / sum) * values[j * d + i];
+  return o;
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Mean relative error of the last query token's attention output, policy cache vs full cache (same queries and tail KV). */
+function attentionError(full: { store: MemoryPageStore; cache: string }, pol: { store: MemoryPageStore; cache: string }, run: SafetensorsFile, T: number): number {
+  const d = model.headDim, g = model.heads / model.kvHeads;
+  let total = 0, count = 0;
+  for (let l = 0; l < model.layers; l++) {
+    const Q = readF32(requireTensor(run, `block.queries.${l}`, "F32"));
+    for (let h = 0; h < model.kvHeads; h++) {
+      const tailK = readF32(requireTensor(run, `kv.${l}.${h}.keys`, "F32"));
+      const tailV = readF32(requireTensor(run, `kv.${l}.${h}.values`, "F32"));
+      const f = decodeHeadPages(full.store.readHead(full.cache, l, h), d, ENCODING, kernels);
+      const p = decodeHeadPages(pol.store.readHead(pol.cache, l, h), d, ENCODING, kernels);
+      const fk = concat(f.keys, tailK), fv = concat(f.values, tailV), pk = concat(p.keys, tailK), pv = concat(p.values, tailV);
+      for (let qh = h * g; qh < (h + 1) * g; qh++) {
+        const q = Q.subarray((qh * T + T - 1) * d, (qh * T + T) * d);
+        const of = attend(q, fk, fv, d), op = attend(q, pk, pv, d);
+        let num = 0, den = 0;
+        for (let i = 0; i < d; i++) {
+          num += (op[i] - of[i]) ** 2;
+          den += of[i] ** 2;
+        }
+        total += Math.sqrt(num / Math.max(den, 1e-30));
+        count++;
+      }
+    }
+  }
+  return total / count;
+}
+
+async function logitsOf(request: Record<string, unknown>, store: MemoryPageStore, cache: string): Promise<{ file: SafetensorsFile; logits: Float32Array; sent: number }> {
+  const r = await client.frameCall("/kv/v1/prefill", request, episodeKv(engineWith(store), cache));
+  return { file: r.file, logits: readF32(requireTensor(r.file, "logits", "F32")), sent: r.bytesSent };
+}
+
+/** Time to the first streamed token (median of TTFT_REPEATS tries: this machine's timings drift). */
+const TTFT_REPEATS = 3;
+async function ttft(request: Record<string, unknown>, store: MemoryPageStore | null, cache: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < TTFT_REPEATS; i++) times.push(await ttftOnce(request, store, cache));
+  return median(times);
+}
+
+async function ttftOnce(request: Record<string, unknown>, store: MemoryPageStore | null, cache: string): Promise<number> {
+  const t0 = performance.now();
+  const it = client.decodeStream({ ...request, max_tokens: 1 }, store ? episodeKv(engineWith(store), cache) : { frame: null });
+  let first = NaN;
+  for (;;) {
+    const n = await it.next();
+    if (Number.isNaN(first)) first = performance.now() - t0;
+    if (n.done) break;
+  }
+  return first;
+}
+
+const questions = benchQuestions().map((q) => {
+  const query = [...messageTokens(model, "user", [...new TextEncoder().encode(q.text)]), model.roleTokens.assistant];
+  const match = matchQueryEpisode(kernels, kernels.embedText(q.text, { dim }), centroidsFlat, dim).index;
+  return { ...q, query, episode: Math.max(0, match), request: { model: model.id, tokens: [...stream.slice(folded), ...query], start_position: folded } };
+});
+
+log("building the full (uncompressed) cache…");
+const full = await buildCaches("full", 1 << 30);
+const fullRuns = [];
+for (const q of questions) {
+  const r = await logitsOf({ ...q.request, return_logits: "last", return_kv: true, return_block_queries: true }, full.store, "all");
+  fullRuns.push({ file: r.file, p: softmax(r.logits), sent: r.sent });
+}
+const fullStored = full.store.bytes();
+
+interface Row {
+  policy: PolicyName;
+  ratio: number;
+  budget: number;
+  attnRelErr: number;
+  logitKl: number;
+  bytesStored: number;
+  bytesSentPerTurn: number;
+  ttftKvMs: number;
+  ttftReprefillMs: number;
+  ttftRatio: number;
+  buildSeconds: number;
+}
+const rowsOut: Row[] = [];
+
+// TTFT of re-prefilling the whole history, measured once per question (same for every policy).
+const reprefill: number[] = [];
+for (const q of questions) reprefill.push(await ttft({ model: model.id, tokens: [...stream, ...q.query], start_position: 0 }, null, ""));
+
+{
+  const kvTimes: number[] = [];
+  for (const q of questions) kvTimes.push(await ttft(q.request, full.store, "all"));
+  rowsOut.push({
+    policy: "full", ratio: 1, budget: folded, attnRelErr: 0, logitKl: 0, bytesStored: fullStored, bytesSentPerTurn: median(fullRuns.map((r) => r.sent)),
+    ttftKvMs: median(kvTimes), ttftReprefillMs: median(reprefill), ttftRatio: median(kvTimes) / median(reprefill), buildSeconds: full.seconds,
+  });
+}
+
+for (const ratio of RATIOS) {
+  const budget = Math.max(1, Math.floor(folded / ratio));
+  for (const policy of POLICY_ORDER) {
+    log(`${policy} at ${ratio}× (budget ${budget} per head per layer)…`);
+    const built = await buildCaches(policy, budget);
+    let err = 0, div = 0;
+    const sent: number[] = [], kvTimes: number[] = [];
+    for (const [i, q] of questions.entries()) {
+      const cache = built.caches.length > 1 ? built.caches[q.episode] : built.caches[0];
+      const r = await logitsOf({ ...q.request, return_logits: "last", return_kv: false }, built.store, cache);
+      div += kl(fullRuns[i].p, softmax(r.logits));
+      err += attentionError({ store: full.store, cache: "all" }, { store: built.store, cache }, fullRuns[i].file, q.request.tokens.length);
+      sent.push(r.sent);
+      kvTimes.push(await ttft(q.request, built.store, cache));
+    }
+    rowsOut.push({
+      policy, ratio, budget,
+      attnRelErr: err / questions.length,
+      logitKl: div / questions.length,
+      bytesStored: built.store.bytes(),
+      bytesSentPerTurn: median(sent),
+      ttftKvMs: median(kvTimes),
+      ttftReprefillMs: median(reprefill),
+      ttftRatio: median(kvTimes) / median(reprefill),
+      buildSeconds: built.seconds,
+    });
+  }
+}
+await backend?.close();
+
+const config = { model: MODEL, tokens: stream.length, block: BLOCK, folded, tail: stream.length - folded, episodes: centroids.length, encoding: ENCODING, promptTokens: PROMPT_TOKENS, questions: questions.length, cpus: cpus().length };
+if (json) console.log(JSON.stringify({ config, rows: rowsOut }));
+else {
+  const kib = (b: number) => (b / 1024).toFixed(1);
+  console.log(`\n${MODEL}: ${stream.length} tokens, B = ${BLOCK}, ${centroids.length} episodes, int8 pages, ${questions.length} questions (medians for bytes sent and TTFT)\n`);
+  console.log("| policy | compression | budget/head/layer | attn-output rel. err | next-token KL | stored KiB | sent KiB/turn | TTFT kv ms | TTFT re-prefill ms | kv/re-prefill |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const r of rowsOut) {
+    console.log(`| ${r.policy} | ${r.ratio}× | ${r.budget} | ${r.attnRelErr.toFixed(4)} | ${r.logitKl.toExponential(2)} | ${kib(r.bytesStored)} | ${kib(r.bytesSentPerTurn)} | ${r.ttftKvMs.toFixed(1)} | ${r.ttftReprefillMs.toFixed(1)} | ${r.ttftRatio.toFixed(2)} |`);
+  }
+}
