@@ -3,6 +3,7 @@
 // and end-to-end (wrangler dev + a backend over real HTTP, real clients).
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { TEST_API_KEYS } from "./test/e2e/support/test-api-keys.ts";
 
 export default defineConfig({
   test: {
@@ -25,7 +26,8 @@ export default defineConfig({
                 },
               ],
               serviceBindings: { BACKEND: "test-double-backend" },
-              bindings: { BACKEND_URL: "http://test-double-backend.test/v1", BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "5000" },
+              // Two test tenants (test/e2e/support/test-api-keys.ts); rate limiting off here, on in test/worker/limits-*.
+              bindings: { BACKEND_URL: "http://test-double-backend.test/v1", BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "5000", API_KEYS: TEST_API_KEYS, RATE_LIMIT_RPS: "0" },
             },
           }),
         ],
@@ -36,6 +38,16 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Debian's Chromium (playwright-core) against wrangler dev: the inspector page (GET /ui).
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,
         },

@@ -11,6 +11,8 @@
 // commitTurn re-derives what is new from the same request messages, so it
 // needs no in-memory state from planTurn (it survives an object restart).
 
+import type { BeginTurnOptions, CommitTurnOptions, TurnStart } from "./turn-api";
+
 export type Role = "system" | "user" | "assistant" | "tool";
 
 /** A message as OpenAI clients send it (content flattened to text). */
@@ -58,6 +60,22 @@ export interface ConversationInfo {
   total_tokens: number;
   /** Calibrated chars-per-token of the estimator for this conversation. */
   chars_per_token: number;
+  /** What the object holds in memory for turn planning (this instance; 0 for parts not built yet). */
+  memory?: ConversationMemory;
+  /** A full re-clustering is scheduled (alarm) and has not run yet. */
+  recluster_pending?: boolean;
+}
+
+/** The object's own accounting of its in-memory structures (bytes allocated, not V8's view). */
+export interface ConversationMemory {
+  /** Segments in the in-memory relevance index (0 when not built, or past its cap). */
+  index_segments: number;
+  /** Bytes of the index: row matrices (WASM memory, including unused capacity and scan buffers) and id/span columns. */
+  index_bytes: number;
+  /** Bytes of the per-message metadata mirror (token weights, tool-unit heads). */
+  message_meta_bytes: number;
+  /** Bytes (at most) of the cached text of recently selected messages. */
+  message_cache_bytes: number;
 }
 
 export type Provenance =
@@ -155,7 +173,16 @@ export interface ConversationApi {
    * `sentTokens` is the estimate of what was sent; with the backend's
    * usage.prompt_tokens it calibrates the token estimator.
    */
-  commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number): Promise<{ message_count: number; appended: number }>;
+  commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number, options?: CommitTurnOptions): Promise<{ message_count: number; appended: number }>;
+  /**
+   * Waits until every earlier turn on this conversation has committed or
+   * ended (arrival order, turn-queue.ts), then plans (as planTurn) — or
+   * returns the stored result of an earlier turn with the same
+   * idempotency_key. The ticket must go back through commitTurn or endTurn.
+   */
+  beginTurn(messages: ChatMessage[], options?: BeginTurnOptions): Promise<TurnStart>;
+  /** Releases a ticket without committing (the turn failed); false if it no longer held the conversation. */
+  endTurn(ticket: string): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------
@@ -163,13 +190,15 @@ export interface ConversationApi {
 // error's message starts with a stable code ("code: detail"); the Worker maps
 // codes to HTTP statuses with `conversationErrorCode(err)`.
 
-export type ConversationErrorCode = "context_over_budget" | "history_conflict" | "invalid_request";
+export type ConversationErrorCode = "context_over_budget" | "history_conflict" | "invalid_request" | "conversation_busy";
 
 /** HTTP status the Worker should answer for each code. */
 export const CONVERSATION_ERROR_STATUS: Record<ConversationErrorCode, number> = {
   context_over_budget: 400,
   history_conflict: 409,
   invalid_request: 400,
+  /** Too many turns already waiting on one conversation (turn-queue.ts). */
+  conversation_busy: 429,
 };
 
 /** Pinned system messages plus the current turn alone exceed the budget (HTTP 400). */
@@ -202,6 +231,6 @@ export function conversationErrorCode(err: unknown): ConversationErrorCode | nul
   const raw = typeof err === "string" ? err : (err as { message?: unknown } | null)?.message;
   const message = typeof raw === "string" ? raw : "";
   // Across RPC the message arrives as "ErrorName: code: detail".
-  const match = /^(?:[A-Za-z]*Error: )?(context_over_budget|history_conflict|invalid_request):/.exec(message);
+  const match = /^(?:[A-Za-z]*Error: )?(context_over_budget|history_conflict|invalid_request|conversation_busy):/.exec(message);
   return match ? (match[1] as ConversationErrorCode) : null;
 }

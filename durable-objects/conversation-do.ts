@@ -20,10 +20,11 @@
 //   batches of EMBEDDING_BATCH through a cursor, keeping only (segment,
 //   score) pairs, at most MAX_SCORED_SEGMENTS; other episodes contribute
 //   only their REPRESENTATIVES_PER_EPISODE representatives;
-// - ranked segments are widened and loaded lazily, at most
-//   MAX_RANKED_CANDIDATES per turn (and at most MAX_CONSECUTIVE_SKIPS misses
-//   in a row), and only the chosen messages' text is loaded (bounded by the
-//   budget);
+// - ranked segments are widened lazily from the in-memory message metadata
+//   (message-meta.ts, 8 bytes per message, at most MAX_META_MESSAGES), at
+//   most MAX_RANKED_CANDIDATES per turn (and at most MAX_CONSECUTIVE_SKIPS
+//   misses in a row), and only the chosen messages' text is loaded (bounded
+//   by the budget), in one query through a bounded LRU (message-cache.ts);
 // - appending reads only the open segment tail (< window utterances);
 // - the alarm's k-means fits at most MAX_FIT_SEGMENTS vectors (12.6 MB at
 //   384 dims), then assigns every segment in streamed batches.
@@ -47,20 +48,32 @@ import { assignOnline, matchQueryEpisode, shouldRecluster, type OnlineCentroid }
 import { chainNext, matchRequest, messageDigest, messageId } from "./hash-chain";
 import { queryText, validateMessage, validateMessages } from "./message-validation";
 import { closeWindows, type SegmentSpan } from "./segmentation";
-import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "./segment-index";
+import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-index";
+import { MessageMeta } from "./message-meta";
+import { MessageCache } from "./message-cache";
 import { rankByRelevance, selectContext, type Candidate, type MessageRef } from "./select-context";
 import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
 import { applyRefit, planRefit } from "./episode-refit";
 import { migrate } from "./schema";
 import { sqlOver } from "./sql";
+import { kvTurnStream, type KvTurnRequest } from "./kv/kv-durable";
 import {
   calibrateCharsPerToken, DEFAULT_CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight,
 } from "./token-estimator";
 import { groupUnits, unitHeadFor } from "./tool-units";
+import { TurnQueue } from "./turn-queue";
+import { DEFAULT_TURN_LEASE_MS, MAX_TURN_LEASE_MS, MAX_WAITING_TURNS, type BeginTurnOptions, type CommitTurnOptions, type TurnStart } from "./turn-api";
+import { pinnedBackend, recordRouting, releaseExpiredPin, requestFingerprint, saveTurn, storedTurn, UNPIN_JOB, validIdempotencyKey } from "./turn-session";
 
 export const EMBEDDING_BATCH = 512;
 export const MAX_SCORED_SEGMENTS = 16_384;
 export const MAX_RANKED_CANDIDATES = 512;
+/** Rows per SQL read when building the in-memory message metadata. */
+export const META_BATCH = 8192;
+/** Messages the metadata mirror covers at most (8 bytes each: 16 MB); past it candidates are widened with SQL reads. */
+export const MAX_META_MESSAGES = 2_000_000;
+/** Characters of message text the per-object cache keeps (≈ 2 MB; a 4k-token context is ≈ 16k characters). */
+export const MESSAGE_CACHE_CHARS = 1 << 20;
 /** Ranked candidates that may fail to fit in a row before selection stops (each costs two small SQL reads). */
 export const MAX_CONSECUTIVE_SKIPS = 32;
 export const MAX_PAGE = 1000;
@@ -72,6 +85,12 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   private embedderInstance: Embedder | undefined;
   /** In-memory relevance index of the segments (segment-index.ts); null until built, or when too large. */
   private index: SegmentIndex | null = null;
+  /** In-memory token weights and tool-unit heads of every message (message-meta.ts); null until first needed. */
+  private meta: MessageMeta | null = null;
+  /** Rows of recently selected messages (message-cache.ts): consecutive turns send largely the same ones. */
+  private readonly texts = new MessageCache(MESSAGE_CACHE_CHARS);
+  /** Chat turns in arrival order, plan to commit (turn-queue.ts; docs/reliability.md). */
+  private readonly turns = new TurnQueue({ maxWaiting: MAX_WAITING_TURNS });
 
   constructor(ctx: DurableObjectState, env: ConversationEnv) {
     super(ctx, env);
@@ -85,6 +104,11 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   private embedder(): Embedder {
     this.embedderInstance ??= embedderFromEnv(this.env, () => this.kernels());
     return this.embedderInstance;
+  }
+
+  /** kv mode: a turn decoded against this conversation's episodic KV cache, as NDJSON events (durable-objects/kv/kv-durable.ts, docs/kv-mode.md). */
+  async kvTurn(request: KvTurnRequest): Promise<ReadableStream<Uint8Array>> {
+    return kvTurnStream({ sql: this.store.sql, store: this.store, kernels: this.kernels(), embedder: this.embedder(), backendUrl: this.env.KV_BACKEND_URL, waitUntil: (p) => this.ctx.waitUntil(p) }, request);
   }
   private charsPerToken(): number {
     return Number(this.store.meta("chars_per_token") ?? DEFAULT_CHARS_PER_TOKEN);
@@ -129,6 +153,8 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       episode_count: this.store.episodes().length,
       total_tokens: this.conversationTokens(cpt),
       chars_per_token: cpt,
+      memory: { index_segments: this.index?.size ?? 0, index_bytes: this.index?.bytes ?? 0, message_meta_bytes: this.meta?.bytes ?? 0, message_cache_bytes: this.texts.bytes },
+      recluster_pending: this.store.hasJob("recluster"),
     };
   }
 
@@ -142,6 +168,8 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.index = null;
+    this.meta = null;
+    this.texts.clear();
     this.ctx.storage.transactionSync(() => migrate(this.store.sql));
     return existed;
   }
@@ -209,31 +237,71 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return { new_messages: fresh.length, context };
   }
 
-  async commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number): Promise<{ message_count: number; appended: number }> {
-    const valid = validateMessages(messages, { allowEmpty: false });
-    const answer = validateMessage(reply, "reply");
-    if (answer.role !== "assistant") throw new InvalidConversationRequestError("reply.role must be assistant");
-    return this.serialised(async () => {
-      const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
-      const appended = [...match.newIndices.map((i) => valid[i]!), answer];
-      await this.append(appended, () => {
-        if (usage && typeof sentTokens === "number") {
-          this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
-        }
-        this.store.addCounter("turns", 1);
+  async commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number, options: CommitTurnOptions = {}): Promise<{ message_count: number; appended: number }> {
+    try {
+      const valid = validateMessages(messages, { allowEmpty: false });
+      const answer = validateMessage(reply, "reply");
+      if (answer.role !== "assistant") throw new InvalidConversationRequestError("reply.role must be assistant");
+      const key = validIdempotencyKey(options.idempotency_key);
+      return await this.serialised(async () => {
+        const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+        const fresh = match.newIndices.map((i) => valid[i]!);
+        const appended = [...fresh, answer];
+        await this.append(appended, () => {
+          if (usage && typeof sentTokens === "number") {
+            this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
+          }
+          this.store.addCounter("turns", 1);
+          // Same transaction as the messages: a retry either finds the result or finds nothing appended.
+          if (key && options.response) saveTurn(this.store, key, requestFingerprint(valid), options.response, Date.now());
+          if (options.backend) recordRouting(this.store, fresh, answer, options.backend, options.arrived_at ?? Date.now(), Date.now());
+        });
+        return { message_count: this.store.counter("messages"), appended: appended.length };
       });
-      return { message_count: this.store.counter("messages"), appended: appended.length };
-    });
+    } finally {
+      if (options.ticket) this.turns.release(options.ticket);
+    }
+  }
+
+  async beginTurn(messages: ChatMessage[], options: BeginTurnOptions = {}): Promise<TurnStart> {
+    const key = validIdempotencyKey(options.idempotency_key);
+    const lease = Math.min(MAX_TURN_LEASE_MS, Math.max(1000, Number.isFinite(options.lease_ms) ? options.lease_ms! : DEFAULT_TURN_LEASE_MS));
+    const ticket = await this.turns.acquire(lease);
+    try {
+      if (key) {
+        const stored = storedTurn(this.store, key, requestFingerprint(validateMessages(messages, { allowEmpty: false })));
+        if (stored) {
+          this.turns.release(ticket);
+          return { kind: "replay", response: stored };
+        }
+      }
+      const [info, plan] = [await this.info(), await this.planTurn(messages, { budget_tokens: options.budget_tokens })];
+      return { kind: "go", ticket, info, plan, pinned_backend: pinnedBackend(this.store, Date.now()) };
+    } catch (err) {
+      this.turns.release(ticket);
+      throw err;
+    }
+  }
+
+  async endTurn(ticket: string): Promise<boolean> {
+    return typeof ticket === "string" && this.turns.release(ticket);
   }
 
   // --- alarm: deferred re-clustering --------------------------------------
   async alarm(): Promise<void> {
     // Jobs due within the coalescing delay run now too (an alarm fired early, e.g. by tests, still does the work).
     for (const job of this.store.dueJobs(Date.now() + RECLUSTER_DELAY_MS)) {
+      if (job.kind === UNPIN_JOB) {
+        this.store.deleteJob(UNPIN_JOB);
+        releaseExpiredPin(this.store, Date.now()); // re-schedules a pin that still holds (this alarm may run early)
+        continue;
+      }
       if (job.kind === "recluster") {
         this.recluster();
+        // Rebuild here, in the background, not on the next turn, into the old index's WASM memories.
+        const old = this.index;
         this.index = null;
-        this.segmentIndex(); // rebuild here, in the background, not on the next turn
+        this.segmentIndex(old);
       }
       this.store.deleteJob(job.kind);
     }
@@ -316,7 +384,11 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       indexed = this.addSegments(segments, vectors, embedder, settings.episodes, (lastSegment?.id ?? 0) + 1);
       extra();
     });
-    // Only after the transaction committed: the in-memory index mirrors storage.
+    // Only after the transaction committed: the in-memory mirrors follow storage.
+    if (this.meta) {
+      if ((rows.length && rows[0]!.seq !== this.meta.count) || this.meta.count + rows.length > MAX_META_MESSAGES) this.meta = null;
+      else for (const r of rows) this.meta.append(r.seq, r.weight, r.unit_head);
+    }
     if (this.index) {
       if (this.index.size + indexed.length > MAX_INDEXED_SEGMENTS) this.index = null;
       else for (const x of indexed) this.index.append(x.id, x.episode, x.first, x.last, x.vec);
@@ -373,22 +445,45 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return indexed;
   }
 
-  /** The segment index, built from SQLite on first use (null when there are no segments or too many). */
-  private segmentIndex(): SegmentIndex | null {
+  /**
+   * The segment index, built from SQLite on first use (null when there are
+   * no segments or too many); `reuse`: a previous index whose row stores the
+   * build fills again (same dim), so a rebuild does not double the memory.
+   */
+  private segmentIndex(reuse: SegmentIndex | null = null): SegmentIndex | null {
     if (this.index) return this.index;
     const n = this.store.counter("segments");
     const dim = Number(this.store.meta("dim") ?? 0);
     if (n === 0 || dim === 0 || n > MAX_INDEXED_SEGMENTS) return null;
     const idf = this.clusterIdf();
-    const index = new SegmentIndex((capacity, d) => ResidentRows.create(kernelsModule, capacity, d), dim);
+    const create = (capacity: number, d: number) => ResidentRows.create(kernelsModule, capacity, d);
+    const pool = reusingFactory(reuse && reuse.dim === dim ? reuse.release() : [], create);
+    const index = new SegmentIndex(pool.factory, dim);
+    for (const { episode, n } of this.store.segmentCountsByEpisode()) index.reserve(episode ?? -1, n);
     for (let after = 0; ; ) {
       const batch = this.store.embeddingBatch(after, EMBEDDING_BATCH, null);
       if (!batch.length) break;
       for (const s of batch) index.append(s.id, s.episode ?? -1, s.first_seq, s.last_seq, reweight(fromBlob(s.vec), idf));
       after = batch[batch.length - 1]!.id;
     }
+    pool.done();
     this.index = index;
     return index;
+  }
+
+  /** The message metadata mirror, built from SQLite on first use (null past MAX_META_MESSAGES: SQL reads then). */
+  private messageMeta(): MessageMeta | null {
+    if (this.meta) return this.meta;
+    if (this.store.counter("messages") > MAX_META_MESSAGES) return null;
+    const meta = new MessageMeta();
+    for (let after = -1; ; ) {
+      const batch = this.store.messageMetaBatch(after, META_BATCH);
+      if (!batch.length) break;
+      for (const r of batch) meta.append(r.seq, r.weight, r.unit_head);
+      after = batch[batch.length - 1]!.seq;
+    }
+    this.meta = meta;
+    return meta;
   }
 
   /** IDF snapshot of the last full clustering (null before it, or for remote embedders). */
@@ -430,7 +525,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       maxConsecutiveSkips: MAX_CONSECUTIVE_SKIPS,
     });
 
-    const rows = this.store.messagesBySeq(result.stored.map((s) => s.seq));
+    const rows = this.texts.get(result.stored.map((s) => s.seq), (missing) => this.store.messagesBySeq(missing));
     const messages: ContextMessage[] = result.stored.map((s) => {
       const stored = storedMessage(rows.get(s.seq)!);
       return { ...contextFields(stored), seq: s.seq, id: stored.id, tokens: s.tokens, provenance: s.provenance };
@@ -461,12 +556,14 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       ? this.scoreIndexed(segmentIndex, q, matched, episodes)
       : this.scoreStreamed(q, idf, dim, matched, episodes);
     const order = rankByRelevance(matchedScored, othersScored);
+    const meta = this.messageMeta();
     const store = this.store;
+    // Widened lazily from the in-memory metadata (no SQL): selection usually stops after a few dozen.
     function* lazy(): Iterable<Candidate> {
       let n = 0;
       for (const s of order) {
         if (n++ >= MAX_RANKED_CANDIDATES) return;
-        yield { messages: refs(store.unitWidenedMeta(s.first, s.last)), provenance: { kind: "episode", episode: s.episode, score: Number.isFinite(s.score) ? s.score : 0 } };
+        yield { messages: refs(meta ? meta.unitWidened(s.first, s.last) : store.unitWidenedMeta(s.first, s.last)), provenance: { kind: "episode", episode: s.episode, score: Number.isFinite(s.score) ? s.score : 0 } };
       }
     }
     return { ranked: lazy(), matched: matched.id };
@@ -474,20 +571,9 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
 
   /** Relevance from the in-memory index: one scan, then top-k of the matched episode. */
   private scoreIndexed(index: SegmentIndex, q: Float32Array, matched: EpisodeRow, episodes: readonly EpisodeRow[]): { matchedScored: ScoredSpan[]; othersScored: ScoredSpan[] } {
-    const { ids, firstSeq, lastSeq, scores, count } = index.scoreEpisode(matched.id, q);
-    // Only the best MAX_RANKED_CANDIDATES can be consumed: cut at that score
-    // (one typed sort), keep those above it and fill with ties in id order.
-    let cut = -Infinity;
-    if (count > MAX_RANKED_CANDIDATES) cut = Float32Array.from(scores).sort()[count - MAX_RANKED_CANDIDATES]!;
-    const matchedScored: ScoredSpan[] = [];
-    const ties: ScoredSpan[] = [];
-    for (let i = 0; i < count; i++) {
-      const s = scores[i]!;
-      if (!(s >= cut)) continue;
-      const span = { id: ids[i]!, first: firstSeq[i]!, last: lastSeq[i]!, episode: matched.id, score: s };
-      (s > cut || cut === -Infinity ? matchedScored : ties).push(span);
-    }
-    matchedScored.push(...ties.slice(0, Math.max(0, MAX_RANKED_CANDIDATES - matchedScored.length)));
+    // Only the best MAX_RANKED_CANDIDATES can be consumed: scan and top-k in
+    // WASM (best first, ties to the lower segment id, as rankByRelevance orders them).
+    const matchedScored: ScoredSpan[] = index.topOfEpisode(matched.id, q, MAX_RANKED_CANDIDATES).map((s) => ({ ...s, episode: matched.id }));
     const othersScored = episodes
       .filter((e) => e.id !== matched.id)
       .flatMap((e) => index.scoreSegments(e.id, e.representatives, q).map((x) => ({ ...x, episode: e.id })));

@@ -52,12 +52,27 @@ export function fromBlob(blob: ArrayBuffer): Float32Array {
   return new Float32Array(blob.slice(0));
 }
 
-export function storedMessage(row: MessageRow): StoredMessage {
+/** The columns a stored message is answered with (storedMessage). */
+export type StoredMessageRow = Pick<MessageRow, "seq" | "id" | "role" | "content" | "name" | "tool_call_id" | "tool_calls" | "tokens" | "created_at">;
+
+export function storedMessage(row: StoredMessageRow): StoredMessage {
   const m: StoredMessage = { seq: row.seq, id: row.id, role: row.role as StoredMessage["role"], content: row.content, tokens: row.tokens, created_at: row.created_at };
   if (row.name !== null) m.name = row.name;
   if (row.tool_call_id !== null) m.tool_call_id = row.tool_call_id;
   if (row.tool_calls !== null) m.tool_calls = JSON.parse(row.tool_calls) as unknown[];
   return m;
+}
+
+/** Sorted distinct seqs as [first, last] runs of consecutive values. */
+export function seqRuns(seqs: readonly number[]): [number, number][] {
+  const sorted = Int32Array.from(seqs).sort();
+  const runs: [number, number][] = [];
+  for (const s of sorted) {
+    const run = runs[runs.length - 1];
+    if (run && s <= run[1] + 1) run[1] = Math.max(run[1], s);
+    else runs.push([s, s]);
+  }
+  return runs;
 }
 
 /** `IN (?, …)` lists stay under the bound-parameter cap. */
@@ -118,12 +133,19 @@ export class ConversationStore {
   page(after: number, limit: number): MessageRow[] {
     return this.sql.all<MessageRow>`SELECT * FROM messages WHERE seq > ${after} ORDER BY seq LIMIT ${limit}`;
   }
-  messagesBySeq(seqs: readonly number[]): Map<number, MessageRow> {
-    const out = new Map<number, MessageRow>();
-    for (const chunk of inChunks(seqs)) {
-      const rows = this.sql.exec<MessageRow>(`SELECT * FROM messages WHERE seq IN (${chunk.map(() => "?").join(",")})`, chunk);
-      for (const r of rows) out.set(r.seq, r);
-    }
+  /**
+   * The stored messages with these seqs. One query for the whole selection:
+   * selected messages come in runs (segments, the recent window), so the
+   * seqs are sent as [first, last] runs in one JSON parameter and each run is
+   * a primary-key range scan; only the answered columns are read.
+   */
+  messagesBySeq(seqs: readonly number[]): Map<number, StoredMessageRow> {
+    const out = new Map<number, StoredMessageRow>();
+    const runs = seqRuns(seqs);
+    if (!runs.length) return out;
+    const rows = this.sql.all<StoredMessageRow>`SELECT m.seq, m.id, m.role, m.content, m.name, m.tool_call_id, m.tool_calls, m.tokens, m.created_at
+      FROM json_each(${JSON.stringify(runs)}) AS r CROSS JOIN messages m ON m.seq BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]')`;
+    for (const r of rows) out.set(r.seq, r);
     return out;
   }
   utterancesBetween(first: number, last: number): Utterance[] {
@@ -142,6 +164,10 @@ export class ConversationStore {
     const from = Math.max(0, count - n);
     const head = this.sql.first<{ unit_head: number }>`SELECT unit_head FROM messages WHERE seq = ${from}`?.unit_head ?? from;
     return this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE seq >= ${Math.min(head, from)} ORDER BY seq`;
+  }
+  /** One batch of message metadata, seqs above `afterSeq` (a cursor: callers loop on the last seq). */
+  messageMetaBatch(afterSeq: number, limit: number): MessageMetaRow[] {
+    return this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE seq > ${afterSeq} ORDER BY seq LIMIT ${limit}`;
   }
   /** Metadata of [first, last] widened to whole tool units on both ends. */
   unitWidenedMeta(first: number, last: number): MessageMetaRow[] {
@@ -169,6 +195,10 @@ export class ConversationStore {
     const out: SegmentRow[] = [];
     for (const chunk of inChunks(ids)) out.push(...this.sql.exec<SegmentRow>(`SELECT * FROM segments WHERE id IN (${chunk.map(() => "?").join(",")}) ORDER BY id`, chunk));
     return out;
+  }
+  /** Segment count per episode (null: not assigned yet). */
+  segmentCountsByEpisode(): { episode: number | null; n: number }[] {
+    return this.sql.all`SELECT episode, COUNT(*) AS n FROM segments GROUP BY episode`;
   }
   segmentsOfEpisode(episode: number): SegmentRow[] {
     return this.sql.all<SegmentRow>`SELECT * FROM segments WHERE episode = ${episode} ORDER BY id`;
@@ -224,6 +254,9 @@ export class ConversationStore {
   }
   earliestJob(): number | null {
     return this.sql.first<{ t: number | null }>`SELECT MIN(run_at) AS t FROM schedule`?.t ?? null;
+  }
+  hasJob(kind: string): boolean {
+    return this.sql.first`SELECT 1 AS x FROM schedule WHERE kind = ${kind}` !== null;
   }
   deleteJob(kind: string): void {
     this.sql.run`DELETE FROM schedule WHERE kind = ${kind}`;

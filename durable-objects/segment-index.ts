@@ -9,8 +9,12 @@
 // memory: built lazily from SQLite, appended to after each committed turn,
 // rebuilt after each full re-clustering (IDF and labels change then), and
 // dropped when the object is evicted. Memory: 4·dim bytes per segment
-// (1.5 KB at 384) plus 12 bytes; past MAX_INDEXED_SEGMENTS the object
-// stops indexing and streams from SQLite instead (see conversation-do.ts).
+// (1.5 KB at 384) plus 16 bytes (score buffer, id and span columns), plus
+// the unused capacity: a build reserves each episode's exact count plus
+// 1/8 (`reserve`), and appends grow an episode by 1/4, not by doubling, so
+// an index holds at most ≈ 1.25× its rows (each row store also keeps
+// ROW_STORE_SCRATCH_BYTES of scan scratch). Past MAX_INDEXED_SEGMENTS the
+// object stops indexing and streams from SQLite instead (conversation-do.ts).
 
 /** The row storage the index needs; `ResidentRows` (wasm/src/bindings/retrieval.ts) in workerd. */
 export interface RowStore {
@@ -20,13 +24,24 @@ export interface RowStore {
   rows(): Float32Array;
   /** query · rows[i] for i < count; may be a view valid until the next scan. */
   dotScoresView(query: Float32Array): Float32Array;
+  /** The k rows (of the first count) with the largest query · row, best first; ties → lower index, NaN last. */
+  topKDot(query: Float32Array, k: number): TopK;
 }
+
+import type { TopK } from "../wasm/src/kernels";
 
 export type RowStoreFactory = (capacity: number, dim: number) => RowStore;
 
 /** 32768 segments × 384 dims × 4 bytes = 48 MB: the most an index may hold (about 130k messages at window 4). */
 export const MAX_INDEXED_SEGMENTS = 32_768;
 const INITIAL_CAPACITY = 256;
+/** Scratch each WASM row store keeps beside its rows (ResidentRows' headroom, wasm/src/bindings/retrieval.ts). */
+export const ROW_STORE_SCRATCH_BYTES = 1 << 20;
+
+/** Capacity after `capacity` is full: +1/4 (a doubling would leave up to half of a large episode unused). */
+export function grownCapacity(capacity: number): number {
+  return Math.max(INITIAL_CAPACITY, Math.ceil(capacity * 1.25));
+}
 
 export interface EpisodeScores {
   /** Segment ids of the episode, ascending; scores[i] belongs to ids[i]. */
@@ -49,9 +64,10 @@ class EpisodeRows {
   constructor(private readonly factory: RowStoreFactory, private readonly dim: number, capacity: number) {
     this.store = factory(capacity, dim);
     this.store.count = 0;
-    this.ids = new Int32Array(capacity);
-    this.firstSeq = new Int32Array(capacity);
-    this.lastSeq = new Int32Array(capacity);
+    // A reused store may hold more than asked for: the columns follow the store.
+    this.ids = new Int32Array(this.store.capacity);
+    this.firstSeq = new Int32Array(this.store.capacity);
+    this.lastSeq = new Int32Array(this.store.capacity);
   }
 
   append(id: number, first: number, last: number, vec: Float32Array): void {
@@ -77,8 +93,14 @@ class EpisodeRows {
     return -1;
   }
 
+  /** Bytes held: rows and the score buffer (capacity × (dim + 1) × 4), scratch, and the three id/span columns. */
+  bytes(): number {
+    const capacity = this.store.capacity;
+    return capacity * (this.dim + 1) * 4 + ROW_STORE_SCRATCH_BYTES + 3 * this.ids.byteLength;
+  }
+
   private grow(): void {
-    const capacity = this.store.capacity * 2;
+    const capacity = grownCapacity(this.store.capacity);
     const next = this.factory(capacity, this.dim);
     next.rows().set(this.store.rows().subarray(0, this.n * this.dim));
     next.count = this.n;
@@ -108,6 +130,19 @@ export class SegmentIndex {
     return this.n;
   }
 
+  /** Bytes held by all episodes' rows, buffers and columns (see the header). */
+  get bytes(): number {
+    let b = 0;
+    for (const rows of this.byEpisode.values()) b += rows.bytes();
+    return b;
+  }
+
+  /** Sizes an episode's storage before its rows are appended (a build knows each episode's count): count + 1/8, no regrowth. */
+  reserve(episode: number, count: number): void {
+    if (this.byEpisode.has(episode)) throw new Error(`episode ${episode} already has rows; reserve before appending`);
+    this.byEpisode.set(episode, new EpisodeRows(this.factory, this.dim, Math.max(INITIAL_CAPACITY, Math.ceil(count * 1.125))));
+  }
+
   append(id: number, episode: number, first: number, last: number, weightedUnit: Float32Array): void {
     if (weightedUnit.length !== this.dim) throw new RangeError(`segment ${id} has ${weightedUnit.length} dims, index ${this.dim}`);
     if (this.n >= MAX_INDEXED_SEGMENTS) throw new RangeError(`segment index is full (${MAX_INDEXED_SEGMENTS} segments)`);
@@ -117,12 +152,36 @@ export class SegmentIndex {
     this.n++;
   }
 
+  /**
+   * Empties the index and hands back its row stores, for a rebuild to fill
+   * again (reusingFactory): a rebuild after re-clustering then needs no second
+   * set of WASM memories while the old one waits for garbage collection.
+   */
+  release(): RowStore[] {
+    const stores = [...this.byEpisode.values()].map((rows) => rows.store);
+    this.byEpisode.clear();
+    this.n = 0;
+    return stores;
+  }
+
   /** Relevance of every segment of `episode` to a weighted unit query. */
   scoreEpisode(episode: number, query: Float32Array): EpisodeScores {
     const rows = this.byEpisode.get(episode);
     if (!rows || rows.n === 0) return { ids: new Int32Array(0), firstSeq: new Int32Array(0), lastSeq: new Int32Array(0), scores: new Float32Array(0), count: 0 };
     const scores = rows.store.dotScoresView(query).slice(0, rows.n);
     return { ids: rows.ids, firstSeq: rows.firstSeq, lastSeq: rows.lastSeq, scores, count: rows.n };
+  }
+
+  /**
+   * The k segments of `episode` most relevant to a weighted unit query, best
+   * first (ties → lower segment id, NaN last): one scan and the top-k inside
+   * the row store, so the episode's scores never leave it.
+   */
+  topOfEpisode(episode: number, query: Float32Array, k: number): { id: number; first: number; last: number; score: number }[] {
+    const rows = this.byEpisode.get(episode);
+    if (!rows || rows.n === 0 || k <= 0) return [];
+    const best = rows.store.topKDot(query, Math.min(k, rows.n));
+    return Array.from(best.indices, (i, r) => ({ id: rows.ids[i]!, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, score: best.scores[r]! }));
   }
 
   /** Relevance and span of individual segments (other episodes' representatives); unknown ids are skipped. */
@@ -156,14 +215,54 @@ export function arrayRowStore(capacity: number, dim: number): RowStore {
     },
     row: (i) => data.subarray(i * dim, (i + 1) * dim),
     rows: () => data,
-    dotScoresView(query) {
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) {
-        let s = 0;
-        for (let d = 0; d < dim; d++) s += query[d]! * data[i * dim + d]!;
-        out[i] = s;
-      }
-      return out;
+    dotScoresView,
+    topKDot(query, k) {
+      const scores = dotScoresView(query);
+      const order = Array.from(scores.keys()).sort((a, b) => byScoreDesc(scores[a]!, scores[b]!) || a - b).slice(0, Math.max(0, Math.min(k, count)));
+      return { indices: Int32Array.from(order), scores: Float32Array.from(order, (i) => scores[i]!) };
     },
   };
+  function dotScoresView(query: Float32Array): Float32Array {
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += query[d]! * data[i * dim + d]!;
+      out[i] = s;
+    }
+    return out;
+  }
+}
+
+/** A released store is reused only up to this multiple of the requested capacity. */
+export const REUSE_MAX_SLACK = 1.5;
+
+/**
+ * A factory that first reuses released stores (SegmentIndex.release): the
+ * smallest one with at least the requested capacity, else a new one from
+ * `create`. Call `done()` after the build so leftovers can be collected.
+ */
+export function reusingFactory(released: RowStore[], create: RowStoreFactory): { factory: RowStoreFactory; done: () => void } {
+  const pool = [...released];
+  return {
+    factory(capacity, dim) {
+      let best = -1;
+      // Best fit, and never one past REUSE_MAX_SLACK × the request (that would hold the slack for the index's life).
+      for (let i = 0; i < pool.length; i++) {
+        const c = pool[i]!.capacity;
+        if (c >= capacity && c <= capacity * REUSE_MAX_SLACK && (best < 0 || c < pool[best]!.capacity)) best = i;
+      }
+      if (best < 0) return create(capacity, dim);
+      const store = pool.splice(best, 1)[0]!;
+      store.count = 0;
+      return store;
+    },
+    done: () => void pool.splice(0),
+  };
+}
+
+/** Descending numeric order with NaN after every number (the kernels' top-k convention). */
+function byScoreDesc(a: number, b: number): number {
+  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
+  if (Number.isNaN(b)) return -1;
+  return b - a;
 }

@@ -1,4 +1,4 @@
-// npm run bench:latency [-- --json] [--sizes 1000,10000,100000] [--turns N] [--budget T] [--seconds-per-size S]
+// npm run bench:latency [-- --json] [--sizes 1000,10000,100000] [--turns N] [--budget T] [--seconds-per-size S] [--gap-ms G]
 //
 // Latency epikv adds to a chat turn, over calling the same backend directly.
 // Starts a TEST DOUBLE OpenAI-compatible backend (test/e2e/support, loopback)
@@ -6,11 +6,16 @@
 // temp dir). For each conversation size it imports that many messages
 // (progress on stderr), then runs interleaved pairs of non-streaming turns:
 //   direct: POST the backend with exactly the body epikv sent it last turn
-//   epikv:  POST /v1/chat/completions through wrangler dev (plan → backend → commit)
+//   epikv:  POST /v1/chat/completions through wrangler dev (plan → backend → answer;
+//           the commit of a non-streaming turn on an existing conversation
+//           finishes after the answer, before the next turn plans)
 // and reports p50/p99 of both and the added latency (epikv − direct at the
 // same percentile). Both paths use the same loopback HTTP client and the same
 // backend, so the difference is epikv's work: HTTP edge, validation, the
-// Durable Object's planTurn (selection) and commitTurn (atomic append).
+// Durable Object's beginTurn (queue + selection); the commitTurn RPC is sent
+// before the answer but awaited under waitUntil (worker/chat/chat-turn.ts).
+// "added − edge" subtracts the p50 of GET /healthz, the hop through wrangler
+// dev's local proxy that a deployed Worker does not have.
 //
 // Memory: the Durable Object's memory cannot be read from inside workerd, so
 // this reports from outside: RSS of the workerd process(es) of wrangler's
@@ -25,7 +30,7 @@
 // turns) and by import speed; --json prints one JSON object on stdout (progress stays on stderr).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { startWranglerDev, type WranglerDev } from "../test/e2e/support/wrangler-dev";
@@ -39,6 +44,8 @@ interface Args {
   budget: number;
   /** Time limit for the measured turns of one size; fewer turns are measured when it runs out (at least MIN_TURNS). */
   secondsPerSize: number;
+  /** Pause between turn pairs (ms): a chat client's think time, so one turn's background work (its commit) does not land in the next measurement. */
+  gapMs: number;
 }
 
 interface SizeResult {
@@ -51,7 +58,8 @@ interface SizeResult {
   /**
    * Where the added time goes: GET /healthz (HTTP edge through wrangler dev,
    * no Durable Object), and the Worker's Server-Timing of each turn: plan
-   * (info + planTurn RPC), backend (the call epikv makes), commit (commitTurn RPC).
+   * (beginTurn RPC), backend (the call epikv makes), commit (commitTurn RPC:
+   * NaN when it finished after the answer, as it does for existing conversations).
    */
   healthz_ms: { p50: number; p99: number };
   plan_ms: { p50: number; p99: number };
@@ -60,17 +68,25 @@ interface SizeResult {
   context_messages: number;
   context_tokens: number;
   workerd_rss_mb: { after_import: number; after_turns: number };
+  /** The Durable Object's own accounting of its in-memory structures after the turns (info().memory). */
+  do_memory: { index_segments: number; index_mb: number; message_meta_mb: number; message_cache_mb: number } | null;
+  segments: number;
   sqlite_mb: number;
 }
 
 const IMPORT_BATCH = 5000;
+/** A key for this run only: the Worker refuses every /v1 request without API_KEYS (worker/auth). */
+const API_KEY = `bench-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
+const AUTH = { authorization: `Bearer ${API_KEY}` };
+/** Ports assigned to this benchmark (a free one is picked at run time, else one the OS assigns). */
+const PORT_RANGE: [number, number] = [8930, 8949];
 const WARMUP_TURNS = 10;
 const MIN_TURNS = 20;
 const TARGET = { messages: 100_000, p50: 5, p99: 25 };
 const TOPICS = ["sourdough hydration", "kubernetes eviction", "violin rosin", "tax deadline", "alps huts", "python asyncio", "garden tomatoes", "marathon pace"];
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, sizes: [1000, 10_000, 100_000], turns: 200, budget: 4096, secondsPerSize: 60 };
+  const args: Args = { json: false, sizes: [1000, 10_000, 100_000], turns: 200, budget: 4096, secondsPerSize: 60, gapMs: 20 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -83,12 +99,19 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith("--turns")) args.turns = positiveInt(value(), "--turns");
     else if (a.startsWith("--budget")) args.budget = positiveInt(value(), "--budget");
     else if (a.startsWith("--seconds-per-size")) args.secondsPerSize = positiveInt(value(), "--seconds-per-size");
+    else if (a.startsWith("--gap-ms")) args.gapMs = nonNegativeInt(value(), "--gap-ms");
     else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: tsx scripts/bench-latency.ts [--json] [--sizes 1000,10000,100000] [--turns 200] [--budget 4096] [--seconds-per-size 60]\n");
+      process.stdout.write("usage: tsx scripts/bench-latency.ts [--json] [--sizes 1000,10000,100000] [--turns 200] [--budget 4096] [--seconds-per-size 60] [--gap-ms 20]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
   return args;
+}
+
+function nonNegativeInt(s: string, flag: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: expected a non-negative integer, got ${s}`);
+  return n;
 }
 
 function positiveInt(s: string, flag: string): number {
@@ -98,6 +121,7 @@ function positiveInt(s: string, flag: string): number {
 }
 
 const log = (msg: string) => process.stderr.write(msg + "\n");
+const MIB = 1024 * 1024;
 
 /** "plan;dur=3, backend;dur=12" → { plan: 3, backend: 12 }. */
 function parseServerTiming(header: string | null): Record<string, number> {
@@ -148,7 +172,7 @@ function dirSqliteMb(dir: string): number {
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ ms: number; res: Response; json: any }> {
   const t0 = performance.now();
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...AUTH, ...headers }, body: JSON.stringify(body) });
   const text = await res.text();
   const ms = performance.now() - t0;
   if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status} ${text.slice(0, 500)}`);
@@ -172,15 +196,32 @@ async function importConversation(epikv: WranglerDev, id: string, n: number, bud
   return (performance.now() - t0) / 1000;
 }
 
-/** Waits until the import's deferred clustering (an alarm) has produced episodes, so turns are measured on a settled conversation. */
+interface ConversationMemory {
+  index_segments: number;
+  index_bytes: number;
+  message_meta_bytes: number;
+  message_cache_bytes: number;
+}
+
+async function conversationInfo(epikv: WranglerDev, id: string): Promise<{ episode_count: number; segment_count: number; recluster_pending?: boolean; memory?: ConversationMemory }> {
+  const res = await fetch(`${epikv.url}/v1/conversations/${id}`, { headers: AUTH });
+  if (!res.ok) throw new Error(`GET conversation ${id}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as never;
+}
+
+/**
+ * Waits until the import's deferred full clustering (an alarm, RECLUSTER_DELAY_MS
+ * after the last write) has run, so turns are measured on a settled
+ * conversation and not beside a k-means of the whole import.
+ */
 async function settle(epikv: WranglerDev, id: string): Promise<void> {
-  const deadline = performance.now() + 60_000;
+  const deadline = performance.now() + 90_000;
   while (performance.now() < deadline) {
-    const info = (await (await fetch(`${epikv.url}/v1/conversations/${id}`)).json()) as { episode_count: number };
-    if (info.episode_count > 0) return;
+    const info = await conversationInfo(epikv, id);
+    if (info.episode_count > 0 && info.recluster_pending !== true) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  log(`  warning: ${id} has no episodes after 60 s; measuring anyway`);
+  log(`  warning: ${id} still has a re-clustering pending after 90 s; measuring anyway`);
 }
 
 async function measureSize(epikv: WranglerDev, backend: { url: string; requests: () => { body: unknown }[] }, n: number, args: Args): Promise<SizeResult> {
@@ -203,6 +244,7 @@ async function measureSize(epikv: WranglerDev, backend: { url: string; requests:
       log(`  time limit: ${measured} measured turns`);
       break;
     }
+    if (args.gapMs > 0) await new Promise((r) => setTimeout(r, args.gapMs));
     const question = `turn ${t}: what about ${TOPICS[t % TOPICS.length]}?`;
     const e = await postJson(`${epikv.url}/v1/chat/completions`, { model: "epikv", messages: [{ role: "user", content: question }] }, { "x-conversation-id": id });
     const sentBody = backend.requests().at(-1)!.body;
@@ -221,6 +263,7 @@ async function measureSize(epikv: WranglerDev, backend: { url: string; requests:
     contextTokens = Number(e.res.headers.get("x-epikv-context-tokens"));
     if ((t + 1) % 50 === 0) log(`  ${t + 1}/${WARMUP_TURNS + args.turns} turns`);
   }
+  const after = await conversationInfo(epikv, id);
   const p = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
   const dp = p(direct);
   const ep = p(viaEpikv);
@@ -238,16 +281,20 @@ async function measureSize(epikv: WranglerDev, backend: { url: string; requests:
     context_messages: contextMessages,
     context_tokens: contextTokens,
     workerd_rss_mb: { after_import: rssAfterImport, after_turns: workerdRssMb(epikv.pid) },
+    do_memory: after.memory
+      ? { index_segments: after.memory.index_segments, index_mb: after.memory.index_bytes / MIB, message_meta_mb: after.memory.message_meta_bytes / MIB, message_cache_mb: after.memory.message_cache_bytes / MIB }
+      : null,
+    segments: after.segment_count,
     sqlite_mb: 0,
   };
 }
 
 function table(rows: SizeResult[], baselineRss: number): string {
-  const head = ["messages", "turns", "import s", "direct p50", "direct p99", "epikv p50", "epikv p99", "added p50", "added p99", "healthz p50", "plan p50", "plan p99", "backend p50", "commit p50", "commit p99", "ctx msgs", "ctx tokens", "workerd RSS MiB", "Δ RSS MiB", "sqlite MiB"];
+  const head = ["messages", "turns", "import s", "direct p50", "direct p99", "epikv p50", "epikv p99", "added p50", "added p99", "healthz p50", "added−edge p50", "plan p50", "plan p99", "backend p50", "ctx msgs", "ctx tokens", "segments", "index MiB", "meta+cache MiB", "workerd RSS MiB", "Δ RSS MiB", "sqlite MiB"];
   const f = (x: number, d = 2) => x.toFixed(d);
   const body = rows.map((r) => [
-    String(r.messages), String(r.turns), f(r.import_s, 1), f(r.direct_ms.p50), f(r.direct_ms.p99), f(r.epikv_ms.p50), f(r.epikv_ms.p99), f(r.added_ms.p50), f(r.added_ms.p99), f(r.healthz_ms.p50), f(r.plan_ms.p50, 0), f(r.plan_ms.p99, 0), f(r.backend_ms.p50, 0), f(r.commit_ms.p50, 0), f(r.commit_ms.p99, 0),
-    String(r.context_messages), String(r.context_tokens), f(r.workerd_rss_mb.after_turns, 0), f(r.workerd_rss_mb.after_turns - baselineRss, 0), f(r.sqlite_mb, 1),
+    String(r.messages), String(r.turns), f(r.import_s, 1), f(r.direct_ms.p50), f(r.direct_ms.p99), f(r.epikv_ms.p50), f(r.epikv_ms.p99), f(r.added_ms.p50), f(r.added_ms.p99), f(r.healthz_ms.p50), f(r.added_ms.p50 - r.healthz_ms.p50), f(r.plan_ms.p50, 0), f(r.plan_ms.p99, 0), f(r.backend_ms.p50, 0),
+    String(r.context_messages), String(r.context_tokens), String(r.segments), r.do_memory ? f(r.do_memory.index_mb, 1) : "?", r.do_memory ? f(r.do_memory.message_meta_mb + r.do_memory.message_cache_mb, 1) : "?", f(r.workerd_rss_mb.after_turns, 0), f(r.workerd_rss_mb.after_turns - baselineRss, 0), f(r.sqlite_mb, 1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => "| " + cells.map((c, i) => c.padStart(widths[i]!)).join(" | ") + " |";
@@ -257,6 +304,7 @@ function table(rows: SizeResult[], baselineRss: number): string {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
+  const loadStart = loadavg()[0]!;
   const persistTo = mkdtempSync(join(tmpdir(), "epikv-bench-"));
   const backend = await startTestDoubleServer();
   let epikv: WranglerDev | undefined;
@@ -268,7 +316,7 @@ async function main() {
   process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
   try {
     log(`starting test double backend at ${backend.url} and wrangler dev (persist ${persistTo})`);
-    epikv = await startWranglerDev({ persistTo, vars: { BACKEND_URL: backend.url, BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "30000" } });
+    epikv = await startWranglerDev({ persistTo, portRange: PORT_RANGE, vars: { BACKEND_URL: backend.url, BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "30000", API_KEYS: `${API_KEY}:bench` } });
     const baselineRss = workerdRssMb(epikv.pid);
     const rows: SizeResult[] = [];
     for (const n of args.sizes) {
@@ -284,7 +332,9 @@ async function main() {
     const result = {
       command: `npm run bench:latency -- ${process.argv.slice(2).join(" ")}`.trim(),
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version },
+      load_average: { start: loadStart, end: loadavg()[0]! },
       budget_tokens: args.budget,
+      gap_ms: args.gapMs,
       baseline_workerd_rss_mb: baselineRss,
       sizes: rows,
       targets,
@@ -292,10 +342,11 @@ async function main() {
     };
     if (args.json) process.stdout.write(JSON.stringify(result) + "\n");
     else {
-      process.stdout.write(`\nepikv added latency per non-streaming turn (test double backend, loopback, budget ${args.budget} tokens, up to ${args.turns} turn pairs per size)\n`);
+      process.stdout.write(`\nepikv added latency per non-streaming turn (test double backend, loopback, budget ${args.budget} tokens, up to ${args.turns} turn pairs per size, ${args.gapMs} ms between pairs)\n`);
       process.stdout.write(`workerd RSS before any import: ${baselineRss.toFixed(0)} MiB; RSS = all workerd processes of wrangler dev (Worker + Durable Objects + SQLite cache)\n\n`);
       process.stdout.write(table(rows, baselineRss) + "\n");
-      process.stdout.write("times in ms; added = epikv − direct at the same percentile; healthz = HTTP edge through wrangler dev alone; plan/backend/commit = the Worker's Server-Timing of the info+planTurn RPCs, its backend call and the commitTurn RPC (ms resolution)\n\n");
+      process.stdout.write("times in ms; added = epikv − direct at the same percentile; healthz = HTTP edge through wrangler dev alone (its local proxy hop); added−edge = added p50 − healthz p50; plan/backend = the Worker's Server-Timing of the beginTurn RPC and its backend call (ms resolution); index/meta+cache = the Durable Object's own accounting (info().memory)\n");
+      process.stdout.write(`load average (1 min) at start ${result.load_average.start.toFixed(2)}, at end ${result.load_average.end.toFixed(2)} on ${result.machine.cpus} cores\n\n`);
       if (targets) {
         process.stdout.write(`target at ${TARGET.messages} messages: added p50 ${targets.added_p50_ms.toFixed(2)} ms ≤ ${TARGET.p50} ms: ${targets.p50_met ? "met" : "NOT met"}; added p99 ${targets.added_p99_ms.toFixed(2)} ms ≤ ${TARGET.p99} ms: ${targets.p99_met ? "met" : "NOT met"}\n`);
       } else process.stdout.write(`target (at ${TARGET.messages} messages) not measured: add ${TARGET.messages} to --sizes\n`);

@@ -7,13 +7,30 @@ import { chatCompletionsRoute } from "./routes/chat-completions";
 import { conversationsRoute } from "./routes/conversations";
 import { modelsRoute } from "./routes/models";
 import { openApiRoute } from "./routes/openapi";
+import { kvChatRoute } from "./kv/kv-chat-route";
+import { httpMetrics } from "./metrics/http-metrics";
+import { conversationIndexRecorder } from "./conversations/conversation-index";
+import { metricsRoute } from "./routes/metrics";
+import { conversationListRoute } from "./routes/conversation-list";
+import { uiRoute } from "./routes/ui";
+import { authenticate } from "./auth/authenticate";
+import { rateLimit } from "./limits/rate-limit";
 
 export const app = new Hono<{ Bindings: Env }>();
+app.use("*", httpMetrics());
+app.use("*", conversationIndexRecorder());
+// After the recorder (it reads the tenant once the route answered); before every route.
+app.use("*", authenticate());
+app.use("*", rateLimit());
 app.route("/", healthRoute);
 app.route("/", chatCompletionsRoute);
 app.route("/", conversationsRoute);
 app.route("/", modelsRoute);
 app.route("/", openApiRoute);
+app.route("/", kvChatRoute);
+app.route("/", metricsRoute);
+app.route("/", conversationListRoute);
+app.route("/", uiRoute);
 
 app.notFound((c) => errorResponse(notFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`, "route_not_found")));
 app.onError((err) => {

@@ -2,4 +2,5 @@
 import { app } from "./app";
 
 export { ConversationDO } from "../durable-objects/conversation-do";
+export { ConversationIndexDO } from "../durable-objects/conversation-index/conversation-index-do";
 export default app;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
+import { TEST_API_KEY } from "./support/test-api-keys";
 // @ts-expect-error plain .mjs test double without types
 import { startTestDoubleServer } from "./support/test-double-server.mjs";
 
@@ -42,7 +43,7 @@ const conversationId = `e2e-${Date.now().toString(36)}`;
 async function http<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
   const res = await fetch(wrangler.url + path, {
     method,
-    headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+    headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(body === undefined ? headers : { "content-type": "application/json", ...headers }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as T };
@@ -56,7 +57,7 @@ async function startEpikv() {
 }
 
 function client() {
-  return new OpenAI({ baseURL: `${wrangler.url}/v1`, apiKey: "not-checked-by-epikv", defaultHeaders: { "X-Conversation-Id": conversationId }, maxRetries: 0 });
+  return new OpenAI({ baseURL: `${wrangler.url}/v1`, apiKey: TEST_API_KEY, defaultHeaders: { "X-Conversation-Id": conversationId }, maxRetries: 0 });
 }
 
 const lastRequest = () => backend.requests().at(-1)!;
@@ -109,7 +110,7 @@ describe("context mode end to end (wrangler dev + openai client + test double ba
   });
 
   it("resent full history (as OpenAI clients send it) is stored once", async () => {
-    const page = await fetch(`${wrangler.url}/v1/conversations/${conversationId}/messages?after=${IMPORTED - 11}&limit=1000`).then((r) => r.json() as Promise<{ data: { role: "user" | "assistant"; content: string }[] }>);
+    const page = await fetch(`${wrangler.url}/v1/conversations/${conversationId}/messages?after=${IMPORTED - 11}&limit=1000`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } }).then((r) => r.json() as Promise<{ data: { role: "user" | "assistant"; content: string }[] }>);
     const full = [...history(IMPORTED - 10), ...page.data.map((m) => ({ role: m.role, content: m.content }))];
     expect(full).toHaveLength(IMPORTED + 2);
     const question = "and the kubernetes pod eviction issue?";
@@ -135,7 +136,7 @@ describe("context mode end to end (wrangler dev + openai client + test double ba
     expect(text).toBe(`echo ${sent.body.messages.length}: ${question}`);
     expect(usage!.prompt_tokens).toBeGreaterThan(0);
     expect(await messageCount()).toBe(IMPORTED + 6);
-    const tail = await fetch(`${wrangler.url}/v1/conversations/${conversationId}/messages?after=${IMPORTED + 3}`).then((r) => r.json() as Promise<{ data: { role: string; content: string }[] }>);
+    const tail = await fetch(`${wrangler.url}/v1/conversations/${conversationId}/messages?after=${IMPORTED + 3}`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } }).then((r) => r.json() as Promise<{ data: { role: string; content: string }[] }>);
     expect(tail.data).toEqual([
       expect.objectContaining({ role: "user", content: question }),
       expect.objectContaining({ role: "assistant", content: text }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { arrayRowStore, SegmentIndex } from "../../durable-objects/segment-index";
+import { arrayRowStore, grownCapacity, reusingFactory, ROW_STORE_SCRATCH_BYTES, SegmentIndex } from "../../durable-objects/segment-index";
 import { loadWasmModule } from "../../wasm/src/node-module";
 import { ResidentRows } from "../../wasm/src/bindings/retrieval";
 
@@ -43,5 +43,95 @@ describe("SegmentIndex", () => {
     index.append(5, 0, 0, 3, unit(4, 0));
     expect(() => index.append(4, 0, 4, 7, unit(4, 1))).toThrow(/out of order/);
     expect(() => index.append(6, 0, 4, 7, unit(3, 1))).toThrow(RangeError);
+  });
+});
+
+describe("SegmentIndex.topOfEpisode", () => {
+  const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  for (const [name, factory] of [
+    ["plain arrays", arrayRowStore],
+    ["WASM ResidentRows", (capacity: number, dim: number) => ResidentRows.create(loadWasmModule(), capacity, dim)],
+  ] as const) {
+    it(`equals scoreEpisode sorted best first, ties to the lower id (${name})`, () => {
+      const dim = 12;
+      const next = random(7);
+      const index = new SegmentIndex(factory, dim);
+      const tie = Float32Array.from({ length: dim }, (_, d) => (d === 0 ? 1 : 0));
+      for (let id = 1; id <= 700; id++) index.append(id, id % 3, id * 4, id * 4 + 3, id % 50 === 0 ? tie : Float32Array.from({ length: dim }, next));
+      const q = Float32Array.from({ length: dim }, next);
+      q[0] = 5; // the tie rows (every 50th id) score equally and high
+      for (const episode of [0, 1, 2]) {
+        const all = index.scoreEpisode(episode, q);
+        const oracle = Array.from({ length: all.count }, (_, i) => ({ id: all.ids[i]!, score: all.scores[i]! })).sort((a, b) => b.score - a.score || a.id - b.id);
+        for (const k of [0, 1, 17, 233, 1000]) {
+          const top = index.topOfEpisode(episode, q, k);
+          expect(top.length).toBe(Math.min(k, all.count));
+          expect(top.map((t) => t.id)).toEqual(oracle.slice(0, k).map((o) => o.id));
+          top.forEach((t, r) => {
+            expect(t.score).toBeCloseTo(oracle[r]!.score, 5);
+            expect(t.first).toBe(t.id * 4);
+            expect(t.last).toBe(t.id * 4 + 3);
+          });
+        }
+      }
+      expect(index.topOfEpisode(42, q, 10)).toEqual([]);
+    });
+  }
+});
+
+describe("SegmentIndex memory", () => {
+  it("reserve sizes an episode once (count + 1/8), appends past it grow by 1/4, bytes follow capacity", () => {
+    const created: number[] = [];
+    const factory = (capacity: number, dim: number) => {
+      created.push(capacity);
+      return arrayRowStore(capacity, dim);
+    };
+    const dim = 4;
+    const index = new SegmentIndex(factory, dim);
+    index.reserve(1, 1000);
+    expect(created).toEqual([1125]);
+    for (let id = 1; id <= 1125; id++) index.append(id, 1, id, id, unit(dim, id % dim));
+    expect(created).toEqual([1125]);
+    index.append(1126, 1, 1126, 1126, unit(dim, 0));
+    expect(created).toEqual([1125, grownCapacity(1125)]);
+    expect(grownCapacity(1125)).toBe(1407);
+    expect(index.bytes).toBe(1407 * (dim + 1) * 4 + ROW_STORE_SCRATCH_BYTES + 3 * 1407 * 4);
+    expect(() => index.reserve(1, 10)).toThrow(/already has rows/);
+  });
+
+  it("a rebuild refills the released stores that fit (best fit, at most 1.5× the request) and creates the rest", () => {
+    let creations = 0;
+    const create = (capacity: number, dim: number) => {
+      creations++;
+      return arrayRowStore(capacity, dim);
+    };
+    const dim = 4;
+    const old = new SegmentIndex(create, dim);
+    old.reserve(1, 800); // capacity 900
+    old.reserve(2, 200); // capacity 256 (the minimum)
+    for (let id = 1; id <= 1000; id++) old.append(id, id <= 800 ? 1 : 2, id, id, unit(dim, id % dim));
+    expect(creations).toBe(2);
+    const released = old.release();
+    expect(old.size).toBe(0);
+    expect(released.map((s) => s.capacity).sort((a, b) => a - b)).toEqual([256, 900]);
+
+    const pool = reusingFactory(released, create);
+    const rebuilt = new SegmentIndex(pool.factory, dim);
+    rebuilt.reserve(7, 700); // wants 788: reuses the 900 store
+    rebuilt.reserve(8, 100); // wants 256: reuses the 256 store
+    rebuilt.reserve(9, 100); // nothing left: a new store
+    pool.done();
+    expect(creations).toBe(3);
+    for (let id = 1; id <= 900; id++) rebuilt.append(id, id <= 700 ? 7 : id <= 800 ? 8 : 9, id, id, unit(dim, (id * 5) % dim));
+    const q = unit(dim, 1);
+    // Reused rows are overwritten, not mixed with the old index's rows.
+    expect(rebuilt.scoreEpisode(7, q).count).toBe(700);
+    const eight = rebuilt.scoreEpisode(8, q);
+    expect(Array.from(eight.ids.subarray(0, eight.count))).toEqual(Array.from({ length: 100 }, (_, i) => 701 + i));
+
+    // A store past 1.5× the request is not reused.
+    const big = reusingFactory([arrayRowStore(1000, dim)], create);
+    big.factory(300, dim);
+    expect(creations).toBe(4);
   });
 });

@@ -2,6 +2,7 @@
 // without id), settings update, get, delete, bulk import with
 // Idempotency-Key and deduplication, paging, episodes, context preview, 404s.
 import { SELF } from "cloudflare:test";
+import { TEST_API_KEY } from "../e2e/support/test-api-keys";
 import { describe, expect, it } from "vitest";
 import type { ConversationInfo, EpisodeView, ImportResult } from "../../durable-objects/conversation-api";
 import { allMessages, api, preview, runPendingAlarm, syntheticHistory, uniqueId } from "./support/epikv-client";
@@ -25,7 +26,7 @@ describe("conversation API (workerd)", () => {
   });
 
   it("creates with a generated id from an empty body", async () => {
-    const res = await SELF.fetch("http://epikv.test/v1/conversations", { method: "POST" });
+    const res = await SELF.fetch("http://epikv.test/v1/conversations", { method: "POST", headers: { authorization: `Bearer ${TEST_API_KEY}` } });
     expect(res.status).toBe(201);
     const body = await res.json<ConversationInfo>();
     expect(body.id).toMatch(/^conv_[0-9a-f]{24}$/);

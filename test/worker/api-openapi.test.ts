@@ -1,6 +1,7 @@
 // /openapi.json describes every route the app registers, and /v1/models
 // lists what a client may name.
 import { SELF } from "cloudflare:test";
+import { TEST_API_KEY } from "../e2e/support/test-api-keys";
 import { describe, expect, it } from "vitest";
 import { app } from "../../worker/app";
 
@@ -41,7 +42,7 @@ describe("GET /openapi.json (workerd)", () => {
 
 describe("GET /v1/models (workerd)", () => {
   it("lists the epikv alias and the configured BACKEND_MODEL", async () => {
-    const body = await (await SELF.fetch("http://epikv.test/v1/models")).json<{ object: string; data: { id: string; object: string }[] }>();
+    const body = await (await SELF.fetch("http://epikv.test/v1/models", { headers: { authorization: `Bearer ${TEST_API_KEY}` } })).json<{ object: string; data: { id: string; object: string }[] }>();
     expect(body.object).toBe("list");
     expect(body.data.map((m) => m.id)).toEqual(["epikv", "test-double-model"]);
   });

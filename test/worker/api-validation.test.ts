@@ -3,6 +3,7 @@
 // roles, non-text content parts, wrong content type, oversized bodies,
 // unknown routes.
 import { SELF } from "cloudflare:test";
+import { TEST_API_KEY } from "../e2e/support/test-api-keys";
 import { describe, expect, it } from "vitest";
 
 interface ErrorBody {
@@ -10,7 +11,7 @@ interface ErrorBody {
 }
 
 async function post(path: string, body: string, headers: Record<string, string> = { "content-type": "application/json" }) {
-  const res = await SELF.fetch(`http://epikv.test${path}`, { method: "POST", headers, body });
+  const res = await SELF.fetch(`http://epikv.test${path}`, { method: "POST", headers: { authorization: `Bearer ${TEST_API_KEY}`, ...headers }, body });
   return { status: res.status, body: await res.json<ErrorBody>() };
 }
 
@@ -48,7 +49,7 @@ describe("request validation (workerd)", () => {
         c.close();
       },
     });
-    const res = await SELF.fetch("http://epikv.test/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chunked });
+    const res = await SELF.fetch("http://epikv.test/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TEST_API_KEY}` }, body: chunked });
     expect(res.status).toBe(413);
   });
 
@@ -97,7 +98,7 @@ describe("request validation (workerd)", () => {
   });
 
   it("answers unknown routes and ids with 404 in the same error shape", async () => {
-    const res = await SELF.fetch("http://epikv.test/v2/nothing");
+    const res = await SELF.fetch("http://epikv.test/v2/nothing", { headers: { authorization: `Bearer ${TEST_API_KEY}` } });
     expect(res.status).toBe(404);
     expect((await res.json<ErrorBody>()).error.code).toBe("route_not_found");
   });

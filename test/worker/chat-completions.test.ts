@@ -51,6 +51,22 @@ describe("chat completions, non-streaming (workerd)", () => {
     expect((await info(id)).message_count).toBe(4);
   });
 
+  it("records a turn of an existing conversation before the next one plans, even though it answers first", async () => {
+    const id = uniqueId("after");
+    expect((await chat({ messages: [{ role: "user", content: `first ${id}` }] }, id)).status).toBe(200);
+    // An existing conversation: the reply is committed under waitUntil, after the response (chat-turn.ts completeTurn).
+    const second = await chat({ messages: [{ role: "user", content: `second ${id}` }] }, id);
+    expect(second.status).toBe(200);
+    expect(second.headers.get("server-timing")).not.toMatch(/commit/);
+    const marker = uniqueId("third");
+    const third = await chat({ messages: [{ role: "user", content: `third ${marker}` }] }, id);
+    expect(third.status).toBe(200);
+    const [sent] = await backendRequestsWith(marker);
+    expect(sent!.body.messages.map((m) => m.content)).toEqual([`first ${id}`, `echo 1: first ${id}`, `second ${id}`, `echo 3: second ${id}`, `third ${marker}`]);
+    // A read right after a response queues behind the commit that was sent before it.
+    expect((await allMessages(id)).map((m) => m.content).at(-1)).toBe(`echo 5: third ${marker}`);
+  });
+
   it("stores resent history once (clients that send the whole history every turn)", async () => {
     const id = uniqueId("dedup");
     const u1 = { role: "user", content: `first question ${id}` };

@@ -139,7 +139,7 @@ describe("turns", () => {
   it("planTurn and previewContext write nothing", async () => {
     const name = uniqueName("readonly");
     const stub = stubFor(name);
-    await stub.configure(name, { budget_tokens: 600 });
+    await stub.configure(name, { budget_tokens: 1500 });
     await stub.importMessages(history(120));
     await runDurableObjectAlarm(stub);
     const before = await rowCounts(stub);
@@ -312,6 +312,52 @@ describe("alarm re-clustering", () => {
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.episodes()).map((e) => e.id).sort()).toEqual(ids);
+  });
+
+  it("reports its in-memory structures and a pending re-clustering in info()", async () => {
+    const stub = stubFor(uniqueName("memory"));
+    await stub.importMessages(history(400));
+    const before = (await stub.info())!;
+    expect(before.recluster_pending).toBe(true);
+    expect(before.memory).toEqual({ index_segments: 0, index_bytes: 0, message_meta_bytes: 0, message_cache_bytes: 0 }); // nothing built before a turn
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // re-clusters and rebuilds the index in the background
+    const settled = (await stub.info())!;
+    expect(settled.recluster_pending).toBe(false);
+    expect(settled.memory!.index_segments).toBe(settled.segment_count);
+    // ≈ 1.5 KB per segment, plus reserve and per-episode scratch: bounded by 1.25 × rows + 1 MiB per episode.
+    expect(settled.memory!.index_bytes).toBeGreaterThan(settled.segment_count * 384 * 4);
+    expect(settled.memory!.index_bytes).toBeLessThan(settled.segment_count * 385 * 4 * 1.25 + settled.episode_count * 1.5 * 2 ** 20);
+
+    const plan = await stub.planTurn([{ role: "user", content: "marathon pace and shoes" }]);
+    const cached = plan.context.messages.filter((m) => m.seq !== null).reduce((n, m) => n + m.content.length, 0);
+    await stub.commitTurn([{ role: "user", content: "marathon pace and shoes" }], { role: "assistant", content: "ok" });
+    const after = (await stub.info())!;
+    expect(after.message_count).toBe(403);
+    expect(after.memory!.message_meta_bytes).toBeGreaterThanOrEqual(after.message_count * 8);
+    expect(after.memory!.message_cache_bytes).toBeGreaterThanOrEqual(2 * cached);
+    expect(after.memory!.index_segments).toBe(after.segment_count); // appended after the commit
+  });
+
+  it("plans the same context from its in-memory mirrors as from a fresh object (tool units included)", async () => {
+    const name = uniqueName("mirror");
+    const stub = stubFor(name);
+    const msgs: ChatMessage[] = [...history(60, true)];
+    msgs.push({ role: "assistant", content: "", tool_calls: [{ id: "c1", type: "function", function: { name: "pace", arguments: "{}" } }] } as ChatMessage);
+    msgs.push({ role: "tool", content: "marathon pace 5:00", tool_call_id: "c1" } as ChatMessage);
+    msgs.push({ role: "tool", content: "marathon shoes size 44", tool_call_id: "c1" } as ChatMessage);
+    msgs.push(...history(60, false));
+    await stub.importMessages(msgs);
+    await runDurableObjectAlarm(stub);
+    const query = [{ role: "user" as const, content: "what was the marathon pace 5:00 and the shoes size 44" }];
+    const warm = await stub.planTurn(query, { budget_tokens: 1500 }); // builds index, metadata mirror, text cache
+    const again = await stub.planTurn(query, { budget_tokens: 1500 }); // answered from them
+    await abortAllDurableObjects(); // a fresh object reads everything from SQLite again
+    const fresh = await stubFor(name).planTurn(query, { budget_tokens: 1500 });
+    expect(again).toEqual(warm);
+    expect(fresh).toEqual(warm);
+    // The tool unit (seqs 61–63: call and two results) is sent whole.
+    const seqs = new Set(fresh.context.messages.map((m) => m.seq));
+    expect([61, 62, 63].map((s) => seqs.has(s))).toEqual([true, true, true]);
   });
 
   it("a turn never runs the full clustering itself", async () => {

@@ -6,7 +6,8 @@
 // backend has answered. Both paths run under ctx.waitUntil: a client that
 // disconnects does not stop the turn from being recorded.
 import type { ChatMessage, ConversationApi, TurnPlan, Usage } from "../../durable-objects/conversation-api";
-import type { ChatBackend } from "../backend/chat-backend";
+import type { StoredTurnResponse } from "../../durable-objects/turn-api";
+import type { ChatBackend, ChatCompletion } from "../backend/chat-backend";
 import { chooseModel, buildUpstreamBody } from "./upstream-request";
 import { replyOf, toUsage } from "./reply-accumulator";
 import type { ChatRequest } from "../validation/chat-request";
@@ -22,7 +23,25 @@ export interface PreparedTurn {
   upstreamBody: JsonObject;
   /** Wall time of each step in ms, for the Server-Timing header (see turnTimer). */
   timings: Record<string, number>;
+  /** The conversation's turn ticket (arrival order, durable-objects/turn-queue.ts); null once given back. */
+  ticket: string | null;
+  /** Backend the conversation is pinned to (Continuum TTL), if any. */
+  pinnedBackend: string | null;
+  /** Backend that served the reply (set by the route once it knows). */
+  servedBy: string | null;
+  idempotencyKey: string | undefined;
+  /** When the request arrived (ms), to time tool calls for pinning. */
+  arrivedAt: number;
 }
+
+export interface TurnOptions {
+  idempotencyKey?: string;
+  /** How long the turn may hold the conversation if this Worker never gives it back. */
+  leaseMs?: number;
+}
+
+/** A turn to run, or the stored first result of a retried Idempotency-Key. */
+export type TurnOrReplay = { kind: "turn"; turn: PreparedTurn } | { kind: "replay"; response: StoredTurnResponse };
 
 /**
  * Inside workerd the clock only advances across I/O, which is exactly what
@@ -38,20 +57,47 @@ async function timed<T>(timings: Record<string, number>, step: string, work: () 
   }
 }
 
-export async function prepareTurn(stub: ConversationApi, conversationId: string, request: ChatRequest, defaultModel: string | undefined): Promise<PreparedTurn> {
-  const options = request.budgetTokens === undefined ? undefined : { budget_tokens: request.budgetTokens };
-  // Sent together: one round trip to the object instead of two.
+export async function prepareTurn(stub: ConversationApi, conversationId: string, request: ChatRequest, defaultModel: string | undefined, options: TurnOptions = {}): Promise<TurnOrReplay> {
+  const arrivedAt = Date.now();
   const timings: Record<string, number> = {};
-  const [info, plan] = await timed(timings, "plan", () => Promise.all([stub.info(), stub.planTurn(request.messages, options)]));
+  // One round trip: waits for earlier turns on this conversation, then info + plan (+ a stored idempotent result).
+  const start = await timed(timings, "plan", () =>
+    stub.beginTurn(request.messages, { budget_tokens: request.budgetTokens, idempotency_key: options.idempotencyKey, lease_ms: options.leaseMs }),
+  );
+  if (start.kind === "replay") return { kind: "replay", response: start.response };
+  const { info, plan, ticket } = start;
   const model = chooseModel(request.model, info?.settings, defaultModel);
-  return { conversationId, stub, request, plan, existed: info !== null, upstreamBody: buildUpstreamBody(request, plan.context, model), timings };
+  return {
+    kind: "turn",
+    turn: {
+      conversationId, stub, request, plan, existed: info !== null, upstreamBody: buildUpstreamBody(request, plan.context, model), timings,
+      ticket, pinnedBackend: start.pinned_backend, servedBy: null, idempotencyKey: options.idempotencyKey, arrivedAt,
+    },
+  };
+}
+
+/** Gives the conversation back without committing (the turn failed); later turns stop waiting. Safe to call twice. */
+export async function abandonTurn(turn: PreparedTurn): Promise<void> {
+  const ticket = turn.ticket;
+  if (ticket === null) return;
+  turn.ticket = null;
+  await turn.stub.endTurn(ticket).catch(() => {});
 }
 
 /** Records the turn once the backend's reply is complete (creating the conversation first if this turn is its first). */
-export async function commitReply(turn: PreparedTurn, reply: ChatMessage, usage: Usage | undefined): Promise<void> {
+export async function commitReply(turn: PreparedTurn, reply: ChatMessage, usage: Usage | undefined, completion?: Record<string, unknown>): Promise<void> {
   await timed(turn.timings, "commit", async () => {
     if (!turn.existed) await turn.stub.configure(turn.conversationId, {});
-    await turn.stub.commitTurn(turn.request.messages, reply, usage, turn.plan.context.used_tokens);
+    const ticket = turn.ticket;
+    turn.ticket = null; // commitTurn gives it back, whether it succeeds or not
+    const response: StoredTurnResponse | undefined = turn.idempotencyKey && completion ? { completion, headers: turnHeaders(turn) } : undefined;
+    await turn.stub.commitTurn(turn.request.messages, reply, usage, turn.plan.context.used_tokens, {
+      ticket: ticket ?? undefined,
+      idempotency_key: turn.idempotencyKey,
+      response,
+      backend: turn.servedBy ?? undefined,
+      arrived_at: turn.arrivedAt,
+    });
   });
 }
 
@@ -64,13 +110,36 @@ export function turnHeaders(turn: PreparedTurn): Record<string, string> {
     "x-epikv-context-messages": String(turn.plan.context.messages.length),
   };
   if (turn.plan.context.matched_episode !== null) h["x-epikv-matched-episode"] = String(turn.plan.context.matched_episode);
+  if (turn.servedBy !== null) h["x-epikv-backend"] = turn.servedBy;
   return h;
 }
 
-/** Non-streaming turn: the backend's completion, after the turn is committed. */
-export async function completeTurn(turn: PreparedTurn, backend: ChatBackend): Promise<JsonObject> {
-  const completion = await timed(turn.timings, "backend", () => backend.complete(turn.upstreamBody));
-  await commitReply(turn, replyOf(completion), toUsage(completion.usage));
+/**
+ * Non-streaming turn: the backend's completion. The commit is started before
+ * this returns; with `background` (and a conversation that already exists) the
+ * caller answers the client while it finishes under waitUntil, off the
+ * critical path. That is safe for ordering: the commit holds the
+ * conversation's turn ticket (turn-queue.ts) until it has written, so the
+ * next turn plans only after it; and the commitTurn RPC is sent before the
+ * response, so a read arriving after the response queues behind the write
+ * (the object runs commitTurn under blockConcurrencyWhile). A first turn
+ * still commits before answering: the conversation must exist (configure)
+ * by the time the client has its id.
+ */
+export async function completeTurn(turn: PreparedTurn, backend: ChatBackend, background?: (recorded: Promise<unknown>) => void): Promise<JsonObject> {
+  let completion: ChatCompletion;
+  try {
+    completion = await timed(turn.timings, "backend", () => backend.complete(turn.upstreamBody));
+  } catch (err) {
+    await abandonTurn(turn);
+    throw err;
+  }
+  const recorded = commitReply(turn, replyOf(completion), toUsage(completion.usage), completion).finally(() => abandonTurn(turn));
+  if (background && turn.existed) {
+    background(recorded.catch((err) => console.error("epikv: recording a completed turn failed:", err)));
+    return completion;
+  }
+  await recorded;
   return completion;
 }
 

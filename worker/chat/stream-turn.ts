@@ -5,14 +5,21 @@
 // SDK raises as APIError) and commits nothing.
 import type { ChatBackend, ChatChunk } from "../backend/chat-backend";
 import { toApiError } from "../http/api-error";
-import { commitReply, type PreparedTurn } from "./chat-turn";
+import { abandonTurn, commitReply, type PreparedTurn } from "./chat-turn";
 import { ReplyAccumulator } from "./reply-accumulator";
 
 export const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" };
 
 /** Opens the upstream stream (a refused call throws before any SSE byte is sent) and returns the client's response. */
 export async function streamTurn(turn: PreparedTurn, backend: ChatBackend, waitUntil: (p: Promise<unknown>) => void, headers: Record<string, string>): Promise<Response> {
-  const chunks = await backend.stream(turn.upstreamBody);
+  let chunks: AsyncGenerator<ChatChunk>;
+  try {
+    chunks = await backend.stream(turn.upstreamBody);
+  } catch (err) {
+    await abandonTurn(turn);
+    throw err;
+  }
+  if (turn.servedBy !== null) headers = { ...headers, "x-epikv-backend": turn.servedBy };
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const sink = new ClientSink(writable.getWriter());
   waitUntil(pump(turn, chunks, sink));
@@ -21,17 +28,27 @@ export async function streamTurn(turn: PreparedTurn, backend: ChatBackend, waitU
 
 async function pump(turn: PreparedTurn, chunks: AsyncGenerator<ChatChunk>, sink: ClientSink): Promise<void> {
   const reply = new ReplyAccumulator();
+  let first: ChatChunk | undefined;
   try {
     for await (const chunk of chunks) {
+      first ??= chunk;
       reply.add(chunk);
       const out = chunkForClient(chunk, turn.request.includeUsage);
       if (out) await sink.send(`data: ${JSON.stringify(out)}\n\n`);
     }
-    await commitReply(turn, reply.reply(), reply.usage());
+    const message = reply.reply();
+    // The whole completion, stored for an Idempotency-Key retry (answered as one chunk).
+    const completion = {
+      id: first?.id ?? "chatcmpl-epikv", object: "chat.completion", created: first?.created ?? Math.floor(Date.now() / 1000), model: first?.model ?? null,
+      choices: [{ index: 0, message, finish_reason: reply.finishReason ?? "stop" }],
+      ...(reply.usage() ? { usage: reply.usage() } : {}),
+    };
+    await commitReply(turn, message, reply.usage(), completion);
     await sink.send("data: [DONE]\n\n");
   } catch (err) {
     await sink.send(`data: ${JSON.stringify(toApiError(err).toBody())}\n\n`);
   } finally {
+    await abandonTurn(turn);
     await sink.close();
   }
 }

@@ -10,7 +10,9 @@ const errors = (...codes: number[]) =>
 const idParam = { name: "id", in: "path", required: true, schema: ref("ConversationId") };
 
 const ERROR_TEXT: Record<number, string> = {
-  400: "Invalid request (malformed JSON, wrong types, unknown roles, non-text content parts…)",
+  400: "Invalid request (malformed JSON, wrong types, unknown roles, non-text content parts, limits: too_many_messages, message_too_long…)",
+  401: "Missing or invalid API key (code invalid_api_key)",
+  429: "Rate limit of this API key (code rate_limit_exceeded, Retry-After header) or too many turns waiting on one conversation (conversation_busy)",
   404: "No such conversation or route",
   409: "The request's history diverges from the stored conversation (stored history is never rewritten)",
   413: "Request body larger than MAX_BODY_BYTES",
@@ -30,15 +32,18 @@ export function openApiDocument(version: string): object {
         "OpenAI-compatible chat API that keeps long conversations inside a fixed token budget: one Durable Object per conversation selects the context (EpiCache episodes, arXiv 2509.17396) sent to an OpenAI-compatible backend.",
     },
     paths: {
-      "/healthz": { get: { summary: "Liveness and build information", responses: { "200": { description: "OK", content: json({ type: "object" }) } } } },
-      "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1 document", content: json({ type: "object" }) } } } },
+      "/healthz": { get: { summary: "Liveness and build information", security: [], responses: { "200": { description: "OK", content: json({ type: "object" }) } } } },
+      "/openapi.json": { get: { summary: "This document", security: [], responses: { "200": { description: "OpenAPI 3.1 document", content: json({ type: "object" }) } } } },
       "/v1/models": { get: { summary: "Models a client may name", responses: { "200": { description: "Model list", content: json(ref("ModelList")) } } } },
       "/v1/chat/completions": {
         post: {
           summary: "Chat Completions over a conversation",
           description:
             "OpenAI Chat Completions. The conversation is named by X-Conversation-Id or conversation_id; without one a new conversation is created. Resent history is recognised and stored once. The backend receives only the selected context (never more than the budget). With stream: true the answer is SSE chunks ending in `data: [DONE]`; a failed stream ends with `data: {\"error\":…}` and records nothing.",
-          parameters: [{ name: "X-Conversation-Id", in: "header", required: false, schema: ref("ConversationId") }],
+          parameters: [
+            { name: "X-Conversation-Id", in: "header", required: false, schema: ref("ConversationId") },
+            { name: "Idempotency-Key", in: "header", required: false, description: "A retry with the same key and messages returns the first result (X-Epikv-Idempotent-Replay: true) and appends nothing", schema: { type: "string", maxLength: 255 } },
+          ],
           requestBody: { required: true, content: json(ref("ChatCompletionRequest")) },
           responses: {
             "200": {
@@ -50,14 +55,38 @@ export function openApiDocument(version: string): object {
                 "X-Epikv-Context-Messages": { description: "Messages in the context sent", schema: { type: "integer" } },
                 "X-Epikv-Matched-Episode": { description: "Episode the query matched (absent when none)", schema: { type: "integer" } },
                 "Server-Timing": { description: "plan, backend and commit durations in ms (streams: plan only)", schema: { type: "string" } },
+                "X-Epikv-Backend": { description: "Name of the backend (BACKENDS) that answered", schema: { type: "string" } },
+                "X-Epikv-Idempotent-Replay": { description: "true when this is the stored result of an earlier request with the same Idempotency-Key", schema: { type: "string" } },
               },
               content: { ...json(ref("ChatCompletion")), "text/event-stream": { schema: { type: "string" } } },
             },
-            ...errors(400, 409, 413, 415, 500, 502, 504),
+            ...errors(400, 401, 404, 409, 413, 415, 429, 500, 502, 504),
           },
         },
       },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics (text exposition format 0.0.4)",
+          description: "Per-isolate request figures (requests, latency, tokens, budget use, backend health) followed by figures summed over the Durable Objects (conversations, tokens, episodes, re-clusterings, compression, kv bytes). docs/inspector.md lists every family and where it comes from.",
+          responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } }, ...errors(500) },
+        },
+      },
+      "/ui": { get: { summary: "The conversation inspector (HTML page; no external resources)", security: [], responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
+      "/ui/inspector.js": { get: { summary: "The inspector's script", security: [], responses: { "200": { description: "JavaScript", content: { "text/javascript": { schema: { type: "string" } } } } } } },
+      "/ui/inspector.css": { get: { summary: "The inspector's stylesheet", security: [], responses: { "200": { description: "CSS", content: { "text/css": { schema: { type: "string" } } } } } } },
       "/v1/conversations": {
+        get: {
+          summary: "The tenant's conversations, most recently used first",
+          description: "Read from the conversation index: conversations created, or used successfully, through this API. Each entry is the conversation's info plus last_seen_at.",
+          parameters: [{ name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } }],
+          responses: {
+            "200": {
+              description: "A list",
+              content: json({ type: "object", properties: { object: { const: "list" }, tenant: { type: "string" }, total: { type: "integer" }, data: { type: "array", items: { allOf: [ref("Conversation"), { type: "object", properties: { last_seen_at: { type: "integer" } } }] } } } }),
+            },
+            ...errors(400, 500),
+          },
+        },
         post: {
           summary: "Create a conversation (or update an existing one's settings)",
           requestBody: { required: false, content: json(ref("CreateConversationRequest")) },
@@ -109,7 +138,10 @@ export function openApiDocument(version: string): object {
         },
       },
     },
+    // Every route needs an API key (Authorization: Bearer) except those with `security: []`.
+    security: [{ bearerAuth: [] }],
     components: {
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", description: "An API key from API_KEYS; it selects the tenant" } },
       schemas: {
         ConversationId: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$" },
         Role: { type: "string", enum: ["system", "developer", "user", "assistant", "tool"], description: "developer is stored as system" },
@@ -174,6 +206,18 @@ export function openApiDocument(version: string): object {
             episode_count: { type: "integer" },
             total_tokens: { type: "integer" },
             chars_per_token: { type: "number" },
+            kv: ref("KvFigures"),
+          },
+        },
+        KvFigures: {
+          type: "object",
+          description: "kv-mode conversations only: per-layer KV budgets and stored bytes (worker/ui/kv-figures.ts)",
+          required: ["layer_budgets", "bytes_stored"],
+          properties: {
+            layer_budgets: { type: "array", items: { type: "integer", minimum: 0 }, description: "Retained entries per KV head, per layer" },
+            bytes_stored: { type: "integer", minimum: 0 },
+            full_bytes: { type: "integer", minimum: 0, description: "Uncompressed fp32 bytes of the whole conversation's cache" },
+            encoding: { type: "string" },
           },
         },
         StoredMessage: {

@@ -8,6 +8,7 @@ import { notFound } from "../http/api-error";
 import { readJsonBody } from "../http/json-body";
 import { maxBodyBytes } from "../http/body-limit";
 import { conversationStub } from "../conversations/conversation-stub";
+import { tenantOf } from "../conversations/conversation-index";
 import { newConversationId, parseConversationId } from "../validation/conversation-id";
 import {
   parseContextRequest,
@@ -22,7 +23,7 @@ type C = Context<{ Bindings: Env }>;
 /** The stub of the conversation in the path, or a 404 when it was never created. */
 async function existing(c: C): Promise<{ id: string; stub: ConversationApi }> {
   const id = parseConversationId(c.req.param("id") ?? "", "id");
-  const stub = conversationStub(c.env, id);
+  const stub = conversationStub(c.env, tenantOf(c), id);
   if (!(await stub.info())) throw notFound(`conversation ${id} does not exist; create it with POST /v1/conversations`, "conversation_not_found");
   return { id, stub };
 }
@@ -37,20 +38,20 @@ export const conversationsRoute = new Hono<{ Bindings: Env }>()
     const hasBody = c.req.header("content-length") !== "0" && c.req.raw.body !== null;
     const { id: requested, settings } = hasBody ? parseCreateConversation(await body(c)) : { id: undefined, settings: {} };
     const id = requested ?? newConversationId();
-    const stub = conversationStub(c.env, id);
+    const stub = conversationStub(c.env, tenantOf(c), id);
     const existed = (await stub.info()) !== null;
     const info = await stub.configure(id, settings);
     return c.json({ object: "conversation", ...info }, existed ? 200 : 201, { "x-conversation-id": id });
   })
   .get("/v1/conversations/:id", async (c) => {
     const id = parseConversationId(c.req.param("id"), "id");
-    const info = await conversationStub(c.env, id).info();
+    const info = await conversationStub(c.env, tenantOf(c), id).info();
     if (!info) throw notFound(`conversation ${id} does not exist`, "conversation_not_found");
     return c.json({ object: "conversation", ...info });
   })
   .delete("/v1/conversations/:id", async (c) => {
     const id = parseConversationId(c.req.param("id"), "id");
-    if (!(await conversationStub(c.env, id).destroy())) throw notFound(`conversation ${id} does not exist`, "conversation_not_found");
+    if (!(await conversationStub(c.env, tenantOf(c), id).destroy())) throw notFound(`conversation ${id} does not exist`, "conversation_not_found");
     return c.json({ id, object: "conversation.deleted", deleted: true });
   })
   .post("/v1/conversations/:id/messages", async (c) => {

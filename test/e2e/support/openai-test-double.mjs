@@ -12,7 +12,14 @@
 //   test-double-bad-json   → a stream whose second event is not JSON
 //   test-double-no-done    → a finished stream without the final [DONE]
 //   test-double-slow       → stream chunks 25 ms apart (client-disconnect tests)
+//   test-double-hang       → accepts the request, then sends nothing for 10 s
+//   test-double-tool-call  → the reply is a call of the first tool in `tools` (finish_reason tool_calls)
 //   anything else          → a normal answer (stream or not)
+// A body field test_double_reply_words: n appends n filler words to the reply.
+// A URL path starting /mode/<behaviour>/ forces that behaviour whatever the
+// model (one test double plays several backends of a pool: a BACKENDS entry
+// http://test-double-backend.test/mode/test-double-fail-500/v1 is a backend
+// that always fails). Recorded requests carry `mode`.
 // Control routes: GET /__test/requests (recorded requests, oldest first),
 // POST /__test/reset.
 
@@ -57,14 +64,23 @@ export async function handleTestDoubleRequest(request) {
   } catch {
     return json(400, { error: { message: "test double: body is not JSON", type: "invalid_request_error" } });
   }
-  recorded.push({ path: url.pathname, authorization: request.headers.get("authorization"), body, at: Date.now() });
+  const mode = /^\/mode\/([^/]+)\//.exec(url.pathname)?.[1] ?? null;
+  recorded.push({ path: url.pathname, mode, authorization: request.headers.get("authorization"), body, at: Date.now() });
   if (recorded.length > MAX_RECORDED) recorded.shift();
 
   const messages = Array.isArray(body.messages) ? body.messages : [];
-  const model = String(body.model ?? "test-double-model");
+  const model = mode ?? String(body.model ?? "test-double-model");
   if (model === "test-double-fail-500") return json(500, { error: { message: "test double: simulated backend failure", type: "server_error" } });
+  if (model === "test-double-hang") {
+    await sleep(10_000);
+    return json(504, { error: { message: "test double: hung", type: "server_error" } });
+  }
 
-  const content = testDoubleReply(messages);
+  // Load tests ask for a reply length (Zipf-distributed, scripts/load/): filler words after the echo.
+  const extraWords = Number.isInteger(body.test_double_reply_words) ? Math.min(4096, Math.max(0, body.test_double_reply_words)) : 0;
+  const content = testDoubleReply(messages) + " lorem".repeat(extraWords);
+  const toolName = body.tools?.[0]?.function?.name ?? "lookup";
+  const toolCall = { id: `call_${recorded.length}`, type: "function", function: { name: toolName, arguments: JSON.stringify({ q: content.slice(0, 40) }) } };
   const usage = { prompt_tokens: testDoublePromptTokens(messages), completion_tokens: content.split(" ").length, total_tokens: 0 };
   usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
   const id = `chatcmpl-testdouble-${recorded.length}`;
@@ -73,7 +89,9 @@ export async function handleTestDoubleRequest(request) {
   if (!body.stream) {
     return json(200, {
       id, object: "chat.completion", created, model,
-      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+      choices: [model === "test-double-tool-call"
+        ? { index: 0, message: { role: "assistant", content: null, tool_calls: [toolCall] }, finish_reason: "tool_calls" }
+        : { index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
       usage,
     });
   }
@@ -81,8 +99,13 @@ export async function handleTestDoubleRequest(request) {
   const chunk = (choices, extra = {}) => ({ id, object: "chat.completion.chunk", created, model, choices, ...extra });
   const pieces = content.match(/\S+\s*/g) ?? [content];
   const events = [chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }])];
-  for (const p of pieces) events.push(chunk([{ index: 0, delta: { content: p }, finish_reason: null }]));
-  events.push(chunk([{ index: 0, delta: {}, finish_reason: "stop" }]));
+  if (model === "test-double-tool-call") {
+    events.push(chunk([{ index: 0, delta: { tool_calls: [{ index: 0, ...toolCall }] }, finish_reason: null }]));
+    events.push(chunk([{ index: 0, delta: {}, finish_reason: "tool_calls" }]));
+  } else {
+    for (const p of pieces) events.push(chunk([{ index: 0, delta: { content: p }, finish_reason: null }]));
+    events.push(chunk([{ index: 0, delta: {}, finish_reason: "stop" }]));
+  }
   if (body.stream_options?.include_usage) events.push(chunk([], { usage }));
 
   const encoder = new TextEncoder();

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error plain .mjs helper without types
 import { wranglerEnv } from "../../../scripts/wrangler-env.mjs";
+import { TEST_API_KEYS } from "./test-api-keys";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "../../..");
 
@@ -45,11 +46,14 @@ function osPort(): Promise<number> {
   });
 }
 
-export async function startWranglerDev(opts: { persistTo: string; vars: Record<string, string>; readyTimeoutMs?: number }): Promise<WranglerDev> {
-  const port = await freePort();
-  const inspectorPort = await freePort(8820, 8839, [port]);
+export async function startWranglerDev(opts: { persistTo: string; vars: Record<string, string>; readyTimeoutMs?: number; /** Ports to try first (default 8820–8839). */ portRange?: [number, number]; /** A wrangler config other than ./wrangler.toml (e.g. a pre-built bundle's). */ configPath?: string }): Promise<WranglerDev> {
+  const [from, to] = opts.portRange ?? [8820, 8839];
+  const port = await freePort(from, to);
+  const inspectorPort = await freePort(from, to, [port]);
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", opts.persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
-  for (const [k, v] of Object.entries(opts.vars)) args.push("--var", `${k}:${v}`);
+  if (opts.configPath) args.push("--config", opts.configPath);
+  // Auth is always on: the test keys unless the caller passes its own API_KEYS.
+  for (const [k, v] of Object.entries({ API_KEYS: TEST_API_KEYS, ...opts.vars })) args.push("--var", `${k}:${v}`);
   const child: ChildProcess = spawn(join(root, "node_modules/.bin/wrangler"), args, {
     cwd: root,
     env: wranglerEnv(),

@@ -2,6 +2,8 @@
 // what the TEST DOUBLE backend (bound as BACKEND) recorded.
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import type { ContextSelection, ConversationInfo, StoredMessage } from "../../../durable-objects/conversation-api";
+import { conversationObjectName } from "../../../worker/conversations/conversation-stub";
+import { TEST_API_KEY, TEST_TENANT } from "../../e2e/support/test-api-keys";
 
 export const BASE = "http://epikv.test";
 
@@ -11,8 +13,10 @@ export interface RecordedRequest {
   body: { model?: string; stream?: boolean; stream_options?: unknown; messages: { role: string; content: string }[]; [k: string]: unknown };
 }
 
+/** Sends the test tenant's API key unless `headers` carries its own authorization (or "" for none). */
 export async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  const init: RequestInit = { method, headers: { ...headers } };
+  const init: RequestInit = { method, headers: { authorization: `Bearer ${TEST_API_KEY}`, ...headers } };
+  if ((init.headers as Record<string, string>).authorization === "") delete (init.headers as Record<string, string>).authorization;
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)["content-type"] = "application/json";
@@ -90,5 +94,5 @@ export async function waitFor<T>(probe: () => Promise<T>, ok: (v: T) => boolean,
 /** Runs the conversation's pending alarm now (deferred re-clustering), instead of sleeping until it fires. */
 export async function runPendingAlarm(id: string): Promise<boolean> {
   const ns = (env as unknown as { CONVERSATIONS: DurableObjectNamespace }).CONVERSATIONS;
-  return runDurableObjectAlarm(ns.get(ns.idFromName(id)));
+  return runDurableObjectAlarm(ns.get(ns.idFromName(conversationObjectName(TEST_TENANT, id))));
 }

@@ -1,0 +1,53 @@
+// The turn-ordering and idempotency part of the ConversationDO contract
+// (conversation-api.ts imports these): beginTurn waits for the conversation's
+// turn ticket (turn-queue.ts) and returns the plan, or — for a retried
+// Idempotency-Key — the stored first result; commitTurn stores the result
+// with the messages in one transaction and gives the ticket back.
+import type { ConversationInfo, TurnPlan } from "./conversation-api";
+
+export interface BeginTurnOptions {
+  budget_tokens?: number;
+  /** Idempotency-Key of the request (1-255 characters). */
+  idempotency_key?: string;
+  /** How long the ticket holds the conversation if never released (ms). */
+  lease_ms?: number;
+}
+
+/** The stored first result of an idempotent turn. */
+export interface StoredTurnResponse {
+  /** The chat.completion object the client received (a stream is stored as its whole completion). */
+  completion: Record<string, unknown>;
+  /** Response headers worth repeating (conversation id, context figures). */
+  headers: Record<string, string>;
+}
+
+export type TurnStart =
+  | {
+      kind: "go";
+      ticket: string;
+      info: ConversationInfo | null;
+      plan: TurnPlan;
+      /** Backend the conversation is pinned to (pinning.ts), while the pin holds. */
+      pinned_backend: string | null;
+    }
+  | { kind: "replay"; response: StoredTurnResponse };
+
+export interface CommitTurnOptions {
+  /** The ticket beginTurn gave; released after the write. */
+  ticket?: string;
+  idempotency_key?: string;
+  /** Stored under idempotency_key in the same transaction as the messages. */
+  response?: StoredTurnResponse;
+  /** Backend that served the turn (for pinning). */
+  backend?: string;
+  /** When the turn arrived at the edge (ms), to time tool calls. */
+  arrived_at?: number;
+}
+
+/** Default and bounds of a ticket's lease (ms). */
+export const DEFAULT_TURN_LEASE_MS = 600_000;
+export const MAX_TURN_LEASE_MS = 1_800_000;
+/** Turns that may wait behind the one in progress, per conversation. */
+export const MAX_WAITING_TURNS = 64;
+/** Prefix of idempotency rows in import_keys (imports use the bare key). */
+export const TURN_KEY_PREFIX = "turn\u0000";

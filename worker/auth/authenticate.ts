@@ -1,0 +1,72 @@
+// Authentication middleware: every route except the public ones needs an API
+// key from API_KEYS (api-keys.ts). It sets the request's `tenant` (read by
+// tenantOf, worker/conversations/conversation-index.ts) and `keyId` (hash
+// prefix, for rate limiting and logs). No keys configured → every protected
+// route answers 401: a deployment without API_KEYS fails closed.
+import type { Context, MiddlewareHandler } from "hono";
+import type { Env } from "../env";
+import { errorResponse } from "../http/api-error";
+import { ApiKeyConfigError, keyTable, lookupKey, presentedKey, unauthorized, type ApiKeyEntry } from "./api-keys";
+
+/**
+ * Public: liveness, the API description, and the inspector's static page
+ * shell (its data calls go to /v1/… and need a key). /metrics is NOT public:
+ * it sums conversations of every tenant (docs/reliability.md).
+ */
+export function isPublicPath(path: string): boolean {
+  return path === "/healthz" || path === "/openapi.json" || path === "/ui" || path.startsWith("/ui/");
+}
+
+/** Parsed tables by raw API_KEYS value (an isolate sees one value; hashing once per isolate). */
+const tables = new Map<string, Promise<ApiKeyEntry[]>>();
+
+function tableFor(raw: string): Promise<ApiKeyEntry[]> {
+  let t = tables.get(raw);
+  if (!t) {
+    if (tables.size > 8) tables.clear();
+    t = keyTable(raw);
+    tables.set(raw, t);
+    t.catch(() => tables.delete(raw));
+  }
+  return t;
+}
+
+export interface AuthVariables {
+  tenant: string;
+  keyId: string;
+}
+
+export function authenticate(): MiddlewareHandler<{ Bindings: Env }> {
+  return async function authenticateRequest(c, next) {
+    if (isPublicPath(new URL(c.req.url).pathname) || c.req.method === "OPTIONS") return next();
+    const raw = c.env.API_KEYS ?? "";
+    let table: ApiKeyEntry[];
+    try {
+      table = await tableFor(raw);
+    } catch (err) {
+      // Logged without the value: the message of ApiKeyConfigError never echoes a key.
+      console.error("epikv:", err instanceof ApiKeyConfigError ? err.message : "API_KEYS could not be read");
+      return errorResponse(unauthorized("API keys are misconfigured on this deployment; no request can be authenticated"));
+    }
+    if (table.length === 0) return errorResponse(unauthorized("no API keys are configured (set the API_KEYS secret); every request is refused"));
+    const key = presentedKey(c.req.raw.headers);
+    if (!key) return errorResponse(unauthorized("missing API key: send Authorization: Bearer <key>"), { "www-authenticate": "Bearer" });
+    const entry = await lookupKey(table, key);
+    if (!entry) return errorResponse(unauthorized("invalid API key"), { "www-authenticate": "Bearer" });
+    setAuth(c, { tenant: entry.tenant, keyId: entry.keyId });
+    return next();
+  };
+}
+
+function setAuth(c: Context, v: AuthVariables): void {
+  const set = c.set as (key: string, value: unknown) => void;
+  set("tenant", v.tenant);
+  set("keyId", v.keyId);
+}
+
+/** The authenticated key's id (hash prefix), or null on public routes. */
+export function keyIdOf(c: Context): string | null {
+  const v = (c.var as Record<string, unknown> | undefined)?.keyId;
+  return typeof v === "string" ? v : null;
+}
+
