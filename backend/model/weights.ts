@@ -2,6 +2,7 @@
 // as one safetensors file whose __metadata__.config is the ModelConfig JSON.
 import { parseSafetensors, readF32, requireTensor, writeSafetensors, type TensorInput } from "../safetensors";
 import { configProblem, type ModelConfig } from "./config";
+import { mulberry32 } from "../../wasm/oracle/mulberry32";
 
 export interface LayerWeights {
   attnNorm: Float32Array; // [D]
@@ -89,17 +90,6 @@ export function serializeModelWeights(w: ModelWeights, extraMetadata: Record<str
   return writeSafetensors(tensors, { ...extraMetadata, config: JSON.stringify(w.config), format: "pt" });
 }
 
-/** mulberry32: small, fast, deterministic across platforms. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Bumped whenever randomModelWeights changes, so `npm run build` regenerates the files. */
 export const RANDOM_WEIGHTS_VERSION = 4;

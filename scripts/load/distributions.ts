@@ -5,18 +5,6 @@
 // Zipf distribution (§3.4). Pure functions over a seeded PRNG, so one seed
 // gives one workload, replayed identically against epikv and the bare proxy.
 
-/** mulberry32: a small fast 32-bit PRNG, uniform in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normal(random: () => number): number {
   // Box-Muller; 1 - u keeps log away from 0.
   const u = 1 - random();

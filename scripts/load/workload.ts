@@ -2,7 +2,8 @@
 // gaps, each a few turns with exponential think time; each turn's request
 // length (words) and requested reply length are Zipf. Built up front from a
 // seed, so the same schedule drives epikv and the bare proxy.
-import { exponential, gamma, rng, zipf } from "./distributions";
+import { exponential, gamma, zipf } from "./distributions";
+import { mulberry32 as rng } from "../../wasm/oracle/mulberry32";
 
 export interface WorkloadOptions {
   conversations: number;

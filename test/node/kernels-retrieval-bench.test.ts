@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { retrievalOracle as oracle } from "../../wasm/oracle/retrieval";
-import { mulberry32 } from "../../wasm/oracle/kmeans";
+import { mulberry32 } from "../../wasm/oracle/mulberry32";
 import { jsCosineScores, jsDotScores } from "../../scripts/bench/js/similarity";
 import { jsTopK } from "../../scripts/bench/js/topk";
 import { jsAssign, jsCentroids } from "../../scripts/bench/js/kmeans";

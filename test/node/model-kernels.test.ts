@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { jsOps } from "../../backend/model/ops-js";
 import { wasmOps } from "../../backend/model/ops-wasm";
 import { upload, type ModelOps } from "../../backend/model/ops";
-import { mulberry32 } from "../../backend/model/weights";
+import { mulberry32 } from "../../wasm/oracle/mulberry32";
 import { loadWasmModule } from "../../wasm/src/node-module";
 
 const wasm = wasmOps(loadWasmModule("model"));

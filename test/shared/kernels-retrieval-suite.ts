@@ -14,7 +14,8 @@
 import { describe, expect, it } from "vitest";
 import type { RetrievalKernels } from "../../wasm/src/bindings/retrieval";
 import { ResidentRows, textFeatures, tokenize, documentBuckets, idfFromDocumentFrequency } from "../../wasm/src/bindings/retrieval";
-import { assign as oracleAssign, mulberry32, update as oracleUpdate } from "../../wasm/oracle/kmeans";
+import { assign as oracleAssign, update as oracleUpdate } from "../../wasm/oracle/kmeans";
+import { mulberry32 } from "../../wasm/oracle/mulberry32";
 
 export interface RetrievalSuiteOptions {
   /** Name of the runtime, for test titles. */

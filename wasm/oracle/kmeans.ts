@@ -5,18 +5,8 @@
 // as f32 in both, so on data without near-ties the runs agree label for label.
 import type { Kernels } from "../src/kernels";
 import { checkFinite, resolveKMeansOptions, rowCount } from "../src/retrieval-checks";
+import { mulberry32 } from "./mulberry32";
 
-/** mulberry32: the PRNG of k-means++ seeding, bit-identical to the AssemblyScript one. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function dist2(a: Float32Array, aOff: number, b: Float32Array, bOff: number, dim: number): number {
   let s = 0;

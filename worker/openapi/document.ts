@@ -64,6 +64,23 @@ export function openApiDocument(version: string): object {
           },
         },
       },
+      "/v1/kv/chat/completions": {
+        post: {
+          summary: "Chat Completions in kv mode (episodic KV cache)",
+          description:
+            "The same OpenAI surface as /v1/chat/completions (point a client at …/v1/kv), but the conversation's Durable Object decodes against its compressed episodic KV cache on a KV-protocol backend (KV_BACKEND_URL, docs/kv-protocol.md) instead of re-sending text. Optional body field `kv`: {policy: full|recent|h2o|snapkv|epicache, budget, blockSize, encoding, alpha}. See docs/kv-mode.md.",
+          parameters: [{ name: "X-Conversation-Id", in: "header", required: false, schema: ref("ConversationId") }],
+          requestBody: { required: true, content: json(ref("ChatCompletionRequest")) },
+          responses: {
+            "200": {
+              description: "A chat.completion object (with an `epikv` field describing the kv turn), or an SSE stream of chat.completion.chunk objects",
+              headers: { "X-Conversation-Id": { description: "The conversation this turn was recorded in", schema: ref("ConversationId") } },
+              content: { ...json(ref("ChatCompletion")), "text/event-stream": { schema: { type: "string" } } },
+            },
+            ...errors(400, 401, 404, 409, 413, 415, 429, 500, 502),
+          },
+        },
+      },
       "/metrics": {
         get: {
           summary: "Prometheus metrics (text exposition format 0.0.4)",

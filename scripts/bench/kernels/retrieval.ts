@@ -13,7 +13,7 @@ import { jsEmbedText } from "../js/embed";
 import { ResidentRows } from "../../../wasm/src/bindings/retrieval";
 import { loadWasmModule } from "../../../wasm/src/node-module";
 import { wasmKernels } from "../../../wasm/src/wasm-kernels";
-import { mulberry32 } from "../../../wasm/oracle/kmeans";
+import { mulberry32 } from "../../../wasm/oracle/mulberry32";
 
 const PARAGRAPH =
   "Last spring we moved the analytics pipeline from nightly batch jobs to a streaming design, " +
