@@ -1,4 +1,8 @@
 // npm run bench:kv [-- --json] [--quick] [--model epikv-tiny] [--tokens N] [--block B] [--backend URL]
+//   ablations (docs/kv-mode.md, "Why EpiCache loses here"): [--policies recent,epicache] [--ratios 4]
+//   [--alpha A] (EpiCache's layer-budget skew, 0 = uniform M) [--protect S,R] (sinks, recent kept by EpiCache)
+//   [--reduce max|mean] [--select pooled|per-head] [--prompt rep|question] (question: the matched question's own tokens)
+//   [--oracle] adds reference selections cut once from the full cache per question (scripts/bench/kv-oracle-cache.ts)
 //
 // KV eviction policies (full, recent, h2o, snapkv, epicache) at 2×, 4× and
 // 6× compression on a long multi-episode conversation, through the real kv
@@ -36,32 +40,53 @@ import { episodeKv, messageTokens } from "../durable-objects/kv/conversation-kv"
 import { DEFAULT_ALPHA, layerBudgets } from "../durable-objects/kv/budgets";
 import { MemoryPageStore } from "../durable-objects/kv/page-store";
 import { decodeHeadPages, type PageEncoding } from "../durable-objects/kv/pages";
-import { POLICIES } from "../durable-objects/kv/policies/index";
-import type { PolicyName } from "../durable-objects/kv/policy";
+import { epicachePolicy } from "../durable-objects/kv/policies/epicache";
+import { POLICIES, policyByName } from "../durable-objects/kv/policies/index";
+import { groupRows, type EvictionPolicy, type PolicyName } from "../durable-objects/kv/policy";
 import { clipPrompt, representativeSegments, representativeText } from "../durable-objects/kv/representative-prompt";
 import { fitEpisodes, matchQueryEpisode } from "../durable-objects/episodes";
 import { segmentText } from "../durable-objects/segmentation";
 import { loadWasmModule } from "../wasm/src/node-module";
 import { wasmKernels } from "../wasm/src/wasm-kernels";
 import { benchConversation, benchQuestions } from "./bench/kv-conversation";
+import { lastTokenAttentionSpread, ORACLE_KINDS, writeOracleCache } from "./bench/kv-oracle-cache";
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(name + "="))?.slice(name.length + 1);
 };
-const known = ["--json", "--quick", "--model", "--tokens", "--block", "--backend"];
+const known = ["--json", "--quick", "--model", "--tokens", "--block", "--backend", "--policies", "--ratios", "--alpha", "--protect", "--reduce", "--select", "--prompt", "--oracle"];
 for (const a of argv) if (a.startsWith("--") && !known.includes(a.split("=")[0])) throw new Error(`unknown argument ${a} (known: ${known.join(" ")})`);
 const json = argv.includes("--json");
+const oracle = argv.includes("--oracle");
 const quick = argv.includes("--quick");
 const MODEL = flag("--model") ?? "epikv-tiny";
 const TOKENS = Number(flag("--tokens") ?? (quick ? 1024 : 3072));
 const BLOCK = Number(flag("--block") ?? (quick ? 128 : 256));
 const EPISODES = 4;
-const RATIOS = [2, 4, 6];
+const RATIOS = (flag("--ratios") ?? "2,4,6").split(",").map(Number);
 const PROMPT_TOKENS = 384;
 const ENCODING: PageEncoding = { dtype: "int8", groupSize: 64 };
-const POLICY_ORDER: PolicyName[] = ["recent", "h2o", "snapkv", "epicache"];
+const POLICY_ORDER = (flag("--policies") ?? "recent,h2o,snapkv,epicache").split(",").map((n) => policyByName(n).name).filter((n) => n !== "full");
+if (RATIOS.some((r) => !(r > 1))) throw new RangeError(`--ratios must be numbers > 1, got ${flag("--ratios")}`);
+// EpiCache ablations: the published settings unless a flag says otherwise.
+const ALPHA = Number(flag("--alpha") ?? DEFAULT_ALPHA);
+if (!(ALPHA >= 0)) throw new RangeError(`--alpha must be ≥ 0, got ${flag("--alpha")}`);
+const PROTECT = (flag("--protect") ?? "0,0").split(",").map(Number);
+if (PROTECT.length !== 2 || PROTECT.some((x) => !Number.isSafeInteger(x) || x < 0)) throw new RangeError(`--protect must be SINKS,RECENT (non-negative integers), got ${flag("--protect")}`);
+const REDUCE = flag("--reduce") ?? "max";
+if (REDUCE !== "max" && REDUCE !== "mean") throw new RangeError(`--reduce must be max or mean, got ${REDUCE}`);
+const SELECT = flag("--select") ?? epicachePolicy.mode;
+if (SELECT !== "pooled" && SELECT !== "per-head") throw new RangeError(`--select must be pooled or per-head, got ${SELECT}`);
+const PROMPT_SOURCE = flag("--prompt") ?? "rep";
+if (PROMPT_SOURCE !== "rep" && PROMPT_SOURCE !== "question") throw new RangeError(`--prompt must be rep or question, got ${PROMPT_SOURCE}`);
+const epicacheVariant: EvictionPolicy = {
+  ...epicachePolicy,
+  mode: SELECT,
+  protection: () => ({ sinks: PROTECT[0], recent: PROTECT[1] }),
+  score: (input) => input.entries.map((head, kvHead) => input.kernels.attentionScores(groupRows(input.promptQueries!, input, kvHead, input.promptQueries!.length / (input.heads * input.headDim)), head.keys, input.headDim, { kind: REDUCE })),
+};
 const log = (s: string) => process.stderr.write(s + "\n");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -84,7 +109,7 @@ const rows = new Float32Array(embeddings.length * dim);
 embeddings.forEach((e, i) => rows.set(e, i * dim));
 const centroidsFlat = fitEpisodes(kernels, rows, dim, EPISODES);
 const centroids = Array.from({ length: centroidsFlat.length / dim }, (_, i) => centroidsFlat.subarray(i * dim, (i + 1) * dim));
-const prompts = representativeSegments(embeddings, centroids).map((ids) => clipPrompt([...new TextEncoder().encode(representativeText(segments, ids))], Math.min(PROMPT_TOKENS, model.maxPromptTokens)));
+let prompts = representativeSegments(embeddings, centroids).map((ids) => clipPrompt([...new TextEncoder().encode(representativeText(segments, ids))], Math.min(PROMPT_TOKENS, model.maxPromptTokens)));
 log(`bench:kv — ${MODEL}, ${stream.length} tokens (${folded / BLOCK} blocks of ${BLOCK}, tail ${stream.length - folded}), ${segments.length} segments, ${centroids.length} episodes, int8 pages`);
 
 // Layer sensitivity, profiled once on the conversation (DESIGN.md step 6).
@@ -99,8 +124,8 @@ async function buildCaches(policy: PolicyName, m: number): Promise<{ store: Memo
   const t0 = performance.now();
   for (let at = 0; at < folded; at += BLOCK) {
     for (const [e, cache] of caches.entries()) {
-      const budgets = policy === "epicache" ? layerBudgets(kernels, model.layers, m, sensitivity, DEFAULT_ALPHA) : Array.from({ length: model.layers }, () => m);
-      await prefillBlock(engine, { cache, policy: POLICIES[policy], budgets, promptTokens: prompts[e] }, stream.slice(at, at + BLOCK), at);
+      const budgets = policy === "epicache" ? layerBudgets(kernels, model.layers, m, sensitivity, ALPHA) : Array.from({ length: model.layers }, () => m);
+      await prefillBlock(engine, { cache, policy: policy === "epicache" ? epicacheVariant : POLICIES[policy], budgets, promptTokens: prompts[e] }, stream.slice(at, at + BLOCK), at);
     }
   }
   return { store, caches, seconds: (performance.now() - t0) / 1000 };
@@ -204,9 +229,11 @@ const questions = benchQuestions().map((q) => {
   return { ...q, query, episode: Math.max(0, match), request: { model: model.id, tokens: [...stream.slice(folded), ...query], start_position: folded } };
 });
 
+// --prompt question: each episode scores with the tokens of a question matched to it (an upper bound on what a prompt can know).
+if (PROMPT_SOURCE === "question") prompts = prompts.map((p, e) => questions.find((q) => q.episode === e)?.query ?? p);
 log("building the full (uncompressed) cache…");
 const full = await buildCaches("full", 1 << 30);
-const fullRuns = [];
+const fullRuns: { file: SafetensorsFile; p: Float64Array; sent: number }[] = [];
 for (const q of questions) {
   const r = await logitsOf({ ...q.request, return_logits: "last", return_kv: true, return_block_queries: true }, full.store, "all");
   fullRuns.push({ file: r.file, p: softmax(r.logits), sent: r.sent });
@@ -214,7 +241,7 @@ for (const q of questions) {
 const fullStored = full.store.bytes();
 
 interface Row {
-  policy: PolicyName;
+  policy: PolicyName | `oracle:${string}`;
   ratio: number;
   budget: number;
   attnRelErr: number;
@@ -227,6 +254,7 @@ interface Row {
   buildSeconds: number;
 }
 const rowsOut: Row[] = [];
+let attentionSpread: { entropyRatio: number; maxWeight: number } | null = null;
 
 // TTFT of re-prefilling the whole history, measured once per question (same for every policy).
 const reprefill: number[] = [];
@@ -268,17 +296,40 @@ for (const ratio of RATIOS) {
       buildSeconds: built.seconds,
     });
   }
+  // Reference selections (--oracle): no policy can know the question's queries; these show what ranking by them buys on this model.
+  if (oracle) {
+    if (ratio === RATIOS[0]) {
+      const spread = questions.map((q, i) => lastTokenAttentionSpread({ kernels, model, encoding: ENCODING, store: full.store, fullCache: "all", queries: (l) => readF32(requireTensor(fullRuns[i].file, `block.queries.${l}`, "F32")), rows: q.request.tokens.length }));
+      attentionSpread = { entropyRatio: spread.reduce((s, x) => s + x.entropyRatio, 0) / spread.length, maxWeight: Math.max(...spread.map((x) => x.maxWeight)) };
+      log(`questions' last-token attention over the full cache: entropy/ln n ${attentionSpread.entropyRatio.toFixed(3)} (1 = uniform), largest weight ${attentionSpread.maxWeight.toFixed(4)} of ${folded} keys`);
+    }
+    for (const kind of ORACLE_KINDS) {
+      log(`oracle ${kind} at ${ratio}×…`);
+      let err = 0, div = 0;
+      for (const [i, q] of questions.entries()) {
+        const T = q.request.tokens.length;
+        writeOracleCache({ kernels, model, encoding: ENCODING, store: full.store, fullCache: "all", target: `o${i}`, queries: (l) => readF32(requireTensor(fullRuns[i].file, `block.queries.${l}`, "F32")), rows: T, questionRows: q.query.length, budget, kind });
+        const r = await logitsOf({ ...q.request, return_logits: "last", return_kv: false }, full.store, `o${i}`);
+        div += kl(fullRuns[i].p, softmax(r.logits));
+        err += attentionError({ store: full.store, cache: "all" }, { store: full.store, cache: `o${i}` }, fullRuns[i].file, T);
+        full.store.dropCache(`o${i}`);
+      }
+      rowsOut.push({ policy: `oracle:${kind}`, ratio, budget, attnRelErr: err / questions.length, logitKl: div / questions.length, bytesStored: NaN, bytesSentPerTurn: NaN, ttftKvMs: NaN, ttftReprefillMs: NaN, ttftRatio: NaN, buildSeconds: 0 });
+    }
+  }
 }
 await backend?.close();
 
-const config = { model: MODEL, tokens: stream.length, block: BLOCK, folded, tail: stream.length - folded, episodes: centroids.length, encoding: ENCODING, promptTokens: PROMPT_TOKENS, questions: questions.length, cpus: cpus().length };
-if (json) console.log(JSON.stringify({ config, rows: rowsOut }));
+const config = { model: MODEL, alpha: ALPHA, protect: PROTECT, reduce: REDUCE, select: SELECT, prompt: PROMPT_SOURCE, tokens: stream.length, block: BLOCK, folded, tail: stream.length - folded, episodes: centroids.length, encoding: ENCODING, promptTokens: PROMPT_TOKENS, questions: questions.length, cpus: cpus().length };
+if (json) console.log(JSON.stringify({ config, rows: rowsOut, ...(attentionSpread ? { attentionSpread } : {}) }));
 else {
   const kib = (b: number) => (b / 1024).toFixed(1);
+  if (attentionSpread) console.log(`\nquestions' last-token attention over the full cache: entropy/ln n ${attentionSpread.entropyRatio.toFixed(3)} (1 = uniform), largest weight ${attentionSpread.maxWeight.toFixed(4)} of ${folded} keys`);
   console.log(`\n${MODEL}: ${stream.length} tokens, B = ${BLOCK}, ${centroids.length} episodes, int8 pages, ${questions.length} questions (medians for bytes sent and TTFT)\n`);
   console.log("| policy | compression | budget/head/layer | attn-output rel. err | next-token KL | stored KiB | sent KiB/turn | TTFT kv ms | TTFT re-prefill ms | kv/re-prefill |");
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const r of rowsOut) {
-    console.log(`| ${r.policy} | ${r.ratio}× | ${r.budget} | ${r.attnRelErr.toFixed(4)} | ${r.logitKl.toExponential(2)} | ${kib(r.bytesStored)} | ${kib(r.bytesSentPerTurn)} | ${r.ttftKvMs.toFixed(1)} | ${r.ttftReprefillMs.toFixed(1)} | ${r.ttftRatio.toFixed(2)} |`);
+    const cell = (x: number, f: (x: number) => string) => (Number.isFinite(x) ? f(x) : "—"); // oracle rows have no stored cache or TTFT
+    console.log(`| ${r.policy} | ${r.ratio}× | ${r.budget} | ${r.attnRelErr.toFixed(4)} | ${r.logitKl.toExponential(2)} | ${cell(r.bytesStored, kib)} | ${cell(r.bytesSentPerTurn, kib)} | ${cell(r.ttftKvMs, (x) => x.toFixed(1))} | ${cell(r.ttftReprefillMs, (x) => x.toFixed(1))} | ${cell(r.ttftRatio, (x) => x.toFixed(2))} |`);
   }
 }
