@@ -3,6 +3,8 @@
 // what matters here is that the same seed gives byte-identical conversations
 // on every machine, so evaluation numbers can be reproduced.
 
+import { mulberry32 } from "../../wasm/oracle/mulberry32";
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -19,14 +21,7 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const rng: Rng = {
     next,
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
