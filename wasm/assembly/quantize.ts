@@ -57,18 +57,23 @@ function groupRange(src: usize, len: i32): bool {
 }
 
 /**
- * Min and max of a whole group (len a multiple of 16) into gMin/gMax, with
+ * Min and max of a whole group (len a multiple of 16) as lanes 0 and 1
+ * (lane 0 NaN when a value is NaN or ±Inf; returned in a register rather
+ * than through globals, which V8 keeps in memory), with
  * four independent accumulator chains so the pmin/pmax latency overlaps.
  * pmin/pmax (one minps/maxps each) may drop a NaN, so finiteness is read
  * from a running sum instead: NaN and ±Inf make it non-finite. A sum that
  * overflows on finite values only costs the exact rescan.
  */
 // @ts-ignore: decorator
-@inline function groupRangeSimd(src: usize, len: i32): bool {
+@inline function groupRangeSimd(src: usize, len: i32): v128 {
   let v0 = v128.load(src), v1 = v128.load(src, 16), v2 = v128.load(src, 32), v3 = v128.load(src, 48);
   let mn0 = v0, mn1 = v1, mn2 = v2, mn3 = v3;
   let mx0 = v0, mx1 = v1, mx2 = v2, mx3 = v3;
-  let s0 = v0, s1 = v1, s2 = v2, s3 = v3;
+  // One sum chain fed by a tree of the four loads: 12 live accumulators
+  // plus four loads would exceed the 15 vector registers V8 allocates on
+  // x64 and spill inside the loop (seen in --print-wasm-code).
+  let sum = f32x4.add(f32x4.add(v0, v1), f32x4.add(v2, v3));
   for (let i = 16; i < len; i += 16) {
     const p = src + (<usize>i << 2);
     v0 = v128.load(p);
@@ -77,10 +82,13 @@ function groupRange(src: usize, len: i32): bool {
     v3 = v128.load(p, 48);
     mn0 = f32x4.pmin(mn0, v0); mn1 = f32x4.pmin(mn1, v1); mn2 = f32x4.pmin(mn2, v2); mn3 = f32x4.pmin(mn3, v3);
     mx0 = f32x4.pmax(mx0, v0); mx1 = f32x4.pmax(mx1, v1); mx2 = f32x4.pmax(mx2, v2); mx3 = f32x4.pmax(mx3, v3);
-    s0 = f32x4.add(s0, v0); s1 = f32x4.add(s1, v1); s2 = f32x4.add(s2, v2); s3 = f32x4.add(s3, v3);
+    sum = f32x4.add(sum, f32x4.add(f32x4.add(v0, v1), f32x4.add(v2, v3)));
   }
-  const sum = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
-  if (v128.any_true(f32x4.ne(f32x4.sub(sum, sum), f32x4.splat(0)))) return groupRange(src, len);
+  if (v128.any_true(f32x4.ne(f32x4.sub(sum, sum), f32x4.splat(0)))) {
+    // non-finite sum: exact rescan; NaN in lane 0 reports a NaN or ±Inf value
+    const ok = groupRange(src, len);
+    return f32x4.replace_lane(f32x4.splat(gMax), 0, ok ? gMin : NaN);
+  }
   let mn = f32x4.pmin(f32x4.pmin(mn0, mn1), f32x4.pmin(mn2, mn3));
   let mx = f32x4.pmax(f32x4.pmax(mx0, mx1), f32x4.pmax(mx2, mx3));
   // horizontal min/max by shuffles (scalar f32.min/max lower to several instructions each)
@@ -88,9 +96,7 @@ function groupRange(src: usize, len: i32): bool {
   mx = f32x4.pmax(mx, v128.shuffle<f32>(mx, mx, 2, 3, 0, 1));
   mn = f32x4.pmin(mn, v128.shuffle<f32>(mn, mn, 1, 0, 3, 2));
   mx = f32x4.pmax(mx, v128.shuffle<f32>(mx, mx, 1, 0, 3, 2));
-  gMin = f32x4.extract_lane(mn, 0);
-  gMax = f32x4.extract_lane(mx, 0);
-  return true;
+  return v128.shuffle<f32>(mn, mx, 0, 4, 0, 4);
 }
 
 /**
@@ -185,11 +191,15 @@ function quantizeGroup(src: usize, len: i32, bits: i32, dst: usize): f32 {
  */
 // @ts-ignore: decorator
 @inline function quantizeWholeGroup(src: usize, len: i32, bits: i32, dst: usize, scalePtr: usize, zeroPtr: usize): bool {
-  if (!groupRangeSimd(src, len)) return false;
-  const mn = gMin;
-  const range = gMax - mn;
+  const mm = groupRangeSimd(src, len);
+  const mn = f32x4.extract_lane(mm, 0);
+  if (isNaN(mn)) return false;
+  const mx = f32x4.extract_lane(mm, 1);
+  const range = mx - mn;
   const levels: f32 = bits == 8 ? 255 : 15;
   if (!isFinite(range) || (range > 0 && range < TINY_RANGE)) {
+    gMin = mn;
+    gMax = mx;
     store<f32>(scalePtr, quantizeGroup(src, len, bits, dst));
   } else {
     const inv: f32 = range > 0 ? levels / range : 0;
