@@ -24,7 +24,7 @@ import { KvHandleStore } from "./protocol/handles";
 import { kvTensors, readKv } from "./protocol/kv-frame";
 import { bodyKind, parseFrameBody, parseJsonBody, readBody } from "./http/body";
 import { sendSse, startSse, yieldToLoop } from "./http/sse";
-import { writeSafetensors } from "./safetensors";
+import { writeSafetensors } from "../protocol/safetensors";
 
 export interface BackendOptions {
   /** Model names under backend/weights/; default [epikv-tiny]. The first is the default model. */

@@ -33,7 +33,7 @@
 import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 import { startBackend } from "../backend/server";
-import { readF32, requireTensor, type SafetensorsFile } from "../backend/safetensors";
+import { readF32, requireTensor, type SafetensorsFile } from "../protocol/safetensors";
 import { KvBackendClient } from "../durable-objects/kv/backend-client";
 import { prefillBlock, type KvEngine } from "../durable-objects/kv/block-prefill";
 import { episodeKv, messageTokens } from "../durable-objects/kv/conversation-kv";

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { MODEL_SIZES, type ModelConfig } from "../backend/model/config";
 import { WEIGHTS_DIR, weightsPath } from "../backend/model/load";
 import { VOCAB_SIZE } from "../backend/model/tokenizer";
-import { parseSafetensors } from "../backend/safetensors";
+import { parseSafetensors } from "../protocol/safetensors";
 import { RANDOM_WEIGHTS_VERSION, randomModelWeights, serializeModelWeights } from "../backend/model/weights";
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

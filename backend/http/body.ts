@@ -1,7 +1,7 @@
 // Request bodies with a byte limit: a declared Content-Length over the limit
 // is refused before reading; a streamed body is cut off as soon as it passes.
 import type { IncomingMessage } from "node:http";
-import { parseSafetensors, SafetensorsError, type SafetensorsFile } from "../safetensors";
+import { parseSafetensors, SafetensorsError, type SafetensorsFile } from "../../protocol/safetensors";
 import { invalid, ProtocolError } from "../protocol/errors";
 import { asObject, type Json } from "../protocol/fields";
 

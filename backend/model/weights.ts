@@ -1,6 +1,6 @@
 // A model's weights: named tensors in the Hugging Face Llama layout, stored
 // as one safetensors file whose __metadata__.config is the ModelConfig JSON.
-import { parseSafetensors, readF32, requireTensor, writeSafetensors, type TensorInput } from "../safetensors";
+import { parseSafetensors, readF32, requireTensor, writeSafetensors, type TensorInput } from "../../protocol/safetensors";
 import { configProblem, type ModelConfig } from "./config";
 import { mulberry32 } from "../../wasm/oracle/mulberry32";
 

@@ -6,7 +6,7 @@ import { decode, type DecodeResult } from "../model/generate";
 import { checkPositions, concatKv, emptyKv, KvError, lastPosition, type KvCache } from "../model/kv";
 import { makeSampler } from "../model/sample";
 import { applyChatTemplate, CHAT_TEMPLATE, decodeTokens, encodeText, ROLES, SPECIAL_TOKENS, BYTE_TOKENS, STOP_TOKENS, type ChatMessage, type Role } from "../model/tokenizer";
-import type { TensorInput } from "../safetensors";
+import type { TensorInput } from "../../protocol/safetensors";
 import { invalid, ProtocolError } from "./errors";
 import { asObject, intArray, optBool, optInt, optNumber, optString, type Json } from "./fields";
 import type { KvHandleStore } from "./handles";

@@ -8,7 +8,7 @@
 //   kv.{l}.{h}.keys.zeros F32 [same], and likewise for values.
 import type { ModelConfig } from "../model/config";
 import { checkKv, emptyKv, KvError, type KvCache } from "../model/kv";
-import { readF32, readI32, requireTensor, SafetensorsError, type SafetensorsFile, type TensorInput } from "../safetensors";
+import { readF32, readI32, requireTensor, SafetensorsError, type SafetensorsFile, type TensorInput } from "../../protocol/safetensors";
 import { ProtocolError } from "./errors";
 import { dequantizeInt8, KV_GROUP_SIZES, quantizeInt8 } from "./quant";
 

@@ -3,7 +3,7 @@
 // tests and the benchmark against the reference backend). Frames are sent
 // as streams built from stored pages (frame-stream.ts); a request may name a
 // pinned handle first and falls back to the bytes on 409 kv_handle_miss.
-import { parseSafetensors, type SafetensorsFile } from "../../backend/safetensors";
+import { parseSafetensors, type SafetensorsFile } from "../../protocol/safetensors";
 import { KV_PROTOCOL, type StreamedFrame } from "./frame-stream";
 import { parseModelInfo, type KvModelInfo } from "./model-info";
 

@@ -10,7 +10,7 @@
 // layer of (cache + block) and its new pages — H_kv·(M_l + B + |P|)-sized per
 // layer, independent of the conversation's length.
 import type { Kernels } from "../../wasm/src/kernels";
-import { readF32, readI32, requireTensor, type SafetensorsFile } from "../../backend/safetensors";
+import { readF32, readI32, requireTensor, type SafetensorsFile } from "../../protocol/safetensors";
 import type { KvBackendClient } from "./backend-client";
 import { evictLayer, type LayerSelection } from "./evict";
 import { kvRequestFrame } from "./frame-stream";

@@ -8,7 +8,7 @@
 // Bound: besides the header, a reader of the stream holds one head of one
 // layer (its pages and the chunks cut from them) at a time.
 import type { Kernels } from "../../wasm/src/kernels";
-import { safetensorsHeader, type TensorSpec } from "../../backend/safetensors";
+import { safetensorsHeader, type TensorSpec } from "../../protocol/safetensors";
 import type { KvModelInfo } from "./model-info";
 import type { KvPageStore } from "./page-store";
 import { parsePage, toF32, type PageEncoding } from "./pages";

@@ -8,7 +8,7 @@ import { argmax } from "../../backend/model/sample";
 import { kvEncodingMetadata, kvTensors, readKv, type KvEncoding } from "../../backend/protocol/kv-frame";
 import { maxAttentionScores } from "../../backend/protocol/scores";
 import { PROTOCOL } from "../../backend/protocol/calls";
-import { parseSafetensors, readF32, writeSafetensors, type SafetensorsFile, type TensorInput } from "../../backend/safetensors";
+import { parseSafetensors, readF32, writeSafetensors, type SafetensorsFile, type TensorInput } from "../../protocol/safetensors";
 import type { Model } from "../../backend/model/forward";
 
 let backend: RunningBackend;

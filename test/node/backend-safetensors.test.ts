@@ -1,9 +1,9 @@
-// backend/safetensors.ts: round trips, and property-style checks that
+// protocol/safetensors.ts: round trips, and property-style checks that
 // random, truncated and lying frames are rejected with SafetensorsError —
 // never another exception, never an allocation of a declared size.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DTYPE_BYTES, parseSafetensors, readF32, readI32, requireTensor, SafetensorsError, writeSafetensors, type Dtype, type TensorInput } from "../../backend/safetensors";
+import { DTYPE_BYTES, parseSafetensors, readF32, readI32, requireTensor, SafetensorsError, writeSafetensors, type Dtype, type TensorInput } from "../../protocol/safetensors";
 
 /** A frame with a hand-written header (for lying headers). */
 function frame(header: unknown, data: Uint8Array = new Uint8Array(0), headerLen?: number): Uint8Array {

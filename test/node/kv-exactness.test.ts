@@ -7,7 +7,7 @@
 // one-shot forward passes sum attention in different orders); int8 pages:
 // within the stated quantization tolerance.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readF32, requireTensor } from "../../backend/safetensors";
+import { readF32, requireTensor } from "../../protocol/safetensors";
 import { appendTurn, cacheName, episodeKv, foldPendingBlocks, messageTokens, turnRequest, type KvConversationState, type KvSettings } from "../../durable-objects/kv/conversation-kv";
 import { MemoryKvStateStore } from "../../durable-objects/kv/state-store";
 import type { PageEncoding } from "../../durable-objects/kv/pages";

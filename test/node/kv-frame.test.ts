@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kvTensors, readKv } from "../../backend/protocol/kv-frame";
 import { PROTOCOL } from "../../backend/protocol/calls";
-import { parseSafetensors, readF32, requireTensor, writeSafetensors } from "../../backend/safetensors";
+import { parseSafetensors, readF32, requireTensor, writeSafetensors } from "../../protocol/safetensors";
 import type { KvCache } from "../../backend/model/kv";
 import { frameBytes, kvRequestFrame } from "../../durable-objects/kv/frame-stream";
 import { MemoryPageStore } from "../../durable-objects/kv/page-store";

@@ -5,7 +5,7 @@
 // and representative prompt (return_scores), and StreamingLLM keeps exactly
 // the sinks plus the latest positions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readF32, requireTensor } from "../../backend/safetensors";
+import { readF32, requireTensor } from "../../protocol/safetensors";
 import { prefillBlock, type KvEngine } from "../../durable-objects/kv/block-prefill";
 import type { LayerSelection } from "../../durable-objects/kv/evict";
 import { frameBytes, kvRequestFrame } from "../../durable-objects/kv/frame-stream";
@@ -54,7 +54,7 @@ describe.each(["recent", "h2o", "snapkv", "epicache"] as PolicyName[])("selectio
       if (name === "epicache" && supplied) {
         // The backend's own scores for the same cache + block + prompt.
         const res = await fetch(t.backend.url + "/kv/v1/prefill", { method: "POST", headers: { "content-type": "application/x-safetensors" }, body: supplied as Uint8Array<ArrayBuffer> });
-        const file = (await import("../../backend/safetensors")).parseSafetensors(new Uint8Array(await res.arrayBuffer()));
+        const file = (await import("../../protocol/safetensors")).parseSafetensors(new Uint8Array(await res.arrayBuffer()));
         for (const e of events.slice(before)) {
           const n = e.selection.positions.length;
           for (let h = 0; h < m.kvHeads; h++) {

@@ -17,7 +17,7 @@ import { decodeHeadPages, encodeHeadPages, MAX_PAGE_BYTES, type PageEncoding } f
 import { frameBytes, kvRequestFrame } from "../../durable-objects/kv/frame-stream";
 import type { KvModelInfo } from "../../durable-objects/kv/model-info";
 import type { HeadEntries } from "../../durable-objects/kv/layer-cache";
-import { parseSafetensors } from "../../backend/safetensors";
+import { parseSafetensors } from "../../protocol/safetensors";
 import { bundledKernels } from "../../wasm/src/bundled";
 
 const env = rawEnv as unknown as Env;

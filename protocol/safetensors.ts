@@ -1,3 +1,4 @@
+// (protocol/: the KV wire format shared by the edge and every backend.)
 // safetensors framing: the byte format every tensor of the KV wire protocol
 // travels in (docs/kv-protocol.md). Layout: an 8-byte little-endian header
 // length N, N bytes of JSON ({name: {dtype, shape, data_offsets}} plus an
