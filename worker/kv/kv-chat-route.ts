@@ -14,13 +14,13 @@ import { readJsonBody } from "../http/json-body";
 import { maxBodyBytes } from "../http/body-limit";
 import { waitUntilOf } from "../http/wait-until";
 import { parseChatRequest } from "../validation/chat-request";
+import { parseKvSettings } from "../validation/kv-settings";
 import { newConversationId, parseConversationId } from "../validation/conversation-id";
 import { conversationStub } from "../conversations/conversation-stub";
 import { tenantOf } from "../conversations/conversation-index";
 import { SSE_HEADERS } from "../chat/stream-turn";
 import type { KvTurnRequest } from "../../durable-objects/kv/kv-durable";
 import type { KvTurnEvent } from "../../durable-objects/kv/kv-service";
-import type { KvModeSettings } from "../../durable-objects/kv/kv-mode";
 import { kvChatChunks } from "./kv-chunks";
 
 /** The kv method of the conversation object (ConversationDO.kvTurn). */
@@ -48,17 +48,15 @@ async function* kvEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<KvT
   }
 }
 
-function kvSettingsOf(v: unknown): Partial<KvModeSettings> | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw invalidRequest("kv must be an object: {policy, budget, blockSize, encoding, alpha}", "kv");
-  return v as Partial<KvModeSettings>;
-}
-
 export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/completions", async (c) => {
   const body = await readJsonBody(c.req.raw, maxBodyBytes(c.env));
-  const kv = kvSettingsOf((body as Record<string, unknown>).kv);
+  const kv = parseKvSettings((body as Record<string, unknown>).kv);
   const { kv: _kv, ...openai } = body as Record<string, unknown>;
   const request = parseChatRequest(openai);
+  // kv mode decodes an answer to the request's last turn: it must not end with the assistant.
+  if (request.messages.at(-1)?.role === "assistant") {
+    throw invalidRequest("kv mode answers the messages after the last assistant message; the request ends with an assistant message", "messages");
+  }
   const header = c.req.header("x-conversation-id");
   const id = header ? parseConversationId(header, "X-Conversation-Id") : (request.conversationId ?? newConversationId());
   const stub = conversationStub(c.env, tenantOf(c), id);
