@@ -28,7 +28,7 @@ export interface KvDecodeOptions {
 /** Events of a decoded turn, in order: tokens, then one done (or an error thrown by the iterator). */
 export type KvTurnEvent =
   | { type: "token"; token: number; text: string }
-  | { type: "done"; finishReason: "stop" | "length"; promptTokens: number; completionTokens: number; cachedEntries: number; episode: number; bytesSent: number; usedHandle: boolean; folded: number };
+  | { type: "done"; finishReason: "stop" | "length"; promptTokens: number; completionTokens: number; cachedEntries: number; episode: number; bytesSent: number; usedHandle: boolean; triedHandle: boolean; folded: number };
 
 export class KvService {
   constructor(readonly mode: KvMode, private readonly client: KvBackendClient) {}
@@ -83,6 +83,8 @@ export class KvService {
           episode: turn.episode,
           bytesSent: d.bytesSent,
           usedHandle: d.usedHandle,
+          // A handle was offered: a pin hit when the backend used it, a miss when it answered 409 and took the bytes.
+          triedHandle: turn.kv.handle !== undefined,
           folded: this.mode.folded(),
         };
         return;

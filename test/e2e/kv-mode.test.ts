@@ -115,6 +115,10 @@ describe("kv mode through wrangler dev", () => {
     // Turn 0 has nothing pinned; turn 1 runs while the first episode cache is being created (its pin named no cache yet).
     expect(used[0]).toBe(false);
     expect(used.slice(2)).toEqual([true, true]);
+    // The handle hits show in /metrics (per isolate: wrangler dev runs one).
+    const metrics = await (await fetch(`${wrangler.url}/metrics`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } })).text();
+    const hits = Number(/^epikv_kv_pin_hits_total (\d+)$/m.exec(metrics)?.[1]);
+    expect(hits).toBeGreaterThanOrEqual(2);
   });
 
   it("a long imported history (160 messages) is folded on its first kv turn, then answered within budget", async () => {

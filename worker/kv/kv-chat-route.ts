@@ -22,6 +22,7 @@ import { SSE_HEADERS } from "../chat/stream-turn";
 import type { KvTurnRequest } from "../../durable-objects/kv/kv-durable";
 import type { KvTurnEvent } from "../../durable-objects/kv/kv-service";
 import { kvChatChunks } from "./kv-chunks";
+import { workerMetrics } from "../metrics/worker-metrics";
 
 /** The kv method of the conversation object (ConversationDO.kvTurn). */
 interface KvTurnStub {
@@ -77,7 +78,10 @@ export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/compl
   /** Records what the object reported about the kv turn (returned as the completion's `epikv` field). */
   async function* noting(events: AsyncIterable<KvTurnEvent>): AsyncGenerator<KvTurnEvent> {
     for await (const e of events) {
-      if (e.type === "done") kvInfo = { episode: e.episode, cached_entries: e.cachedEntries, folded_tokens: e.folded, bytes_sent: e.bytesSent, used_handle: e.usedHandle };
+      if (e.type === "done") {
+        kvInfo = { episode: e.episode, cached_entries: e.cachedEntries, folded_tokens: e.folded, bytes_sent: e.bytesSent, used_handle: e.usedHandle };
+        if (e.triedHandle) (e.usedHandle ? workerMetrics().kvPinHits : workerMetrics().kvPinMisses).inc({});
+      }
       yield e;
     }
   }

@@ -30,13 +30,9 @@ export function conversationFamilies(indexed: number, snapshots: readonly Conver
   const reclusters = r.counter("epikv_reclusters_total", "Full k-means re-clusterings run by the conversations' alarms (same caveat as epikv_turns_total)");
   const kvBytes = r.gauge("epikv_kv_bytes_stored", "Bytes of compressed KV pages stored (kv-mode conversations only), by tenant");
   const kvRatio = r.gauge("epikv_kv_compression_ratio", "Full fp32 KV bytes / stored KV bytes over kv-mode conversations, by tenant");
-  const pinHits = r.counter("epikv_kv_pin_hits_total", "Backend KV pin (handle) hits; always 0: backend KV pinning is not implemented yet");
-  const pinMisses = r.counter("epikv_kv_pin_misses_total", "Backend KV pin (handle) misses; always 0: backend KV pinning is not implemented yet");
 
   indexedGauge.set({}, indexed);
   scanned.set({}, snapshots.length);
-  pinHits.inc({}, 0);
-  pinMisses.inc({}, 0);
   const byTenant = new Map<string, ConversationSnapshot[]>();
   for (const s of snapshots) byTenant.set(s.tenant, [...(byTenant.get(s.tenant) ?? []), s]);
   for (const [tenant, list] of [...byTenant].sort(([a], [b]) => a.localeCompare(b))) {

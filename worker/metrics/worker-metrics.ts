@@ -24,9 +24,13 @@ export function createWorkerMetrics(startedAtSeconds: number) {
     backendCompletionTokens: registry.counter("epikv_backend_completion_tokens_total", "usage.completion_tokens reported by the backend (non-streamed replies only)"),
     backendOutcomes: registry.counter("epikv_backend_requests_total", "Chat turns by backend outcome: ok, or the upstream error status (502 unreachable/bad answer, 504 timeout)"),
     backendUp: registry.gauge("epikv_backend_up", "1 when this isolate's last chat turn got an answer from the backend, 0 when it failed with 502/504 (absent before the first turn)"),
+    kvPinHits: registry.counter("epikv_kv_pin_hits_total", "kv-mode turns decoded by a KV handle the backend still held pinned (Continuum-style), in this isolate"),
+    kvPinMisses: registry.counter("epikv_kv_pin_misses_total", "kv-mode turns whose KV handle the backend no longer held (409 kv_handle_miss; the bytes were sent instead), in this isolate"),
     backendLastSeen: registry.gauge("epikv_backend_last_outcome_timestamp_seconds", "Unix time of this isolate's last chat turn outcome, by outcome (ok, error)"),
   };
   m.isolateStart.set({}, startedAtSeconds);
+  m.kvPinHits.inc({}, 0);
+  m.kvPinMisses.inc({}, 0);
   return m;
 }
 
