@@ -44,19 +44,25 @@ import { InvalidConversationRequestError } from "./conversation-api";
 import { ConversationStore, fromBlob, storedMessage, type EpisodeRow, type MessageMetaRow, type MessageRow, type SegmentRow } from "./conversation-store";
 import { embedderFromEnv, type Embedder } from "./embedder";
 import type { ConversationEnv } from "./env";
-import { assignOnline, matchQueryEpisode, shouldRecluster, type OnlineCentroid } from "./episodes";
+import { assignOnline, shouldRecluster, type OnlineCentroid } from "./episodes";
 import { chainNext, matchRequest, messageDigest, messageId } from "./hash-chain";
 import { queryText, validateMessage, validateMessages } from "./message-validation";
 import { closeWindows, type SegmentSpan } from "./segmentation";
 import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-index";
 import { MessageMeta } from "./message-meta";
 import { MessageCache } from "./message-cache";
-import { rankByRelevance, selectContext, type Candidate, type MessageRef } from "./select-context";
+import { selectContext, type Candidate, type MessageRef } from "./select-context";
+import {
+  DEFAULT_RANKING, MAX_RANKED_CANDIDATES, orderSpans, rankedLoopBounds, rankIndexed, routeQuery, spanCandidates, type ScoredSpan,
+} from "./rank-candidates";
 import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
 import { applyRefit, planRefit } from "./episode-refit";
 import { migrate } from "./schema";
 import { sqlOver } from "./sql";
-import { kvTurnStream, type KvTurnRequest } from "./kv/kv-durable";
+import { kvBackground, kvTurnStream, type KvDurableDeps, type KvTurnRequest } from "./kv/kv-durable";
+
+/** Alarm job: fold complete blocks into kv mode's episode caches and run queued rebuilds. */
+const KV_BACKGROUND_JOB = "kv_background";
 import {
   calibrateCharsPerToken, DEFAULT_CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight,
 } from "./token-estimator";
@@ -67,15 +73,13 @@ import { pinnedBackend, recordRouting, releaseExpiredPin, requestFingerprint, sa
 
 export const EMBEDDING_BATCH = 512;
 export const MAX_SCORED_SEGMENTS = 16_384;
-export const MAX_RANKED_CANDIDATES = 512;
+export { MAX_CONSECUTIVE_SKIPS, MAX_RANKED_CANDIDATES } from "./rank-candidates";
 /** Rows per SQL read when building the in-memory message metadata. */
 export const META_BATCH = 8192;
 /** Messages the metadata mirror covers at most (8 bytes each: 16 MB); past it candidates are widened with SQL reads. */
 export const MAX_META_MESSAGES = 2_000_000;
 /** Characters of message text the per-object cache keeps (≈ 2 MB; a 4k-token context is ≈ 16k characters). */
 export const MESSAGE_CACHE_CHARS = 1 << 20;
-/** Ranked candidates that may fail to fit in a row before selection stops (each costs two small SQL reads). */
-export const MAX_CONSECUTIVE_SKIPS = 32;
 export const MAX_PAGE = 1000;
 /** Delay before a scheduled re-clustering runs (lets a burst of turns land first). */
 export const RECLUSTER_DELAY_MS = 5000;
@@ -108,7 +112,16 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
 
   /** kv mode: a turn decoded against this conversation's episodic KV cache, as NDJSON events (durable-objects/kv/kv-durable.ts, docs/kv-mode.md). */
   async kvTurn(request: KvTurnRequest): Promise<ReadableStream<Uint8Array>> {
-    return kvTurnStream({ sql: this.store.sql, store: this.store, kernels: this.kernels(), embedder: this.embedder(), backendUrl: this.env.KV_BACKEND_URL, waitUntil: (p) => this.ctx.waitUntil(p) }, request);
+    return kvTurnStream(this.kvDeps(), request);
+  }
+
+  /** kv mode's dependencies; its background work (folds, rebuilds) runs as the alarm job KV_BACKGROUND_JOB. */
+  private kvDeps(): KvDurableDeps {
+    const scheduleBackground = () => {
+      this.store.schedule(KV_BACKGROUND_JOB, Date.now());
+      this.ctx.waitUntil(this.armAlarm());
+    };
+    return { sql: this.store.sql, store: this.store, kernels: this.kernels(), embedder: this.embedder(), backendUrl: this.env.KV_BACKEND_URL, scheduleBackground };
   }
   private charsPerToken(): number {
     return Number(this.store.meta("chars_per_token") ?? DEFAULT_CHARS_PER_TOKEN);
@@ -294,6 +307,12 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       if (job.kind === UNPIN_JOB) {
         this.store.deleteJob(UNPIN_JOB);
         releaseExpiredPin(this.store, Date.now()); // re-schedules a pin that still holds (this alarm may run early)
+        continue;
+      }
+      if (job.kind === KV_BACKGROUND_JOB) {
+        this.store.deleteJob(KV_BACKGROUND_JOB);
+        // A failure leaves the caches as they were (each fold/rebuild writes in one transaction); the next turn schedules it again.
+        await kvBackground(this.kvDeps()).catch((e) => console.error("kv background work failed:", e));
         continue;
       }
       if (job.kind === "recluster") {
@@ -520,9 +539,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     const { ranked, matched } = await this.rankedSegments(query, refs);
     const result = selectContext({
       budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked,
-      // A segment holds `window` utterances, each at least the per-message overhead.
-      minCandidateTokens: settings.window * (MESSAGE_OVERHEAD_TOKENS + 1),
-      maxConsecutiveSkips: MAX_CONSECUTIVE_SKIPS,
+      ...rankedLoopBounds(settings.window),
     });
 
     const rows = this.texts.get(result.stored.map((s) => s.seq), (missing) => this.store.messagesBySeq(missing));
@@ -535,53 +552,36 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   }
 
   /**
-   * The matched episode's segments by relevance, then the other episodes'
-   * representatives by relevance, as a lazy sequence of widened candidates.
+   * Ranked segments (rank-candidates.ts: route the query, order by relevance
+   * with the matched episode's bonus), as a lazy sequence of widened candidates.
    */
   private async rankedSegments(query: string, refs: (rows: readonly MessageMetaRow[]) => MessageRef[]): Promise<{ ranked: Iterable<Candidate>; matched: number | null }> {
     const episodes: EpisodeRow[] = this.store.episodes();
     if (!episodes.length || query.trim() === "") return { ranked: [], matched: null };
-    const kernels = this.kernels();
     const dim = episodes[0]!.centroid.length;
     const idf = this.clusterIdf();
     const [raw] = await this.embedder().embed([query]);
     if (raw!.length !== dim) throw new Error(`query embedding has ${raw!.length} dims, episodes ${dim}`);
     const q = reweight(raw!, idf);
-    const centroids = new Float32Array(episodes.length * dim);
-    episodes.forEach((e, j) => centroids.set(e.centroid, j * dim));
-    const matched = episodes[matchQueryEpisode(kernels, q, centroids, dim).index]!;
+    const matched = routeQuery(this.kernels(), q, episodes, DEFAULT_RANKING.route)!;
 
     const segmentIndex = this.segmentIndex();
-    const { matchedScored, othersScored } = segmentIndex
-      ? this.scoreIndexed(segmentIndex, q, matched, episodes)
-      : this.scoreStreamed(q, idf, dim, matched, episodes);
-    const order = rankByRelevance(matchedScored, othersScored);
+    const order = segmentIndex
+      ? rankIndexed(segmentIndex, q, matched, episodes, DEFAULT_RANKING)
+      : this.rankStreamed(q, idf, dim, matched, episodes);
     const meta = this.messageMeta();
     const store = this.store;
     // Widened lazily from the in-memory metadata (no SQL): selection usually stops after a few dozen.
-    function* lazy(): Iterable<Candidate> {
-      let n = 0;
-      for (const s of order) {
-        if (n++ >= MAX_RANKED_CANDIDATES) return;
-        yield { messages: refs(meta ? meta.unitWidened(s.first, s.last) : store.unitWidenedMeta(s.first, s.last)), provenance: { kind: "episode", episode: s.episode, score: Number.isFinite(s.score) ? s.score : 0 } };
-      }
-    }
-    return { ranked: lazy(), matched: matched.id };
+    const widen = (first: number, last: number) => refs(meta ? meta.unitWidened(first, last) : store.unitWidenedMeta(first, last));
+    return { ranked: spanCandidates(order, widen), matched: matched.id };
   }
 
-  /** Relevance from the in-memory index: one scan, then top-k of the matched episode. */
-  private scoreIndexed(index: SegmentIndex, q: Float32Array, matched: EpisodeRow, episodes: readonly EpisodeRow[]): { matchedScored: ScoredSpan[]; othersScored: ScoredSpan[] } {
-    // Only the best MAX_RANKED_CANDIDATES can be consumed: scan and top-k in
-    // WASM (best first, ties to the lower segment id, as rankByRelevance orders them).
-    const matchedScored: ScoredSpan[] = index.topOfEpisode(matched.id, q, MAX_RANKED_CANDIDATES).map((s) => ({ ...s, episode: matched.id }));
-    const othersScored = episodes
-      .filter((e) => e.id !== matched.id)
-      .flatMap((e) => index.scoreSegments(e.id, e.representatives, q).map((x) => ({ ...x, episode: e.id })));
-    return { matchedScored, othersScored };
-  }
-
-  /** Relevance streamed from SQLite in batches (conversations past MAX_INDEXED_SEGMENTS). */
-  private scoreStreamed(q: Float32Array, idf: Float32Array | null, dim: number, matched: EpisodeRow, episodes: readonly EpisodeRow[]): { matchedScored: ScoredSpan[]; othersScored: ScoredSpan[] } {
+  /**
+   * Relevance streamed from SQLite in batches (conversations past
+   * MAX_INDEXED_SEGMENTS): the matched episode's segments, and only the
+   * other episodes' representatives (a full scan would read every embedding).
+   */
+  private rankStreamed(q: Float32Array, idf: Float32Array | null, dim: number, matched: EpisodeRow, episodes: readonly EpisodeRow[]): ScoredSpan[] {
     const kernels = this.kernels();
     const score = (rows: Float32Array) => {
       reweightRows(rows, dim, idf);
@@ -605,16 +605,8 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     otherSegments.forEach((s, i) => otherRows.set(otherVectors.get(s.id)!, i * dim));
     const otherScores = otherSegments.length ? score(otherRows) : new Float32Array(0);
     const othersScored = otherSegments.map((s, i) => ({ id: s.id, first: s.first_seq, last: s.last_seq, episode: s.episode ?? -1, score: otherScores[i]! }));
-    return { matchedScored, othersScored };
+    return orderSpans(matchedScored, othersScored, DEFAULT_RANKING.matchBonus, MAX_RANKED_CANDIDATES);
   }
-}
-
-interface ScoredSpan {
-  id: number;
-  first: number;
-  last: number;
-  episode: number;
-  score: number;
 }
 
 interface IndexedSegment {

@@ -12,7 +12,7 @@
 // 4. match the query's episode (step 7: largest dot product with the
 //    centroids) and decode against its cache + the uncompressed tail + query;
 // 5. after the stream, fold complete blocks and run rebuilds in the
-//    background (ctx.waitUntil), never on the turn's path.
+//    background (an alarm job of the object), never on the turn's path.
 //
 // The events go back as NDJSON over the RPC stream; the Worker turns them
 // into OpenAI chunks (worker/kv/kv-chunks.ts) and commits the turn through
@@ -47,7 +47,8 @@ export interface KvDurableDeps {
   embedder: Embedder;
   backendUrl: string | undefined;
   fetcher?: Fetcher;
-  waitUntil: (p: Promise<unknown>) => void;
+  /** Asks for kvBackground() to run soon, off the turn's path (the object schedules an alarm job). */
+  scheduleBackground: () => void;
 }
 
 /** Messages mirrored per read (bounded memory, like context mode's cursors). */
@@ -149,7 +150,7 @@ export async function kvTurnStream(deps: KvDurableDeps, request: KvTurnRequest):
         const n = await events.next();
         if (n.done) {
           controller.close();
-          deps.waitUntil(service.background().catch((e) => console.error("kv background work failed:", e)));
+          deps.scheduleBackground();
           return;
         }
         controller.enqueue(encoder.encode(JSON.stringify(n.value satisfies KvTurnEvent) + "\n"));
