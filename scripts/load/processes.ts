@@ -2,6 +2,7 @@
 // stopped by pid) and their resident memory, read from /proc.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
+import { stopProcessGroup } from "../process-group";
 
 export interface Child {
   pid: number;
@@ -31,24 +32,7 @@ export async function startChild(script: string, args: string[], timeoutMs = 20_
   return {
     pid,
     url,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((r) => child.once("exit", () => r()));
-      try {
-        process.kill(-pid, "SIGTERM");
-      } catch {
-        return;
-      }
-      const t = setTimeout(() => {
-        try {
-          process.kill(-pid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }, 3000);
-      await exited;
-      clearTimeout(t);
-    },
+    stop: () => stopProcessGroup(child),
   };
 }
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error plain .mjs helper without types
 import { wranglerEnv } from "../../../scripts/wrangler-env.mjs";
+import { stopProcessGroup } from "../../../scripts/process-group";
 import { TEST_API_KEYS } from "./test-api-keys";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "../../..");
@@ -66,24 +67,7 @@ export async function startWranglerDev(opts: { persistTo: string; vars: Record<s
   const pid = child.pid!;
   const url = `http://127.0.0.1:${port}`;
 
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    try {
-      process.kill(-pid, "SIGTERM");
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }, 3000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = () => stopProcessGroup(child);
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 45_000);
   for (;;) {
