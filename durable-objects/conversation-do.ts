@@ -12,8 +12,9 @@
 // Memory stays bounded as a conversation grows (the 128 MB isolate limit):
 // - a turn never reads the conversation's text: message metadata for pinned
 //   and recent messages, the E centroids, and relevance scores of the
-//   matched episode's segments from the in-memory SegmentIndex (IDF-weighted
-//   unit vectors, 1.5 KB per segment, one SIMD scan of about 1/E of them;
+//   segments from the in-memory SegmentIndex (IDF-weighted unit vectors,
+//   1.5 KB per segment, one SIMD scan and a top-k per episode, ordered by
+//   rank-candidates.ts;
 //   built from SQLite on first use, appended after each committed turn,
 //   rebuilt by the alarm). Past MAX_INDEXED_SEGMENTS (48 MB) the index is
 //   dropped and the matched episode's embeddings are streamed from SQLite in
@@ -22,7 +23,7 @@
 //   only their REPRESENTATIVES_PER_EPISODE representatives;
 // - ranked segments are widened lazily from the in-memory message metadata
 //   (message-meta.ts, 8 bytes per message, at most MAX_META_MESSAGES), at
-//   most MAX_RANKED_CANDIDATES per turn (and at most MAX_CONSECUTIVE_SKIPS
+//   most rankLimit(budget) per turn (and at most MAX_CONSECUTIVE_SKIPS
 //   misses in a row), and only the chosen messages' text is loaded (bounded
 //   by the budget), in one query through a bounded LRU (message-cache.ts);
 // - appending reads only the open segment tail (< window utterances);
@@ -53,7 +54,7 @@ import { MessageMeta } from "./message-meta";
 import { MessageCache } from "./message-cache";
 import { selectContext, type Candidate, type MessageRef } from "./select-context";
 import {
-  DEFAULT_RANKING, MAX_RANKED_CANDIDATES, orderSpans, rankedLoopBounds, rankIndexed, routeQuery, spanCandidates, type ScoredSpan,
+  DEFAULT_RANKING, orderSpans, rankedLoopBounds, rankIndexed, rankLimit, routeQuery, spanCandidates, type ScoredSpan,
 } from "./rank-candidates";
 import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
 import { applyRefit, planRefit } from "./episode-refit";
@@ -536,7 +537,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       .reverse()
       .map((unit) => ({ messages: refs(unit), provenance: { kind: "recent" } }));
 
-    const { ranked, matched } = await this.rankedSegments(query, refs);
+    const { ranked, matched } = await this.rankedSegments(query, refs, rankLimit(budget, settings.window));
     const result = selectContext({
       budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked,
       ...rankedLoopBounds(settings.window),
@@ -555,7 +556,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    * Ranked segments (rank-candidates.ts: route the query, order by relevance
    * with the matched episode's bonus), as a lazy sequence of widened candidates.
    */
-  private async rankedSegments(query: string, refs: (rows: readonly MessageMetaRow[]) => MessageRef[]): Promise<{ ranked: Iterable<Candidate>; matched: number | null }> {
+  private async rankedSegments(query: string, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number): Promise<{ ranked: Iterable<Candidate>; matched: number | null }> {
     const episodes: EpisodeRow[] = this.store.episodes();
     if (!episodes.length || query.trim() === "") return { ranked: [], matched: null };
     const dim = episodes[0]!.centroid.length;
@@ -567,13 +568,13 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
 
     const segmentIndex = this.segmentIndex();
     const order = segmentIndex
-      ? rankIndexed(segmentIndex, q, matched, episodes, DEFAULT_RANKING)
-      : this.rankStreamed(q, idf, dim, matched, episodes);
+      ? rankIndexed(segmentIndex, q, matched, episodes, DEFAULT_RANKING, limit)
+      : this.rankStreamed(q, idf, dim, matched, episodes, limit);
     const meta = this.messageMeta();
     const store = this.store;
     // Widened lazily from the in-memory metadata (no SQL): selection usually stops after a few dozen.
     const widen = (first: number, last: number) => refs(meta ? meta.unitWidened(first, last) : store.unitWidenedMeta(first, last));
-    return { ranked: spanCandidates(order, widen), matched: matched.id };
+    return { ranked: spanCandidates(order, widen, limit), matched: matched.id };
   }
 
   /**
@@ -581,7 +582,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    * MAX_INDEXED_SEGMENTS): the matched episode's segments, and only the
    * other episodes' representatives (a full scan would read every embedding).
    */
-  private rankStreamed(q: Float32Array, idf: Float32Array | null, dim: number, matched: EpisodeRow, episodes: readonly EpisodeRow[]): ScoredSpan[] {
+  private rankStreamed(q: Float32Array, idf: Float32Array | null, dim: number, matched: EpisodeRow, episodes: readonly EpisodeRow[], limit: number): ScoredSpan[] {
     const kernels = this.kernels();
     const score = (rows: Float32Array) => {
       reweightRows(rows, dim, idf);
@@ -605,7 +606,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     otherSegments.forEach((s, i) => otherRows.set(otherVectors.get(s.id)!, i * dim));
     const otherScores = otherSegments.length ? score(otherRows) : new Float32Array(0);
     const othersScored = otherSegments.map((s, i) => ({ id: s.id, first: s.first_seq, last: s.last_seq, episode: s.episode ?? -1, score: otherScores[i]! }));
-    return orderSpans(matchedScored, othersScored, DEFAULT_RANKING.matchBonus, MAX_RANKED_CANDIDATES);
+    return orderSpans(matchedScored, othersScored, DEFAULT_RANKING.matchBonus, limit);
   }
 }
 

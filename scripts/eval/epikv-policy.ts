@@ -1,66 +1,49 @@
 // epikv's context selection as the evaluation runs it. The conversation's
 // episodic state is built with durable-objects' own pure modules into the
 // state a ConversationDO holds after a bulk import once its re-clustering
-// alarm has run (ConversationDO.recluster: per-conversation bucket IDF, k-means
-// on the stride sample, every segment assigned to its nearest centroid, top-n
-// representatives per episode, empty episodes dropped; then segmentIndex():
-// IDF-weighted unit rows per episode in a SegmentIndex over the same row
-// store). Each question is answered the way ConversationDO.selectFor /
-// rankedSegments / scoreIndexed answer a turn: pinned system messages, the
-// recent window, the matched episode's segments by relevance, the other
-// episodes' representatives, at most MAX_RANKED_CANDIDATES of them, through
-// select-context.ts with the DO's default settings.
+// alarm has run (ConversationDO.recluster → episode-refit.ts planRefit:
+// per-conversation bucket IDF, k-means on the stride sample, every segment
+// assigned to its nearest centroid, top-n representatives per episode, empty
+// episodes dropped; then ConversationDO.segmentIndex: IDF-weighted unit rows
+// per episode in a SegmentIndex over the same row store). planRefit reads a
+// ConversationStore (SQLite), so those few lines of state building are
+// repeated here over the same pure functions.
 //
-// The DO's glue (recluster, selectFor, rankedSegments) lives inside the class
-// in durable-objects/conversation-do.ts, which imports cloudflare:workers and
-// so cannot load under Node; the few lines of glue below mirror it step by
-// step and name the method they follow. The caps it applies are mirrored as
-// constants, and test/node/eval-context.test.ts checks them against the DO's
-// source so they cannot drift silently; `npm run eval:context -- --check-do`
-// compares whole selections with the real object in workerd.
+// Each question is then ranked and selected by the very functions the DO
+// calls (durable-objects/rank-candidates.ts: routeQuery, rankIndexed,
+// rankLimit, spanCandidates, rankedLoopBounds; select-context.ts), with the DO's
+// ranking policy unless a variant overrides it. `npm run eval:context --
+// --check-do` compares whole selections with the real object in workerd.
 import { addDocumentFrequency, idfWeights, reweight, reweightRows } from "../../durable-objects/bucket-idf";
 import type { ConversationSettings } from "../../durable-objects/conversation-api";
 import { HASH_EMBEDDING_DIM, hashEmbedder } from "../../durable-objects/embedder";
-import { fitEpisodes, matchQueryEpisode, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "../../durable-objects/episodes";
+import { fitEpisodes, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "../../durable-objects/episodes";
+import {
+  DEFAULT_RANKING, rankedLoopBounds, rankLimit, rankIndexed, routeQuery, spanCandidates, type RankingEpisode, type RankingPolicy,
+} from "../../durable-objects/rank-candidates";
 import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "../../durable-objects/segment-index";
 import { closeWindows } from "../../durable-objects/segmentation";
-import { rankByRelevance, type Candidate } from "../../durable-objects/select-context";
+import type { Candidate } from "../../durable-objects/select-context";
 import { DEFAULT_SETTINGS } from "../../durable-objects/settings";
-import { MESSAGE_OVERHEAD_TOKENS } from "../../durable-objects/token-estimator";
 import { groupUnits } from "../../durable-objects/tool-units";
 import { pinnedCandidates, selectWith, type ContextPolicy, type StoredConversation, type StoredEvalMessage } from "./policy";
 
-/** conversation-do.ts MAX_RANKED_CANDIDATES: ranked segments offered to selectContext per turn. */
-export const DO_MAX_RANKED_CANDIDATES = 512;
-/** conversation-do.ts MAX_CONSECUTIVE_SKIPS: the ranked loop stops after this many misfits in a row. */
-export const DO_MAX_CONSECUTIVE_SKIPS = 32;
-
-interface Episode {
-  id: number;
-  centroid: Float32Array;
-  /** Segment ids (1-based, as the DO numbers them) of the top-n representatives, ascending. */
-  representatives: number[];
-}
 
 export interface EpikvVariant {
   name?: string;
   /** Settings overriding the DO's defaults. */
   settings?: Partial<ConversationSettings>;
-  /**
-   * Ablation, not what the DO does: match the query to the centroid with the
-   * largest cosine instead of the largest dot product with the raw centroid
-   * (DESIGN.md step 7), so a diffuse episode's short centroid is not penalised.
-   */
-  routeByCosine?: boolean;
+  /** Ranking overriding the DO's (rank-candidates.ts DEFAULT_RANKING); ablations. */
+  ranking?: Partial<RankingPolicy>;
 }
 
 /** epikv as the DO runs it with its default settings, or a variant (ablations). */
 export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
   const settings: ConversationSettings = { ...DEFAULT_SETTINGS, ...variant.settings };
-  const route = variant.routeByCosine ? "cosine to centroids" : "dot with raw centroids";
+  const ranking: RankingPolicy = { ...DEFAULT_RANKING, ...variant.ranking };
   return {
     name: variant.name ?? "epikv",
-    summary: `pinned + recent ${settings.recent_messages} + matched episode's segments by relevance + other episodes' representatives (E ${settings.episodes}, window ${settings.window}, routing by ${route})`,
+    summary: `pinned + recent ${settings.recent_messages} + segments by relevance, matched episode +${ranking.matchBonus}, others: ${ranking.others} (E ${settings.episodes}, window ${settings.window}, routing by ${ranking.route})`,
     async prepare(conversation, { kernels, rowStore }) {
       const dim = HASH_EMBEDDING_DIM;
       const embedder = hashEmbedder(kernels, dim);
@@ -91,10 +74,8 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
         return index;
       });
       // Only episodes that received segments are saved (ids: the centroid's index; a new conversation has no old ids to keep).
-      const episodes: Episode[] = centroids.flatMap((centroid, j) =>
+      const episodes: RankingEpisode[] = centroids.flatMap((centroid, j) =>
         sizes[j]! ? [{ id: j, centroid, representatives: reps[j]!.idsInOrder() }] : []);
-      const centroidRows = new Float32Array(episodes.length * dim);
-      episodes.forEach((e, j) => centroidRows.set(variant.routeByCosine ? unit(e.centroid) : e.centroid, j * dim));
       const episodeOfSeq = new Map<number, number>();
       segments.forEach((s, i) => { for (let seq = s.first_seq; seq <= s.last_seq; seq++) episodeOfSeq.set(seq, labels[i]!); });
 
@@ -108,42 +89,20 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
 
       return {
         async select(query, budgetTokens) {
-          // ConversationDO.rankedSegments / scoreIndexed.
+          // ConversationDO.rankedSegments.
           const [raw] = await embedder.embed([query]);
           const q = reweight(raw!, idf);
-          const matched = episodes[matchQueryEpisode(kernels, q, centroidRows, dim).index]!;
-          const scored = index.scoreEpisode(matched.id, q);
-          const matchedScored = Array.from({ length: scored.count }, (_, i) =>
-            ({ first: scored.firstSeq[i]!, last: scored.lastSeq[i]!, episode: matched.id, score: scored.scores[i]! }));
-          const othersScored = episodes
-            .filter((e) => e.id !== matched.id)
-            .flatMap((e) => index.scoreSegments(e.id, e.representatives, q).map((x) => ({ ...x, episode: e.id })));
-          // scoreIndexed keeps the best MAX_RANKED_CANDIDATES of the matched episode (ties in id order)
-          // and the lazy ranking stops after MAX_RANKED_CANDIDATES: together, the first 512 of this order.
-          const ranked: Candidate[] = rankByRelevance(matchedScored, othersScored)
-            .slice(0, DO_MAX_RANKED_CANDIDATES)
-            .map((s) => ({
-              messages: conversation.messages.slice(s.first, s.last + 1),
-              provenance: { kind: "episode", episode: s.episode, score: Number.isFinite(s.score) ? s.score : 0 },
-            }));
-          const selection = selectWith(conversation, pinned, query, budgetTokens, {
-            recent, ranked,
-            // ConversationDO.selectFor's bounds on the ranked loop.
-            minCandidateTokens: settings.window * (MESSAGE_OVERHEAD_TOKENS + 1),
-            maxConsecutiveSkips: DO_MAX_CONSECUTIVE_SKIPS,
-          });
+          const matched = routeQuery(kernels, q, episodes, ranking.route)!;
+          const limit = rankLimit(budgetTokens, settings.window);
+          const order = rankIndexed(index, q, matched, episodes, ranking, limit);
+          const ranked = [...spanCandidates(order, (first, last) => conversation.messages.slice(first, last + 1), limit)];
+          const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...rankedLoopBounds(settings.window) });
           return { ...selection, matchedEpisode: matched.id };
         },
         episodeOf: (seq) => episodeOfSeq.get(seq) ?? null,
       };
     },
   };
-}
-
-function unit(v: Float32Array): Float32Array {
-  let norm = 0;
-  for (const x of v) norm += x * x;
-  return norm > 0 ? v.map((x) => x / Math.sqrt(norm)) : v;
 }
 
 /** ConversationStore.recentMeta + selectFor: the last `count` messages as whole units, newest first. */

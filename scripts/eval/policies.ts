@@ -2,6 +2,7 @@
 // ContextPolicy (scripts/eval/policy.ts) added here.
 import { bm25Policy } from "./baselines/bm25";
 import { recencyPolicy } from "./baselines/recency";
+import { MATCHED_FIRST_RANKING } from "../../durable-objects/rank-candidates";
 import { epikvPolicy } from "./epikv-policy";
 import type { ContextPolicy } from "./policy";
 
@@ -16,5 +17,11 @@ export const ablationPolicies: readonly ContextPolicy[] = [
   epikvPolicy({ name: "epikv E=1", settings: { episodes: 1 } }),
   epikvPolicy({ name: "epikv E=16", settings: { episodes: 16 } }),
   epikvPolicy({ name: "epikv w=1", settings: { window: 1 } }),
-  epikvPolicy({ name: "epikv cos-route", routeByCosine: true }),
+  epikvPolicy({ name: "epikv before (dot routing, matched episode first, others' representatives)", ranking: MATCHED_FIRST_RANKING }),
+  epikvPolicy({ name: "epikv cos-route + matched first + representatives", ranking: { ...MATCHED_FIRST_RANKING, route: "cosine" } }),
+  epikvPolicy({ name: "epikv matched first (bonus ∞)", ranking: { matchBonus: Infinity } }),
+  epikvPolicy({ name: "epikv bonus 0 (no routing effect)", ranking: { matchBonus: 0 } }),
+  epikvPolicy({ name: "epikv bonus 0.1", ranking: { matchBonus: 0.1 } }),
+  epikvPolicy({ name: "epikv dot routing", ranking: { route: "dot" } }),
+  epikvPolicy({ name: "epikv others: representatives only", ranking: { others: "representatives" } }),
 ];

@@ -1,0 +1,186 @@
+// Step 4 of context selection (select-context.ts): which stored segments a
+// turn offers after the pinned messages and the recent window, in which
+// order, and within which per-turn bounds (DESIGN.md, "In context mode";
+// EpiCache step 7, arXiv 2509.17396 §3: route the query to its episode).
+//
+// Pure: a query vector, the episodes (centroids, representatives) and the
+// in-memory SegmentIndex in; an ordered list of scored segment spans out.
+// ConversationDO (I/O: SQLite, the embedder) and the context evaluation
+// (scripts/eval/epikv-policy.ts) both call these functions, so what the
+// evaluation measures is the Durable Object's own ranking.
+//
+// Order: every segment's relevance (cosine of IDF-weighted unit vectors)
+// plus MATCHED_EPISODE_BONUS when it belongs to the episode the query is
+// routed to. The bonus keeps DESIGN.md's shape (the matched episode's
+// segments first, then other episodes' best) where relevance is close, but
+// lets a clearly better segment of another episode outrank a weak one of
+// the matched episode: on the evaluation's long synthetic chats routing
+// alone finds the evidence's episode near chance (docs/evaluation.md).
+import type { Kernels } from "../wasm/src/kernels";
+import { matchQueryEpisode } from "./episodes";
+import type { MessageRef, Candidate } from "./select-context";
+import { rankByRelevance } from "./select-context";
+import type { SegmentIndex } from "./segment-index";
+import { MESSAGE_OVERHEAD_TOKENS } from "./token-estimator";
+
+/** Ranked candidates a turn considers at least (rankLimit); each one is widened from metadata. */
+export const MAX_RANKED_CANDIDATES = 512;
+/** Ranked candidates that may fail to fit in a row before selection stops (each costs two small SQL reads past the metadata mirror). */
+export const MAX_CONSECUTIVE_SKIPS = 32;
+
+export interface RankingEpisode {
+  id: number;
+  centroid: Float32Array;
+  /** Segment ids of the episode's representatives (REPRESENTATIVES_PER_EPISODE), ascending. */
+  representatives: readonly number[];
+}
+
+export interface ScoredSpan {
+  id: number;
+  first: number;
+  last: number;
+  episode: number;
+  score: number;
+}
+
+/** How segments are routed and ordered; DEFAULT_RANKING is what the Durable Object uses. */
+export interface RankingPolicy {
+  /**
+   * "dot": the centroid with the largest dot product with the query
+   * (DESIGN.md step 7 as first written: a large diffuse episode has a short
+   * centroid and loses); "cosine": the largest cosine.
+   */
+  route: "dot" | "cosine";
+  /** Added to the matched episode's relevance; Infinity puts all of its segments first. */
+  matchBonus: number;
+  /** Other episodes compete with "all" their segments, or only their "representatives". */
+  others: "all" | "representatives";
+}
+
+/**
+ * Measured with `npm run eval:context -- --ablations` (docs/evaluation.md):
+ * cosine routing, every segment competing, and a bonus small enough that it
+ * only breaks near-ties in the matched episode's favour. Larger bonuses, and
+ * the matched episode strictly first (Infinity), lowered recall at every budget.
+ */
+export const MATCHED_EPISODE_BONUS = 0.01;
+export const DEFAULT_RANKING: RankingPolicy = { route: "cosine", matchBonus: MATCHED_EPISODE_BONUS, others: "all" };
+/** The ranking before the evaluation (DESIGN.md step 7 as first written), kept for the ablation table. */
+export const MATCHED_FIRST_RANKING: RankingPolicy = { route: "dot", matchBonus: Infinity, others: "representatives" };
+
+/** The episode a weighted query is routed to (null when there are none). */
+export function routeQuery<E extends RankingEpisode>(kernels: Kernels, q: Float32Array, episodes: readonly E[], route: RankingPolicy["route"]): E | null {
+  if (!episodes.length) return null;
+  const dim = q.length;
+  const centroids = new Float32Array(episodes.length * dim);
+  episodes.forEach((e, j) => {
+    if (e.centroid.length !== dim) throw new RangeError(`episode ${e.id} centroid has ${e.centroid.length} dims, query ${dim}`);
+    centroids.set(route === "cosine" ? unitVector(e.centroid) : e.centroid, j * dim);
+  });
+  const { index } = matchQueryEpisode(kernels, q, centroids, dim);
+  return index >= 0 ? episodes[index]! : null;
+}
+
+/**
+ * Orders scored spans: by relevance plus `matchBonus` for the matched
+ * episode, best first; ties keep input order (matched first, then others as
+ * given), NaN last; at most `limit`.
+ */
+export function orderSpans(matched: readonly ScoredSpan[], others: readonly ScoredSpan[], matchBonus: number, limit: number): ScoredSpan[] {
+  if (!Number.isFinite(matchBonus)) return rankByRelevance(matched, others).slice(0, limit);
+  const all = [...matched.map((s) => ({ s, key: s.score + matchBonus })), ...others.map((s) => ({ s, key: s.score }))];
+  all.sort((a, b) => byKeyDesc(a.key, b.key));
+  return all.slice(0, limit).map(({ s }) => s);
+}
+
+/**
+ * Ranked spans from the in-memory index. The matched episode contributes
+ * its best `limit` (one SIMD scan and top-k in the row store); other
+ * episodes their best `limit` each, or only their representatives.
+ * Per-turn cost: one scan of every indexed segment at most (`others: "all"`;
+ * ≈ 2 ms with the top-k lists and the merge at 25k segments, E = 4, k = 512,
+ * in Node on the development machine) plus E top-k lists of at most `limit`.
+ */
+export function rankIndexed(index: SegmentIndex, q: Float32Array, matched: RankingEpisode, episodes: readonly RankingEpisode[], policy: RankingPolicy, limit: number): ScoredSpan[] {
+  const tag = (episode: number) => (s: { id: number; first: number; last: number; score: number }): ScoredSpan => ({ id: s.id, first: s.first, last: s.last, episode, score: s.score });
+  const matchedScored = index.topOfEpisode(matched.id, q, limit).map(tag(matched.id));
+  const others = episodes.filter((e) => e.id !== matched.id);
+  if (policy.others === "all" && Number.isFinite(policy.matchBonus)) {
+    // Each top-k list is already best first (ties → lower id, NaN last): merge instead of sorting E × limit spans.
+    const lists = [matchedScored, ...others.map((e) => index.topOfEpisode(e.id, q, limit).map(tag(e.id)))];
+    return mergeBestFirst(lists, [policy.matchBonus, ...others.map(() => 0)], limit);
+  }
+  const othersScored = others.flatMap((e) =>
+    (policy.others === "all" ? index.topOfEpisode(e.id, q, limit) : index.scoreSegments(e.id, e.representatives, q)).map(tag(e.id)));
+  return orderSpans(matchedScored, othersScored, policy.matchBonus, limit);
+}
+
+/**
+ * The best `limit` of several lists, each already best first, by score +
+ * its list's bonus; ties → the earlier list (what orderSpans' stable sort
+ * of their concatenation gives), NaN last. O(limit × lists).
+ */
+export function mergeBestFirst(lists: readonly (readonly ScoredSpan[])[], bonus: readonly number[], limit: number): ScoredSpan[] {
+  const at = lists.map(() => 0);
+  const out: ScoredSpan[] = [];
+  while (out.length < limit) {
+    let best = -1;
+    let bestKey = NaN;
+    for (let l = 0; l < lists.length; l++) {
+      const s = lists[l]![at[l]!];
+      if (!s) continue;
+      const key = s.score + bonus[l]!;
+      if (best < 0 || byKeyDesc(key, bestKey) < 0) {
+        best = l;
+        bestKey = key;
+      }
+    }
+    if (best < 0) break;
+    out.push(lists[best]![at[best]!++]!);
+  }
+  return out;
+}
+
+/** selectContext's bounds on the ranked loop for segments of `window` utterances. */
+export function rankedLoopBounds(window: number): { minCandidateTokens: number; maxConsecutiveSkips: number } {
+  // A segment holds `window` utterances, each at least the per-message overhead plus one token.
+  return { minCandidateTokens: window * (MESSAGE_OVERHEAD_TOKENS + 1), maxConsecutiveSkips: MAX_CONSECUTIVE_SKIPS };
+}
+
+/** Most ranked candidates a turn may consider, however large its budget. */
+export const MAX_RANK_LIMIT = 4096;
+
+/**
+ * Ranked candidates a turn considers: enough to fill `budget` with the
+ * cheapest possible segments, at least MAX_RANKED_CANDIDATES, at most
+ * MAX_RANK_LIMIT, so a large budget is not left unused (one-message
+ * segments) and a turn's work stays bounded.
+ */
+export function rankLimit(budget: number, window: number): number {
+  const fill = Math.ceil(budget / rankedLoopBounds(window).minCandidateTokens);
+  return Math.min(MAX_RANK_LIMIT, Math.max(MAX_RANKED_CANDIDATES, fill));
+}
+
+/** Spans as candidates, widened lazily (`widen`: a span's messages as whole tool-call units), at most `limit`. */
+export function* spanCandidates(order: Iterable<ScoredSpan>, widen: (first: number, last: number) => readonly MessageRef[], limit: number): Iterable<Candidate> {
+  let n = 0;
+  for (const s of order) {
+    if (n++ >= limit) return;
+    yield { messages: widen(s.first, s.last), provenance: { kind: "episode", episode: s.episode, score: Number.isFinite(s.score) ? s.score : 0 } };
+  }
+}
+
+function unitVector(v: Float32Array): Float32Array {
+  let norm = 0;
+  for (let i = 0; i < v.length; i++) norm += v[i]! * v[i]!;
+  if (!(norm > 0)) return v;
+  const inv = 1 / Math.sqrt(norm);
+  return v.map((x) => x * inv);
+}
+
+/** Descending with NaN after every number. */
+function byKeyDesc(a: number, b: number): number {
+  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
+  if (Number.isNaN(b)) return -1;
+  return b - a;
+}

@@ -1,0 +1,153 @@
+// rank-candidates.ts: routing, the order of ranked segments, the per-turn
+// bounds, and lazy widening. The same functions run in ConversationDO and in
+// the context evaluation (scripts/eval/epikv-policy.ts).
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_RANKING, MATCHED_FIRST_RANKING, MAX_CONSECUTIVE_SKIPS, MAX_RANK_LIMIT, MAX_RANKED_CANDIDATES, mergeBestFirst, orderSpans, rankLimit, rankedLoopBounds, rankIndexed, routeQuery,
+  spanCandidates, type RankingEpisode, type ScoredSpan,
+} from "../../durable-objects/rank-candidates";
+import { arrayRowStore, SegmentIndex } from "../../durable-objects/segment-index";
+import { MESSAGE_OVERHEAD_TOKENS } from "../../durable-objects/token-estimator";
+import { oracleKernels } from "../../wasm/oracle/index";
+
+const kernels = oracleKernels;
+
+function unit(v: number[]): Float32Array {
+  const n = Math.hypot(...v);
+  return Float32Array.from(v, (x) => x / n);
+}
+
+/** Three episodes in 2-d: 0 along x, 1 along y, 2 diagonal; segment id i+1 covers seqs 4i..4i+3. */
+function fixture(): { index: SegmentIndex; episodes: RankingEpisode[] } {
+  const vecs: [number, number[]][] = [
+    [0, [1, 0]], [0, [0.9, 0.1]], [1, [0, 1]], [1, [0.2, 1]], [2, [1, 1]], [0, [0.6, 0.4]], [1, [0.1, 0.9]],
+  ];
+  const index = new SegmentIndex(arrayRowStore, 2);
+  vecs.forEach(([e, v], i) => index.append(i + 1, e, 4 * i, 4 * i + 3, unit(v)));
+  const episodes: RankingEpisode[] = [
+    { id: 0, centroid: Float32Array.of(0.9, 0.1), representatives: [1] },
+    { id: 1, centroid: Float32Array.of(0.05, 0.3), representatives: [3] },
+    { id: 2, centroid: Float32Array.of(0.7, 0.7), representatives: [5] },
+  ];
+  return { index, episodes };
+}
+
+const span = (id: number, episode: number, score: number): ScoredSpan => ({ id, first: id * 4, last: id * 4 + 3, episode, score });
+
+describe("routeQuery", () => {
+  it("routes by raw dot product or by cosine", () => {
+    const { episodes } = fixture();
+    const q = unit([0.3, 1]);
+    // Episode 1's centroid is short: raw dot prefers the long diagonal centroid, cosine the aligned one.
+    expect(routeQuery(kernels, q, episodes, "dot")!.id).toBe(2);
+    expect(routeQuery(kernels, q, episodes, "cosine")!.id).toBe(1);
+  });
+
+  it("returns null without episodes and rejects a dimension mismatch", () => {
+    expect(routeQuery(kernels, unit([1, 0]), [], "cosine")).toBeNull();
+    expect(() => routeQuery(kernels, Float32Array.of(1, 0, 0), fixture().episodes, "dot")).toThrow(/dims/);
+  });
+});
+
+describe("orderSpans", () => {
+  it("puts every matched span first with an infinite bonus", () => {
+    const order = orderSpans([span(1, 0, 0.1), span(2, 0, 0.3)], [span(3, 1, 0.9)], Infinity, 10);
+    expect(order.map((s) => s.id)).toEqual([2, 1, 3]);
+  });
+
+  it("lets a clearly better other segment outrank a weak matched one with a finite bonus", () => {
+    const order = orderSpans([span(1, 0, 0.1), span(2, 0, 0.3)], [span(3, 1, 0.9), span(4, 1, 0.305)], 0.01, 10);
+    expect(order.map((s) => s.id)).toEqual([3, 2, 4, 1]);
+  });
+
+  it("breaks ties toward the matched episode, then input order; NaN last; at most limit", () => {
+    const order = orderSpans([span(1, 0, NaN), span(2, 0, 0.5)], [span(3, 1, 0.5), span(4, 1, 0.5)], 0, 3);
+    expect(order.map((s) => s.id)).toEqual([2, 3, 4]);
+  });
+
+  it("is a permutation of its input (up to limit), ordered by score plus bonus", () => {
+    fc.assert(fc.property(
+      fc.array(fc.float({ noNaN: true, min: -1, max: 1 }), { maxLength: 20 }),
+      fc.array(fc.float({ noNaN: true, min: -1, max: 1 }), { maxLength: 20 }),
+      fc.float({ noNaN: true, min: 0, max: 1 }),
+      fc.integer({ min: 0, max: 50 }),
+      (m, o, bonus, limit) => {
+        const matched = m.map((s, i) => span(i, 0, s));
+        const others = o.map((s, i) => span(100 + i, 1, s));
+        const order = orderSpans(matched, others, bonus, limit);
+        expect(order.length).toBe(Math.min(limit, m.length + o.length));
+        const key = (s: ScoredSpan) => s.score + (s.episode === 0 ? bonus : 0);
+        for (let i = 1; i < order.length; i++) expect(key(order[i - 1]!)).toBeGreaterThanOrEqual(key(order[i]!));
+        expect(new Set(order.map((s) => s.id)).size).toBe(order.length);
+      },
+    ));
+  });
+});
+
+describe("rankIndexed", () => {
+  it("offers every episode's segments by relevance under the default ranking", () => {
+    const { index, episodes } = fixture();
+    const q = unit([0, 1]);
+    const matched = routeQuery(kernels, q, episodes, DEFAULT_RANKING.route)!;
+    expect(matched.id).toBe(1);
+    const order = rankIndexed(index, q, matched, episodes, DEFAULT_RANKING, 10);
+    expect(order.map((s) => s.id)).toEqual([3, 7, 4, 5, 6, 2, 1]);
+    expect(order.every((s) => s.episode === (s.id === 5 ? 2 : [3, 4, 7].includes(s.id) ? 1 : 0))).toBe(true);
+  });
+
+  it("offers only the other episodes' representatives, after the matched episode, under the old ranking", () => {
+    const { index, episodes } = fixture();
+    const q = unit([0, 1]);
+    const order = rankIndexed(index, q, episodes[1]!, episodes, MATCHED_FIRST_RANKING, 10);
+    expect(order.map((s) => s.id)).toEqual([3, 7, 4, 5, 1]);
+  });
+
+  it("returns at most limit spans", () => {
+    const { index, episodes } = fixture();
+    expect(rankIndexed(index, unit([1, 0]), episodes[0]!, episodes, DEFAULT_RANKING, 2)).toHaveLength(2);
+  });
+});
+
+describe("spanCandidates and rankedLoopBounds", () => {
+  it("widens lazily, at most limit, with provenance and finite scores", () => {
+    const widened: number[] = [];
+    const candidates = spanCandidates([span(1, 0, 0.5), span(2, 1, NaN), span(3, 1, 0.1)], (first, last) => {
+      widened.push(first);
+      return [{ seq: first, tokens: last - first }];
+    }, 2);
+    const it = candidates[Symbol.iterator]();
+    expect(widened).toEqual([]);
+    const first = it.next().value!;
+    expect(first.provenance).toEqual({ kind: "episode", episode: 0, score: 0.5 });
+    expect(it.next().value!.provenance).toEqual({ kind: "episode", episode: 1, score: 0 });
+    expect(it.next().done).toBe(true);
+    expect(widened).toEqual([4, 8]);
+  });
+
+  it("bounds the ranked loop by the cheapest possible segment and the skip cap", () => {
+    expect(rankedLoopBounds(4)).toEqual({ minCandidateTokens: 4 * (MESSAGE_OVERHEAD_TOKENS + 1), maxConsecutiveSkips: MAX_CONSECUTIVE_SKIPS });
+    expect(MAX_RANKED_CANDIDATES).toBeGreaterThan(0);
+  });
+});
+
+describe("mergeBestFirst", () => {
+  it("equals orderSpans on lists that are already best first", () => {
+    const sortedList = (episode: number, base: number) =>
+      fc.array(fc.oneof(fc.constantFrom(0.5, NaN), fc.float({ noNaN: true, min: -1, max: 1 })), { maxLength: 12 })
+        .map((scores) => orderSpans(scores.map((s, i) => span(base + i, episode, s)), [], 0, Infinity));
+    fc.assert(fc.property(sortedList(0, 0), sortedList(1, 100), sortedList(2, 200), fc.constantFrom(0, 0.01, 0.3), fc.integer({ min: 0, max: 40 }),
+      (a, b, c, bonus, limit) => {
+        const merged = mergeBestFirst([a, b, c], [bonus, 0, 0], limit);
+        expect(merged.map((s) => s.id)).toEqual(orderSpans(a, [...b, ...c], bonus, limit).map((s) => s.id));
+      }));
+  });
+});
+
+describe("rankLimit", () => {
+  it("fills the budget with the cheapest segments, within [MAX_RANKED_CANDIDATES, MAX_RANK_LIMIT]", () => {
+    expect(rankLimit(4096, 4)).toBe(MAX_RANKED_CANDIDATES);
+    expect(rankLimit(31_259, 4)).toBe(Math.ceil(31_259 / (4 * (MESSAGE_OVERHEAD_TOKENS + 1))));
+    expect(rankLimit(1e9, 1)).toBe(MAX_RANK_LIMIT);
+  });
+});
