@@ -3,7 +3,7 @@
 // and end-to-end (wrangler dev + a backend over real HTTP, real clients).
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { TEST_API_KEYS } from "./test/e2e/support/test-api-keys.ts";
+import { TEST_API_KEYS, TEST_TENANT } from "./test/e2e/support/test-api-keys.ts";
 
 export default defineConfig({
   test: {
@@ -27,7 +27,7 @@ export default defineConfig({
               ],
               serviceBindings: { BACKEND: "test-double-backend" },
               // Two test tenants (test/e2e/support/test-api-keys.ts); rate limiting off here, on in test/worker/limits-*.
-              bindings: { BACKEND_URL: "http://test-double-backend.test/v1", BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "5000", API_KEYS: TEST_API_KEYS, RATE_LIMIT_RPS: "0" },
+              bindings: { BACKEND_URL: "http://test-double-backend.test/v1", BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "5000", API_KEYS: TEST_API_KEYS, METRICS_TENANTS: TEST_TENANT, RATE_LIMIT_RPS: "0" },
             },
           }),
         ],

@@ -72,7 +72,7 @@ if (!backendUrl) {
 if (!stopping) {
   // kv mode (docs/kv-mode.md): KV_BACKEND_URL, else the embedded reference backend (it speaks epikv-kv/1 too).
   const kvBackendUrl = process.env.KV_BACKEND_URL ?? (process.env.BACKEND_URL ? undefined : backendUrl.replace(/\/v1$/, ""));
-  const vars = [`BACKEND_URL:${backendUrl}`, ...(backendModel ? [`BACKEND_MODEL:${backendModel}`] : []), ...(kvBackendUrl ? [`KV_BACKEND_URL:${kvBackendUrl}`] : []), `API_KEYS:${apiKeys}`];
+  const vars = [`BACKEND_URL:${backendUrl}`, ...(backendModel ? [`BACKEND_MODEL:${backendModel}`] : []), ...(kvBackendUrl ? [`KV_BACKEND_URL:${kvBackendUrl}`] : []), `API_KEYS:${apiKeys}`, `METRICS_TENANTS:${process.env.METRICS_TENANTS ?? "dev"}`];
   if (!process.env.API_KEYS) console.log(`epikv: auth on; local dev key: Authorization: Bearer ${DEV_API_KEY}`);
   run(join(root, "node_modules/.bin/wrangler"), [
     "dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", join(root, ".dev-data"),

@@ -5,6 +5,8 @@ import type { ConversationIndexDO } from "../durable-objects/conversation-index/
 
 export interface Env extends ConversationEnv {
   CONVERSATIONS: DurableObjectNamespace<ConversationDO>;
+  /** Operator tenants that may read /metrics (comma-separated); unset: nobody. */
+  METRICS_TENANTS?: string;
   /** The per-tenant list of conversations (a ConversationDO cannot be listed); see docs/inspector.md. */
   CONVERSATION_INDEX: DurableObjectNamespace<ConversationIndexDO>;
   EPIKV_VERSION: string;

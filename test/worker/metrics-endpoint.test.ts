@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parsePrometheusText, sumSamples, type ParsedFamily } from "../shared/prometheus-text-parser";
 import { api, chat, runPendingAlarm, syntheticHistory, uniqueId, waitFor } from "./support/epikv-client";
-import { TEST_TENANT } from "../e2e/support/test-api-keys";
+import { OTHER_API_KEY, TEST_TENANT } from "../e2e/support/test-api-keys";
 
 async function scrape(): Promise<Map<string, ParsedFamily>> {
   const res = await api("GET", "/metrics");
@@ -17,6 +17,14 @@ async function scrape(): Promise<Map<string, ParsedFamily>> {
 const requests = (m: Map<string, ParsedFamily>, labels: Record<string, string>) => sumSamples(m, "epikv_http_requests_total", labels);
 
 describe("GET /metrics (workerd)", () => {
+  it("is for operator tenants only: a tenant key outside METRICS_TENANTS gets 403, no key 401", async () => {
+    const other = await api("GET", "/metrics", undefined, { authorization: `Bearer ${OTHER_API_KEY}` });
+    expect(other.status).toBe(403);
+    const body = await other.json<{ error: { type: string; code: string } }>();
+    expect(body.error).toMatchObject({ type: "permission_error", code: "metrics_forbidden" });
+    expect((await api("GET", "/metrics", undefined, { authorization: "" })).status).toBe(401);
+  });
+
   it("parses strictly and its counters move with traffic", async () => {
     const before = await scrape();
     for (const family of ["epikv_http_requests_total", "epikv_http_request_duration_seconds", "epikv_context_tokens_sent_total", "epikv_context_budget_use_ratio",

@@ -7,6 +7,7 @@ import { CONVERSATION_ERROR_STATUS, conversationErrorCode } from "../../durable-
 export type ErrorType =
   | "invalid_request_error"
   | "not_found_error"
+  | "permission_error"
   | "upstream_error"
   | "server_error";
 

@@ -12,6 +12,7 @@ const idParam = { name: "id", in: "path", required: true, schema: ref("Conversat
 const ERROR_TEXT: Record<number, string> = {
   400: "Invalid request (malformed JSON, wrong types, unknown roles, non-text content parts, limits: too_many_messages, message_too_long…)",
   401: "Missing or invalid API key (code invalid_api_key)",
+  403: "The key's tenant may not use this route (code metrics_forbidden: /metrics is for METRICS_TENANTS)",
   429: "Rate limit of this API key (code rate_limit_exceeded, Retry-After header) or too many turns waiting on one conversation (conversation_busy)",
   404: "No such conversation or route",
   409: "The request's history diverges from the stored conversation (stored history is never rewritten)",
@@ -85,7 +86,7 @@ export function openApiDocument(version: string): object {
         get: {
           summary: "Prometheus metrics (text exposition format 0.0.4)",
           description: "Per-isolate request figures (requests, latency, tokens, budget use, backend health) followed by figures summed over the Durable Objects (conversations, tokens, episodes, re-clusterings, compression, kv bytes). docs/inspector.md lists every family and where it comes from.",
-          responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } }, ...errors(500) },
+          responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } }, ...errors(401, 403, 500) },
         },
       },
       "/ui": { get: { summary: "The conversation inspector (HTML page; no external resources)", security: [], responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 // @ts-expect-error plain .mjs helper without types
 import { wranglerEnv } from "../../../scripts/wrangler-env.mjs";
 import { stopProcessGroup } from "../../../scripts/process-group";
-import { TEST_API_KEYS } from "./test-api-keys";
+import { TEST_API_KEYS, TEST_TENANT } from "./test-api-keys";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "../../..");
 
@@ -54,7 +54,7 @@ export async function startWranglerDev(opts: { persistTo: string; vars: Record<s
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", opts.persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
   if (opts.configPath) args.push("--config", opts.configPath);
   // Auth is always on: the test keys unless the caller passes its own API_KEYS.
-  for (const [k, v] of Object.entries({ API_KEYS: TEST_API_KEYS, ...opts.vars })) args.push("--var", `${k}:${v}`);
+  for (const [k, v] of Object.entries({ API_KEYS: TEST_API_KEYS, METRICS_TENANTS: TEST_TENANT, ...opts.vars })) args.push("--var", `${k}:${v}`);
   const child: ChildProcess = spawn(join(root, "node_modules/.bin/wrangler"), args, {
     cwd: root,
     env: wranglerEnv(),
