@@ -54,7 +54,7 @@ import { MessageMeta } from "./message-meta";
 import { MessageCache } from "./message-cache";
 import { selectContext, type Candidate, type MessageRef } from "./select-context";
 import {
-  DEFAULT_RANKING, orderSpans, rankedLoopBounds, rankIndexed, rankLimit, routeQuery, spanCandidates, type ScoredSpan,
+  DEFAULT_RANKING, orderSpans, rankedLoopBounds, rankedSpans, rankLimit, routeQuery, spanCandidates, type ScoredSpan,
 } from "./rank-candidates";
 import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
 import { applyRefit, planRefit } from "./episode-refit";
@@ -537,7 +537,10 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       .reverse()
       .map((unit) => ({ messages: refs(unit), provenance: { kind: "recent" } }));
 
-    const { ranked, matched } = await this.rankedSegments(query, refs, rankLimit(budget, settings.window));
+    const routed = await this.routeQuery(query);
+    // No await from here to selectContext: the ranked sequence is lazy (rank-candidates.ts rankedSpans) and must be consumed before the index changes.
+    const ranked = routed ? this.rankedSegments(routed, refs, rankLimit(budget, settings.window)) : [];
+    const matched = routed ? routed.matched.id : null;
     const result = selectContext({
       budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked,
       ...rankedLoopBounds(settings.window),
@@ -552,29 +555,34 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return { messages, matched_episode: matched, budget_tokens: budget, used_tokens: result.usedTokens, conversation_tokens: this.conversationTokens(cpt) };
   }
 
-  /**
-   * Ranked segments (rank-candidates.ts: route the query, order by relevance
-   * with the matched episode's bonus), as a lazy sequence of widened candidates.
-   */
-  private async rankedSegments(query: string, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number): Promise<{ ranked: Iterable<Candidate>; matched: number | null }> {
+  /** The query's weighted embedding and the episode it is routed to (null: no episodes yet, or an empty query). */
+  private async routeQuery(query: string): Promise<RoutedQuery | null> {
     const episodes: EpisodeRow[] = this.store.episodes();
-    if (!episodes.length || query.trim() === "") return { ranked: [], matched: null };
+    if (!episodes.length || query.trim() === "") return null;
     const dim = episodes[0]!.centroid.length;
     const idf = this.clusterIdf();
     const [raw] = await this.embedder().embed([query]);
     if (raw!.length !== dim) throw new Error(`query embedding has ${raw!.length} dims, episodes ${dim}`);
     const q = reweight(raw!, idf);
-    const matched = routeQuery(this.kernels(), q, episodes, DEFAULT_RANKING.route)!;
+    return { q, idf, dim, episodes, matched: routeQuery(this.kernels(), q, episodes, DEFAULT_RANKING.route)! };
+  }
 
+  /**
+   * Ranked segments (rank-candidates.ts: relevance with the matched
+   * episode's bonus), as a lazy sequence of widened candidates: selection
+   * usually stops after a few dozen, so only those are ranked past the
+   * first chunks and widened.
+   */
+  private rankedSegments({ q, idf, dim, episodes, matched }: RoutedQuery, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number): Iterable<Candidate> {
     const segmentIndex = this.segmentIndex();
     const order = segmentIndex
-      ? rankIndexed(segmentIndex, q, matched, episodes, DEFAULT_RANKING, limit)
+      ? rankedSpans(segmentIndex, q, matched, episodes, DEFAULT_RANKING, limit)
       : this.rankStreamed(q, idf, dim, matched, episodes, limit);
     const meta = this.messageMeta();
     const store = this.store;
-    // Widened lazily from the in-memory metadata (no SQL): selection usually stops after a few dozen.
+    // Widened lazily from the in-memory metadata (no SQL).
     const widen = (first: number, last: number) => refs(meta ? meta.unitWidened(first, last) : store.unitWidenedMeta(first, last));
-    return { ranked: spanCandidates(order, widen, limit), matched: matched.id };
+    return spanCandidates(order, widen, limit);
   }
 
   /**
@@ -608,6 +616,14 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     const othersScored = otherSegments.map((s, i) => ({ id: s.id, first: s.first_seq, last: s.last_seq, episode: s.episode ?? -1, score: otherScores[i]! }));
     return orderSpans(matchedScored, othersScored, DEFAULT_RANKING.matchBonus, limit);
   }
+}
+
+interface RoutedQuery {
+  q: Float32Array;
+  idf: Float32Array | null;
+  dim: number;
+  episodes: EpisodeRow[];
+  matched: EpisodeRow;
 }
 
 interface IndexedSegment {

@@ -20,7 +20,7 @@ import type { Kernels } from "../wasm/src/kernels";
 import { matchQueryEpisode } from "./episodes";
 import type { MessageRef, Candidate } from "./select-context";
 import { rankByRelevance } from "./select-context";
-import type { SegmentIndex } from "./segment-index";
+import type { IndexedSpan, SegmentIndex } from "./segment-index";
 import { MESSAGE_OVERHEAD_TOKENS } from "./token-estimator";
 
 /** Ranked candidates a turn considers at least (rankLimit); each one is widened from metadata. */
@@ -35,13 +35,8 @@ export interface RankingEpisode {
   representatives: readonly number[];
 }
 
-export interface ScoredSpan {
-  id: number;
-  first: number;
-  last: number;
-  episode: number;
-  score: number;
-}
+/** A segment's span and relevance, tagged with its episode (what SegmentIndex hands out). */
+export type ScoredSpan = IndexedSpan;
 
 /** How segments are routed and ordered; DEFAULT_RANKING is what the Durable Object uses. */
 export interface RankingPolicy {
@@ -94,24 +89,44 @@ export function orderSpans(matched: readonly ScoredSpan[], others: readonly Scor
 }
 
 /**
+ * First length of each episode's top-k list in rankedSpans: selection
+ * usually stops after a few dozen candidates (docs/context-mode.md), so the
+ * lists start short and a list is extended only when the merge reaches its
+ * end. A top-k of 512 over an episode's ≈ 6k scores costs about as much as
+ * the scan itself (a heap of 512, then its sort).
+ */
+export const FIRST_RANK_CHUNK = 64;
+
+/**
  * Ranked spans from the in-memory index. The matched episode contributes
  * its best `limit` (one SIMD scan and top-k in the row store); other
  * episodes their best `limit` each, or only their representatives.
- * Per-turn cost: one scan of every indexed segment at most (`others: "all"`;
- * ≈ 2 ms with the top-k lists and the merge at 25k segments, E = 4, k = 512,
- * in Node on the development machine) plus E top-k lists of at most `limit`.
+ * Per-turn cost: one scan of every indexed segment at most (`others: "all"`)
+ * plus E top-k lists of at most `limit`. rankIndexed is the whole list;
+ * rankedSpans the same sequence, lazily.
  */
 export function rankIndexed(index: SegmentIndex, q: Float32Array, matched: RankingEpisode, episodes: readonly RankingEpisode[], policy: RankingPolicy, limit: number): ScoredSpan[] {
-  const tag = (episode: number) => (s: { id: number; first: number; last: number; score: number }): ScoredSpan => ({ id: s.id, first: s.first, last: s.last, episode, score: s.score });
-  const matchedScored = index.topOfEpisode(matched.id, q, limit).map(tag(matched.id));
+  return [...rankedSpans(index, q, matched, episodes, policy, limit, limit)];
+}
+
+/**
+ * rankIndexed's sequence, computed as it is consumed: with `others: "all"`
+ * each episode's list starts at `firstChunk` spans and doubles (one rescan
+ * and top-k of that episode) only when the merge needs its next span. A
+ * top-k is a prefix of the episode's total order (score desc, ties → lower
+ * segment id, NaN last), so the sequence is exactly rankIndexed's. Consume
+ * it before the index changes (an append between two chunks would be seen
+ * by the later one).
+ */
+export function rankedSpans(index: SegmentIndex, q: Float32Array, matched: RankingEpisode, episodes: readonly RankingEpisode[], policy: RankingPolicy, limit: number, firstChunk = FIRST_RANK_CHUNK): Iterable<ScoredSpan> {
   const others = episodes.filter((e) => e.id !== matched.id);
   if (policy.others === "all" && Number.isFinite(policy.matchBonus)) {
-    // Each top-k list is already best first (ties → lower id, NaN last): merge instead of sorting E × limit spans.
-    const lists = [matchedScored, ...others.map((e) => index.topOfEpisode(e.id, q, limit).map(tag(e.id)))];
-    return mergeBestFirst(lists, [policy.matchBonus, ...others.map(() => 0)], limit);
+    const top = (episode: number) => (k: number) => index.topOfEpisode(episode, q, k);
+    return mergeGrowing([top(matched.id), ...others.map((e) => top(e.id))], [policy.matchBonus, ...others.map(() => 0)], limit, firstChunk);
   }
+  const matchedScored = index.topOfEpisode(matched.id, q, limit);
   const othersScored = others.flatMap((e) =>
-    (policy.others === "all" ? index.topOfEpisode(e.id, q, limit) : index.scoreSegments(e.id, e.representatives, q)).map(tag(e.id)));
+    policy.others === "all" ? index.topOfEpisode(e.id, q, limit) : index.scoreSegments(e.id, e.representatives, q));
   return orderSpans(matchedScored, othersScored, policy.matchBonus, limit);
 }
 
@@ -121,12 +136,28 @@ export function rankIndexed(index: SegmentIndex, q: Float32Array, matched: Ranki
  * of their concatenation gives), NaN last. O(limit × lists).
  */
 export function mergeBestFirst(lists: readonly (readonly ScoredSpan[])[], bonus: readonly number[], limit: number): ScoredSpan[] {
+  return [...mergeGrowing(lists.map((l) => (k: number) => l.slice(0, k)), bonus, limit, limit)];
+}
+
+/**
+ * mergeBestFirst over lists fetched as needed: `fetch[l](k)` returns list
+ * l's best k (a prefix of its best `limit`); a list is fetched again with
+ * twice the length when the merge reaches the end of a full fetch.
+ */
+function* mergeGrowing(fetch: readonly ((k: number) => readonly ScoredSpan[])[], bonus: readonly number[], limit: number, firstChunk: number): Generator<ScoredSpan> {
+  if (limit <= 0) return;
+  const k = fetch.map(() => Math.max(1, Math.min(limit, firstChunk)));
+  const lists = fetch.map((f, l) => f(k[l]!));
   const at = lists.map(() => 0);
-  const out: ScoredSpan[] = [];
-  while (out.length < limit) {
+  for (let n = 0; n < limit; n++) {
     let best = -1;
     let bestKey = NaN;
     for (let l = 0; l < lists.length; l++) {
+      // A full fetch shorter than limit may have more: fetch it longer before comparing its next span.
+      if (at[l] === lists[l]!.length && lists[l]!.length === k[l]! && k[l]! < limit) {
+        k[l] = Math.min(limit, k[l]! * 2);
+        lists[l] = fetch[l]!(k[l]!);
+      }
       const s = lists[l]![at[l]!];
       if (!s) continue;
       const key = s.score + bonus[l]!;
@@ -135,10 +166,9 @@ export function mergeBestFirst(lists: readonly (readonly ScoredSpan[])[], bonus:
         bestKey = key;
       }
     }
-    if (best < 0) break;
-    out.push(lists[best]![at[best]!++]!);
+    if (best < 0) return;
+    yield lists[best]![at[best]!++]!;
   }
-  return out;
 }
 
 /** selectContext's bounds on the ranked loop for segments of `window` utterances. */

@@ -43,6 +43,15 @@ export function grownCapacity(capacity: number): number {
   return Math.max(INITIAL_CAPACITY, Math.ceil(capacity * 1.25));
 }
 
+/** A segment's id, seq span, episode and relevance to a query. */
+export interface IndexedSpan {
+  id: number;
+  first: number;
+  last: number;
+  episode: number;
+  score: number;
+}
+
 export interface EpisodeScores {
   /** Segment ids of the episode, ascending; scores[i] belongs to ids[i]. */
   ids: Int32Array;
@@ -177,25 +186,30 @@ export class SegmentIndex {
    * first (ties → lower segment id, NaN last): one scan and the top-k inside
    * the row store, so the episode's scores never leave it.
    */
-  topOfEpisode(episode: number, query: Float32Array, k: number): { id: number; first: number; last: number; score: number }[] {
+  topOfEpisode(episode: number, query: Float32Array, k: number): IndexedSpan[] {
     const rows = this.byEpisode.get(episode);
     if (!rows || rows.n === 0 || k <= 0) return [];
     const best = rows.store.topKDot(query, Math.min(k, rows.n));
-    return Array.from(best.indices, (i, r) => ({ id: rows.ids[i]!, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, score: best.scores[r]! }));
+    const out: IndexedSpan[] = new Array(best.indices.length);
+    for (let r = 0; r < out.length; r++) {
+      const i = best.indices[r]!;
+      out[r] = { id: rows.ids[i]!, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, episode, score: best.scores[r]! };
+    }
+    return out;
   }
 
   /** Relevance and span of individual segments (other episodes' representatives); unknown ids are skipped. */
-  scoreSegments(episode: number, ids: readonly number[], query: Float32Array): { id: number; first: number; last: number; score: number }[] {
+  scoreSegments(episode: number, ids: readonly number[], query: Float32Array): IndexedSpan[] {
     const rows = this.byEpisode.get(episode);
     if (!rows) return [];
-    const out: { id: number; first: number; last: number; score: number }[] = [];
+    const out: IndexedSpan[] = [];
     for (const id of ids) {
       const i = rows.find(id);
       if (i < 0) continue;
       const v = rows.store.row(i);
       let s = 0;
       for (let d = 0; d < this.dim; d++) s += v[d]! * query[d]!;
-      out.push({ id, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, score: s });
+      out.push({ id, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, episode, score: s });
     }
     return out;
   }
