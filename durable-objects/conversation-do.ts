@@ -13,7 +13,7 @@
 // - a turn never reads the conversation's text: message metadata for pinned
 //   and recent messages, the E centroids, and relevance scores of the
 //   segments from the in-memory SegmentIndex (IDF-weighted unit vectors,
-//   1.5 KB per segment, one SIMD scan and a top-k per episode, ordered by
+//   1.5 KB per segment, one SIMD scan and a top-k per episode, merged lazily by
 //   rank-candidates.ts;
 //   built from SQLite on first use, appended after each committed turn,
 //   rebuilt by the alarm). Past MAX_INDEXED_SEGMENTS (48 MB) the index is
@@ -537,7 +537,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       .reverse()
       .map((unit) => ({ messages: refs(unit), provenance: { kind: "recent" } }));
 
-    const routed = await this.routeQuery(query);
+    const routed = await this.routedQuery(query);
     // No await from here to selectContext: the ranked sequence is lazy (rank-candidates.ts rankedSpans) and must be consumed before the index changes.
     const ranked = routed ? this.rankedSegments(routed, refs, rankLimit(budget, settings.window)) : [];
     const matched = routed ? routed.matched.id : null;
@@ -556,7 +556,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   }
 
   /** The query's weighted embedding and the episode it is routed to (null: no episodes yet, or an empty query). */
-  private async routeQuery(query: string): Promise<RoutedQuery | null> {
+  private async routedQuery(query: string): Promise<RoutedQuery | null> {
     const episodes: EpisodeRow[] = this.store.episodes();
     if (!episodes.length || query.trim() === "") return null;
     const dim = episodes[0]!.centroid.length;

@@ -92,8 +92,8 @@ export function orderSpans(matched: readonly ScoredSpan[], others: readonly Scor
  * First length of each episode's top-k list in rankedSpans: selection
  * usually stops after a few dozen candidates (docs/context-mode.md), so the
  * lists start short and a list is extended only when the merge reaches its
- * end. A top-k of 512 over an episode's ≈ 6k scores costs about as much as
- * the scan itself (a heap of 512, then its sort).
+ * end. Four top-512 heaps over 25k scores cost nearly as much as the scan
+ * (≈ 0.8 vs 1.15 ms in workerd); four top-64 ones almost nothing.
  */
 export const FIRST_RANK_CHUNK = 64;
 

@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  DEFAULT_RANKING, MATCHED_FIRST_RANKING, MAX_CONSECUTIVE_SKIPS, MAX_RANK_LIMIT, MAX_RANKED_CANDIDATES, mergeBestFirst, orderSpans, rankLimit, rankedLoopBounds, rankIndexed, routeQuery,
+  DEFAULT_RANKING, MATCHED_FIRST_RANKING, MAX_CONSECUTIVE_SKIPS, MAX_RANK_LIMIT, MAX_RANKED_CANDIDATES, mergeBestFirst, orderSpans, rankLimit, rankedLoopBounds, rankedSpans, rankIndexed, routeQuery,
   spanCandidates, type RankingEpisode, type ScoredSpan,
 } from "../../durable-objects/rank-candidates";
 import { arrayRowStore, SegmentIndex } from "../../durable-objects/segment-index";
@@ -106,6 +106,59 @@ describe("rankIndexed", () => {
   it("returns at most limit spans", () => {
     const { index, episodes } = fixture();
     expect(rankIndexed(index, unit([1, 0]), episodes[0]!, episodes, DEFAULT_RANKING, 2)).toHaveLength(2);
+  });
+});
+
+describe("rankedSpans", () => {
+  /** A counting row store: how many top-k requests, and of which k, the lazy merge made. */
+  function countingIndex(requests: number[]) {
+    return (capacity: number, dim: number) => {
+      const store = arrayRowStore(capacity, dim);
+      const topKDot = store.topKDot.bind(store);
+      store.topKDot = (query, k) => (requests.push(k), topKDot(query, k));
+      return store;
+    };
+  }
+
+  it("is rankIndexed's sequence for any first chunk, with ties and unequal episodes", () => {
+    const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const next = random(3);
+    const dim = 6;
+    const index = new SegmentIndex(arrayRowStore, dim);
+    const tie = unit([1, 0, 0, 0, 0, 0]);
+    // Episode sizes 1, 40, 150, 300; every 9th segment is the same (tied) vector.
+    for (let id = 1; id <= 491; id++) {
+      const episode = id === 1 ? 0 : id <= 41 ? 1 : id <= 191 ? 2 : 3;
+      index.append(id, episode, 4 * id, 4 * id + 3, id % 9 === 0 ? tie : unit(Array.from({ length: dim }, next)));
+    }
+    const episodes: RankingEpisode[] = [0, 1, 2, 3].map((id) => ({ id, centroid: unit(Array.from({ length: dim }, next)), representatives: [] }));
+    for (let trial = 0; trial < 6; trial++) {
+      const q = trial % 2 ? tie : unit(Array.from({ length: dim }, next));
+      const matched = episodes[trial % 4]!;
+      for (const limit of [0, 1, 5, 64, 200, 600]) {
+        const eager = rankIndexed(index, q, matched, episodes, DEFAULT_RANKING, limit);
+        expect(eager).toHaveLength(Math.min(limit, 491));
+        for (const chunk of [1, 3, 16, 64, 1000]) expect([...rankedSpans(index, q, matched, episodes, DEFAULT_RANKING, limit, chunk)]).toEqual(eager);
+      }
+    }
+  });
+
+  it("extends an episode's list only when the merge reaches its end", () => {
+    const requests: number[] = [];
+    const index = new SegmentIndex(countingIndex(requests), 2);
+    // Episode 0 holds the 100 best segments for x; episode 1 the 100 worst.
+    for (let id = 1; id <= 200; id++) index.append(id, id <= 100 ? 0 : 1, 4 * id, 4 * id + 3, id <= 100 ? unit([1, id / 1000]) : unit([id / 1000, 1]));
+    const episodes: RankingEpisode[] = [{ id: 0, centroid: unit([1, 0]), representatives: [] }, { id: 1, centroid: unit([0, 1]), representatives: [] }];
+    const spans = rankedSpans(index, unit([1, 0]), episodes[0]!, episodes, DEFAULT_RANKING, 150, 8)[Symbol.iterator]();
+    expect(requests).toEqual([]); // nothing is scanned before the first span is asked for
+    for (let n = 0; n < 8; n++) spans.next();
+    expect(requests).toEqual([8, 8]);
+    spans.next(); // the 9th span needs episode 0's next: one longer fetch of that episode only
+    expect(requests).toEqual([8, 8, 16]);
+    let rest = 0;
+    while (!spans.next().done) rest++;
+    expect(rest).toBe(150 - 9);
+    expect(requests).toEqual([8, 8, 16, 32, 64, 100, 16, 32, 64]); // 128 asked, clipped to the episode's 100 rows
   });
 });
 
