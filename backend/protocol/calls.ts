@@ -12,7 +12,7 @@ import { asObject, intArray, optBool, optInt, optNumber, optString, type Json } 
 import type { KvHandleStore } from "./handles";
 import { kvEncodingMetadata, kvTensors, type KvEncoding } from "./kv-frame";
 import { profileSensitivity } from "./profile";
-import { KV_GROUP_SIZES } from "./quant";
+import { KV_GROUP_SIZES } from "./kv-frame";
 import { maxAttentionScores } from "./scores";
 
 export const PROTOCOL = "epikv-kv/1";
@@ -162,7 +162,7 @@ function kvEncoding(v: unknown): KvEncoding {
   if (o.dtype !== "int8") invalid('kv_encoding.dtype must be "F32" or "int8"', "kv_encoding.dtype");
   const g = o.group_size ?? 64;
   if (!(KV_GROUP_SIZES as readonly unknown[]).includes(g)) invalid(`kv_encoding.group_size must be one of ${KV_GROUP_SIZES.join(", ")}`, "kv_encoding.group_size");
-  return { dtype: "int8", groupSize: g as number };
+  return { dtype: "int8", groupSize: g as (typeof KV_GROUP_SIZES)[number] };
 }
 
 /** keep: {ttl_s} pins `full` under a handle (the request's own handle when it used one). */

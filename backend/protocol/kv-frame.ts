@@ -10,9 +10,13 @@ import type { ModelConfig } from "../model/config";
 import { checkKv, emptyKv, KvError, type KvCache } from "../model/kv";
 import { readF32, readI32, requireTensor, SafetensorsError, type SafetensorsFile, type TensorInput } from "../../protocol/safetensors";
 import { ProtocolError } from "./errors";
-import { dequantizeInt8, KV_GROUP_SIZES, quantizeInt8 } from "./quant";
+import { epikvKernels } from "../kernels";
 
-export type KvEncoding = { dtype: "F32" } | { dtype: "int8"; groupSize: number };
+/** Group sizes of the int8 encoding: the `quantize` kernel's (wasm/src/kernels.ts), x ≈ q · scale + zero per group. */
+export const KV_GROUP_SIZES = [32, 64, 128] as const;
+type KvGroupSize = (typeof KV_GROUP_SIZES)[number];
+
+export type KvEncoding = { dtype: "F32" } | { dtype: "int8"; groupSize: KvGroupSize };
 
 export function kvEncodingMetadata(e: KvEncoding): Record<string, string> {
   return e.dtype === "F32" ? { kv_dtype: "F32" } : { kv_dtype: "int8", kv_group_size: String(e.groupSize) };
@@ -28,9 +32,9 @@ export function kvTensors(kv: KvCache, headDim: number, enc: KvEncoding = { dtyp
       for (const part of ["keys", "values"] as const) {
         if (enc.dtype === "F32") out.push([p + part, { dtype: "F32", shape: [n, headDim], data: h[part] }]);
         else {
-          const g = quantizeInt8(h[part], enc.groupSize);
+          const g = epikvKernels().quantize(h[part], 8, enc.groupSize);
           out.push(
-            [`${p}${part}.q`, { dtype: "U8", shape: [n, headDim], data: g.q }],
+            [`${p}${part}.q`, { dtype: "U8", shape: [n, headDim], data: g.data }],
             [`${p}${part}.scales`, { dtype: "F32", shape: [g.scales.length], data: g.scales }],
             [`${p}${part}.zeros`, { dtype: "F32", shape: [g.zeros.length], data: g.zeros }],
           );
@@ -49,7 +53,7 @@ function encodingOf(meta: Record<string, string>): KvEncoding {
   if (!(KV_GROUP_SIZES as readonly number[]).includes(g)) {
     throw new ProtocolError("invalid_kv", `kv_group_size must be one of ${KV_GROUP_SIZES.join(", ")}, got "${meta.kv_group_size}"`, "kv_group_size");
   }
-  return { dtype, groupSize: g };
+  return { dtype, groupSize: g as KvGroupSize };
 }
 
 /**
@@ -77,7 +81,12 @@ export function readKv(file: SafetensorsFile, c: ModelConfig): KvCache | null {
           const q = requireTensor(file, `${p}${name}.q`, "U8", [n, c.headDim]).bytes;
           const scales = readF32(requireTensor(file, `${p}${name}.scales`, "F32", [groups]));
           const zeros = readF32(requireTensor(file, `${p}${name}.zeros`, "F32", [groups]));
-          return dequantizeInt8({ q, scales, zeros }, enc.groupSize);
+          try {
+            return epikvKernels().dequantize({ bits: 8, groupSize: enc.groupSize, length: q.length, data: q, scales, zeros });
+          } catch (e) {
+            if (e instanceof RangeError) throw new ProtocolError("invalid_kv", `${p}${name}: ${e.message}`, `${p}${name}.scales`);
+            throw e;
+          }
         };
         layer.push({ positions, keys: part("keys"), values: part("values") });
       }
