@@ -13,21 +13,25 @@ import { CONVERSATION_INDEX_NAME, type ConversationIndexApi } from "../../durabl
 import type { Env } from "../env";
 import { waitUntilOf } from "../http/wait-until";
 
-/** Tenant of requests before authentication assigns one. */
-export const DEFAULT_TENANT = "default";
 /** How long an isolate trusts its own note that it recorded an id (refreshes last_seen_at at most this often). */
 export const RECORD_AGAIN_MS = 60_000;
 const MEMO_LIMIT = 10_000;
 
+/** The tenant authenticate() (worker/auth) set for this request, or null on public routes. */
+export function authenticatedTenant(c: Context): string | null {
+  const v = (c.var as Record<string, unknown> | undefined)?.tenant;
+  return typeof v === "string" && v ? v : null;
+}
+
 /**
- * The tenant of a request: the `tenant` context variable an authentication
- * middleware sets (as a string, or an object with an `id`), else "default".
+ * The request's tenant. Every route that reads or writes tenant data runs
+ * after authenticate(), so a missing tenant is a bug: fail closed rather than
+ * fall back to a shared tenant.
  */
 export function tenantOf(c: Context): string {
-  const v = (c.var as Record<string, unknown> | undefined)?.tenant;
-  if (typeof v === "string" && v) return v;
-  if (v && typeof v === "object" && typeof (v as { id?: unknown }).id === "string") return (v as { id: string }).id;
-  return DEFAULT_TENANT;
+  const tenant = authenticatedTenant(c);
+  if (tenant === null) throw new Error("no authenticated tenant on a route that needs one");
+  return tenant;
 }
 
 export function conversationIndex(env: Env): ConversationIndexApi {
@@ -52,7 +56,8 @@ export function conversationIndexRecorder(): MiddlewareHandler<{ Bindings: Env }
     await next();
     const status = c.res.status;
     if (status < 200 || status >= 300) return;
-    const tenant = tenantOf(c);
+    const tenant = authenticatedTenant(c);
+    if (tenant === null) return; // public route
     const path = new URL(c.req.url).pathname;
     const inPath = CONVERSATION_PATH.exec(path);
     const pathId = inPath ? decodeURIComponent(inPath[1]!) : null;
