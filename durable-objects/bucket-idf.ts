@@ -15,12 +15,8 @@ export function addDocumentFrequency(df: Float64Array, vec: Float32Array): void 
   for (let b = 0; b < vec.length; b++) if (vec[b] !== 0) df[b]! += 1;
 }
 
-/** Smoothed IDF (scikit-learn's smooth_idf): ln((1 + n) / (1 + df)) + 1. */
-export function idfWeights(df: Float64Array, documents: number): Float32Array {
-  const out = new Float32Array(df.length);
-  for (let b = 0; b < df.length; b++) out[b] = Math.log((1 + documents) / (1 + df[b]!)) + 1;
-  return out;
-}
+// The smoothed IDF itself, ln((1 + n) / (1 + df)) + 1, is the embedder's
+// idfFromDocumentFrequency (wasm/src/text-features.ts).
 
 /** normalize(idf ⊙ vec); all-zero stays all-zero. */
 export function reweight(vec: Float32Array, idf: Float32Array | null): Float32Array {

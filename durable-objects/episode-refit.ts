@@ -8,7 +8,8 @@
 // memory), representatives (top-n by cosine, conversation order) and top
 // terms. applyRefit writes the result; call it inside one transaction.
 import type { Kernels } from "../wasm/src/kernels";
-import { idfWeights, reweight, reweightRows } from "./bucket-idf";
+import { reweight, reweightRows } from "./bucket-idf";
+import { idfFromDocumentFrequency } from "../wasm/src/text-features";
 import { fromBlob, type ConversationStore } from "./conversation-store";
 import { fitEpisodes, matchEpisodeIds, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "./episodes";
 import { segmentText } from "./segmentation";
@@ -30,7 +31,7 @@ export function planRefit(store: ConversationStore, kernels: Kernels, k: number,
   const dim = Number(store.meta("dim") ?? 0);
   if (n === 0 || dim === 0) return null;
   const df = store.metaJson<number[]>("bucket_df");
-  const idf = usesIdf && df ? idfWeights(Float64Array.from(df), n) : null;
+  const idf = usesIdf && df ? idfFromDocumentFrequency(df, n) : null;
 
   const sampleIds = strideSample(n).map((i) => i + 1); // segment ids are 1..n
   const vectors = store.embeddingsById(sampleIds);

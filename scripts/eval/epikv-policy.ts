@@ -14,7 +14,8 @@
 // rankLimit, spanCandidates, rankedLoopBounds; select-context.ts), with the DO's
 // ranking policy unless a variant overrides it. `npm run eval:context --
 // --check-do` compares whole selections with the real object in workerd.
-import { addDocumentFrequency, idfWeights, reweight, reweightRows } from "../../durable-objects/bucket-idf";
+import { addDocumentFrequency, reweight, reweightRows } from "../../durable-objects/bucket-idf";
+import { idfFromDocumentFrequency } from "../../wasm/src/text-features";
 import type { ConversationSettings } from "../../durable-objects/conversation-api";
 import { HASH_EMBEDDING_DIM, hashEmbedder } from "../../durable-objects/embedder";
 import { fitEpisodes, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "../../durable-objects/episodes";
@@ -57,7 +58,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
       if (embedder.usesIdf) for (const v of vecs) addDocumentFrequency(df, v);
 
       // ConversationDO.recluster: IDF snapshot, fit on the stride sample, assign every segment.
-      const idf = embedder.usesIdf ? idfWeights(df, n) : null;
+      const idf = embedder.usesIdf ? idfFromDocumentFrequency(df, n) : null;
       const weighted = vecs.map((v) => reweight(v, idf));
       const sample = strideSample(n);
       const fitRows = new Float32Array(sample.length * dim);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { oracleKernels } from "../../wasm/oracle/index";
-import { addDocumentFrequency, idfWeights, reweight, reweightRows } from "../../durable-objects/bucket-idf";
+import { addDocumentFrequency, reweight, reweightRows } from "../../durable-objects/bucket-idf";
+import { idfFromDocumentFrequency } from "../../wasm/src/text-features";
 import {
   assignOnline, fitEpisodes, matchEpisodeIds, matchQueryEpisode, nearestCentroid, shouldRecluster, strideSample, TopN, type OnlineCentroid,
 } from "../../durable-objects/episodes";
@@ -56,7 +57,7 @@ describe("full clustering (EpiCache step 3) and query matching (step 7)", () => 
     const vecs = await embed.embed(texts);
     const df = new Float64Array(384);
     for (const v of vecs) addDocumentFrequency(df, v);
-    const idf = idfWeights(df, vecs.length);
+    const idf = idfFromDocumentFrequency(df, vecs.length);
     const rows = new Float32Array(vecs.length * 384);
     vecs.forEach((v, i) => rows.set(v, i * 384));
     reweightRows(rows, 384, idf);
@@ -134,7 +135,7 @@ describe("bucket IDF", () => {
     addDocumentFrequency(df, Float32Array.from([1, 0, 0.5, 0]));
     addDocumentFrequency(df, Float32Array.from([1, 0, 0, 0]));
     expect(Array.from(df)).toEqual([2, 0, 1, 0]);
-    const idf = idfWeights(df, 2);
+    const idf = idfFromDocumentFrequency(df, 2);
     expect(idf[0]).toBeLessThan(idf[2]!);
     expect(idf[2]).toBeLessThan(idf[1]!);
     expect(Array.from(reweight(new Float32Array(4), idf))).toEqual([0, 0, 0, 0]);
