@@ -405,9 +405,10 @@ export function retrievalConformance({ runtime, wasm, oracle, module }: Retrieva
       expect(() => r.dotScores(new Float32Array(3))).toThrow(/query has length 3/);
     });
 
-    it("one lloydIteration equals the oracle's assignment + update (odd n, k not a multiple of 4, odd dim)", () => {
+    it("one lloydIteration equals the oracle's assignment + update (odd n, k not a multiple of 4, odd dim, runs of SUM_BLOCK points)", () => {
       const random = mulberry32(43);
-      for (const [n, dim, k] of [[1, 3, 1], [7, 7, 5], [101, 19, 6], [64, 384, 8], [33, 1, 3]] as const) {
+      // [301, 37, 2], [700, 16, 3], [2000, 384, 8]: > SUM_BLOCK points per cluster, so runs flush mid-pass and at the end
+      for (const [n, dim, k] of [[1, 3, 1], [7, 7, 5], [101, 19, 6], [64, 384, 8], [33, 1, 3], [301, 37, 2], [700, 16, 3], [2000, 384, 8]] as const) {
         const data = randomArray(random, n * dim);
         const r = ResidentRows.create(module, n, dim);
         r.rows().set(data);

@@ -135,3 +135,35 @@ export function cosineRowsF32(queryPtr: usize, rowsPtr: usize, n: i32, dim: i32,
     store<f32>(outPtr + (<usize>r << 2), cosOne(queryPtr, qNorm, rowsPtr + <usize>r * rowBytes, dim));
   }
 }
+
+/**
+ * Memory roofline of the scans, for the benchmark only (not part of the
+ * kernel contract): reads the n × dim f32 rows as `streams` parts in
+ * lockstep, as dotRowsF32 does with four, adding every 16 bytes as integers
+ * (one add per load, no query loads, no multiplies); returns the sum so the
+ * reads cannot be optimised away. Rows beyond streams·⌊n/streams⌋ are not read.
+ */
+export function readRowsRooflineF32(rowsPtr: usize, n: i32, dim: i32, streams: i32): i32 {
+  const rowBytes = <usize>dim << 2;
+  const s = max(streams, 1);
+  const h = n / s;
+  const part = <usize>h * rowBytes;
+  const body = rowBytes & ~(<usize>63);
+  let a0 = i32x4.splat(0);
+  let a1 = i32x4.splat(0);
+  let a2 = i32x4.splat(0);
+  let a3 = i32x4.splat(0);
+  for (let i = 0; i < h; i++) {
+    for (let p = 0; p < s; p++) {
+      const row = rowsPtr + <usize>p * part + <usize>i * rowBytes;
+      for (let off: usize = 0; off < body; off += 64) {
+        a0 = i32x4.add(a0, v128.load(row + off));
+        a1 = i32x4.add(a1, v128.load(row + off, 16));
+        a2 = i32x4.add(a2, v128.load(row + off, 32));
+        a3 = i32x4.add(a3, v128.load(row + off, 48));
+      }
+    }
+  }
+  const a = i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3));
+  return i32x4.extract_lane(a, 0) + i32x4.extract_lane(a, 1) + i32x4.extract_lane(a, 2) + i32x4.extract_lane(a, 3);
+}

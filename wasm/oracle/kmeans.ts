@@ -1,6 +1,7 @@
 // Oracle for k-means (wasm/assembly/kmeans.ts, whose header gives the
 // algorithm): the same steps, written plainly. Distances are f64 here and f32
-// lanes in WASM, so near-ties can resolve differently; column sums, means,
+// lanes in WASM, so near-ties can resolve differently; column sums (blocked:
+// f32 runs of SUM_BLOCK points per cluster, run totals added in f64), means,
 // variances and the PRNG are the same arithmetic, and centroids are stored
 // as f32 in both, so on data without near-ties the runs agree label for label.
 import type { Kernels } from "../src/kernels";
@@ -70,15 +71,40 @@ export function assign(data: Float32Array, n: number, dim: number, cent: Float32
   return changed;
 }
 
-/** Centroids ← means of their points (empty clusters keep theirs); returns the squared shift. */
-export function update(data: Float32Array, n: number, dim: number, labels: Int32Array, k: number, cent: Float32Array): number {
+/** Points of one cluster summed in f32 before that run is added to the f64 sums (as in wasm/assembly/kmeans.ts). */
+export const SUM_BLOCK = 32;
+
+/**
+ * Column sums per cluster, blocked as in WASM: each cluster's points, in
+ * point order, are summed in f32 (Math.fround after every add) in runs of
+ * SUM_BLOCK points; each run's total is added to the f64 sum when the run
+ * is full and after the last point. Also returns the counts.
+ */
+export function blockedColumnSums(data: Float32Array, n: number, dim: number, labels: Int32Array, k: number): { sums: Float64Array; counts: Int32Array } {
   const sums = new Float64Array(k * dim);
+  const runs = new Float32Array(k * dim); // a Float32Array store rounds like Math.fround
+  const pending = new Int32Array(k);
   const counts = new Int32Array(k);
+  const flush = (c: number): void => {
+    for (let j = 0; j < dim; j++) {
+      sums[c * dim + j] += runs[c * dim + j]!;
+      runs[c * dim + j] = 0;
+    }
+    pending[c] = 0;
+  };
   for (let i = 0; i < n; i++) {
     const c = labels[i]!;
     counts[c]++;
-    for (let j = 0; j < dim; j++) sums[c * dim + j] += data[i * dim + j]!;
+    for (let j = 0; j < dim; j++) runs[c * dim + j] = Math.fround(runs[c * dim + j]! + data[i * dim + j]!);
+    if (++pending[c]! === SUM_BLOCK) flush(c);
   }
+  for (let c = 0; c < k; c++) if (pending[c]! > 0) flush(c);
+  return { sums, counts };
+}
+
+/** Centroids ← means of their points (empty clusters keep theirs); returns the squared shift. */
+export function update(data: Float32Array, n: number, dim: number, labels: Int32Array, k: number, cent: Float32Array): number {
+  const { sums, counts } = blockedColumnSums(data, n, dim, labels, k);
   let shift = 0;
   for (let c = 0; c < k; c++) {
     if (counts[c] === 0) continue;

@@ -3,7 +3,14 @@
 // through its bindings, with matrices resident in WASM memory (copied in once
 // at setup, like a Durable Object keeping its segment embeddings hot); "js"
 // is the best plain-JS loop we could write (scripts/bench/js/); "native" is
-// usearch's exactSearch, single-threaded. All impls see the same inputs.
+// usearch's exactSearch, single-threaded; "read" is the memory roofline of
+// the scan: a bare read of the same rows (WASM, four lockstep streams like the
+// scan, one integer add per 16 bytes), so wasm/read near 1 means the scan runs
+// at the speed memory delivers the rows; "relaxed" (Lloyd only) is the
+// relaxed-SIMD build (f32x4.relaxed_madd, FMA), measured when
+// wasm/build/kernels.relaxed.wasm exists and the runtime accepts it (Node 20:
+// `npm run bench:kernels:relaxed`); production loads the baseline build.
+// All impls see the same inputs.
 import { exactSearch, MetricKind } from "usearch";
 import type { BenchCase, BenchOptions } from "../bench-case";
 import { jsCosineScores, jsDotScores } from "../js/similarity";
@@ -11,6 +18,7 @@ import { jsTopK } from "../js/topk";
 import { jsAssign, jsCentroids } from "../js/kmeans";
 import { jsEmbedText } from "../js/embed";
 import { ResidentRows } from "../../../wasm/src/bindings/retrieval";
+import { existsSync } from "node:fs";
 import { loadWasmModule } from "../../../wasm/src/node-module";
 import { wasmKernels } from "../../../wasm/src/wasm-kernels";
 import { mulberry32 } from "../../../wasm/oracle/mulberry32";
@@ -75,6 +83,10 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
   const jsDists = new Float32Array(kn);
   const jsSums = new Float64Array(kk * dim);
   const jsCounts = new Int32Array(kk);
+  const relaxedLloyd = relaxedLloydIteration(pointsJs, kn, dim, seeds);
+
+  const readRows = resident.kernelInstance.exports.readRowsRooflineF32!;
+  const rowsPtr = resident.rows().byteOffset;
 
   return [
     {
@@ -84,6 +96,7 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
       impls: {
         wasm: () => resident.dotScoresView(query),
         js: () => jsDotScores(query, rows, n, dim, jsOut),
+        read: () => readRows(rowsPtr, n, dim, 4),
       },
       targets: [{ versus: "js", atLeast: 6 }],
     },
@@ -152,6 +165,7 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
           jsAssign(pointsJs, kn, dim, jsCent, kk, jsLabels, jsDists, jsSums, jsCounts);
           return jsCentroids(jsSums, jsCounts, kk, dim, jsCent);
         },
+        ...(relaxedLloyd ? { relaxed: relaxedLloyd } : {}),
       },
       targets: [{ versus: "js", atLeast: 12 }],
     },
@@ -164,4 +178,30 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
       },
     },
   ];
+}
+
+/**
+ * One Lloyd iteration through the relaxed-SIMD build on its own resident
+ * copy of the points, or undefined (with a note on stderr) when that build
+ * is missing or this runtime rejects relaxed SIMD (Node 20 without
+ * --experimental-wasm-relaxed-simd).
+ */
+function relaxedLloydIteration(points: Float32Array, n: number, dim: number, seeds: Float32Array): (() => unknown) | undefined {
+  const file = new URL("../../../wasm/build/kernels.relaxed.wasm", import.meta.url);
+  if (!existsSync(file)) {
+    process.stderr.write("relaxed-SIMD build not measured: run node scripts/build-wasm.mjs --relaxed (npm run bench:kernels:relaxed)\n");
+    return undefined;
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = loadWasmModule("kernels", true);
+  } catch {
+    process.stderr.write("relaxed-SIMD build not measured: this runtime rejects relaxed SIMD (Node 20: npm run bench:kernels:relaxed)\n");
+    return undefined;
+  }
+  const rows = ResidentRows.create(module, n, dim);
+  rows.rows().set(points);
+  const cent = seeds.slice();
+  const labels = new Int32Array(n).fill(-1);
+  return () => rows.lloydIteration(cent, labels);
 }

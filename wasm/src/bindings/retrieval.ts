@@ -39,6 +39,7 @@ function retrievalExports(instance: KernelInstance) {
     topKF32: fn("topKF32"),
     kmeansF32: fn("kmeansF32"),
     kmeansScratchBytes: fn("kmeansScratchBytes"),
+    kmeansWorkBytes: fn("kmeansWorkBytes"),
     kmeansAssignF32: fn("kmeansAssignF32"),
     kmeansCentroidsF32: fn("kmeansCentroidsF32"),
     embedTokensF32: fn("embedTokensF32"),
@@ -292,11 +293,10 @@ export class ResidentRows {
       const a = this.arena;
       const cent = a.put(centroids);
       const lab = a.put(labels);
-      const dists = a.alloc(n * 4);
-      const sums = a.alloc(k * this.dim * 8);
-      const counts = a.alloc(k * 4);
-      const changed = this.x.kmeansAssignF32(this.rowsPtr, n, this.dim, cent, k, lab, dists, sums, counts);
-      const shift = this.x.kmeansCentroidsF32(sums, counts, k, this.dim, cent);
+      const work = a.alloc(this.x.kmeansWorkBytes(k, this.dim));
+      // distsPtr 0: an iteration needs no distances (see wasm/assembly/kmeans.ts)
+      const changed = this.x.kmeansAssignF32(this.rowsPtr, n, this.dim, cent, k, lab, 0, work, 1);
+      const shift = this.x.kmeansCentroidsF32(work, k, this.dim, cent);
       centroids.set(a.f32(cent, k * this.dim));
       labels.set(a.i32(lab, n));
       return { changed, shift };
