@@ -99,8 +99,8 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
 
   constructor(ctx: DurableObjectState, env: ConversationEnv) {
     super(ctx, env);
-    this.store = new ConversationStore(sqlOver(ctx.storage.sql));
-    ctx.storage.transactionSync(() => migrate(this.store.sql));
+    this.store = new ConversationStore(sqlOver(ctx.storage.sql), (fn) => ctx.storage.transactionSync(fn));
+    this.store.transaction(() => migrate(this.store.sql));
   }
 
   private kernels(): Kernels {
@@ -144,7 +144,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   async configure(id: string, settings: Partial<ConversationSettings>): Promise<ConversationInfo> {
     if (typeof id !== "string" || id.length === 0 || id.length > 200) throw new InvalidConversationRequestError("conversation id must be a non-empty string of at most 200 characters");
     const merged = mergeSettings(this.settingsOrDefault(), settings);
-    this.ctx.storage.transactionSync(() => {
+    this.store.transaction(() => {
       const before = this.store.settings();
       this.ensureCreated(id);
       this.store.setMeta("settings", JSON.stringify(merged));
@@ -184,7 +184,8 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     this.index = null;
     this.meta = null;
     this.texts.clear();
-    this.ctx.storage.transactionSync(() => migrate(this.store.sql));
+    this.store.transaction(() => migrate(this.store.sql));
+    this.store.forgetCached(); // storage was deleted underneath the cached rows
     return existed;
   }
 
@@ -258,6 +259,11 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       if (answer.role !== "assistant") throw new InvalidConversationRequestError("reply.role must be assistant");
       const key = validIdempotencyKey(options.idempotency_key);
       return await this.serialised(async () => {
+        // Holding the object (blockConcurrencyWhile: later calls queue behind this write),
+        // let the runtime first send the response the Worker returned right after making
+        // this call: where the Worker and the object share a thread (one workerd process),
+        // the append's ≈ 1 ms of CPU would otherwise delay it.
+        await new Promise((resolve) => setTimeout(resolve, 0));
         const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
         const fresh = match.newIndices.map((i) => valid[i]!);
         const appended = [...fresh, answer];
@@ -396,7 +402,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     const vectors = segments.length ? await embedder.embed(segments.map((s) => s.text)) : [];
 
     let indexed: IndexedSegment[] = [];
-    this.ctx.storage.transactionSync(() => {
+    this.store.transaction(() => {
       this.ensureCreated();
       if (rows.length) this.store.insertMessages(rows);
       this.store.addCounter("messages", rows.length);
@@ -515,7 +521,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   /** Full k-means re-clustering (alarm only): compute from storage, then write in one transaction. */
   private recluster(): void {
     const plan = planRefit(this.store, this.kernels(), this.settingsOrDefault().episodes, this.embedder().usesIdf);
-    if (plan) this.ctx.storage.transactionSync(() => applyRefit(this.store, plan));
+    if (plan) this.store.transaction(() => applyRefit(this.store, plan));
   }
 
   /** Chooses the context for `query` plus the turn's new messages (reads only). */

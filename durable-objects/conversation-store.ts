@@ -82,15 +82,48 @@ function inChunks<T>(values: readonly T[]): T[][] {
   return out;
 }
 
+/** Runs `fn` as one all-or-nothing transaction (workerd: ctx.storage.transactionSync). */
+export type RunTransaction = <T>(fn: () => T) => T;
+
 export class ConversationStore {
-  constructor(readonly sql: Sql) {}
+  // Write-through copies of the small tables a turn reads dozens of times
+  // (meta, counters, episodes: about 35 SQL reads per turn before). Every
+  // write goes through this class and updates them after SQLite accepted it;
+  // a transaction that throws has been rolled back, so they are dropped then
+  // (transaction) and read again from storage.
+  private readonly metaCache = new Map<string, string | null>();
+  private readonly counterCache = new Map<string, number>();
+  private episodeCache: EpisodeRow[] | null = null;
+
+  constructor(readonly sql: Sql, private readonly runTransaction: RunTransaction = (fn) => fn()) {}
+
+  /** `fn` in one transaction; on failure (storage rolled back) the cached rows are dropped. */
+  transaction<T>(fn: () => T): T {
+    try {
+      return this.runTransaction(fn);
+    } catch (err) {
+      this.forgetCached();
+      throw err;
+    }
+  }
+
+  /** Drops the cached rows (after a failed transaction, or storage deleted underneath). */
+  forgetCached(): void {
+    this.metaCache.clear();
+    this.counterCache.clear();
+    this.episodeCache = null;
+  }
 
   // --- meta and counters -------------------------------------------------
   meta(key: string): string | null {
-    return this.sql.first<{ value: string }>`SELECT value FROM meta WHERE key = ${key}`?.value ?? null;
+    if (this.metaCache.has(key)) return this.metaCache.get(key)!;
+    const value = this.sql.first<{ value: string }>`SELECT value FROM meta WHERE key = ${key}`?.value ?? null;
+    this.metaCache.set(key, value);
+    return value;
   }
   setMeta(key: string, value: string): void {
     this.sql.run`INSERT INTO meta (key, value) VALUES (${key}, ${value}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+    this.metaCache.set(key, value);
   }
   metaJson<T>(key: string): T | null {
     const raw = this.meta(key);
@@ -103,13 +136,22 @@ export class ConversationStore {
     return this.metaJson<ConversationSettings>("settings");
   }
   counter(name: string): number {
-    return this.sql.first<{ value: number }>`SELECT value FROM counters WHERE name = ${name}`?.value ?? 0;
+    const cached = this.counterCache.get(name);
+    if (cached !== undefined) return cached;
+    const value = this.sql.first<{ value: number }>`SELECT value FROM counters WHERE name = ${name}`?.value ?? 0;
+    this.counterCache.set(name, value);
+    return value;
   }
   setCounter(name: string, value: number): void {
     this.sql.run`INSERT INTO counters (name, value) VALUES (${name}, ${value}) ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
+    this.counterCache.set(name, value);
   }
   addCounter(name: string, delta: number): void {
     this.sql.run`INSERT INTO counters (name, value) VALUES (${name}, ${delta}) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`;
+    const cached = this.counterCache.get(name);
+    if (cached === undefined) return;
+    // SQLite adds integers exactly and reals in f64, as JS does.
+    this.counterCache.set(name, cached + delta);
   }
 
   // --- messages ----------------------------------------------------------
@@ -223,17 +265,21 @@ export class ConversationStore {
   }
 
   // --- episodes ----------------------------------------------------------
+  /** The episodes, by id; copies, so a caller may update one before saveEpisode. */
   episodes(): EpisodeRow[] {
-    return this.sql
+    this.episodeCache ??= this.sql
       .all<{ id: number; centroid: ArrayBuffer; size: number; representatives: string; top_terms: string }>`SELECT * FROM episodes ORDER BY id`
       .map((r) => ({ id: r.id, centroid: fromBlob(r.centroid), size: r.size, representatives: JSON.parse(r.representatives) as number[], top_terms: JSON.parse(r.top_terms) as string[] }));
+    return this.episodeCache.map((e) => ({ ...e, centroid: e.centroid.slice(), representatives: [...e.representatives], top_terms: [...e.top_terms] }));
   }
   saveEpisode(e: EpisodeRow): void {
     this.sql.run`INSERT INTO episodes (id, centroid, size, representatives, top_terms) VALUES (${e.id}, ${toBlob(e.centroid)}, ${e.size}, ${JSON.stringify(e.representatives)}, ${JSON.stringify(e.top_terms)})
                  ON CONFLICT (id) DO UPDATE SET centroid = excluded.centroid, size = excluded.size, representatives = excluded.representatives, top_terms = excluded.top_terms`;
+    this.episodeCache = null;
   }
   deleteEpisodes(): void {
     this.sql.run`DELETE FROM episodes`;
+    this.episodeCache = null;
   }
 
   // --- idempotency keys --------------------------------------------------

@@ -22,14 +22,14 @@
 //      HistoryConflictError (HTTP 409). Stored history is never rewritten.
 //  (d) new only — otherwise every message of R' is new (clients that send
 //      only the new turn).
-import { createHash } from "node:crypto";
+import { sha256Text, toHex } from "../protocol/sha256";
 import type { ChatMessage } from "./conversation-api";
 import { HistoryConflictError } from "./conversation-api";
 
 const HEX_CHARS = 32; // 128 bits of SHA-256: collisions are not a practical concern for one conversation
 
 function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, HEX_CHARS);
+  return toHex(sha256Text(text)).slice(0, HEX_CHARS);
 }
 
 /** Digest of one message's identity (unambiguous JSON framing of its fields). */

@@ -14,9 +14,23 @@ import type { StoredMessageRow } from "./conversation-store";
 /** Allowance per cached row for its id, other fields and the map entry (in characters). */
 export const ROW_OVERHEAD_CHARS = 128;
 
+interface Entry {
+  seq: number;
+  row: StoredMessageRow;
+  chars: number;
+  /** Neighbours in recency order (older, newer). */
+  older: Entry | null;
+  newer: Entry | null;
+}
+
 export class MessageCache {
-  /** Insertion order = recency order (a hit is re-inserted at the end). */
-  private readonly rows = new Map<number, StoredMessageRow>();
+  // Recency is a linked list through the entries: a hit moves one entry to
+  // the newest end and eviction takes from the oldest, both O(1). (Re-inserting
+  // hits into a Map and evicting its first key was ≈ 0.75 ms per 100k-message
+  // turn: a Map iterator walks past every deleted slot left at the front.)
+  private readonly entries = new Map<number, Entry>();
+  private oldest: Entry | null = null;
+  private newest: Entry | null = null;
   private chars = 0;
 
   constructor(readonly maxChars: number) {}
@@ -36,14 +50,14 @@ export class MessageCache {
     const out = new Map<number, StoredMessageRow>();
     const missing: number[] = [];
     for (const seq of seqs) {
-      const row = this.rows.get(seq);
-      if (row === undefined) {
+      const entry = this.entries.get(seq);
+      if (entry === undefined) {
         missing.push(seq);
         continue;
       }
-      this.rows.delete(seq);
-      this.rows.set(seq, row);
-      out.set(seq, row);
+      this.unlink(entry);
+      this.append(entry);
+      out.set(seq, entry.row);
     }
     if (missing.length) {
       for (const [seq, row] of load(missing)) {
@@ -55,20 +69,40 @@ export class MessageCache {
   }
 
   clear(): void {
-    this.rows.clear();
+    this.entries.clear();
+    this.oldest = this.newest = null;
     this.chars = 0;
   }
 
   private put(seq: number, row: StoredMessageRow): void {
-    const cost = rowChars(row);
-    if (cost > this.maxChars || this.rows.has(seq)) return;
-    this.rows.set(seq, row);
-    this.chars += cost;
-    for (const [oldSeq, old] of this.rows) {
-      if (this.chars <= this.maxChars) break;
-      this.rows.delete(oldSeq);
-      this.chars -= rowChars(old);
+    const chars = rowChars(row);
+    if (chars > this.maxChars || this.entries.has(seq)) return;
+    const entry: Entry = { seq, row, chars, older: null, newer: null };
+    this.entries.set(seq, entry);
+    this.append(entry);
+    this.chars += chars;
+    while (this.chars > this.maxChars && this.oldest !== null) {
+      const old = this.oldest;
+      this.unlink(old);
+      this.entries.delete(old.seq);
+      this.chars -= old.chars;
     }
+  }
+
+  private append(entry: Entry): void {
+    entry.older = this.newest;
+    entry.newer = null;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
+  private unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = entry.newer = null;
   }
 }
 

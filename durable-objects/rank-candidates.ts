@@ -111,8 +111,9 @@ export function rankIndexed(index: SegmentIndex, q: Float32Array, matched: Ranki
 
 /**
  * rankIndexed's sequence, computed as it is consumed: with `others: "all"`
- * each episode's list starts at `firstChunk` spans and doubles (one rescan
- * and top-k of that episode) only when the merge needs its next span. A
+ * each episode's list starts at `firstChunk` spans (one scan of each
+ * episode) and doubles (a top-k over the scores that scan left, no rescan)
+ * only when the merge needs its next span. A
  * top-k is a prefix of the episode's total order (score desc, ties → lower
  * segment id, NaN last), so the sequence is exactly rankIndexed's. Consume
  * it before the index changes (an append between two chunks would be seen
@@ -121,7 +122,8 @@ export function rankIndexed(index: SegmentIndex, q: Float32Array, matched: Ranki
 export function rankedSpans(index: SegmentIndex, q: Float32Array, matched: RankingEpisode, episodes: readonly RankingEpisode[], policy: RankingPolicy, limit: number, firstChunk = FIRST_RANK_CHUNK): Iterable<ScoredSpan> {
   const others = episodes.filter((e) => e.id !== matched.id);
   if (policy.others === "all" && Number.isFinite(policy.matchBonus)) {
-    const top = (episode: number) => (k: number) => index.topOfEpisode(episode, q, k);
+    const ranking = index.episodeRanking(q);
+    const top = (episode: number) => (k: number) => ranking(episode, k);
     return mergeGrowing([top(matched.id), ...others.map((e) => top(e.id))], [policy.matchBonus, ...others.map(() => 0)], limit, firstChunk);
   }
   const matchedScored = index.topOfEpisode(matched.id, q, limit);

@@ -26,6 +26,8 @@ export interface RowStore {
   dotScoresView(query: Float32Array): Float32Array;
   /** The k rows (of the first count) with the largest query · row, best first; ties → lower index, NaN last. */
   topKDot(query: Float32Array, k: number): TopK;
+  /** topKDot's order over the scores of the last scan (dotScoresView or topKDot), without scanning again. */
+  topKLastScores(k: number): TopK;
 }
 
 import type { TopK } from "../wasm/src/kernels";
@@ -187,15 +189,30 @@ export class SegmentIndex {
    * the row store, so the episode's scores never leave it.
    */
   topOfEpisode(episode: number, query: Float32Array, k: number): IndexedSpan[] {
-    const rows = this.byEpisode.get(episode);
-    if (!rows || rows.n === 0 || k <= 0) return [];
-    const best = rows.store.topKDot(query, Math.min(k, rows.n));
-    const out: IndexedSpan[] = new Array(best.indices.length);
-    for (let r = 0; r < out.length; r++) {
-      const i = best.indices[r]!;
-      out[r] = { id: rows.ids[i]!, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, episode, score: best.scores[r]! };
-    }
-    return out;
+    return this.episodeRanking(query)(episode, k);
+  }
+
+  /**
+   * topOfEpisode for one query, asked repeatedly with growing k (the lazy
+   * merge, rank-candidates.ts): each episode is scanned once, and a longer
+   * list is a top-k over the scores that scan left in its row store. Valid
+   * while nothing else scans or appends to the index.
+   */
+  episodeRanking(query: Float32Array): (episode: number, k: number) => IndexedSpan[] {
+    const scanned = new Set<number>();
+    return (episode, k) => {
+      const rows = this.byEpisode.get(episode);
+      if (!rows || rows.n === 0 || k <= 0) return [];
+      const kk = Math.min(k, rows.n);
+      const best = scanned.has(episode) ? rows.store.topKLastScores(kk) : rows.store.topKDot(query, kk);
+      scanned.add(episode);
+      const out: IndexedSpan[] = new Array(best.indices.length);
+      for (let r = 0; r < out.length; r++) {
+        const i = best.indices[r]!;
+        out[r] = { id: rows.ids[i]!, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, episode, score: best.scores[r]! };
+      }
+      return out;
+    };
   }
 
   /** Relevance and span of individual segments (other episodes' representatives); unknown ids are skipped. */
@@ -219,6 +236,7 @@ export class SegmentIndex {
 export function arrayRowStore(capacity: number, dim: number): RowStore {
   const data = new Float32Array(capacity * dim);
   let count = capacity;
+  let last = new Float32Array(0);
   return {
     capacity,
     get count() {
@@ -231,11 +249,16 @@ export function arrayRowStore(capacity: number, dim: number): RowStore {
     rows: () => data,
     dotScoresView,
     topKDot(query, k) {
-      const scores = dotScoresView(query);
-      const order = Array.from(scores.keys()).sort((a, b) => byScoreDesc(scores[a]!, scores[b]!) || a - b).slice(0, Math.max(0, Math.min(k, count)));
-      return { indices: Int32Array.from(order), scores: Float32Array.from(order, (i) => scores[i]!) };
+      dotScoresView(query);
+      return topOfLast(k);
     },
+    topKLastScores: topOfLast,
   };
+  function topOfLast(k: number): TopK {
+    const scores = last;
+    const order = Array.from(scores.keys()).sort((a, b) => byScoreDesc(scores[a]!, scores[b]!) || a - b).slice(0, Math.max(0, Math.min(k, scores.length)));
+    return { indices: Int32Array.from(order), scores: Float32Array.from(order, (i) => scores[i]!) };
+  }
   function dotScoresView(query: Float32Array): Float32Array {
     const out = new Float32Array(count);
     for (let i = 0; i < count; i++) {
@@ -243,6 +266,7 @@ export function arrayRowStore(capacity: number, dim: number): RowStore {
       for (let d = 0; d < dim; d++) s += query[d]! * data[i * dim + d]!;
       out[i] = s;
     }
+    last = out;
     return out;
   }
 }

@@ -1,9 +1,12 @@
-// npm run bench:latency [-- --json] [--sizes 1000,10000,100000] [--turns N] [--budget T] [--seconds-per-size S] [--gap-ms G]
+// npm run bench:latency [-- --json] [--sizes 1000,10000,100000] [--turns N] [--budget T] [--seconds-per-size S] [--gap-ms G] [--via workerd|wrangler]
 //
 // Latency epikv adds to a chat turn, over calling the same backend directly.
 // Starts a TEST DOUBLE OpenAI-compatible backend (test/e2e/support, loopback)
-// and `wrangler dev` (real workerd, SQLite Durable Objects persisted to a
-// temp dir). For each conversation size it imports that many messages
+// and the Worker as `wrangler deploy` bundles it, in real workerd with SQLite
+// Durable Objects persisted to a temp dir: by default served by Miniflare
+// (scripts/load/workerd-server.ts, what a deployed Worker runs), or with
+// `--via wrangler` through `wrangler dev`, whose local proxy adds a second
+// workerd process to every request. For each conversation size it imports that many messages
 // (progress on stderr), then runs interleaved pairs of non-streaming turns:
 //   direct: POST the backend with exactly the body epikv sent it last turn
 //   epikv:  POST /v1/chat/completions through wrangler dev (plan → backend → answer;
@@ -14,12 +17,15 @@
 // backend, so the difference is epikv's work: HTTP edge, validation, the
 // Durable Object's beginTurn (queue + selection); the commitTurn RPC is sent
 // before the answer but awaited under waitUntil (worker/chat/chat-turn.ts).
-// "added − edge" subtracts the p50 of GET /healthz, the hop through wrangler
-// dev's local proxy that a deployed Worker does not have.
+// "added − edge" subtracts the p50 of GET /healthz: the HTTP hop into
+// workerd and back (with --via wrangler, also through its proxy). "workerd
+// CPU/turn" is the CPU time the workerd processes used over the measured
+// turns (one turn and one /healthz each), from /proc: unlike wall time, it
+// barely moves with the machine's load.
 //
 // Memory: the Durable Object's memory cannot be read from inside workerd, so
-// this reports from outside: RSS of the workerd process(es) of wrangler's
-// process group (Worker + Durable Object isolates + SQLite caches; one DO is
+// this reports from outside: RSS of the workerd process(es) serving it
+// (Worker + Durable Object isolates + SQLite caches; one DO is
 // active per conversation, so its growth is what the conversation costs)
 // before any import and after each size's import and turns, plus the size of
 // the persisted SQLite files.
@@ -28,12 +34,14 @@
 // Run time is bounded by --turns (default 200 pairs per size), by
 // --seconds-per-size (default 60 s of measured turns per size, at least 20
 // turns) and by import speed; --json prints one JSON object on stdout (progress stays on stderr).
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { startWranglerDev, type WranglerDev } from "../test/e2e/support/wrangler-dev";
+import { startWranglerDev } from "../test/e2e/support/wrangler-dev";
+import { serveBundle } from "./load/workerd-server";
+import { buildSnapshot } from "./load/snapshot";
+import { cpuMs, groupMembers, rssMiB } from "./load/processes";
 // @ts-expect-error plain .mjs test double without types
 import { startTestDoubleServer } from "../test/e2e/support/test-double-server.mjs";
 
@@ -46,6 +54,15 @@ interface Args {
   secondsPerSize: number;
   /** Pause between turn pairs (ms): a chat client's think time, so one turn's background work (its commit) does not land in the next measurement. */
   gapMs: number;
+  /** workerd served by Miniflare (as deployed), or through `wrangler dev` and its local proxy. */
+  via: "workerd" | "wrangler";
+}
+
+/** The Worker under test, however it is served. */
+interface Served {
+  url: string;
+  workerdPids: () => number[];
+  stop: () => Promise<void>;
 }
 
 interface SizeResult {
@@ -65,6 +82,8 @@ interface SizeResult {
   plan_ms: { p50: number; p99: number };
   backend_ms: { p50: number; p99: number };
   commit_ms: { p50: number; p99: number };
+  /** CPU time of the workerd processes per measured turn (one chat turn and one /healthz), from /proc. */
+  workerd_cpu_ms_per_turn: number;
   context_messages: number;
   context_tokens: number;
   workerd_rss_mb: { after_import: number; after_turns: number };
@@ -86,7 +105,7 @@ const TARGET = { messages: 100_000, p50: 5, p99: 25 };
 const TOPICS = ["sourdough hydration", "kubernetes eviction", "violin rosin", "tax deadline", "alps huts", "python asyncio", "garden tomatoes", "marathon pace"];
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, sizes: [1000, 10_000, 100_000], turns: 200, budget: 4096, secondsPerSize: 60, gapMs: 20 };
+  const args: Args = { json: false, sizes: [1000, 10_000, 100_000], turns: 200, budget: 4096, secondsPerSize: 60, gapMs: 20, via: "workerd" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -100,8 +119,13 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith("--budget")) args.budget = positiveInt(value(), "--budget");
     else if (a.startsWith("--seconds-per-size")) args.secondsPerSize = positiveInt(value(), "--seconds-per-size");
     else if (a.startsWith("--gap-ms")) args.gapMs = nonNegativeInt(value(), "--gap-ms");
+    else if (a.startsWith("--via")) {
+      const v = value();
+      if (v !== "workerd" && v !== "wrangler") throw new Error(`--via: expected workerd or wrangler, got ${v}`);
+      args.via = v;
+    }
     else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: tsx scripts/bench-latency.ts [--json] [--sizes 1000,10000,100000] [--turns 200] [--budget 4096] [--seconds-per-size 60] [--gap-ms 20]\n");
+      process.stdout.write("usage: tsx scripts/bench-latency.ts [--json] [--sizes 1000,10000,100000] [--turns 200] [--budget 4096] [--seconds-per-size 60] [--gap-ms 20] [--via workerd|wrangler]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -146,15 +170,13 @@ function history(n: number, offset = 0) {
   });
 }
 
-/** RSS (MiB) of the workerd processes in wrangler's process group. */
-function workerdRssMb(pgid: number): number {
-  const out = execFileSync("ps", ["-o", "rss=,comm=", "-g", String(pgid)], { encoding: "utf8" });
-  let kb = 0;
-  for (const line of out.split("\n")) {
-    const [rss, comm] = line.trim().split(/\s+/);
-    if (comm?.startsWith("workerd")) kb += Number(rss);
-  }
-  return kb / 1024;
+/** RSS (MiB) of the workerd processes serving the Worker. */
+function workerdRssMb(epikv: Served): number {
+  return epikv.workerdPids().reduce((s, pid) => s + rssMiB(pid), 0);
+}
+
+function workerdCpuMs(epikv: Served): number {
+  return epikv.workerdPids().reduce((s, pid) => s + cpuMs(pid), 0);
 }
 
 function dirSqliteMb(dir: string): number {
@@ -183,7 +205,7 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
   }
 }
 
-async function importConversation(epikv: WranglerDev, id: string, n: number, budget: number): Promise<number> {
+async function importConversation(epikv: Served, id: string, n: number, budget: number): Promise<number> {
   await postJson(`${epikv.url}/v1/conversations`, { id, settings: { budget_tokens: budget } });
   const t0 = performance.now();
   for (let done = 0; done < n; ) {
@@ -203,7 +225,7 @@ interface ConversationMemory {
   message_cache_bytes: number;
 }
 
-async function conversationInfo(epikv: WranglerDev, id: string): Promise<{ episode_count: number; segment_count: number; recluster_pending?: boolean; memory?: ConversationMemory }> {
+async function conversationInfo(epikv: Served, id: string): Promise<{ episode_count: number; segment_count: number; recluster_pending?: boolean; memory?: ConversationMemory }> {
   const res = await fetch(`${epikv.url}/v1/conversations/${id}`, { headers: AUTH });
   if (!res.ok) throw new Error(`GET conversation ${id}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as never;
@@ -214,7 +236,7 @@ async function conversationInfo(epikv: WranglerDev, id: string): Promise<{ episo
  * after the last write) has run, so turns are measured on a settled
  * conversation and not beside a k-means of the whole import.
  */
-async function settle(epikv: WranglerDev, id: string): Promise<void> {
+async function settle(epikv: Served, id: string): Promise<void> {
   const deadline = performance.now() + 90_000;
   while (performance.now() < deadline) {
     const info = await conversationInfo(epikv, id);
@@ -224,12 +246,12 @@ async function settle(epikv: WranglerDev, id: string): Promise<void> {
   log(`  warning: ${id} still has a re-clustering pending after 90 s; measuring anyway`);
 }
 
-async function measureSize(epikv: WranglerDev, backend: { url: string; requests: () => { body: unknown }[] }, n: number, args: Args): Promise<SizeResult> {
+async function measureSize(epikv: Served, backend: { url: string; requests: () => { body: unknown }[] }, n: number, args: Args): Promise<SizeResult> {
   const id = `bench-${n}-${Date.now().toString(36)}`;
   log(`[${n} messages] importing`);
   const importS = await importConversation(epikv, id, n, args.budget);
   await settle(epikv, id);
-  const rssAfterImport = workerdRssMb(epikv.pid);
+  const rssAfterImport = workerdRssMb(epikv);
   const direct: number[] = [];
   const viaEpikv: number[] = [];
   const healthz: number[] = [];
@@ -238,7 +260,9 @@ async function measureSize(epikv: WranglerDev, backend: { url: string; requests:
   let contextTokens = 0;
   log(`[${n} messages] ${WARMUP_TURNS} warm-up + ${args.turns} measured turn pairs`);
   const measureStart = performance.now();
+  let cpuStart = 0;
   for (let t = 0; t < WARMUP_TURNS + args.turns; t++) {
+    if (t === WARMUP_TURNS) cpuStart = workerdCpuMs(epikv);
     const measured = t - WARMUP_TURNS;
     if (measured >= MIN_TURNS && performance.now() - measureStart > args.secondsPerSize * 1000) {
       log(`  time limit: ${measured} measured turns`);
@@ -263,6 +287,8 @@ async function measureSize(epikv: WranglerDev, backend: { url: string; requests:
     contextTokens = Number(e.res.headers.get("x-epikv-context-tokens"));
     if ((t + 1) % 50 === 0) log(`  ${t + 1}/${WARMUP_TURNS + args.turns} turns`);
   }
+  if (args.gapMs > 0) await new Promise((r) => setTimeout(r, args.gapMs)); // the last turn's commit
+  const cpuPerTurn = (workerdCpuMs(epikv) - cpuStart) / Math.max(1, viaEpikv.length);
   const after = await conversationInfo(epikv, id);
   const p = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
   const dp = p(direct);
@@ -278,9 +304,10 @@ async function measureSize(epikv: WranglerDev, backend: { url: string; requests:
     plan_ms: p(steps.plan),
     backend_ms: p(steps.backend),
     commit_ms: p(steps.commit),
+    workerd_cpu_ms_per_turn: cpuPerTurn,
     context_messages: contextMessages,
     context_tokens: contextTokens,
-    workerd_rss_mb: { after_import: rssAfterImport, after_turns: workerdRssMb(epikv.pid) },
+    workerd_rss_mb: { after_import: rssAfterImport, after_turns: workerdRssMb(epikv) },
     do_memory: after.memory
       ? { index_segments: after.memory.index_segments, index_mb: after.memory.index_bytes / MIB, message_meta_mb: after.memory.message_meta_bytes / MIB, message_cache_mb: after.memory.message_cache_bytes / MIB }
       : null,
@@ -290,10 +317,10 @@ async function measureSize(epikv: WranglerDev, backend: { url: string; requests:
 }
 
 function table(rows: SizeResult[], baselineRss: number): string {
-  const head = ["messages", "turns", "import s", "direct p50", "direct p99", "epikv p50", "epikv p99", "added p50", "added p99", "healthz p50", "added−edge p50", "plan p50", "plan p99", "backend p50", "ctx msgs", "ctx tokens", "segments", "index MiB", "meta+cache MiB", "workerd RSS MiB", "Δ RSS MiB", "sqlite MiB"];
+  const head = ["messages", "turns", "import s", "direct p50", "direct p99", "epikv p50", "epikv p99", "added p50", "added p99", "healthz p50", "added−edge p50", "plan p50", "plan p99", "backend p50", "workerd CPU/turn", "ctx msgs", "ctx tokens", "segments", "index MiB", "meta+cache MiB", "workerd RSS MiB", "Δ RSS MiB", "sqlite MiB"];
   const f = (x: number, d = 2) => x.toFixed(d);
   const body = rows.map((r) => [
-    String(r.messages), String(r.turns), f(r.import_s, 1), f(r.direct_ms.p50), f(r.direct_ms.p99), f(r.epikv_ms.p50), f(r.epikv_ms.p99), f(r.added_ms.p50), f(r.added_ms.p99), f(r.healthz_ms.p50), f(r.added_ms.p50 - r.healthz_ms.p50), f(r.plan_ms.p50, 0), f(r.plan_ms.p99, 0), f(r.backend_ms.p50, 0),
+    String(r.messages), String(r.turns), f(r.import_s, 1), f(r.direct_ms.p50), f(r.direct_ms.p99), f(r.epikv_ms.p50), f(r.epikv_ms.p99), f(r.added_ms.p50), f(r.added_ms.p99), f(r.healthz_ms.p50), f(r.added_ms.p50 - r.healthz_ms.p50), f(r.plan_ms.p50, 0), f(r.plan_ms.p99, 0), f(r.backend_ms.p50, 0), f(r.workerd_cpu_ms_per_turn),
     String(r.context_messages), String(r.context_tokens), String(r.segments), r.do_memory ? f(r.do_memory.index_mb, 1) : "?", r.do_memory ? f(r.do_memory.message_meta_mb + r.do_memory.message_cache_mb, 1) : "?", f(r.workerd_rss_mb.after_turns, 0), f(r.workerd_rss_mb.after_turns - baselineRss, 0), f(r.sqlite_mb, 1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -306,18 +333,21 @@ async function main() {
   const started = performance.now();
   const loadStart = loadavg()[0]!;
   const persistTo = mkdtempSync(join(tmpdir(), "epikv-bench-"));
+  const bundleDir = mkdtempSync(join(tmpdir(), "epikv-bench-bundle-"));
   const backend = await startTestDoubleServer();
-  let epikv: WranglerDev | undefined;
+  let epikv: Served | undefined;
   const stopAll = async () => {
     await epikv?.stop();
     await backend.close();
     rmSync(persistTo, { recursive: true, force: true });
+    rmSync(bundleDir, { recursive: true, force: true });
   };
   process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
   try {
-    log(`starting test double backend at ${backend.url} and wrangler dev (persist ${persistTo})`);
-    epikv = await startWranglerDev({ persistTo, portRange: PORT_RANGE, vars: { BACKEND_URL: backend.url, BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "30000", API_KEYS: `${API_KEY}:bench` } });
-    const baselineRss = workerdRssMb(epikv.pid);
+    log(`starting test double backend at ${backend.url} and the Worker via ${args.via} (persist ${persistTo})`);
+    const vars = { BACKEND_URL: backend.url, BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "30000", API_KEYS: `${API_KEY}:bench` };
+    epikv = await serve(args.via, persistTo, bundleDir, vars);
+    const baselineRss = workerdRssMb(epikv);
     const rows: SizeResult[] = [];
     for (const n of args.sizes) {
       const r = await measureSize(epikv, backend, n, args);
@@ -333,6 +363,7 @@ async function main() {
       command: `npm run bench:latency -- ${process.argv.slice(2).join(" ")}`.trim(),
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version },
       load_average: { start: loadStart, end: loadavg()[0]! },
+      served_via: args.via,
       budget_tokens: args.budget,
       gap_ms: args.gapMs,
       baseline_workerd_rss_mb: baselineRss,
@@ -342,10 +373,10 @@ async function main() {
     };
     if (args.json) process.stdout.write(JSON.stringify(result) + "\n");
     else {
-      process.stdout.write(`\nepikv added latency per non-streaming turn (test double backend, loopback, budget ${args.budget} tokens, up to ${args.turns} turn pairs per size, ${args.gapMs} ms between pairs)\n`);
-      process.stdout.write(`workerd RSS before any import: ${baselineRss.toFixed(0)} MiB; RSS = all workerd processes of wrangler dev (Worker + Durable Objects + SQLite cache)\n\n`);
+      process.stdout.write(`\nepikv added latency per non-streaming turn (served via ${args.via}; test double backend, loopback, budget ${args.budget} tokens, up to ${args.turns} turn pairs per size, ${args.gapMs} ms between pairs)\n`);
+      process.stdout.write(`workerd RSS before any import: ${baselineRss.toFixed(0)} MiB; RSS = all workerd processes serving it (Worker + Durable Objects + SQLite cache)\n\n`);
       process.stdout.write(table(rows, baselineRss) + "\n");
-      process.stdout.write("times in ms; added = epikv − direct at the same percentile; healthz = HTTP edge through wrangler dev alone (its local proxy hop); added−edge = added p50 − healthz p50; plan/backend = the Worker's Server-Timing of the beginTurn RPC and its backend call (ms resolution); index/meta+cache = the Durable Object's own accounting (info().memory)\n");
+      process.stdout.write("times in ms; added = epikv − direct at the same percentile; healthz = the HTTP hop into workerd and back alone (via wrangler: also its local proxy); added−edge = added p50 − healthz p50; plan/backend = the Worker's Server-Timing of the beginTurn RPC and its backend call (ms resolution); workerd CPU/turn = CPU ms of the workerd processes per measured turn (one turn + one /healthz, /proc); index/meta+cache = the Durable Object's own accounting (info().memory)\n");
       process.stdout.write(`load average (1 min) at start ${result.load_average.start.toFixed(2)}, at end ${result.load_average.end.toFixed(2)} on ${result.machine.cpus} cores\n\n`);
       if (targets) {
         process.stdout.write(`target at ${TARGET.messages} messages: added p50 ${targets.added_p50_ms.toFixed(2)} ms ≤ ${TARGET.p50} ms: ${targets.p50_met ? "met" : "NOT met"}; added p99 ${targets.added_p99_ms.toFixed(2)} ms ≤ ${TARGET.p99} ms: ${targets.p99_met ? "met" : "NOT met"}\n`);
@@ -355,6 +386,14 @@ async function main() {
   } finally {
     await stopAll();
   }
+}
+
+/** The Worker from a fixed bundle (a build, not the working tree: `wrangler dev` would reload on edits mid-run). */
+async function serve(via: Args["via"], persistTo: string, bundleDir: string, vars: Record<string, string>): Promise<Served> {
+  const root = process.cwd();
+  if (via === "workerd") return serveBundle({ root, bundleDir, persistTo, vars });
+  const dev = await startWranglerDev({ persistTo, portRange: PORT_RANGE, vars, configPath: buildSnapshot(root, bundleDir) });
+  return { url: dev.url, workerdPids: () => groupMembers(dev.pid, "workerd"), stop: dev.stop };
 }
 
 main().catch((err) => {

@@ -51,22 +51,42 @@ export function rssMiB(pid: number): number {
   return v ? Number(v.split(/\s+/)[0]) / 1024 : 0;
 }
 
-/** Processes in a process group whose command name contains `name`. */
-export function groupMembers(pgid: number, name?: string): number[] {
+/** Fields of /proc/<pid>/stat after the command name (field 3 onward), and the name; null if gone. */
+function procStat(pid: number | string): { comm: string; fields: string[] } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    return { comm: stat.slice(stat.indexOf("(") + 1, close), fields: stat.slice(close + 2).split(" ") };
+  } catch {
+    return null; // exited meanwhile
+  }
+}
+
+/** Processes whose command name contains `name` and whose stat field `index` (after the name) is `value`. */
+function processesWhere(index: number, value: number, name?: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const fields = stat.slice(close + 2).split(" ");
-      if (Number(fields[2]) === pgid && (!name || comm.includes(name))) out.push(Number(entry));
-    } catch {
-      /* exited meanwhile */
-    }
+    const s = procStat(entry);
+    if (s && Number(s.fields[index]) === value && (!name || s.comm.includes(name))) out.push(Number(entry));
   }
   return out;
+}
+
+/** Processes in a process group whose command name contains `name`. */
+export function groupMembers(pgid: number, name?: string): number[] {
+  return processesWhere(2, pgid, name);
+}
+
+/** Direct children of `ppid` whose command name contains `name`. */
+export function childrenOf(ppid: number, name?: string): number[] {
+  return processesWhere(1, ppid, name);
+}
+
+/** CPU time (user + system) a process has used, in ms (0 if gone); /proc counts in clock ticks of 10 ms. */
+export function cpuMs(pid: number): number {
+  const s = procStat(pid);
+  return s ? (Number(s.fields[11]) + Number(s.fields[12])) * 10 : 0;
 }
 
 /** Peak RSS per label, sampled every `everyMs` until stop() is called. */

@@ -30,13 +30,13 @@ describe("API_KEYS parsing", () => {
 
 describe("key lookup", () => {
   it("finds the tenant of a valid key and nothing for any other string", async () => {
-    const table = await keyTable("sk-aaaaaaaaaaaaaaaa:alpha,sk-bbbbbbbbbbbbbbbb:beta");
-    expect((await lookupKey(table, "sk-bbbbbbbbbbbbbbbb"))?.tenant).toBe("beta");
+    const table = keyTable("sk-aaaaaaaaaaaaaaaa:alpha,sk-bbbbbbbbbbbbbbbb:beta");
+    expect(lookupKey(table, "sk-bbbbbbbbbbbbbbbb")?.tenant).toBe("beta");
     expect(table.every((e) => /^[0-9a-f]{12}$/.test(e.keyId))).toBe(true);
     await fc.assert(
       fc.asyncProperty(fc.string(), async (s) => {
         fc.pre(s !== "sk-aaaaaaaaaaaaaaaa" && s !== "sk-bbbbbbbbbbbbbbbb");
-        expect(await lookupKey(table, s)).toBeNull();
+        expect(lookupKey(table, s)).toBeNull();
       }),
       { numRuns: 200 },
     );

@@ -105,4 +105,30 @@ describe("MessageCache", () => {
     cache.clear();
     expect(cache.size).toBe(0);
   });
+
+  it("loads exactly what a plain least-recently-used list would miss (random access)", () => {
+    let s = 7;
+    const next = (n: number) => (s = (s * 1103515245 + 12345) >>> 0) % n;
+    const text = (seq: number) => "t".repeat(seq % 50);
+    const max = 20 * (ROW_OVERHEAD_CHARS + 25);
+    const cache = new MessageCache(max);
+    const lru: { seq: number; chars: number }[] = []; // oldest first
+    for (let round = 0; round < 400; round++) {
+      const seqs = [...new Set(Array.from({ length: 1 + next(8) }, () => next(60)))];
+      const expectedMissing = seqs.filter((q) => !lru.some((e) => e.seq === q));
+      for (const q of seqs) {
+        const at = lru.findIndex((e) => e.seq === q);
+        if (at >= 0) lru.push(...lru.splice(at, 1));
+      }
+      for (const q of expectedMissing) {
+        lru.push({ seq: q, chars: ROW_OVERHEAD_CHARS + text(q).length });
+        while (lru.reduce((t, e) => t + e.chars, 0) > max) lru.shift();
+      }
+      let missing: number[] = [];
+      const got = cache.get(seqs, (m) => ((missing = m), new Map(m.map((q) => [q, row(q, text(q))]))));
+      expect(missing).toEqual(expectedMissing);
+      expect([...got.keys()].sort((a, b) => a - b)).toEqual([...seqs].sort((a, b) => a - b));
+      expect(cache.size).toBe(lru.reduce((t, e) => t + e.chars, 0));
+    }
+  });
 });

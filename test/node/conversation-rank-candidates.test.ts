@@ -110,12 +110,14 @@ describe("rankIndexed", () => {
 });
 
 describe("rankedSpans", () => {
-  /** A counting row store: how many top-k requests, and of which k, the lazy merge made. */
-  function countingIndex(requests: number[]) {
+  /** A counting row store: the top-k requests the lazy merge made ("scan:k" scans, "k" reuses the last scan's scores). */
+  function countingIndex(requests: (number | string)[]) {
     return (capacity: number, dim: number) => {
       const store = arrayRowStore(capacity, dim);
       const topKDot = store.topKDot.bind(store);
-      store.topKDot = (query, k) => (requests.push(k), topKDot(query, k));
+      const topKLastScores = store.topKLastScores.bind(store);
+      store.topKDot = (query, k) => (requests.push(`scan:${k}`), topKDot(query, k));
+      store.topKLastScores = (k) => (requests.push(k), topKLastScores(k));
       return store;
     };
   }
@@ -144,7 +146,7 @@ describe("rankedSpans", () => {
   });
 
   it("extends an episode's list only when the merge reaches its end", () => {
-    const requests: number[] = [];
+    const requests: (number | string)[] = [];
     const index = new SegmentIndex(countingIndex(requests), 2);
     // Episode 0 holds the 100 best segments for x; episode 1 the 100 worst.
     for (let id = 1; id <= 200; id++) index.append(id, id <= 100 ? 0 : 1, 4 * id, 4 * id + 3, id <= 100 ? unit([1, id / 1000]) : unit([id / 1000, 1]));
@@ -152,13 +154,14 @@ describe("rankedSpans", () => {
     const spans = rankedSpans(index, unit([1, 0]), episodes[0]!, episodes, DEFAULT_RANKING, 150, 8)[Symbol.iterator]();
     expect(requests).toEqual([]); // nothing is scanned before the first span is asked for
     for (let n = 0; n < 8; n++) spans.next();
-    expect(requests).toEqual([8, 8]);
-    spans.next(); // the 9th span needs episode 0's next: one longer fetch of that episode only
-    expect(requests).toEqual([8, 8, 16]);
+    expect(requests).toEqual(["scan:8", "scan:8"]);
+    spans.next(); // the 9th span needs episode 0's next: a longer top-k of that episode only, from its scan's scores
+    expect(requests).toEqual(["scan:8", "scan:8", 16]);
     let rest = 0;
     while (!spans.next().done) rest++;
     expect(rest).toBe(150 - 9);
-    expect(requests).toEqual([8, 8, 16, 32, 64, 100, 16, 32, 64]); // 128 asked, clipped to the episode's 100 rows
+    // Each episode is scanned once; 128 asked of episode 0 is clipped to its 100 rows.
+    expect(requests).toEqual(["scan:8", "scan:8", 16, 32, 64, 100, 16, 32, 64]);
   });
 });
 

@@ -90,4 +90,28 @@ describe("turn queue", () => {
     expect(q.holds(t1)).toBe(true);
     expect(q.release(t0)).toBe(false); // the late holder cannot release someone else's turn
   });
+
+  it("arms no timer for a lone holder; the next turn takes over a lapsed lease", async () => {
+    let now = 1000;
+    const timers: (() => void)[] = [];
+    const q = new TurnQueue({ maxWaiting: 4, now: () => now, setTimer: (fn) => timers.push(fn), clearTimer: () => {} });
+    const t0 = await q.acquire(100);
+    expect(q.release(t0)).toBe(true);
+    const t1 = await q.acquire(100);
+    expect(timers).toHaveLength(0); // nobody waited: no timer armed or cleared
+    now += 100; // t1's holder vanished; its lease has run out
+    const t2 = await q.acquire(100);
+    expect(q.holds(t2)).toBe(true);
+    expect(q.release(t1)).toBe(false);
+    // A waiter arms one timer for the holder's remaining lease; the waiter it promotes gets its own.
+    const t3 = q.acquire(100);
+    expect(timers).toHaveLength(1);
+    const t4 = q.acquire(100);
+    expect(timers).toHaveLength(1);
+    timers[0]!();
+    expect(q.holds(await t3)).toBe(true);
+    expect(timers).toHaveLength(2); // t4 still waits behind t3
+    expect(q.release(await t3)).toBe(true);
+    expect(q.holds(await t4)).toBe(true);
+  });
 });

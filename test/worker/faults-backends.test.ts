@@ -2,6 +2,7 @@
 // client (docs/reliability.md, fault table). Each case checks the error the
 // client sees and that no message was lost or duplicated. Backends are the
 // TEST DOUBLE (openai-test-double.mjs), forced into a failure with /mode/….
+import type { ConversationStore } from "../../durable-objects/conversation-store";
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { conversationObjectName } from "../../worker/conversations/conversation-stub";
@@ -152,12 +153,13 @@ describe("backend pinning (workerd)", () => {
     const t3 = await post({ BACKENDS: two }, id, { messages: [user("thanks")] });
     expect(t3.headers.get("x-epikv-backend")).toBe("gpu-b");
     // The observed tool time was learned; an expired pin is released by the alarm.
-    await runInDurableObject(stub(id), async (_i, state) => {
-      const sql = state.storage.sql;
-      const timings = JSON.parse(sql.exec("SELECT value FROM meta WHERE key = 'tool_timings'").one().value as string);
+    await runInDurableObject(stub(id), async (instance, state) => {
+      const timings = JSON.parse(state.storage.sql.exec("SELECT value FROM meta WHERE key = 'tool_timings'").one().value as string);
       expect(timings.search.n).toBe(1);
-      sql.exec("INSERT INTO meta (key, value) VALUES ('backend_pin', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify({ backend: "gpu-a", tools: ["search"], started_at: 0, until: 1 }));
-      sql.exec("INSERT INTO schedule (kind, run_at) VALUES ('unpin', 1) ON CONFLICT (kind) DO UPDATE SET run_at = 1");
+      // Written through the object's store, which caches meta rows (conversation-store.ts): a write behind its back would go unseen.
+      const store = (instance as unknown as { store: ConversationStore }).store;
+      store.setMeta("backend_pin", JSON.stringify({ backend: "gpu-a", tools: ["search"], started_at: 0, until: 1 }));
+      store.schedule("unpin", 1);
       await state.storage.setAlarm(Date.now() + 60_000);
     });
     expect(await runDurableObjectAlarm(stub(id))).toBe(true);

@@ -4,6 +4,7 @@
 // compared against every digest in constant time, so neither response timing
 // nor logs reveal a key. Logs and errors name a key by its hash prefix only.
 import { ApiError } from "../http/api-error";
+import { sha256Text, toHex } from "../../protocol/sha256";
 
 /** Tenants name Durable Objects (with the conversation id), so they use a small safe alphabet. */
 const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -54,12 +55,8 @@ export function parseApiKeys(raw: string): { key: string; tenant: string }[] {
   });
 }
 
-export async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-}
-
 export function hexPrefix(bytes: Uint8Array, digits = 12): string {
-  return Array.from(bytes.subarray(0, Math.ceil(digits / 2)), (b) => b.toString(16).padStart(2, "0")).join("").slice(0, digits);
+  return toHex(bytes.subarray(0, Math.ceil(digits / 2))).slice(0, digits);
 }
 
 /** Equal-length byte comparison whose time does not depend on where they differ. */
@@ -70,13 +67,11 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-export async function keyTable(raw: string): Promise<ApiKeyEntry[]> {
-  return Promise.all(
-    parseApiKeys(raw).map(async ({ key, tenant }) => {
-      const digest = await sha256(key);
-      return { digest, keyId: hexPrefix(digest), tenant };
-    }),
-  );
+export function keyTable(raw: string): ApiKeyEntry[] {
+  return parseApiKeys(raw).map(({ key, tenant }) => {
+    const digest = sha256Text(key);
+    return { digest, keyId: hexPrefix(digest), tenant };
+  });
 }
 
 /**
@@ -84,8 +79,8 @@ export async function keyTable(raw: string): Promise<ApiKeyEntry[]> {
  * exit), and the presented key is hashed first, so the time taken depends on
  * neither the key nor which entry matched.
  */
-export async function lookupKey(table: readonly ApiKeyEntry[], presented: string): Promise<ApiKeyEntry | null> {
-  const digest = await sha256(presented);
+export function lookupKey(table: readonly ApiKeyEntry[], presented: string): ApiKeyEntry | null {
+  const digest = sha256Text(presented);
   let found: ApiKeyEntry | null = null;
   for (const entry of table) if (constantTimeEqual(entry.digest, digest)) found = entry;
   return found;

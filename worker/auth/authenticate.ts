@@ -18,15 +18,15 @@ export function isPublicPath(path: string): boolean {
 }
 
 /** Parsed tables by raw API_KEYS value (an isolate sees one value; hashing once per isolate). */
-const tables = new Map<string, Promise<ApiKeyEntry[]>>();
+const tables = new Map<string, ApiKeyEntry[]>();
 
-function tableFor(raw: string): Promise<ApiKeyEntry[]> {
+/** The key table of an API_KEYS value; throws ApiKeyConfigError (not cached, so a fixed secret is read again). */
+function tableFor(raw: string): ApiKeyEntry[] {
   let t = tables.get(raw);
   if (!t) {
     if (tables.size > 8) tables.clear();
     t = keyTable(raw);
     tables.set(raw, t);
-    t.catch(() => tables.delete(raw));
   }
   return t;
 }
@@ -42,7 +42,7 @@ export function authenticate(): MiddlewareHandler<{ Bindings: Env }> {
     const raw = c.env.API_KEYS ?? "";
     let table: ApiKeyEntry[];
     try {
-      table = await tableFor(raw);
+      table = tableFor(raw);
     } catch (err) {
       // Logged without the value: the message of ApiKeyConfigError never echoes a key.
       console.error("epikv:", err instanceof ApiKeyConfigError ? err.message : "API_KEYS could not be read");
@@ -51,7 +51,7 @@ export function authenticate(): MiddlewareHandler<{ Bindings: Env }> {
     if (table.length === 0) return errorResponse(unauthorized("no API keys are configured (set the API_KEYS secret); every request is refused"));
     const key = presentedKey(c.req.raw.headers);
     if (!key) return errorResponse(unauthorized("missing API key: send Authorization: Bearer <key>"), { "www-authenticate": "Bearer" });
-    const entry = await lookupKey(table, key);
+    const entry = lookupKey(table, key);
     if (!entry) return errorResponse(unauthorized("invalid API key"), { "www-authenticate": "Bearer" });
     setAuth(c, { tenant: entry.tenant, keyId: entry.keyId });
     return next();

@@ -23,12 +23,14 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   }
 }
 
+/** One decoder for every request: constructing a TextDecoder per request showed in CPU profiles. Non-streaming decode keeps no state between calls. */
+const utf8 = new TextDecoder();
+
 async function readTextWithin(req: Request, maxBytes: number): Promise<string> {
   if (!req.body) return "";
   const reader = req.body.getReader();
-  const decoder = new TextDecoder();
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  let text = "";
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -37,9 +39,16 @@ async function readTextWithin(req: Request, maxBytes: number): Promise<string> {
       await reader.cancel().catch(() => {});
       throw tooLarge(maxBytes);
     }
-    text += decoder.decode(value, { stream: true });
+    chunks.push(value);
   }
-  return text + decoder.decode();
+  if (chunks.length === 1) return utf8.decode(chunks[0]);
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return utf8.decode(all);
 }
 
 function tooLarge(maxBytes: number): ApiError {

@@ -1,0 +1,35 @@
+// The Worker as `wrangler deploy` bundles it (scripts/load/snapshot.ts),
+// served by workerd through Miniflare with wrangler.toml's bindings,
+// Durable Objects and compatibility settings: the runtime a deployed Worker
+// runs in, without `wrangler dev`'s local proxy (a second workerd process
+// every request crosses on its way in and out, ≈ 1–2 ms per request here).
+// Loopback only; persistence in a directory the caller owns.
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { buildSnapshot } from "./snapshot";
+import { childrenOf } from "./processes";
+
+export interface WorkerdServer {
+  url: string;
+  /** The workerd processes serving it (for CPU time and RSS). */
+  workerdPids: () => number[];
+  stop: () => Promise<void>;
+}
+
+export async function serveBundle(opts: { root: string; bundleDir: string; persistTo: string; vars: Record<string, string>; port?: number }): Promise<WorkerdServer> {
+  const config = buildSnapshot(opts.root, opts.bundleDir);
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+  const mf = new Miniflare({
+    ...(workerOptions as object),
+    name: "epikv",
+    modules: true,
+    modulesRoot: opts.bundleDir,
+    scriptPath: `${opts.bundleDir}/index.js`,
+    bindings: { ...workerOptions.bindings, ...opts.vars },
+    host: "127.0.0.1",
+    port: opts.port ?? 0,
+    durableObjectsPersist: opts.persistTo,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return { url, workerdPids: () => childrenOf(process.pid, "workerd"), stop: () => mf.dispose() };
+}

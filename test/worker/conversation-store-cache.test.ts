@@ -1,0 +1,67 @@
+// ConversationStore keeps write-through copies of meta, counters and
+// episodes (read dozens of times per turn). On real Durable Object SQLite:
+// they follow every write, and a transaction that throws (rolled back by
+// workerd) leaves them agreeing with storage again.
+import { runInDurableObject } from "cloudflare:test";
+import { env as rawEnv } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Env } from "../../worker/env";
+import { ConversationStore } from "../../durable-objects/conversation-store";
+import { sqlOver } from "../../durable-objects/sql";
+
+const env = rawEnv as unknown as Env;
+
+function freshStore(state: DurableObjectState): ConversationStore {
+  return new ConversationStore(sqlOver(state.storage.sql), (fn) => state.storage.transactionSync(fn));
+}
+
+function stored(state: DurableObjectState, query: string, ...bindings: string[]): unknown {
+  return state.storage.sql.exec(query, ...bindings).toArray()[0]?.value ?? null;
+}
+
+describe("ConversationStore cached rows (workerd SQLite)", () => {
+  it("follows writes, and a failed transaction leaves it agreeing with storage", async () => {
+    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-cache-${crypto.randomUUID()}`));
+    await runInDurableObject(stub, (_instance, state) => {
+      const store = freshStore(state);
+      expect(store.counter("messages")).toBe(0); // cached as 0
+      store.transaction(() => {
+        store.addCounter("messages", 3);
+        store.setMeta("chars_per_token", "3.5");
+        store.saveEpisode({ id: 1, centroid: Float32Array.from([1, 0]), size: 2, representatives: [4], top_terms: ["tram"] });
+      });
+      expect(store.counter("messages")).toBe(3);
+      expect(store.meta("chars_per_token")).toBe("3.5");
+      expect(store.episodes().map((e) => [e.id, [...e.centroid], e.size])).toEqual([[1, [1, 0], 2]]);
+
+      expect(() =>
+        store.transaction(() => {
+          store.addCounter("messages", 10);
+          store.setMeta("chars_per_token", "9");
+          store.deleteEpisodes();
+          throw new Error("fault in the middle of a write");
+        }),
+      ).toThrow(/fault in the middle/);
+      // Rolled back in storage, and the store answers from storage again.
+      expect(stored(state, "SELECT value FROM counters WHERE name = ?", "messages")).toBe(3);
+      expect(store.counter("messages")).toBe(3);
+      expect(store.meta("chars_per_token")).toBe("3.5");
+      expect(store.episodes()).toHaveLength(1);
+    });
+  });
+
+  it("hands out copies of episodes, so a caller's update is not seen until it is saved", async () => {
+    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-copy-${crypto.randomUUID()}`));
+    await runInDurableObject(stub, (_instance, state) => {
+      const store = freshStore(state);
+      store.saveEpisode({ id: 7, centroid: Float32Array.from([0.5, 0.5]), size: 1, representatives: [], top_terms: [] });
+      const [e] = store.episodes();
+      e!.centroid[0] = 99;
+      e!.size = 42;
+      expect(store.episodes()[0]!.centroid[0]).toBe(0.5);
+      store.saveEpisode(e!);
+      expect(store.episodes()[0]!.centroid[0]).toBe(99);
+      expect(store.episodes()[0]!.size).toBe(42);
+    });
+  });
+});
