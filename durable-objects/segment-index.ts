@@ -1,6 +1,10 @@
 // In-memory index of a conversation's segment embeddings, so a turn scores
 // every segment against the query with one SIMD scan instead of reading
-// embeddings from SQLite.
+// embeddings from SQLite. In workerd the rows sit column-major in WASM
+// (ResidentColumns, wasm/src/bindings/retrieval.ts): the hashing embedder's
+// queries are sparse (a short message fills a few dozen of 384 dims, and
+// IDF reweighting keeps zeros zero), so a scan reads only the query's
+// nonzero columns, ~nnz/dim of the rows (docs/kernels.md, "Column scans").
 //
 // Rows are the IDF-weighted unit embeddings (bucket-idf.ts), grouped by
 // episode and in segment-id order within one, so a dot product with the
@@ -13,15 +17,27 @@
 // the unused capacity: a build reserves each episode's exact count plus
 // 1/8 (`reserve`), and appends grow an episode by 1/4, not by doubling, so
 // an index holds at most ≈ 1.25× its rows (each row store also keeps
-// ROW_STORE_SCRATCH_BYTES of scan scratch). Past MAX_INDEXED_SEGMENTS the
+// ROW_STORE_SCRATCH_BYTES of scan scratch, and ResidentColumns 3·4·dim bytes
+// of query buffers; stores that know their size report it as `bytes`). Past MAX_INDEXED_SEGMENTS the
 // object stops indexing and streams from SQLite instead (conversation-do.ts).
 
-/** The row storage the index needs; `ResidentRows` (wasm/src/bindings/retrieval.ts) in workerd. */
+/**
+ * The row storage the index needs: `ResidentColumns` (column-major, sparse
+ * scans) in workerd; `ResidentRows` (row-major) also fits; `arrayRowStore`
+ * in Node tests and scripts.
+ */
 export interface RowStore {
   readonly capacity: number;
+  readonly dim: number;
   count: number;
-  row(i: number): Float32Array;
-  rows(): Float32Array;
+  /** Copies vec (length dim) into row i. */
+  writeRow(i: number, vec: Float32Array): void;
+  /** A copy of row i. */
+  readRow(i: number): Float32Array;
+  /** Copies the first n rows of `source` (same dim) into rows [0, n) (growth). */
+  copyRowsFrom(source: RowStore, n: number): void;
+  /** Bytes the store reserves, where it knows them (ResidentColumns); else the index estimates them (EpisodeRows.bytes). */
+  readonly bytes?: number;
   /** query · rows[i] for i < count; may be a view valid until the next scan. */
   dotScoresView(query: Float32Array): Float32Array;
   /** The k rows (of the first count) with the largest query · row, best first; ties → lower index, NaN last. */
@@ -84,7 +100,7 @@ class EpisodeRows {
   append(id: number, first: number, last: number, vec: Float32Array): void {
     if (this.n && id <= this.ids[this.n - 1]!) throw new Error(`segment index out of order: ${id} after ${this.ids[this.n - 1]}`);
     if (this.n === this.store.capacity) this.grow();
-    this.store.row(this.n).set(vec);
+    this.store.writeRow(this.n, vec);
     this.ids[this.n] = id;
     this.firstSeq[this.n] = first;
     this.lastSeq[this.n] = last;
@@ -104,16 +120,16 @@ class EpisodeRows {
     return -1;
   }
 
-  /** Bytes held: rows and the score buffer (capacity × (dim + 1) × 4), scratch, and the three id/span columns. */
+  /** Bytes held: the store's own count where it reports one, else rows and the score buffer (capacity × (dim + 1) × 4) and scratch; plus the three id/span columns. */
   bytes(): number {
     const capacity = this.store.capacity;
-    return capacity * (this.dim + 1) * 4 + ROW_STORE_SCRATCH_BYTES + 3 * this.ids.byteLength;
+    return (this.store.bytes ?? capacity * (this.dim + 1) * 4 + ROW_STORE_SCRATCH_BYTES) + 3 * this.ids.byteLength;
   }
 
   private grow(): void {
     const capacity = grownCapacity(this.store.capacity);
     const next = this.factory(capacity, this.dim);
-    next.rows().set(this.store.rows().subarray(0, this.n * this.dim));
+    next.copyRowsFrom(this.store, this.n);
     next.count = this.n;
     const widen = (a: Int32Array) => {
       const b = new Int32Array(capacity);
@@ -223,7 +239,7 @@ export class SegmentIndex {
     for (const id of ids) {
       const i = rows.find(id);
       if (i < 0) continue;
-      const v = rows.store.row(i);
+      const v = rows.store.readRow(i);
       let s = 0;
       for (let d = 0; d < this.dim; d++) s += v[d]! * query[d]!;
       out.push({ id, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, episode, score: s });
@@ -232,21 +248,36 @@ export class SegmentIndex {
   }
 }
 
-/** A plain-array RowStore (Node tests, and a fallback where no WASM module is at hand). */
+/** A plain-array RowStore, row-major (Node tests and scripts/eval; an independent reference for the WASM stores). */
 export function arrayRowStore(capacity: number, dim: number): RowStore {
   const data = new Float32Array(capacity * dim);
   let count = capacity;
   let last = new Float32Array(0);
+  const checkRow = (i: number) => {
+    if (!Number.isInteger(i) || i < 0 || i >= capacity) throw new RangeError(`arrayRowStore: row ${i} outside [0, ${capacity})`);
+  };
   return {
     capacity,
+    dim,
     get count() {
       return count;
     },
     set count(n: number) {
       count = n;
     },
-    row: (i) => data.subarray(i * dim, (i + 1) * dim),
-    rows: () => data,
+    writeRow(i, vec) {
+      checkRow(i);
+      if (vec.length !== dim) throw new RangeError(`arrayRowStore: row has length ${vec.length}, expected ${dim}`);
+      data.set(vec, i * dim);
+    },
+    readRow(i) {
+      checkRow(i);
+      return data.slice(i * dim, (i + 1) * dim);
+    },
+    copyRowsFrom(source, n) {
+      if (source.dim !== dim || n > capacity) throw new RangeError(`arrayRowStore: cannot copy ${n} rows of dim ${source.dim} into ${capacity} × ${dim}`);
+      for (let i = 0; i < n; i++) data.set(source.readRow(i), i * dim);
+    },
     dotScoresView,
     topKDot(query, k) {
       dotScoresView(query);

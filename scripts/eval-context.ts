@@ -19,7 +19,7 @@ import { evidenceRecall, lexicalOverlap, mean } from "./eval/metrics";
 import { ablationPolicies, contextPolicies } from "./eval/policies";
 import { storeConversation, type ContextPolicy, type PolicyRuntime } from "./eval/policy";
 import { arrayRowStore } from "../durable-objects/segment-index";
-import { ResidentRows } from "../wasm/src/bindings/retrieval";
+import { ResidentColumns } from "../wasm/src/bindings/retrieval";
 import { DEFAULT_SETTINGS } from "../durable-objects/settings";
 import { loadWasmModule } from "../wasm/src/node-module";
 import { wasmKernels } from "../wasm/src/wasm-kernels";
@@ -178,10 +178,10 @@ const pct = (x: number): string => (Number.isNaN(x) ? "–" : `${(100 * x).toFix
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
-  // WASM: the kernels and the segment index's rows in WASM memory, as in workerd; oracle: plain TypeScript for both.
+  // WASM: the kernels and the segment index's rows in WASM memory (column-major ResidentColumns), as in workerd; oracle: plain TypeScript for both.
   const module = args.kernels === "wasm" ? loadWasmModule() : null;
   const runtime: PolicyRuntime = module
-    ? { kernels: wasmKernels(module), rowStore: (capacity, dim) => ResidentRows.create(module, capacity, dim) }
+    ? { kernels: wasmKernels(module), rowStore: (capacity, dim) => ResidentColumns.create(module, capacity, dim) }
     : { kernels: oracleKernels, rowStore: arrayRowStore };
   const conversations = evaluationSuite(args.quick ? "quick" : "full");
   const policies = args.ablations ? [...contextPolicies, ...ablationPolicies] : contextPolicies;

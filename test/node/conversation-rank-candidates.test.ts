@@ -10,6 +10,8 @@ import {
 import { arrayRowStore, SegmentIndex } from "../../durable-objects/segment-index";
 import { MESSAGE_OVERHEAD_TOKENS } from "../../durable-objects/token-estimator";
 import { oracleKernels } from "../../wasm/oracle/index";
+import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
+import { loadWasmModule } from "../../wasm/src/node-module";
 
 const kernels = oracleKernels;
 
@@ -162,6 +164,36 @@ describe("rankedSpans", () => {
     expect(rest).toBe(150 - 9);
     // Each episode is scanned once; 128 asked of episode 0 is clipped to its 100 rows.
     expect(requests).toEqual(["scan:8", "scan:8", 16, 32, 64, 100, 16, 32, 64]);
+  });
+});
+
+describe("rankedSpans on the column store (ResidentColumns, as in workerd)", () => {
+  it("gives the plain-array index's sequence on sparse queries (same ids, scores within f32 rounding)", () => {
+    const module = loadWasmModule();
+    const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const next = random(9);
+    const dim = 64;
+    // Sparse unit vectors, as the hashing embedder makes them: a few nonzero dims each.
+    const sparse = (nnz: number) => {
+      const v = new Array<number>(dim).fill(0);
+      for (let k = 0; k < nnz; k++) v[Math.floor(((next() + 1) / 2) * dim) % dim] = next() || 0.5;
+      return unit(v);
+    };
+    const plain = new SegmentIndex(arrayRowStore, dim);
+    const columns = new SegmentIndex((capacity, d) => ResidentColumns.create(module, capacity, d), dim);
+    for (let id = 1; id <= 700; id++) {
+      const v = sparse(2 + (id % 9));
+      plain.append(id, id % 4, 4 * id, 4 * id + 3, v);
+      columns.append(id, id % 4, 4 * id, 4 * id + 3, v);
+    }
+    const episodes: RankingEpisode[] = [0, 1, 2, 3].map((id) => ({ id, centroid: sparse(20), representatives: [id + 4] }));
+    for (let trial = 0; trial < 8; trial++) {
+      const q = sparse(1 + trial * 3);
+      const want = rankIndexed(plain, q, episodes[trial % 4]!, episodes, DEFAULT_RANKING, 300);
+      const got = [...rankedSpans(columns, q, episodes[trial % 4]!, episodes, DEFAULT_RANKING, 300, 8)];
+      expect(got.map((s) => s.id)).toEqual(want.map((s) => s.id));
+      got.forEach((s, i) => expect(Math.abs(s.score - want[i]!.score)).toBeLessThanOrEqual(1e-6));
+    }
   });
 });
 

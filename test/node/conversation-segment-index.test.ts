@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { arrayRowStore, grownCapacity, reusingFactory, ROW_STORE_SCRATCH_BYTES, SegmentIndex } from "../../durable-objects/segment-index";
 import { loadWasmModule } from "../../wasm/src/node-module";
-import { ResidentRows } from "../../wasm/src/bindings/retrieval";
+import { ResidentColumns, ResidentRows } from "../../wasm/src/bindings/retrieval";
 
 const unit = (dim: number, hot: number, second = -1) => {
   const v = new Float32Array(dim);
@@ -15,6 +15,7 @@ describe("SegmentIndex", () => {
   for (const [name, factory] of [
     ["plain arrays", arrayRowStore],
     ["WASM ResidentRows", (capacity: number, dim: number) => ResidentRows.create(loadWasmModule(), capacity, dim)],
+    ["WASM ResidentColumns", (capacity: number, dim: number) => ResidentColumns.create(loadWasmModule(), capacity, dim)],
   ] as const) {
     it(`scores only the asked episode, across growth (${name})`, () => {
       const dim = 8;
@@ -51,6 +52,7 @@ describe("SegmentIndex.topOfEpisode", () => {
   for (const [name, factory] of [
     ["plain arrays", arrayRowStore],
     ["WASM ResidentRows", (capacity: number, dim: number) => ResidentRows.create(loadWasmModule(), capacity, dim)],
+    ["WASM ResidentColumns", (capacity: number, dim: number) => ResidentColumns.create(loadWasmModule(), capacity, dim)],
   ] as const) {
     it(`equals scoreEpisode sorted best first, ties to the lower id (${name})`, () => {
       const dim = 12;
@@ -133,5 +135,81 @@ describe("SegmentIndex memory", () => {
     const big = reusingFactory([arrayRowStore(1000, dim)], create);
     big.factory(300, dim);
     expect(creations).toBe(4);
+  });
+});
+
+describe("SegmentIndex on ResidentColumns (the workerd store)", () => {
+  const module = loadWasmModule();
+  const columns = (capacity: number, dim: number) => ResidentColumns.create(module, capacity, dim);
+  const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+
+  /** A weighted-unit-like sparse vector: `nnz` random dims nonzero, L2-normalised. */
+  const sparse = (next: () => number, dim: number, nnz: number) => {
+    const v = new Float32Array(dim);
+    for (let k = 0; k < nnz; k++) v[Math.floor(((next() + 1) / 2) * dim) % dim] = next();
+    const n = Math.hypot(...v) || 1;
+    return v.map((x) => x / n);
+  };
+
+  it("ranks like the plain-array index on sparse and dense queries, across growth (scores within f32 rounding)", () => {
+    const dim = 48;
+    const next = random(11);
+    const a = new SegmentIndex(arrayRowStore, dim);
+    const c = new SegmentIndex(columns, dim);
+    c.reserve(2, 100); // reserved, then grown past 112 rows
+    for (let id = 1; id <= 900; id++) {
+      const v = sparse(next, dim, 1 + (id % 20));
+      const episode = id % 3;
+      a.append(id, episode, id * 2, id * 2 + 1, v);
+      c.append(id, episode, id * 2, id * 2 + 1, v);
+    }
+    for (const nnz of [0, 1, 5, dim, 4 * dim]) {
+      const q = sparse(next, dim, nnz);
+      for (const episode of [0, 1, 2]) {
+        const ea = a.scoreEpisode(episode, q);
+        const ec = c.scoreEpisode(episode, q);
+        expect(Array.from(ec.ids.subarray(0, ec.count))).toEqual(Array.from(ea.ids.subarray(0, ea.count)));
+        for (let i = 0; i < ea.count; i++) expect(Math.abs(ec.scores[i]! - ea.scores[i]!)).toBeLessThanOrEqual(1e-6);
+        const ta = a.topOfEpisode(episode, q, 25);
+        const tc = c.topOfEpisode(episode, q, 25);
+        expect(tc.length).toBe(ta.length);
+        tc.forEach((t, r) => expect(Math.abs(t.score - ta[r]!.score)).toBeLessThanOrEqual(1e-6));
+      }
+      const reps = [3, 6, 9, 300, 897];
+      const ra = a.scoreSegments(0, reps, q);
+      const rc = c.scoreSegments(0, reps, q);
+      expect(rc.map((r) => r.id)).toEqual(ra.map((r) => r.id));
+      rc.forEach((r, i) => expect(Math.abs(r.score - ra[i]!.score)).toBeLessThanOrEqual(1e-6));
+    }
+  });
+
+  it("episodeRanking scans each episode once; longer lists come from the last scores", () => {
+    const dim = 16;
+    const next = random(5);
+    const index = new SegmentIndex(columns, dim);
+    for (let id = 1; id <= 300; id++) index.append(id, id % 2, id, id, sparse(next, dim, 4));
+    const q = sparse(next, dim, 3);
+    const rank = index.episodeRanking(q);
+    const first = rank(0, 10);
+    // The longer list is a top-k of the first scan's scores (no rescan), so it extends the shorter one.
+    const longer = rank(0, 40);
+    expect(longer.slice(0, 10)).toEqual(first);
+    expect(longer).toEqual(index.topOfEpisode(0, q, 40));
+  });
+
+  it("bytes are what the column stores reserve plus the id/span columns", () => {
+    const dim = 32;
+    const stores: ResidentColumns[] = [];
+    const index = new SegmentIndex((capacity, d) => {
+      const s = columns(capacity, d);
+      stores.push(s);
+      return s;
+    }, dim);
+    index.reserve(0, 1000);
+    index.reserve(1, 10);
+    for (let id = 1; id <= 20; id++) index.append(id, id % 2, id, id, unit(dim, id % dim));
+    const expected = stores.reduce((b, s) => b + s.bytes + 3 * s.capacity * 4, 0);
+    expect(index.bytes).toBe(expected);
+    expect(stores[0]!.bytes).toBe(1125 * (dim + 1) * 4 + 3 * dim * 4 + ROW_STORE_SCRATCH_BYTES);
   });
 });

@@ -19,7 +19,7 @@ import { REPLY_PRIMING_TOKENS } from "../../durable-objects/token-estimator";
 import { oracleKernels } from "../../wasm/oracle/index";
 import { loadWasmModule } from "../../wasm/src/node-module";
 import { wasmKernels } from "../../wasm/src/wasm-kernels";
-import { ResidentRows } from "../../wasm/src/bindings/retrieval";
+import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
 import { arrayRowStore } from "../../durable-objects/segment-index";
 
 const small = { id: "t", seed: 5, messages: 1_500 };
@@ -188,7 +188,7 @@ describe("epikv policy (durable-objects modules, WASM kernels)", () => {
     const conv = generateConversation({ id: "e", seed: 3, messages: 600 });
     const stored = storeConversation(conv.messages);
     const module = loadWasmModule();
-    const wasm = { kernels: wasmKernels(module), rowStore: (capacity: number, dim: number) => ResidentRows.create(module, capacity, dim) };
+    const wasm = { kernels: wasmKernels(module), rowStore: (capacity: number, dim: number) => ResidentColumns.create(module, capacity, dim) };
     const prepared = await epikvPolicy().prepare(stored, wasm);
     for (const fraction of [2, 16]) {
       const budget = Math.floor(stored.totalTokens / fraction);

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { retrievalOracle as oracle } from "../../wasm/oracle/retrieval";
 import { mulberry32 } from "../../wasm/oracle/mulberry32";
 import { jsCosineScores, jsDotScores } from "../../scripts/bench/js/similarity";
+import { jsColumnScores } from "../../scripts/bench/js/column-scores";
 import { jsTopK } from "../../scripts/bench/js/topk";
 import { jsAssign, jsCentroids } from "../../scripts/bench/js/kmeans";
 import { jsEmbedText } from "../../scripts/bench/js/embed";
@@ -14,6 +15,24 @@ const random = mulberry32(77);
 const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => random() * 2 - 1);
 
 describe("benchmark plain-JS loops agree with the oracles", () => {
+  it("jsColumnScores", () => {
+    for (const [n, dim, pad] of [[0, 3, 1], [1, 1, 0], [7, 5, 2], [9, 384, 0], [17, 13, 3]] as const) {
+      const stride = n + pad || 1;
+      const cols = rand(dim * stride);
+      const q = rand(dim).map((v, j) => (j % 3 === 1 ? 0 : v));
+      const indices = Int32Array.from(Array.from(q.keys()).filter((j) => q[j] !== 0));
+      const values = Float32Array.from(indices, (j) => q[j]!);
+      const out = new Float32Array(n).fill(NaN);
+      jsColumnScores(q, cols, stride, n, out);
+      const want = oracle.columnScores(cols, stride, n, indices, values);
+      out.forEach((v, i) => {
+        let mag = 0;
+        indices.forEach((j, k) => (mag += Math.abs(values[k]! * cols[j * stride + i]!)));
+        expect(Math.abs(v - want[i]!), `row ${i}`).toBeLessThanOrEqual(2e-5 * mag + 1e-7); // f64 JS sums vs f32 steps
+      });
+    }
+  });
+
   it("jsDotScores / jsCosineScores", () => {
     for (const [n, dim] of [[0, 3], [1, 1], [7, 5], [9, 384], [17, 13]] as const) {
       const q = rand(dim);

@@ -9,6 +9,7 @@ export function heapBase(): usize {
 
 // retrieval: similarity scans, top-k, k-means, hashing embedder
 export * from "./similarity";
+export * from "./column-scores";
 export * from "./topk";
 export * from "./kmeans";
 export * from "./embed";

@@ -83,6 +83,12 @@ export interface Kernels {
   cosineScores(query: Float32Array, rows: Float32Array, dim: number): Float32Array;
   /** nq queries (nq × dim) against n rows: out[qi * n + i]. */
   dotScoresBatch(queries: Float32Array, rows: Float32Array, dim: number): Float32Array;
+  /**
+   * Scores against a column-major matrix (column j = columns[j·stride, j·stride + n)), reading only the
+   * columns named: out[i] = Σ_k values[k] · columns[indices[k]·stride + i] for i < n ≤ stride, summed in
+   * k order in f32 (bit-exact between implementations; docs/kernels.md). Duplicate indices each add a term.
+   */
+  columnScores(columns: Float32Array, stride: number, n: number, indices: Int32Array, values: Float32Array): Float32Array;
   /** The k largest (k clipped to scores.length), best first, ties → lower index, NaN last. */
   topK(scores: Float32Array, k: number): TopK;
 

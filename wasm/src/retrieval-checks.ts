@@ -10,6 +10,24 @@ export function rowCount(what: string, rows: Float32Array, dim: number): number 
   return rows.length / dim;
 }
 
+/**
+ * Number of columns of a column-major matrix (stride floats per column, the
+ * first n used) after checking that every index names one of them; throws on
+ * a bad shape, index or length mismatch.
+ */
+export function checkColumnScan(what: string, columns: Float32Array, stride: number, n: number, indices: Int32Array, values: Float32Array): number {
+  if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`${what}: stride must be a positive integer, got ${stride}`);
+  if (columns.length % stride !== 0) throw new RangeError(`${what}: length ${columns.length} is not a multiple of stride ${stride}`);
+  if (!Number.isInteger(n) || n < 0 || n > stride) throw new RangeError(`${what}: n must be an integer in [0, ${stride}], got ${n}`);
+  if (indices.length !== values.length) throw new RangeError(`${what}: ${indices.length} indices but ${values.length} values`);
+  const columnsCount = columns.length / stride;
+  for (let k = 0; k < indices.length; k++) {
+    const j = indices[k]!;
+    if (j < 0 || j >= columnsCount) throw new RangeError(`${what}: index ${j} at position ${k} outside [0, ${columnsCount})`);
+  }
+  return columnsCount;
+}
+
 export function checkQuery(what: string, query: Float32Array, dim: number): void {
   if (query.length !== dim) throw new RangeError(`${what}: query has length ${query.length}, expected dim ${dim}`);
 }

@@ -10,14 +10,20 @@
 // relaxed-SIMD build (f32x4.relaxed_madd, FMA), measured when
 // wasm/build/kernels.relaxed.wasm exists and the runtime accepts it (Node 20:
 // `npm run bench:kernels:relaxed`); production loads the baseline build.
-// All impls see the same inputs.
+// The "columnScores" cases are one turn's segment scan at 100k messages
+// (25,000 segments × 384, docs/conversation-state.md) for queries with 8, 32,
+// 96 and 384 nonzero dims: "wasm" is ResidentColumns (column-major, reads
+// only the nonzero columns; picking them is included), "rows" today's
+// row-major ResidentRows scan, "js" the best plain-JS column loop; GB/s
+// there counts the nnz columns read. All impls see the same inputs.
 import { exactSearch, MetricKind } from "usearch";
 import type { BenchCase, BenchOptions } from "../bench-case";
 import { jsCosineScores, jsDotScores } from "../js/similarity";
 import { jsTopK } from "../js/topk";
 import { jsAssign, jsCentroids } from "../js/kmeans";
 import { jsEmbedText } from "../js/embed";
-import { ResidentRows } from "../../../wasm/src/bindings/retrieval";
+import { ResidentColumns, ResidentRows } from "../../../wasm/src/bindings/retrieval";
+import { jsColumnScores } from "../js/column-scores";
 import { existsSync } from "node:fs";
 import { loadWasmModule } from "../../../wasm/src/node-module";
 import { wasmKernels } from "../../../wasm/src/wasm-kernels";
@@ -84,6 +90,65 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
   const jsSums = new Float64Array(kk * dim);
   const jsCounts = new Int32Array(kk);
   const relaxedLloyd = relaxedLloydIteration(pointsJs, kn, dim, seeds);
+
+  // --- one turn's segment scan at 100k messages, column-major vs row-major ------------
+  const segN = options.quick ? 1000 : 25_000;
+  const segRows = ResidentRows.create(module, segN, dim);
+  randomMatrix(random, segRows.rows());
+  const segCols = ResidentColumns.create(module, segN, dim);
+  segCols.copyRowsFrom(segRows, segN);
+  const segColsJs = new Float32Array(dim * segN);
+  for (let j = 0; j < dim; j++) segColsJs.set(segCols.column(j), j * segN);
+  const segOut = new Float32Array(segN);
+  /** A query with `nnz` distinct nonzero dims, spread over all 384 (as hashed features are). */
+  const sparseQuery = (nnz: number): Float32Array => {
+    const q = new Float32Array(dim);
+    const dims = Array.from({ length: dim }, (_, j) => j);
+    for (let k = 0; k < nnz; k++) {
+      const pick = k + Math.floor(random() * (dim - k));
+      [dims[k], dims[pick]] = [dims[pick]!, dims[k]!];
+      q[dims[k]!] = random() - 0.5 || 0.25;
+    }
+    return q;
+  };
+  // Each call scans with the next of QUERIES different queries (the same
+  // sequence for every impl), so the columns a turn reads are not all still
+  // in cache from the previous call: turn after turn, the query changes.
+  const QUERIES = 16;
+  const rotating = (nnz: number) => {
+    const qs = Array.from({ length: QUERIES }, () => sparseQuery(nnz));
+    let next = 0;
+    return () => qs[next++ % QUERIES]!;
+  };
+  const columnCases = [8, 32, 96, 128, 192, 256, 384].flatMap((nnz): BenchCase[] => {
+    const scan = rotating(nnz);
+    const scanTop = rotating(nnz);
+    return [
+      {
+        kernel: "columnScores",
+        shape: `${segN} x ${dim} fp32, query nnz ${nnz}`,
+        bytes: nnz * segN * 4,
+        impls: {
+          wasm: () => segCols.dotScoresView(scan()),
+          rows: () => segRows.dotScoresView(scan()),
+          js: () => jsColumnScores(scan(), segColsJs, segN, segN, segOut),
+        },
+      },
+      {
+        kernel: "columnScores+topK",
+        shape: `${segN} x ${dim} fp32, query nnz ${nnz}, k = ${k}`,
+        bytes: nnz * segN * 4,
+        impls: {
+          wasm: () => segCols.topKDot(scanTop(), k),
+          rows: () => segRows.topKDot(scanTop(), k),
+          js: () => {
+            jsColumnScores(scanTop(), segColsJs, segN, segN, segOut);
+            return jsTopK(segOut, k);
+          },
+        },
+      },
+    ];
+  });
 
   const readRows = resident.kernelInstance.exports.readRowsRooflineF32!;
   const rowsPtr = resident.rows().byteOffset;
@@ -177,6 +242,7 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
         js: () => jsEmbedText(PARAGRAPH, dim),
       },
     },
+    ...columnCases,
   ];
 }
 

@@ -1,5 +1,6 @@
-// Typed bindings of the retrieval kernels (wasm/assembly/{similarity,topk,
-// kmeans,embed}.ts): similarity scans, top-k, k-means, hashing embedder.
+// Typed bindings of the retrieval kernels (wasm/assembly/{similarity,
+// column-scores,topk,kmeans,embed}.ts): similarity scans, column-major
+// scans, top-k, k-means, hashing embedder.
 //
 // Two ways in:
 // - `retrievalBindings(instance)` implements the `Kernels` contract: inputs
@@ -8,16 +9,18 @@
 // - `ResidentRows` keeps a row matrix inside WASM memory so it is written
 //   once (straight into `rows()`, no intermediate copy) and scanned many
 //   times; only the query goes in and the scores (or just the top-k) come
-//   out. Each ResidentRows owns a dedicated instance of the kernels module,
-//   so its rows can never be overwritten by another binding resetting a
-//   shared arena, and dropping the object frees the memory (GC).
+//   out. `ResidentColumns` is the same matrix stored column-major, for
+//   sparse queries (a scan reads only the query's nonzero dims). Each owns
+//   a dedicated instance of the kernels module, so its rows can never be
+//   overwritten by another binding resetting a shared arena, and dropping
+//   the object frees the memory (GC).
 import type { KMeansOptions, KMeansResult, Kernels, TopK } from "../kernels";
 import { instantiateKernels, type KernelInstance } from "../instance";
 import type { Arena } from "../arena";
-import { checkFinite, checkQuery, clipTopK, resolveEmbedDim, resolveKMeansOptions, rowCount } from "../retrieval-checks";
+import { checkColumnScan, checkFinite, checkQuery, clipTopK, resolveEmbedDim, resolveKMeansOptions, rowCount } from "../retrieval-checks";
 import { encodeTokens, tokenize } from "../text-features";
 
-export type RetrievalKernels = Pick<Kernels, "dotScores" | "cosineScores" | "dotScoresBatch" | "topK" | "kmeans" | "embedText">;
+export type RetrievalKernels = Pick<Kernels, "dotScores" | "cosineScores" | "dotScoresBatch" | "columnScores" | "topK" | "kmeans" | "embedText">;
 
 export { tokenize, textFeatures, documentBuckets, idfFromDocumentFrequency, DEFAULT_EMBED_DIM } from "../text-features";
 export type { TextFeature } from "../text-features";
@@ -36,6 +39,9 @@ function retrievalExports(instance: KernelInstance) {
     dotRowsF32: fn("dotRowsF32"),
     dotRowsBatchF32: fn("dotRowsBatchF32"),
     cosineRowsF32: fn("cosineRowsF32"),
+    columnScoresF32: fn("columnScoresF32"),
+    nonzeroDimsF32: fn("nonzeroDimsF32"),
+    rowsToColumnsF32: fn("rowsToColumnsF32"),
     topKF32: fn("topKF32"),
     kmeansF32: fn("kmeansF32"),
     kmeansScratchBytes: fn("kmeansScratchBytes"),
@@ -107,6 +113,17 @@ export function retrievalBindings(instance: KernelInstance): RetrievalKernels {
         return arena.f32(out, nq * n).slice();
       });
     },
+    columnScores(columns, stride, n, indices, values) {
+      checkColumnScan("columnScores", columns, stride, n, indices, values);
+      return arena.scoped(() => {
+        const c = arena.put(columns);
+        const idx = arena.put(indices);
+        const val = arena.put(values);
+        const out = arena.alloc(n * 4);
+        x.columnScoresF32(c, stride, n, idx, val, indices.length, out);
+        return arena.f32(out, n).slice();
+      });
+    },
     topK(scores, k) {
       return arena.scoped(() => topKAt(x, arena, arena.put(scores), scores.length, k));
     },
@@ -143,6 +160,11 @@ export interface LloydStep {
 }
 
 const SCRATCH_HEADROOM = 1 << 20;
+
+function checkRowCopy(what: string, sourceDim: number, dim: number, n: number, capacity: number): void {
+  if (sourceDim !== dim) throw new RangeError(`${what}: source has dim ${sourceDim}, expected ${dim}`);
+  if (!Number.isInteger(n) || n < 0 || n > capacity) throw new RangeError(`${what}: cannot copy ${n} rows into capacity ${capacity}`);
+}
 
 /**
  * A row matrix (capacity × dim fp32) resident in WASM memory.
@@ -207,6 +229,24 @@ export class ResidentRows {
   row(i: number): Float32Array {
     if (!Number.isInteger(i) || i < 0 || i >= this.capacity) throw new RangeError(`ResidentRows: row ${i} outside [0, ${this.capacity})`);
     return this.arena.f32(this.rowsPtr + i * this.dim * 4, this.dim);
+  }
+
+  /** Copies vec (length dim) into row i. */
+  writeRow(i: number, vec: Float32Array): void {
+    checkQuery("writeRow", vec, this.dim);
+    this.row(i).set(vec);
+  }
+
+  /** A copy of row i. */
+  readRow(i: number): Float32Array {
+    return this.row(i).slice();
+  }
+
+  /** Copies the first n rows of `source` (same dim) into rows [0, n), e.g. into a larger store when this one is full. */
+  copyRowsFrom(source: { readonly dim: number; readRow(i: number): Float32Array }, n: number): void {
+    checkRowCopy("ResidentRows", source.dim, this.dim, n, this.capacity);
+    if (source instanceof ResidentRows) this.rows().set(source.rows().subarray(0, n * this.dim));
+    else for (let i = 0; i < n; i++) this.row(i).set(source.readRow(i));
   }
 
   /** Scores of the last scan, a view into WASM memory (valid until the next scan). */
@@ -304,6 +344,158 @@ export class ResidentRows {
   }
 
   /** The instance holding the rows (for kernels this class does not wrap). */
+  get kernelInstance(): KernelInstance {
+    return this.instance;
+  }
+}
+
+// ---- resident columns --------------------------------------------------------
+
+/**
+ * A capacity × dim fp32 matrix resident in WASM memory, stored column-major
+ * (column j holds dim j of every row; stride = capacity), so a scan reads only
+ * the columns where the query is nonzero (wasm/assembly/column-scores.ts).
+ * The hashing embedder's queries are sparse (a short message: a few dozen of
+ * 384 dims), so a scan reads ~nnz/dim of what a row-major scan (ResidentRows)
+ * reads; a dense query reads everything, as ResidentRows does.
+ *
+ *   const cols = ResidentColumns.create(module, 25_000, 384);
+ *   cols.writeRow(i, embedding);           // strided into the columns
+ *   cols.count = n;
+ *   const best = cols.topKDot(query, 10);  // nonzero dims → scan → top-k, in WASM
+ *
+ * Scores are summed over the query's nonzero dims in dim order (f32, no FMA),
+ * so they can differ from ResidentRows' in the last bits; a dim where the
+ * query is ±0 contributes nothing even where a row holds NaN/Inf there.
+ * Scans cover the first `count` rows. One dedicated instance per store (as
+ * ResidentRows), with 1 MiB of scratch headroom allocated up front: scans,
+ * top-k with k ≤ 65536 and row writes never grow memory, so views stay valid
+ * until the next scan.
+ */
+export class ResidentColumns {
+  private count_: number;
+  private nnz_ = 0;
+  private readonly x: RetrievalExports;
+  private readonly arena: Arena;
+  private readonly colsPtr: number;
+  private readonly queryPtr: number;
+  private readonly idxPtr: number;
+  private readonly valPtr: number;
+  private readonly scoresPtr: number;
+
+  private constructor(
+    private readonly instance: KernelInstance,
+    readonly capacity: number,
+    readonly dim: number,
+  ) {
+    this.x = retrievalExports(instance);
+    this.arena = instance.arena;
+    this.colsPtr = this.arena.alloc(capacity * dim * 4);
+    this.queryPtr = this.arena.alloc(dim * 4);
+    this.idxPtr = this.arena.alloc(dim * 4);
+    this.valPtr = this.arena.alloc(dim * 4);
+    this.scoresPtr = this.arena.alloc(capacity * 4);
+    this.count_ = capacity;
+    const mark = this.arena.mark();
+    this.arena.alloc(SCRATCH_HEADROOM); // grow memory once, so small scoped scratch never detaches views
+    this.arena.reset(mark);
+  }
+
+  /** A dedicated instance of `module` (the kernels module) holding capacity × dim zeros, column-major. */
+  static create(module: WebAssembly.Module, capacity: number, dim: number): ResidentColumns {
+    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`ResidentColumns: capacity must be a non-negative integer, got ${capacity}`);
+    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`ResidentColumns: dim must be a positive integer, got ${dim}`);
+    return new ResidentColumns(instantiateKernels(module), capacity, dim);
+  }
+
+  /** Rows the scans cover (the first `count` of `capacity`). */
+  get count(): number {
+    return this.count_;
+  }
+  set count(n: number) {
+    if (!Number.isInteger(n) || n < 0 || n > this.capacity) throw new RangeError(`ResidentColumns: count must be an integer in [0, ${this.capacity}], got ${n}`);
+    this.count_ = n;
+  }
+
+  /** Bytes of WASM memory this store reserves: columns, scores, query buffers and the scratch headroom. */
+  get bytes(): number {
+    return this.capacity * (this.dim + 1) * 4 + 3 * this.dim * 4 + SCRATCH_HEADROOM;
+  }
+
+  /** Nonzero dims of the last scan's query (how many columns it read). */
+  get lastNonzeroDims(): number {
+    return this.nnz_;
+  }
+
+  private checkRow(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.capacity) throw new RangeError(`ResidentColumns: row ${i} outside [0, ${this.capacity})`);
+  }
+
+  /** Column j (all capacity rows), a view into WASM memory. */
+  column(j: number): Float32Array {
+    if (!Number.isInteger(j) || j < 0 || j >= this.dim) throw new RangeError(`ResidentColumns: column ${j} outside [0, ${this.dim})`);
+    return this.arena.f32(this.colsPtr + j * this.capacity * 4, this.capacity);
+  }
+
+  /** Copies vec (length dim) into row i, strided across the columns (in WASM). */
+  writeRow(i: number, vec: Float32Array): void {
+    this.checkRow(i);
+    checkQuery("writeRow", vec, this.dim);
+    this.arena.f32(this.queryPtr, this.dim).set(vec);
+    this.x.rowsToColumnsF32(this.queryPtr, 1, this.dim, this.colsPtr + i * 4, this.capacity);
+  }
+
+  /** A copy of row i, gathered from the columns. */
+  readRow(i: number): Float32Array {
+    this.checkRow(i);
+    const all = this.arena.f32(this.colsPtr, this.capacity * this.dim);
+    const out = new Float32Array(this.dim);
+    for (let j = 0, o = i; j < this.dim; j++, o += this.capacity) out[j] = all[o]!;
+    return out;
+  }
+
+  /** Copies the first n rows of `source` (same dim) into rows [0, n): column by column from another ResidentColumns (growth), else row by row. */
+  copyRowsFrom(source: { readonly dim: number; readRow(i: number): Float32Array }, n: number): void {
+    checkRowCopy("ResidentColumns", source.dim, this.dim, n, this.capacity);
+    if (source instanceof ResidentColumns) {
+      if (n > source.capacity) throw new RangeError(`ResidentColumns: source holds ${source.capacity} rows, asked to copy ${n}`);
+      for (let j = 0; j < this.dim; j++) this.column(j).set(source.column(j).subarray(0, n));
+    } else {
+      for (let i = 0; i < n; i++) this.writeRow(i, source.readRow(i));
+    }
+  }
+
+  /** Scores of the last scan, a view into WASM memory (valid until the next scan). */
+  lastScores(): Float32Array {
+    return this.arena.f32(this.scoresPtr, this.count_);
+  }
+
+  /** out[i] = query · rows[i] for i < count over the query's nonzero dims (a fresh array). */
+  dotScores(query: Float32Array): Float32Array {
+    return this.dotScoresView(query).slice();
+  }
+
+  /** Same scores left in WASM memory: a view, valid until the next scan (no copy out). */
+  dotScoresView(query: Float32Array): Float32Array {
+    checkQuery("dotScores", query, this.dim);
+    this.arena.f32(this.queryPtr, this.dim).set(query);
+    this.nnz_ = this.x.nonzeroDimsF32(this.queryPtr, this.dim, this.idxPtr, this.valPtr);
+    this.x.columnScoresF32(this.colsPtr, this.capacity, this.count_, this.idxPtr, this.valPtr, this.nnz_, this.scoresPtr);
+    return this.lastScores();
+  }
+
+  /** Top-k of the last scan's scores (ties → lower index, NaN last), without another scan. */
+  topKLastScores(k: number): TopK {
+    return this.arena.scoped(() => topKAt(this.x, this.arena, this.scoresPtr, this.count_, k));
+  }
+
+  /** The k rows with the largest dot product (ties → lower index, NaN last); the scores never leave WASM. */
+  topKDot(query: Float32Array, k: number): TopK {
+    this.dotScoresView(query);
+    return this.topKLastScores(k);
+  }
+
+  /** The instance holding the columns. */
   get kernelInstance(): KernelInstance {
     return this.instance;
   }
