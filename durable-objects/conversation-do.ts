@@ -32,9 +32,8 @@
 // What still grows linearly: the importMessages argument itself, and
 // episodes() listing every segment id.
 import { DurableObject } from "cloudflare:workers";
-import kernelsModule from "../wasm/build/kernels.wasm";
 import { ResidentRows } from "../wasm/src/bindings/retrieval";
-import { bundledKernels } from "../wasm/src/bundled";
+import { bundledKernels, kernelsModule } from "../wasm/src/bundled";
 import type { Kernels } from "../wasm/src/kernels";
 import { addDocumentFrequency, reweight, reweightRows } from "./bucket-idf";
 import type {
