@@ -68,6 +68,7 @@ import {
 } from "./token-estimator";
 import { groupUnits, unitHeadFor } from "./tool-units";
 import { TurnQueue } from "./turn-queue";
+import { sentPlan } from "./sent-plan";
 import { DEFAULT_TURN_LEASE_MS, MAX_TURN_LEASE_MS, MAX_WAITING_TURNS, type BeginTurnOptions, type CommitTurnOptions, type TurnStart } from "./turn-api";
 import { pinnedBackend, recordRouting, releaseExpiredPin, requestFingerprint, saveTurn, storedTurn, UNPIN_JOB, validIdempotencyKey } from "./turn-session";
 
@@ -295,7 +296,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
         }
       }
       const [info, plan] = [await this.info(), await this.planTurn(messages, { budget_tokens: options.budget_tokens })];
-      return { kind: "go", ticket, info, plan, pinned_backend: pinnedBackend(this.store, Date.now()) };
+      return { kind: "go", ticket, info, plan: sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()) };
     } catch (err) {
       this.turns.release(ticket);
       throw err;
