@@ -32,9 +32,8 @@
 // What still grows linearly: the importMessages argument itself, and
 // episodes() listing every segment id.
 import { DurableObject } from "cloudflare:workers";
-import kernelsModule from "../wasm/build/kernels.wasm";
-import { ResidentRows } from "../wasm/src/bindings/retrieval";
-import { bundledKernels } from "../wasm/src/bundled";
+import { ResidentColumns } from "../wasm/src/bindings/retrieval";
+import { bundledKernels, kernelsModule } from "../wasm/src/bundled";
 import type { Kernels } from "../wasm/src/kernels";
 import { addDocumentFrequency, reweight, reweightRows } from "./bucket-idf";
 import type {
@@ -69,6 +68,7 @@ import {
 } from "./token-estimator";
 import { groupUnits, unitHeadFor } from "./tool-units";
 import { TurnQueue } from "./turn-queue";
+import { sentPlan } from "./sent-plan";
 import { DEFAULT_TURN_LEASE_MS, MAX_TURN_LEASE_MS, MAX_WAITING_TURNS, type BeginTurnOptions, type CommitTurnOptions, type TurnStart } from "./turn-api";
 import { pinnedBackend, recordRouting, releaseExpiredPin, requestFingerprint, saveTurn, storedTurn, UNPIN_JOB, validIdempotencyKey } from "./turn-session";
 
@@ -296,7 +296,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
         }
       }
       const [info, plan] = [await this.info(), await this.planTurn(messages, { budget_tokens: options.budget_tokens })];
-      return { kind: "go", ticket, info, plan, pinned_backend: pinnedBackend(this.store, Date.now()) };
+      return { kind: "go", ticket, info, plan: sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()) };
     } catch (err) {
       this.turns.release(ticket);
       throw err;
@@ -482,7 +482,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     const dim = Number(this.store.meta("dim") ?? 0);
     if (n === 0 || dim === 0 || n > MAX_INDEXED_SEGMENTS) return null;
     const idf = this.clusterIdf();
-    const create = (capacity: number, d: number) => ResidentRows.create(kernelsModule, capacity, d);
+    const create = (capacity: number, d: number) => ResidentColumns.create(kernelsModule, capacity, d);
     const pool = reusingFactory(reuse && reuse.dim === dim ? reuse.release() : [], create);
     const index = new SegmentIndex(pool.factory, dim);
     for (const { episode, n } of this.store.segmentCountsByEpisode()) index.reserve(episode ?? -1, n);

@@ -3,7 +3,8 @@
 // turn ticket (turn-queue.ts) and returns the plan, or — for a retried
 // Idempotency-Key — the stored first result; commitTurn stores the result
 // with the messages in one transaction and gives the ticket back.
-import type { ConversationInfo, TurnPlan } from "./conversation-api";
+import type { ConversationInfo } from "./conversation-api";
+import type { SentPlan } from "./sent-plan";
 
 export interface BeginTurnOptions {
   budget_tokens?: number;
@@ -26,7 +27,7 @@ export type TurnStart =
       kind: "go";
       ticket: string;
       info: ConversationInfo | null;
-      plan: TurnPlan;
+      plan: SentPlan;
       /** Backend the conversation is pinned to (pinning.ts), while the pin holds. */
       pinned_backend: string | null;
     }

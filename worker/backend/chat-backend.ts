@@ -17,14 +17,17 @@ export interface ChatChunk extends JsonObject {
   usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
 }
 
+/** A request body as JSON text (worker/chat/upstream-request.ts builds it without re-serialising the context). */
+export type UpstreamJson = string;
+
 export interface ChatBackend {
   /** Sends a non-streaming request; resolves with the parsed completion or throws an ApiError (502/504). */
-  complete(body: JsonObject): Promise<ChatCompletion>;
+  complete(body: UpstreamJson): Promise<ChatCompletion>;
   /**
    * Sends a streaming request. Resolves once the backend answered 2xx (a
    * non-2xx or unreachable backend throws here, before any byte reaches the
    * client); the generator then yields chunks as they arrive and throws an
    * ApiError if the stream breaks before it finished.
    */
-  stream(body: JsonObject): Promise<AsyncGenerator<ChatChunk>>;
+  stream(body: UpstreamJson): Promise<AsyncGenerator<ChatChunk>>;
 }

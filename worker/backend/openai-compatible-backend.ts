@@ -4,9 +4,8 @@
 // upstream_invalid_response, stream ending before a finish → 502
 // upstream_stream_incomplete, silence past the timeout → 504 upstream_timeout.
 import { ApiError, upstreamError } from "../http/api-error";
-import type { JsonObject } from "../validation/fields";
 import type { BackendConfig } from "./backend-config";
-import type { ChatBackend, ChatChunk, ChatCompletion } from "./chat-backend";
+import type { ChatBackend, ChatChunk, ChatCompletion, UpstreamJson } from "./chat-backend";
 import { sseEvents } from "./sse-parser";
 
 type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -15,12 +14,12 @@ export function openAiCompatibleBackend(config: BackendConfig, fetchFn?: FetchFn
   const doFetch: FetchFn = fetchFn ?? (config.fetcher ? (u, i) => config.fetcher!.fetch(u, i) : (u, i) => fetch(u, i));
   const url = `${config.baseUrl}/chat/completions`;
 
-  async function post(body: JsonObject, watchdog: Watchdog): Promise<Response> {
-    const headers: Record<string, string> = { "content-type": "application/json", accept: body.stream ? "text/event-stream" : "application/json" };
+  async function post(body: UpstreamJson, streaming: boolean, watchdog: Watchdog): Promise<Response> {
+    const headers: Record<string, string> = { "content-type": "application/json", accept: streaming ? "text/event-stream" : "application/json" };
     if (config.apiKey) headers.authorization = `Bearer ${config.apiKey}`;
     let res: Response;
     try {
-      res = await doFetch(url, { method: "POST", headers, body: JSON.stringify(body), signal: watchdog.signal });
+      res = await doFetch(url, { method: "POST", headers, body, signal: watchdog.signal });
     } catch (err) {
       throw watchdog.fired ? timeoutError(config) : upstreamError(502, `backend unreachable at ${url}: ${(err as Error).message}`, "upstream_unreachable");
     }
@@ -36,7 +35,7 @@ export function openAiCompatibleBackend(config: BackendConfig, fetchFn?: FetchFn
     async complete(body) {
       const watchdog = new Watchdog(config.timeoutMs);
       try {
-        const res = await post(body, watchdog);
+        const res = await post(body, false, watchdog);
         let text: string;
         try {
           text = await res.text();
@@ -53,7 +52,7 @@ export function openAiCompatibleBackend(config: BackendConfig, fetchFn?: FetchFn
       const watchdog = new Watchdog(config.timeoutMs);
       let res: Response;
       try {
-        res = await post(body, watchdog);
+        res = await post(body, true, watchdog);
       } catch (err) {
         watchdog.stop();
         throw err;

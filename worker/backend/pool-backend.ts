@@ -3,8 +3,7 @@
 // (health.ts), and reports which backend answered. A stream counts as
 // answered once its first chunk arrived; later failures are not retried.
 import type { Env } from "../env";
-import type { JsonObject } from "../validation/fields";
-import type { ChatBackend, ChatChunk } from "./chat-backend";
+import type { ChatBackend, ChatChunk, UpstreamJson } from "./chat-backend";
 import { backendHealth, DEFAULT_COOLDOWN_MS, type BackendHealth } from "./health";
 import { openAiCompatibleBackend } from "./openai-compatible-backend";
 import { backendConfig, type BackendConfig } from "./backend-config";
@@ -68,12 +67,12 @@ export function pooledBackend(env: Env, options: PoolOptions): ChatBackend {
     onSuccess: (spec: BackendSpec) => health.markSuccess(spec.name),
   };
   return {
-    async complete(body: JsonObject) {
+    async complete(body: UpstreamJson) {
       const { value, spec } = await withFailover(candidates, (spec) => client(spec).complete(body), failover);
       options.onServed(spec.name);
       return value;
     },
-    async stream(body: JsonObject) {
+    async stream(body: UpstreamJson) {
       const { value, spec } = await withFailover(
         candidates,
         async (spec) => {

@@ -5,7 +5,8 @@
 // a conversation that did not exist is created (configure) only once the
 // backend has answered. Both paths run under ctx.waitUntil: a client that
 // disconnects does not stop the turn from being recorded.
-import type { ChatMessage, ConversationApi, TurnPlan, Usage } from "../../durable-objects/conversation-api";
+import type { ChatMessage, ConversationApi, Usage } from "../../durable-objects/conversation-api";
+import type { SentPlan } from "../../durable-objects/sent-plan";
 import type { StoredTurnResponse } from "../../durable-objects/turn-api";
 import type { ChatBackend, ChatCompletion } from "../backend/chat-backend";
 import { chooseModel, buildUpstreamBody } from "./upstream-request";
@@ -17,10 +18,13 @@ export interface PreparedTurn {
   conversationId: string;
   stub: ConversationApi;
   request: ChatRequest;
-  plan: TurnPlan;
+  plan: SentPlan;
   /** False for a conversation this turn will create. */
   existed: boolean;
-  upstreamBody: JsonObject;
+  /** The backend request, JSON text (upstream-request.ts). */
+  upstreamBody: string;
+  /** The model it names (undefined: the backend's default). */
+  model: string | undefined;
   /** Wall time of each step in ms, for the Server-Timing header (see turnTimer). */
   timings: Record<string, number>;
   /** The conversation's turn ticket (arrival order, durable-objects/turn-queue.ts); null once given back. */
@@ -70,7 +74,7 @@ export async function prepareTurn(stub: ConversationApi, conversationId: string,
   return {
     kind: "turn",
     turn: {
-      conversationId, stub, request, plan, existed: info !== null, upstreamBody: buildUpstreamBody(request, plan.context, model), timings,
+      conversationId, stub, request, plan, existed: info !== null, upstreamBody: buildUpstreamBody(request, plan, model), model, timings,
       ticket, pinnedBackend: start.pinned_backend, servedBy: null, idempotencyKey: options.idempotencyKey, arrivedAt,
     },
   };
@@ -91,7 +95,7 @@ export async function commitReply(turn: PreparedTurn, reply: ChatMessage, usage:
     const ticket = turn.ticket;
     turn.ticket = null; // commitTurn gives it back, whether it succeeds or not
     const response: StoredTurnResponse | undefined = turn.idempotencyKey && completion ? { completion, headers: turnHeaders(turn) } : undefined;
-    await turn.stub.commitTurn(turn.request.messages, reply, usage, turn.plan.context.used_tokens, {
+    await turn.stub.commitTurn(turn.request.messages, reply, usage, turn.plan.used_tokens, {
       ticket: ticket ?? undefined,
       idempotency_key: turn.idempotencyKey,
       response,
@@ -105,11 +109,11 @@ export async function commitReply(turn: PreparedTurn, reply: ChatMessage, usage:
 export function turnHeaders(turn: PreparedTurn): Record<string, string> {
   const h: Record<string, string> = {
     "x-conversation-id": turn.conversationId,
-    "x-epikv-context-tokens": String(turn.plan.context.used_tokens),
-    "x-epikv-budget-tokens": String(turn.plan.context.budget_tokens),
-    "x-epikv-context-messages": String(turn.plan.context.messages.length),
+    "x-epikv-context-tokens": String(turn.plan.used_tokens),
+    "x-epikv-budget-tokens": String(turn.plan.budget_tokens),
+    "x-epikv-context-messages": String(turn.plan.message_count),
   };
-  if (turn.plan.context.matched_episode !== null) h["x-epikv-matched-episode"] = String(turn.plan.context.matched_episode);
+  if (turn.plan.matched_episode !== null) h["x-epikv-matched-episode"] = String(turn.plan.matched_episode);
   if (turn.servedBy !== null) h["x-epikv-backend"] = turn.servedBy;
   return h;
 }

@@ -1,7 +1,8 @@
 // What goes to the backend for a turn: the client's sampling parameters,
 // the model chosen by precedence, and — instead of the client's messages —
 // exactly the context the Durable Object selected under the budget.
-import type { ContextMessage, ContextSelection, ConversationSettings } from "../../durable-objects/conversation-api";
+import type { ConversationSettings } from "../../durable-objects/conversation-api";
+import type { SentPlan } from "../../durable-objects/sent-plan";
 import type { ChatRequest } from "../validation/chat-request";
 import type { JsonObject } from "../validation/fields";
 
@@ -18,21 +19,18 @@ export function chooseModel(requested: string | undefined, settings: Partial<Con
   return settings?.model || defaultModel || undefined;
 }
 
-export function buildUpstreamBody(req: ChatRequest, context: ContextSelection, model: string | undefined): JsonObject {
-  const body: JsonObject = { ...req.passthrough };
-  if (model !== undefined) body.model = model;
-  body.messages = context.messages.map(upstreamMessage);
-  body.stream = req.stream;
+/**
+ * The backend's request body as JSON text: the client's fields and the
+ * model, with `messages` spliced in as the Durable Object serialised them
+ * (durable-objects/sent-plan.ts), so the context is never parsed or
+ * re-serialised here.
+ */
+export function buildUpstreamBody(req: ChatRequest, plan: SentPlan, model: string | undefined): string {
+  const fields: JsonObject = { ...req.passthrough };
+  if (model !== undefined) fields.model = model;
+  fields.stream = req.stream;
   // Usage is always requested: its prompt_tokens calibrates the token estimator (commitTurn).
-  if (req.stream) body.stream_options = { include_usage: true };
-  return body;
-}
-
-/** A context message as the backend reads it (provenance and token counts stay at the edge). */
-function upstreamMessage(m: ContextMessage): JsonObject {
-  const out: JsonObject = { role: m.role, content: m.content };
-  if (m.name !== undefined) out.name = m.name;
-  if (m.tool_call_id !== undefined) out.tool_call_id = m.tool_call_id;
-  if (m.tool_calls !== undefined) out.tool_calls = m.tool_calls;
-  return out;
+  if (req.stream) fields.stream_options = { include_usage: true };
+  // `fields` always has "stream", so its JSON ends in "}" after at least one member.
+  return `${JSON.stringify(fields).slice(0, -1)},"messages":${plan.messages_json}}`;
 }

@@ -43,7 +43,7 @@ export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat
     try {
       backend = pooledBackend(c.env, {
         conversationKey: `${tenant}\u0000${id}`,
-        model: turn.upstreamBody.model as string | undefined,
+        model: turn.model,
         pinnedBackend: turn.pinnedBackend,
         onServed: (name) => (turn.servedBy = name),
       });

@@ -1,7 +1,7 @@
 // GET /healthz: liveness plus build information, proving the kernels instantiate in workerd.
 import { Hono } from "hono";
 import type { Env } from "../env";
-import { bundledKernelInstance } from "../../wasm/src/bundled";
+import { bundledKernelInstance, KERNELS_BUILD } from "../../wasm/src/bundled";
 
 export const healthRoute = new Hono<{ Bindings: Env }>().get("/healthz", (c) => {
   const { exports } = bundledKernelInstance();
@@ -10,6 +10,6 @@ export const healthRoute = new Hono<{ Bindings: Env }>().get("/healthz", (c) => 
     status: "ok",
     name: "epikv",
     version: c.env.EPIKV_VERSION,
-    wasm: { simd: true, kernels: kernels.sort(), memory_bytes: exports.memory.buffer.byteLength },
+    wasm: { simd: true, build: KERNELS_BUILD, kernels: kernels.sort(), memory_bytes: exports.memory.buffer.byteLength },
   });
 });
