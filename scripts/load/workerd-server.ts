@@ -29,7 +29,11 @@ export async function serveBundle(opts: { root: string; bundleDir: string; persi
     host: "127.0.0.1",
     port: opts.port ?? 0,
     durableObjectsPersist: opts.persistTo,
+    // Requests go straight to the Worker's own socket, not through Miniflare's
+    // entry worker (which a deployed Worker does not have either).
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   });
-  const url = (await mf.ready).toString().replace(/\/$/, "");
+  await mf.ready;
+  const url = (await mf.unsafeGetDirectURL("epikv")).toString().replace(/\/$/, "");
   return { url, workerdPids: () => childrenOf(process.pid, "workerd"), stop: () => mf.dispose() };
 }
