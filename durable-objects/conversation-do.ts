@@ -94,6 +94,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   private meta: MessageMeta | null = null;
   /** Rows of recently selected messages (message-cache.ts): consecutive turns send largely the same ones. */
   private readonly texts = new MessageCache(MESSAGE_CACHE_CHARS);
+  private idfParsed: { raw: string; idf: Float32Array } | null = null;
   /** Chat turns in arrival order, plan to commit (turn-queue.ts; docs/reliability.md). */
   private readonly turns = new TurnQueue({ maxWaiting: MAX_WAITING_TURNS });
 
@@ -513,9 +514,12 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   }
 
   /** IDF snapshot of the last full clustering (null before it, or for remote embedders). */
+  /** The IDF of the last full clustering, parsed once per stored value (every turn weights its query with it). Read-only. */
   private clusterIdf(): Float32Array | null {
-    const idf = this.store.metaJson<number[]>("cluster_idf");
-    return idf ? Float32Array.from(idf) : null;
+    const raw = this.store.meta("cluster_idf");
+    if (raw === null) return null;
+    if (this.idfParsed?.raw !== raw) this.idfParsed = { raw, idf: Float32Array.from(JSON.parse(raw) as number[]) };
+    return this.idfParsed.idf;
   }
 
   /** Full k-means re-clustering (alarm only): compute from storage, then write in one transaction. */
