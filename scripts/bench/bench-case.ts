@@ -11,6 +11,12 @@ export interface BenchCase {
   impls: Record<string, () => unknown>;
   /** Targets from the issue, checked and printed (never asserted in tests). */
   targets?: { versus: string; atLeast: number }[];
+  /**
+   * The implementation the Worker runs, when it is not "wasm" (the baseline
+   * SIMD build): "relaxed" for kernels that differ in the relaxed-SIMD build
+   * wasm/src/bundled.ts ships. Targets are checked on it when it was measured.
+   */
+  production?: string;
 }
 
 /** What the runner passes to each bench file's `cases(options)` (a file may ignore it). */

@@ -8,8 +8,9 @@
 // scan, one integer add per 16 bytes), so wasm/read near 1 means the scan runs
 // at the speed memory delivers the rows; "relaxed" (Lloyd only) is the
 // relaxed-SIMD build (f32x4.relaxed_madd, FMA), measured when
-// wasm/build/kernels.relaxed.wasm exists and the runtime accepts it (Node 20:
-// `npm run bench:kernels:relaxed`); production loads the baseline build.
+// wasm/build/kernels.relaxed.wasm exists and the runtime accepts it (`npm
+// run bench:kernels` runs Node 20 with --experimental-wasm-relaxed-simd): the
+// build the Worker runs (wasm/src/bundled.ts), so the Lloyd target is checked on it.
 // The "columnScores" cases are one turn's segment scan at 100k messages
 // (25,000 segments × 384, docs/conversation-state.md) for queries with 8, 32,
 // 96 and 384 nonzero dims: "wasm" is ResidentColumns (column-major, reads
@@ -233,6 +234,7 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
         ...(relaxedLloyd ? { relaxed: relaxedLloyd } : {}),
       },
       targets: [{ versus: "js", atLeast: 12 }],
+      production: "relaxed",
     },
     {
       kernel: "embedText",
@@ -255,14 +257,14 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
 function relaxedLloydIteration(points: Float32Array, n: number, dim: number, seeds: Float32Array): (() => unknown) | undefined {
   const file = new URL("../../../wasm/build/kernels.relaxed.wasm", import.meta.url);
   if (!existsSync(file)) {
-    process.stderr.write("relaxed-SIMD build not measured: run node scripts/build-wasm.mjs --relaxed (npm run bench:kernels:relaxed)\n");
+    process.stderr.write("relaxed-SIMD build not measured: wasm/build/kernels.relaxed.wasm is missing (npm run build)\n");
     return undefined;
   }
   let module: WebAssembly.Module;
   try {
     module = loadWasmModule("kernels", true);
   } catch {
-    process.stderr.write("relaxed-SIMD build not measured: this runtime rejects relaxed SIMD (Node 20: npm run bench:kernels:relaxed)\n");
+    process.stderr.write("relaxed-SIMD build not measured: this runtime rejects relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd, as npm run bench:kernels passes)\n");
     return undefined;
   }
   const rows = ResidentRows.create(module, n, dim);
