@@ -3,22 +3,25 @@
 //
 // Starts, on loopback only: the TEST DOUBLE OpenAI-compatible backend (its
 // own process; it answers at once, so epikv's own cost is what shows),
-// `wrangler dev` (real workerd, SQLite Durable Objects, auth and rate limits
-// on) and the bare proxy. Replays one seeded workload against each, reads
-// back every epikv conversation to count lost and duplicated messages,
+// the Worker as `wrangler deploy` bundles it in workerd (real SQLite Durable
+// Objects, auth and rate limits on; scripts/load/workerd-server.ts, or
+// `wrangler dev` with --via wrangler) and the bare proxy. Replays one seeded
+// workload against each, reads back every epikv conversation to count lost and duplicated messages,
 // reports throughput, p50/p99/max latency, errors by kind and peak RSS of
 // each process, and stops everything it started. Bounded: --conversations
 // (default 2000, arriving over 60 s), a per-phase deadline (default 75 s); the whole run stays
 // under about 3 minutes.
 //
 // Flags: --conversations N --window S --deadline S --seed N --in-flight N
-//        --live (serve the working tree instead of a pre-built bundle, scripts/load/snapshot.ts)
+//        --via wrangler (through `wrangler dev` and its local proxy)
+//        --live (with --via wrangler: serve the working tree instead of a pre-built bundle, scripts/load/snapshot.ts)
 //        --json (one JSON object) --write-docs (the table into docs/reliability.md)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startWranglerDev, type WranglerDev } from "../test/e2e/support/wrangler-dev";
+import { startWranglerDev } from "../test/e2e/support/wrangler-dev";
+import { serveBundle } from "./load/workerd-server";
 import { drive, summarize, type PhaseSummary, type Target } from "./load/drive";
 import { groupMembers, sampleMemory, startChild, type Child } from "./load/processes";
 import { verify, type Verification } from "./load/verify";
@@ -35,6 +38,8 @@ const num = (name: string, fallback: number) => {
   return v;
 };
 const json = flag("json");
+const viaWrangler = args.includes("--via") && args[args.indexOf("--via") + 1] === "wrangler";
+if (args.includes("--via") && !viaWrangler && args[args.indexOf("--via") + 1] !== "workerd") throw new Error("--via must be workerd or wrangler");
 const log = (s: string) => {
   if (!json) process.stderr.write(s + "\n");
 };
@@ -60,7 +65,8 @@ async function main(): Promise<void> {
   log(`workload: ${sessions.length} conversations, ${turns} turns, arrivals over ${workload.arrivalWindowS} s (Gamma shape ${workload.burstShape}), Zipf(s=${workload.zipfS}) lengths ≤ ${workload.maxRequestWords}/${workload.maxReplyWords} words, think ~Exp(${workload.thinkMeanS} s)`);
 
   const children: Child[] = [];
-  let epikv: WranglerDev | undefined;
+  let epikv: { url: string; stop: () => Promise<void> } | undefined;
+  let workerdPids: () => number[] = () => [];
   const persistTo = mkdtempSync(join(tmpdir(), "epikv-load-"));
   const stopAll = async () => {
     await epikv?.stop().catch(() => {});
@@ -73,15 +79,20 @@ async function main(): Promise<void> {
     children.push(backend);
     const proxy = await startChild(join(root, "scripts/load/bare-proxy.mjs"), [backend.url.replace(/\/v1$/, "")]);
     children.push(proxy);
-    const configPath = flag("live") ? undefined : buildSnapshot(root, join(persistTo, "bundle"));
-    log(`backend (test double) ${backend.url}; bare proxy ${proxy.url}; starting wrangler dev (${configPath ? "pre-built bundle" : "live tree"})…`);
-    epikv = await startWranglerDev({
-      persistTo: join(persistTo, "state"),
-      configPath,
-      portRange: PORTS,
-      vars: { BACKEND_URL: backend.url, BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "30000", API_KEYS: `${API_KEY}:load`, RATE_LIMIT_RPS: "100000", RATE_LIMIT_BURST: "100000" },
-    });
-    const wranglerPid = epikv.pid;
+    const vars = { BACKEND_URL: backend.url, BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "30000", API_KEYS: `${API_KEY}:load`, RATE_LIMIT_RPS: "100000", RATE_LIMIT_BURST: "100000" };
+    if (viaWrangler) {
+      const configPath = flag("live") ? undefined : buildSnapshot(root, join(persistTo, "bundle"));
+      log(`backend (test double) ${backend.url}; bare proxy ${proxy.url}; starting wrangler dev (${configPath ? "pre-built bundle" : "live tree"})…`);
+      const dev = await startWranglerDev({ persistTo: join(persistTo, "state"), configPath, portRange: PORTS, vars });
+      epikv = dev;
+      workerdPids = () => groupMembers(dev.pid, "workerd");
+    } else {
+      log(`backend (test double) ${backend.url}; bare proxy ${proxy.url}; starting the deploy bundle in workerd…`);
+      const server = await serveBundle({ root, bundleDir: join(persistTo, "bundle"), persistTo: join(persistTo, "state"), vars });
+      epikv = server;
+      workerdPids = server.workerdPids;
+    }
+    const epikvLabel = viaWrangler ? "epikv (wrangler dev)" : "epikv (workerd)";
     const runTag = Date.now().toString(36);
     const progress = (label: string) => (done: number) => {
       if (done % 500 === 0) log(`  ${label}: ${done} turns done`);
@@ -89,8 +100,8 @@ async function main(): Promise<void> {
 
     const targets: { target: Target; memory: Record<string, () => number[]> }[] = [
       {
-        target: { label: "epikv (wrangler dev)", baseUrl: `${epikv.url}/v1`, headers: { authorization: `Bearer ${API_KEY}` }, stateful: true },
-        memory: { workerd: () => groupMembers(wranglerPid, "workerd"), backend: () => [backend.pid] },
+        target: { label: epikvLabel, baseUrl: `${epikv.url}/v1`, headers: { authorization: `Bearer ${API_KEY}` }, stateful: true },
+        memory: { workerd: workerdPids, backend: () => [backend.pid] },
       },
       {
         target: { label: "bare proxy (node:http)", baseUrl: `${proxy.url}/v1`, headers: {}, stateful: false },
