@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import type { RetrievalKernels } from "../../wasm/src/bindings/retrieval";
 import { ResidentColumns, ResidentRows } from "../../wasm/src/bindings/retrieval";
 import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { randomArray } from "./random-arrays";
 
 export interface ColumnScoresSuiteOptions {
   runtime: string;
@@ -22,9 +23,6 @@ export interface ColumnScoresSuiteOptions {
   module: WebAssembly.Module;
 }
 
-function randomArray(random: () => number, length: number, scale = 1): Float32Array {
-  return Float32Array.from({ length }, () => (random() * 2 - 1) * scale);
-}
 
 /** n rows of dim (row-major) as dim columns of `stride` floats (rows past n are filled with junk that must never be read into a score). */
 function toColumns(rows: Float32Array, n: number, dim: number, stride: number): Float32Array {

@@ -16,6 +16,7 @@ import type { RetrievalKernels } from "../../wasm/src/bindings/retrieval";
 import { ResidentRows, textFeatures, tokenize, documentBuckets, idfFromDocumentFrequency } from "../../wasm/src/bindings/retrieval";
 import { assign as oracleAssign, update as oracleUpdate } from "../../wasm/oracle/kmeans";
 import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { randomArray } from "./random-arrays";
 
 export interface RetrievalSuiteOptions {
   /** Name of the runtime, for test titles. */
@@ -26,9 +27,6 @@ export interface RetrievalSuiteOptions {
   module: WebAssembly.Module;
 }
 
-function randomArray(random: () => number, length: number, scale = 1): Float32Array {
-  return Float32Array.from({ length }, () => (random() * 2 - 1) * scale);
-}
 
 /** Scan results agree within the stated tolerance; NaN where the oracle has NaN, same infinities. */
 function expectScansClose(actual: Float32Array, expected: Float32Array, query: Float32Array, rows: Float32Array, dim: number): void {

@@ -166,6 +166,25 @@ function checkRowCopy(what: string, sourceDim: number, dim: number, n: number, c
   if (!Number.isInteger(n) || n < 0 || n > capacity) throw new RangeError(`${what}: cannot copy ${n} rows into capacity ${capacity}`);
 }
 
+/** What ResidentRows and ResidentColumns check when created. */
+function checkStoreShape(store: string, capacity: number, dim: number): void {
+  if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`${store}: capacity must be a non-negative integer, got ${capacity}`);
+  if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`${store}: dim must be a positive integer, got ${dim}`);
+}
+
+/** A valid number of rows for a scan to cover. */
+function checkedCount(store: string, n: number, capacity: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > capacity) throw new RangeError(`${store}: count must be an integer in [0, ${capacity}], got ${n}`);
+  return n;
+}
+
+/** Grows a resident store's memory once, so small scoped scratch later never detaches its views. */
+function reserveScratchHeadroom(arena: Arena): void {
+  const mark = arena.mark();
+  arena.alloc(SCRATCH_HEADROOM);
+  arena.reset(mark);
+}
+
 /**
  * A row matrix (capacity × dim fp32) resident in WASM memory.
  *
@@ -199,15 +218,12 @@ export class ResidentRows {
     this.queryPtr = this.arena.alloc(dim * 4);
     this.scoresPtr = this.arena.alloc(capacity * 4);
     this.count_ = capacity;
-    const mark = this.arena.mark();
-    this.arena.alloc(SCRATCH_HEADROOM); // grow memory once, so small scoped scratch never detaches views
-    this.arena.reset(mark);
+    reserveScratchHeadroom(this.arena);
   }
 
   /** A dedicated instance of `module` (the kernels module: static import in workerd, loadWasmModule() in Node) holding capacity × dim rows (zeroed). */
   static create(module: WebAssembly.Module, capacity: number, dim: number): ResidentRows {
-    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`ResidentRows: capacity must be a non-negative integer, got ${capacity}`);
-    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`ResidentRows: dim must be a positive integer, got ${dim}`);
+    checkStoreShape("ResidentRows", capacity, dim);
     return new ResidentRows(instantiateKernels(module), capacity, dim);
   }
 
@@ -216,8 +232,7 @@ export class ResidentRows {
     return this.count_;
   }
   set count(n: number) {
-    if (!Number.isInteger(n) || n < 0 || n > this.capacity) throw new RangeError(`ResidentRows: count must be an integer in [0, ${this.capacity}], got ${n}`);
-    this.count_ = n;
+    this.count_ = checkedCount("ResidentRows", n, this.capacity);
   }
 
   /** The whole capacity × dim matrix, a view into WASM memory: write rows straight into it. */
@@ -396,15 +411,12 @@ export class ResidentColumns {
     this.valPtr = this.arena.alloc(dim * 4);
     this.scoresPtr = this.arena.alloc(capacity * 4);
     this.count_ = capacity;
-    const mark = this.arena.mark();
-    this.arena.alloc(SCRATCH_HEADROOM); // grow memory once, so small scoped scratch never detaches views
-    this.arena.reset(mark);
+    reserveScratchHeadroom(this.arena);
   }
 
   /** A dedicated instance of `module` (the kernels module) holding capacity × dim zeros, column-major. */
   static create(module: WebAssembly.Module, capacity: number, dim: number): ResidentColumns {
-    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`ResidentColumns: capacity must be a non-negative integer, got ${capacity}`);
-    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`ResidentColumns: dim must be a positive integer, got ${dim}`);
+    checkStoreShape("ResidentColumns", capacity, dim);
     return new ResidentColumns(instantiateKernels(module), capacity, dim);
   }
 
@@ -413,8 +425,7 @@ export class ResidentColumns {
     return this.count_;
   }
   set count(n: number) {
-    if (!Number.isInteger(n) || n < 0 || n > this.capacity) throw new RangeError(`ResidentColumns: count must be an integer in [0, ${this.capacity}], got ${n}`);
-    this.count_ = n;
+    this.count_ = checkedCount("ResidentColumns", n, this.capacity);
   }
 
   /** Bytes of WASM memory this store reserves: columns, scores, query buffers and the scratch headroom. */
