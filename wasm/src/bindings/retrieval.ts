@@ -399,7 +399,7 @@ export class ResidentColumns {
   private readonly scoresPtr: number;
 
   private constructor(
-    private readonly instance: KernelInstance,
+    instance: KernelInstance,
     readonly capacity: number,
     readonly dim: number,
   ) {
@@ -504,10 +504,5 @@ export class ResidentColumns {
   topKDot(query: Float32Array, k: number): TopK {
     this.dotScoresView(query);
     return this.topKLastScores(k);
-  }
-
-  /** The instance holding the columns. */
-  get kernelInstance(): KernelInstance {
-    return this.instance;
   }
 }
