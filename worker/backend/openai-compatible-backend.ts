@@ -1,6 +1,8 @@
 // ChatBackend over HTTP for any OpenAI-compatible server. Maps every way a
 // call can fail to one ApiError: unreachable → 502 upstream_unreachable,
-// non-2xx → 502 upstream_status, unparsable answer → 502
+// a 4xx that judges the client's request (unknown model, a parameter out of
+// range) → passed through with the backend's status and error fields,
+// any other non-2xx → 502 upstream_status_N, unparsable answer → 502
 // upstream_invalid_response, stream ending before a finish → 502
 // upstream_stream_incomplete, silence past the timeout → 504 upstream_timeout.
 import { ApiError, upstreamError } from "../http/api-error";
@@ -26,7 +28,7 @@ export function openAiCompatibleBackend(config: BackendConfig, fetchFn?: FetchFn
     if (!res.ok) {
       const detail = await res.text().catch(() => "");
       watchdog.stop();
-      throw upstreamError(502, `backend answered HTTP ${res.status}: ${upstreamMessage(detail)}`, `upstream_status_${res.status}`);
+      throw passedThrough(res.status, detail) ?? upstreamError(502, `backend answered HTTP ${res.status}: ${upstreamMessage(detail)}`, `upstream_status_${res.status}`);
     }
     return res;
   }
@@ -115,6 +117,29 @@ export function parseChunk(data: string): ChatChunk {
   }
   if (!obj || !Array.isArray(obj.choices)) throw upstreamError(502, `backend stream chunk has no choices array: ${data.slice(0, 200)}`, "upstream_invalid_response");
   return obj;
+}
+
+/**
+ * Backend statuses that judge the client's request, so the client gets them
+ * as they are (an SDK does not retry a 400 or 404, and should not). Not among
+ * them: 401/403/407 (epikv's own credentials for the backend are wrong: a
+ * server fault), 408 and 429 (transient: retried, then 502).
+ */
+const CLIENT_STATUSES = new Set([400, 404, 409, 413, 415, 422]);
+
+/** The backend's 4xx as the client's error (its message, param and code kept), or null for a backend fault. */
+export function passedThrough(status: number, text: string): ApiError | null {
+  if (!CLIENT_STATUSES.has(status)) return null;
+  let fields: { param?: unknown; code?: unknown } = {};
+  try {
+    const j = JSON.parse(text) as { error?: unknown };
+    if (j && typeof j.error === "object" && j.error !== null) fields = j.error as typeof fields;
+  } catch {
+    /* not JSON: the text is the message */
+  }
+  const code = typeof fields.code === "string" && fields.code ? fields.code : status === 404 ? "not_found" : "invalid_value";
+  const param = typeof fields.param === "string" ? fields.param : null;
+  return new ApiError(status, `backend: ${upstreamMessage(text)}`, status === 404 ? "not_found_error" : "invalid_request_error", param, code);
 }
 
 /** The message inside an upstream error body when it has one ({"error":{"message"}} or {"error":"..."}), else the text. */
