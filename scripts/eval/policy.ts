@@ -94,7 +94,7 @@ export function selectWith(
   pinned: readonly Candidate[],
   query: string,
   budgetTokens: number,
-  candidates: { recent?: readonly Candidate[]; ranked?: readonly Candidate[]; minCandidateTokens?: number; maxConsecutiveSkips?: number },
+  candidates: { recent?: readonly Candidate[]; ranked?: Iterable<Candidate>; minCandidateTokens?: number; maxConsecutiveSkips?: number },
 ): Selection {
   const result = selectContext({
     budgetTokens,
