@@ -16,7 +16,7 @@
 // document << 8 | tf: at most 2^24 documents, tf clamped to 255.
 import type { Bm25Query } from "../../wasm/src/kernels";
 import { tokenize } from "../../wasm/src/text-features";
-import type { Role } from "../conversation-api";
+import type { Role } from "../conversation/conversation-api";
 import { porterStem } from "./porter-stemmer";
 
 /** Role codes 1.. (0: no document). */

@@ -8,8 +8,8 @@
 // messages of budget, so lower down a second strong match is worth more
 // than a partner. A pair that does not fit is followed by the message alone,
 // which may still fit (selectContext counts only messages not yet chosen).
-import type { Provenance, Role } from "../conversation-api";
-import type { Candidate, MessageRef } from "../select-context";
+import type { Provenance, Role } from "../conversation/conversation-api";
+import type { Candidate, MessageRef } from "./select-context";
 import type { ScoredMessage } from "./message-ranking";
 
 /** The partner turn of `seq`: a user message's reply, or the user message an assistant reply answers; null when there is none. */

@@ -4,8 +4,8 @@
 // pool, the hashing embedder scores the pool's messages, and
 // message-ranking.ts fuses and orders them. Pure apart from the callbacks.
 import type { Kernels } from "../../wasm/src/kernels";
-import { reweight } from "../bucket-idf";
-import type { ScoredSpan } from "../rank-candidates";
+import { reweight } from "../episodes/bucket-idf";
+import type { ScoredSpan } from "./rank-candidates";
 import type { LexicalIndex } from "./lexical-index";
 import { lexicalTerms } from "./lexical-index";
 import { rankMessages, type MessageRankingWeights, type ScoredMessage } from "./message-ranking";

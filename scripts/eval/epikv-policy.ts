@@ -14,24 +14,24 @@
 // rankLimit, spanCandidates, rankedLoopBounds; select-context.ts), with the DO's
 // ranking policy unless a variant overrides it. `npm run eval:context --
 // --check-do` compares whole selections with the real object in workerd.
-import { addDocumentFrequency, reweight, reweightRows } from "../../durable-objects/bucket-idf";
+import { addDocumentFrequency, reweight, reweightRows } from "../../durable-objects/episodes/bucket-idf";
 import { idfFromDocumentFrequency } from "../../wasm/src/text-features";
-import type { ConversationSettings } from "../../durable-objects/conversation-api";
-import { HASH_EMBEDDING_DIM, hashEmbedder } from "../../durable-objects/embedder";
-import { fitEpisodes, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "../../durable-objects/episodes";
+import type { ConversationSettings } from "../../durable-objects/conversation/conversation-api";
+import { HASH_EMBEDDING_DIM, hashEmbedder } from "../../durable-objects/episodes/embedder";
+import { fitEpisodes, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "../../durable-objects/episodes/episodes";
 import {
   DEFAULT_RANKING, rankedLoopBounds, rankedSpans, rankLimit, rankIndexed, routeQuery, spanCandidates, type RankingEpisode, type RankingPolicy,
-} from "../../durable-objects/rank-candidates";
+} from "../../durable-objects/selection/rank-candidates";
 import { LexicalIndex, messageTerms } from "../../durable-objects/selection/lexical-index";
 import { DEFAULT_MESSAGE_RANKING, type MessageRankingWeights } from "../../durable-objects/selection/message-ranking";
 import { rankedCandidates } from "../../durable-objects/selection/neighbours";
 import { messageDenseScores, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
-import { MESSAGE_OVERHEAD_TOKENS } from "../../durable-objects/token-estimator";
-import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "../../durable-objects/segment-index";
-import { closeWindows } from "../../durable-objects/segmentation";
-import type { Candidate } from "../../durable-objects/select-context";
-import { DEFAULT_SETTINGS } from "../../durable-objects/settings";
-import { groupUnits } from "../../durable-objects/tool-units";
+import { MESSAGE_OVERHEAD_TOKENS } from "../../durable-objects/selection/token-estimator";
+import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "../../durable-objects/selection/segment-index";
+import { closeWindows } from "../../durable-objects/episodes/segmentation";
+import type { Candidate } from "../../durable-objects/selection/select-context";
+import { DEFAULT_SETTINGS } from "../../durable-objects/conversation/settings";
+import { groupUnits } from "../../durable-objects/conversation/tool-units";
 import { pinnedCandidates, selectWith, type ContextPolicy, type StoredConversation, type StoredEvalMessage } from "./policy";
 
 

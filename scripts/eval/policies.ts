@@ -2,7 +2,7 @@
 // ContextPolicy (scripts/eval/policy.ts) added here.
 import { bm25Policy } from "./baselines/bm25";
 import { recencyPolicy } from "./baselines/recency";
-import { MATCHED_FIRST_RANKING } from "../../durable-objects/rank-candidates";
+import { MATCHED_FIRST_RANKING } from "../../durable-objects/selection/rank-candidates";
 import { epikvPolicy } from "./epikv-policy";
 import type { ContextPolicy } from "./policy";
 
