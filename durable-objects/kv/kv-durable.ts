@@ -18,11 +18,11 @@
 // into OpenAI chunks (worker/kv/kv-chunks.ts) and commits the turn through
 // commitTurn like context mode.
 import type { Kernels } from "../../wasm/src/kernels";
-import type { ConversationStore } from "../conversation-store";
-import type { Embedder } from "../embedder";
-import { matchQueryEpisode } from "../episodes";
-import { segmentText } from "../segmentation";
-import type { Sql } from "../sql";
+import type { ConversationStore } from "../conversation/conversation-store";
+import type { Embedder } from "../episodes/embedder";
+import { matchQueryEpisode } from "../episodes/episodes";
+import { segmentText } from "../episodes/segmentation";
+import type { Sql } from "../storage/sql";
 import { KvBackendClient, type Fetcher } from "./backend-client";
 import { migrateKv } from "./kv-schema";
 import { DEFAULT_KV_SETTINGS, KvMode, type KvModeSettings } from "./kv-mode";

@@ -5,8 +5,8 @@
 //
 // Row sizes: a page blob is at most MAX_PAGE_BYTES (512 KiB, pages.ts); a
 // token chunk TOKEN_CHUNK × 4 bytes (64 KiB); state values are small JSON.
-import { pendingMigrations, type Migration } from "../schema";
-import type { Sql } from "../sql";
+import { pendingMigrations, type Migration } from "../conversation/schema";
+import type { Sql } from "../storage/sql";
 
 export const KV_SCHEMA_VERSION = 1;
 

@@ -8,13 +8,13 @@
 // priming and the same token estimator (durable-objects/token-estimator.ts);
 // policies differ only in the candidates they offer and their order. So a
 // number in the table can never come from a different budget rule.
-import type { ChatMessage, Role } from "../../durable-objects/conversation-api";
-import { selectContext, type Candidate, type MessageRef } from "../../durable-objects/select-context";
+import type { ChatMessage, Role } from "../../durable-objects/conversation/conversation-api";
+import { selectContext, type Candidate, type MessageRef } from "../../durable-objects/selection/select-context";
 import {
   DEFAULT_CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight,
-} from "../../durable-objects/token-estimator";
-import { groupUnits } from "../../durable-objects/tool-units";
-import type { RowStoreFactory } from "../../durable-objects/segment-index";
+} from "../../durable-objects/selection/token-estimator";
+import { groupUnits } from "../../durable-objects/conversation/tool-units";
+import type { RowStoreFactory } from "../../durable-objects/selection/segment-index";
 import type { Kernels } from "../../wasm/src/kernels";
 
 export interface StoredEvalMessage extends MessageRef {
@@ -94,7 +94,7 @@ export function selectWith(
   pinned: readonly Candidate[],
   query: string,
   budgetTokens: number,
-  candidates: { recent?: readonly Candidate[]; ranked?: readonly Candidate[]; minCandidateTokens?: number; maxConsecutiveSkips?: number },
+  candidates: { recent?: readonly Candidate[]; ranked?: Iterable<Candidate>; minCandidateTokens?: number; maxConsecutiveSkips?: number },
 ): Selection {
   const result = selectContext({
     budgetTokens,

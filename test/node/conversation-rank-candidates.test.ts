@@ -6,9 +6,9 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_RANKING, MATCHED_FIRST_RANKING, MAX_CONSECUTIVE_SKIPS, MAX_RANK_LIMIT, MAX_RANKED_CANDIDATES, mergeBestFirst, orderSpans, rankLimit, rankedLoopBounds, rankedSpans, rankIndexed, routeQuery,
   spanCandidates, type RankingEpisode, type ScoredSpan,
-} from "../../durable-objects/rank-candidates";
-import { arrayRowStore, SegmentIndex } from "../../durable-objects/segment-index";
-import { MESSAGE_OVERHEAD_TOKENS } from "../../durable-objects/token-estimator";
+} from "../../durable-objects/selection/rank-candidates";
+import { arrayRowStore, SegmentIndex } from "../../durable-objects/selection/segment-index";
+import { MESSAGE_OVERHEAD_TOKENS } from "../../durable-objects/selection/token-estimator";
 import { oracleKernels } from "../../wasm/oracle/index";
 import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
 import { loadWasmModule } from "../../wasm/src/node-module";

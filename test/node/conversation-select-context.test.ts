@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ContextOverBudgetError, conversationErrorCode } from "../../durable-objects/conversation-api";
-import { rankByRelevance, rankSegments, selectContext, type Candidate } from "../../durable-objects/select-context";
+import { ContextOverBudgetError, conversationErrorCode } from "../../durable-objects/conversation/conversation-api";
+import { rankByRelevance, rankSegments, selectContext, type Candidate } from "../../durable-objects/selection/select-context";
 
 const msg = (seq: number, tokens: number) => ({ seq, tokens });
 const pinned = (seq: number, tokens: number): Candidate => ({ messages: [msg(seq, tokens)], provenance: { kind: "pinned" } });

@@ -4,10 +4,10 @@ import { runInDurableObject } from "cloudflare:test";
 import { env as rawEnv } from "cloudflare:workers";
 import type { Env } from "../../worker/env";
 import { describe, expect, it } from "vitest";
-import { ConversationDO } from "../../durable-objects/conversation-do";
-import { migrate, MIGRATIONS, SCHEMA_VERSION } from "../../durable-objects/schema";
-import { sqlOver } from "../../durable-objects/sql";
-import { chainValues, messageDigest, messageId } from "../../durable-objects/hash-chain";
+import { ConversationDO } from "../../durable-objects/conversation/conversation-do";
+import { migrate, MIGRATIONS, SCHEMA_VERSION } from "../../durable-objects/conversation/schema";
+import { sqlOver } from "../../durable-objects/storage/sql";
+import { chainValues, messageDigest, messageId } from "../../durable-objects/conversation/hash-chain";
 
 const env = rawEnv as unknown as Env;
 

@@ -4,9 +4,9 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { env as rawEnv } from "cloudflare:workers";
 import type { Env } from "../../worker/env";
 import { describe, expect, it } from "vitest";
-import type { ChatMessage, ConversationApi } from "../../durable-objects/conversation-api";
-import { conversationErrorCode } from "../../durable-objects/conversation-api";
-import type { ConversationDO } from "../../durable-objects/conversation-do";
+import type { ChatMessage, ConversationApi } from "../../durable-objects/conversation/conversation-api";
+import { conversationErrorCode } from "../../durable-objects/conversation/conversation-api";
+import type { ConversationDO } from "../../durable-objects/conversation/conversation-do";
 
 const env = rawEnv as unknown as Env;
 /** The stub typed by the RPC contract (workers-types' Rpc mapping turns `unknown` fields into never), as the Worker uses it. */

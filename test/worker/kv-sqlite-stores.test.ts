@@ -8,7 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env as rawEnv } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../worker/env";
-import { sqlOver } from "../../durable-objects/sql";
+import { sqlOver } from "../../durable-objects/storage/sql";
 import { migrateKv } from "../../durable-objects/kv/kv-schema";
 import { SqlitePageStore } from "../../durable-objects/kv/sqlite-page-store";
 import { MemoryPageStore } from "../../durable-objects/kv/page-store";

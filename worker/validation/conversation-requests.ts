@@ -1,6 +1,6 @@
 // Bodies of the /v1/conversations routes: create (id + settings), bulk
 // import, context preview; and the query of the message listing.
-import type { ChatMessage, ConversationSettings } from "../../durable-objects/conversation-api";
+import type { ChatMessage, ConversationSettings } from "../../durable-objects/conversation/conversation-api";
 import { invalidRequest } from "../http/api-error";
 import { parseMessages } from "./chat-messages";
 import { parseConversationId } from "./conversation-id";

@@ -16,8 +16,8 @@
 // lets a clearly better segment of another episode outrank a weak one of
 // the matched episode: on the evaluation's long synthetic chats routing
 // alone finds the evidence's episode near chance (docs/evaluation.md).
-import type { Kernels } from "../wasm/src/kernels";
-import { matchQueryEpisode } from "./episodes";
+import type { Kernels } from "../../wasm/src/kernels";
+import { matchQueryEpisode } from "../episodes/episodes";
 import type { MessageRef, Candidate } from "./select-context";
 import { rankByRelevance } from "./select-context";
 import type { IndexedSpan, SegmentIndex } from "./segment-index";

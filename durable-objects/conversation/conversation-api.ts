@@ -82,6 +82,11 @@ export type Provenance =
   | { kind: "pinned" }
   | { kind: "recent" }
   | { kind: "episode"; episode: number; score: number }
+  /**
+   * A ranked message (selection/message-ranking.ts): `seq` is the match, with its BM25, dense (null
+   * past the candidate pool) and fused scores and its episode; `partner` is the turn it brought with it.
+   */
+  | { kind: "ranked"; seq: number; episode: number | null; lexical: number; dense: number | null; fused: number; partner: number | null }
   /** The current turn's new messages (always sent). */
   | { kind: "turn" };
 

@@ -9,7 +9,7 @@
 // Row sizes stay far below the 2 MB row limit: message content is capped at
 // MAX_MESSAGE_BYTES, an embedding is dim × 4 bytes (1.5 KB at 384), a centroid
 // the same, representative ids and top terms are short JSON arrays.
-import type { Sql } from "./sql";
+import type { Sql } from "../storage/sql";
 
 /**
  * Bump when a migration is appended to MIGRATIONS (set it to the new last

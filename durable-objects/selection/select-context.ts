@@ -21,8 +21,8 @@
 //
 // Pure: metadata in (seq, tokens), seqs and provenance out. The caller loads
 // only the chosen messages' text, so memory is bounded by the budget.
-import type { Provenance } from "./conversation-api";
-import { ContextOverBudgetError } from "./conversation-api";
+import type { Provenance } from "../conversation/conversation-api";
+import { ContextOverBudgetError } from "../conversation/conversation-api";
 
 export interface MessageRef {
   seq: number;

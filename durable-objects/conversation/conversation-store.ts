@@ -2,10 +2,10 @@
 // of the object lives here; ConversationDO decides when to call them.
 import type { ConversationSettings, StoredMessage } from "./conversation-api";
 import type { StoredChainView } from "./hash-chain";
-import type { OnlineCentroid } from "./episodes";
-import type { Sql, SqlValue } from "./sql";
-import { insertRows, MAX_BOUND_PARAMETERS } from "./sql-batch";
-import type { Utterance } from "./segmentation";
+import type { OnlineCentroid } from "../episodes/episodes";
+import type { Sql, SqlValue } from "../storage/sql";
+import { insertRows, MAX_BOUND_PARAMETERS } from "../storage/sql-batch";
+import type { Utterance } from "../episodes/segmentation";
 
 export interface MessageRow {
   seq: number;

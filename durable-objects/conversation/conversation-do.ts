@@ -32,40 +32,40 @@
 // What still grows linearly: the importMessages argument itself, and
 // episodes() listing every segment id.
 import { DurableObject } from "cloudflare:workers";
-import { ResidentColumns } from "../wasm/src/bindings/retrieval";
-import { bundledKernels, kernelsModule } from "../wasm/src/bundled";
-import type { Kernels } from "../wasm/src/kernels";
-import { addDocumentFrequency, reweight, reweightRows } from "./bucket-idf";
+import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
+import { bundledKernels, kernelsModule } from "../../wasm/src/bundled";
+import type { Kernels } from "../../wasm/src/kernels";
+import { addDocumentFrequency, reweight, reweightRows } from "../episodes/bucket-idf";
 import type {
   ChatMessage, ContextMessage, ContextSelection, ConversationApi, ConversationInfo, ConversationSettings, ConversationStats,
   EpisodeView, ImportResult, MessagePage, TurnPlan, Usage,
 } from "./conversation-api";
 import { InvalidConversationRequestError } from "./conversation-api";
 import { ConversationStore, fromBlob, storedMessage, type EpisodeRow, type MessageMetaRow, type MessageRow, type SegmentRow } from "./conversation-store";
-import { embedderFromEnv, type Embedder } from "./embedder";
+import { embedderFromEnv, type Embedder } from "../episodes/embedder";
 import type { ConversationEnv } from "./env";
-import { assignOnline, shouldRecluster, type OnlineCentroid } from "./episodes";
+import { assignOnline, shouldRecluster, type OnlineCentroid } from "../episodes/episodes";
 import { chainNext, matchRequest, messageDigest, messageId } from "./hash-chain";
 import { queryText, validateMessage, validateMessages } from "./message-validation";
-import { closeWindows, type SegmentSpan } from "./segmentation";
-import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-index";
-import { MessageMeta } from "./message-meta";
-import { MessageCache } from "./message-cache";
-import { selectContext, type Candidate, type MessageRef } from "./select-context";
+import { closeWindows, type SegmentSpan } from "../episodes/segmentation";
+import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "../selection/segment-index";
+import { MessageMeta } from "../selection/message-meta";
+import { MessageCache } from "../selection/message-cache";
+import { selectContext, type Candidate, type MessageRef } from "../selection/select-context";
 import {
   DEFAULT_RANKING, orderSpans, rankedLoopBounds, rankedSpans, rankLimit, routeQuery, spanCandidates, type ScoredSpan,
-} from "./rank-candidates";
+} from "../selection/rank-candidates";
 import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
-import { applyRefit, planRefit } from "./episode-refit";
+import { applyRefit, planRefit } from "../episodes/episode-refit";
 import { migrate } from "./schema";
-import { sqlOver } from "./sql";
-import { kvBackground, kvTurnStream, type KvDurableDeps, type KvTurnRequest } from "./kv/kv-durable";
+import { sqlOver } from "../storage/sql";
+import { kvBackground, kvTurnStream, type KvDurableDeps, type KvTurnRequest } from "../kv/kv-durable";
 
 /** Alarm job: fold complete blocks into kv mode's episode caches and run queued rebuilds. */
 const KV_BACKGROUND_JOB = "kv_background";
 import {
   calibrateCharsPerToken, DEFAULT_CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight,
-} from "./token-estimator";
+} from "../selection/token-estimator";
 import { groupUnits, unitHeadFor } from "./tool-units";
 import { TurnQueue } from "./turn-queue";
 import { sentPlan } from "./sent-plan";
@@ -74,7 +74,7 @@ import { pinnedBackend, recordRouting, releaseExpiredPin, requestFingerprint, sa
 
 export const EMBEDDING_BATCH = 512;
 export const MAX_SCORED_SEGMENTS = 16_384;
-export { MAX_CONSECUTIVE_SKIPS, MAX_RANKED_CANDIDATES } from "./rank-candidates";
+export { MAX_CONSECUTIVE_SKIPS, MAX_RANKED_CANDIDATES } from "../selection/rank-candidates";
 /** Rows per SQL read when building the in-memory message metadata. */
 export const META_BATCH = 8192;
 /** Messages the metadata mirror covers at most (8 bytes each: 16 MB); past it candidates are widened with SQL reads. */

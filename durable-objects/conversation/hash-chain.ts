@@ -22,7 +22,7 @@
 //      HistoryConflictError (HTTP 409). Stored history is never rewritten.
 //  (d) new only — otherwise every message of R' is new (clients that send
 //      only the new turn).
-import { sha256Text, toHex } from "../protocol/sha256";
+import { sha256Text, toHex } from "../../protocol/sha256";
 import type { ChatMessage } from "./conversation-api";
 import { HistoryConflictError } from "./conversation-api";
 
