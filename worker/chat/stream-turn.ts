@@ -67,7 +67,7 @@ export function chunkForClient(chunk: ChatChunk, includeUsage: boolean): ChatChu
 }
 
 /** Writes to the client until it disconnects; afterwards writes are dropped so the pump can finish the turn. */
-class ClientSink {
+export class ClientSink {
   private readonly encoder = new TextEncoder();
   private gone = false;
   constructor(private readonly writer: WritableStreamDefaultWriter<Uint8Array>) {}
