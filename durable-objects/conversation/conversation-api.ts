@@ -33,6 +33,8 @@ export interface StoredMessage extends ChatMessage {
   /** Estimated tokens (see token estimator). */
   tokens: number;
   created_at: number;
+  /** Present only on superseded messages (listed with include_superseded): when a fork replaced them (ms). */
+  superseded_at?: number;
 }
 
 export interface ConversationSettings {
@@ -48,6 +50,12 @@ export interface ConversationSettings {
   model?: string;
   /** Named backend from configuration (default: the configured default). */
   backend?: string;
+  /**
+   * What a resend that diverges from the stored history does (history-divergence.ts):
+   * "fork" (default) supersedes the stored messages from the divergence point;
+   * "strict" refuses it with 409 history_conflict.
+   */
+  history?: "fork" | "strict";
 }
 
 export interface ConversationInfo {
@@ -168,7 +176,8 @@ export interface ConversationApi {
   /** Delete every row; returns false when there was nothing. */
   destroy(): Promise<boolean>;
   importMessages(messages: ChatMessage[], idempotencyKey?: string): Promise<ImportResult>;
-  listMessages(after?: number, limit?: number): Promise<MessagePage>;
+  /** The live conversation; with includeSuperseded, also the messages forks superseded (marked superseded_at), each after the live message that took its seq. */
+  listMessages(after?: number, limit?: number, includeSuperseded?: boolean): Promise<MessagePage>;
   episodes(): Promise<EpisodeView[]>;
   previewContext(query: string, budgetTokens?: number): Promise<ContextSelection>;
   /** Recognise which of `messages` are new (resent history is deduplicated by a hash chain) and choose the context. Writes nothing. */
@@ -188,6 +197,15 @@ export interface ConversationApi {
   beginTurn(messages: ChatMessage[], options?: BeginTurnOptions): Promise<TurnStart>;
   /** Releases a ticket without committing (the turn failed); false if it no longer held the conversation. */
   endTurn(ticket: string): Promise<boolean>;
+}
+
+/**
+ * The conversation id inside an object's name. The Worker names each object
+ * "<tenant>\u0000<id>" (worker/conversations/conversation-stub.ts); the id a
+ * client sees and sends back never carries the tenant.
+ */
+export function conversationIdOfObjectName(name: string): string {
+  return name.slice(name.lastIndexOf("\u0000") + 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -214,10 +232,10 @@ export class ContextOverBudgetError extends Error {
   }
 }
 
-/** The request's history diverges from (or rewinds) the stored conversation (HTTP 409). */
+/** Under history "strict", the request's history diverges from (or rewinds) the stored conversation (HTTP 409; history-divergence.ts). */
 export class HistoryConflictError extends Error {
   constructor(readonly matchedMessages: number, readonly storedMessages: number) {
-    super(`history_conflict: the request matches the stored conversation for ${matchedMessages} messages, then differs from its ${storedMessages} stored messages; stored history is never rewritten (send only new messages, or use a new conversation)`);
+    super(`history_conflict: the request matches the stored conversation for ${matchedMessages} messages, then differs from its ${storedMessages} stored messages; this conversation's history setting is "strict", so stored history is never forked (send only new messages, or set settings.history to "fork")`);
     this.name = "HistoryConflictError";
   }
 }

@@ -38,9 +38,9 @@ import type { Kernels } from "../../wasm/src/kernels";
 import { addDocumentFrequency, reweight, reweightRows } from "../episodes/bucket-idf";
 import type {
   ChatMessage, ContextMessage, ContextSelection, ConversationApi, ConversationInfo, ConversationSettings, ConversationStats,
-  EpisodeView, ImportResult, MessagePage, TurnPlan, Usage,
+  EpisodeView, ImportResult, MessagePage, StoredMessage, TurnPlan, Usage,
 } from "./conversation-api";
-import { InvalidConversationRequestError } from "./conversation-api";
+import { conversationIdOfObjectName, InvalidConversationRequestError } from "./conversation-api";
 import { ConversationStore, fromBlob, storedMessage, type EpisodeRow, type MessageMetaRow, type MessageRow, type SegmentRow } from "./conversation-store";
 import { embedderFromEnv, type Embedder } from "../episodes/embedder";
 import type { ConversationEnv } from "./env";
@@ -70,6 +70,8 @@ import { groupUnits, unitHeadFor } from "./tool-units";
 import { TurnQueue } from "./turn-queue";
 import { sentPlan } from "./sent-plan";
 import { DEFAULT_TURN_LEASE_MS, MAX_TURN_LEASE_MS, MAX_WAITING_TURNS, type BeginTurnOptions, type CommitTurnOptions, type TurnStart } from "./turn-api";
+import { resolveHistory, liveBefore, type HistoryDecision } from "./history-divergence";
+import { appendBase, supersedeFrom } from "./fork";
 import { pinnedBackend, recordRouting, releaseExpiredPin, requestFingerprint, saveTurn, storedTurn, UNPIN_JOB, validIdempotencyKey } from "./turn-session";
 
 export const EMBEDDING_BATCH = 512;
@@ -135,7 +137,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   /** Creates the conversation rows if absent (turns and imports on an unconfigured id). */
   private ensureCreated(id?: string): void {
     if (this.store.exists()) return;
-    this.store.setMeta("id", id ?? this.ctx.id.name ?? this.ctx.id.toString());
+    this.store.setMeta("id", id ?? conversationIdOfObjectName(this.ctx.id.name ?? this.ctx.id.toString()));
     this.store.setMeta("created_at", String(Date.now()));
     this.store.setMeta("settings", JSON.stringify(DEFAULT_SETTINGS));
     this.store.setMeta("chars_per_token", String(DEFAULT_CHARS_PER_TOKEN));
@@ -160,7 +162,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     const cpt = this.charsPerToken();
     const messages = this.store.counter("messages");
     return {
-      id: this.store.meta("id")!,
+      id: conversationIdOfObjectName(this.store.meta("id")!), // ids stored before the tenant was stripped
       created_at: Number(this.store.meta("created_at")),
       settings: this.settingsOrDefault(),
       message_count: messages,
@@ -212,7 +214,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
       const appended = match.newIndices.map((i) => valid[i]!);
       let result!: ImportResult;
-      await this.append(appended, () => {
+      await this.append(appended, null, () => {
         result = { appended: appended.length, duplicates: match.duplicates, message_count: this.store.counter("messages"), replayed: false };
         if (idempotencyKey) this.store.saveImportResult(idempotencyKey, { ...result, fingerprint }, Date.now());
       });
@@ -220,13 +222,15 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     });
   }
 
-  async listMessages(after = -1, limit = 100): Promise<MessagePage> {
+  async listMessages(after = -1, limit = 100, includeSuperseded = false): Promise<MessagePage> {
     if (!Number.isInteger(after) || after < -1) throw new InvalidConversationRequestError("after must be an integer ≥ -1");
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InvalidConversationRequestError(`limit must be an integer in [1, ${MAX_PAGE}]`);
     const rows = this.store.page(after, limit + 1);
     const more = rows.length > limit;
     const messages = rows.slice(0, limit).map(storedMessage);
-    return { messages, next_after: more ? messages[messages.length - 1]!.seq : null };
+    const next_after = more ? messages[messages.length - 1]!.seq : null;
+    if (!includeSuperseded) return { messages, next_after };
+    return { messages: withSuperseded(messages, this.store.supersededBetween(after, next_after ?? Number.MAX_SAFE_INTEGER)), next_after };
   }
 
   async episodes(): Promise<EpisodeView[]> {
@@ -245,11 +249,11 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return this.selectFor(query, this.budget(budgetTokens), []);
   }
 
-  async planTurn(messages: ChatMessage[], options?: { budget_tokens?: number }): Promise<TurnPlan> {
+  async planTurn(messages: ChatMessage[], options?: { budget_tokens?: number; seen_messages?: number }): Promise<TurnPlan> {
     const valid = validateMessages(messages, { allowEmpty: false });
-    const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+    const match = this.history(valid, options?.seen_messages);
     const fresh = match.newIndices.map((i) => valid[i]!);
-    const context = await this.selectFor(queryText(fresh, valid), this.budget(options?.budget_tokens), fresh);
+    const context = await this.selectFor(queryText(fresh, valid), this.budget(options?.budget_tokens), fresh, match.forkAt);
     return { new_messages: fresh.length, context };
   }
 
@@ -265,10 +269,10 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
         // this call: where the Worker and the object share a thread (one workerd process),
         // the append's ≈ 1 ms of CPU would otherwise delay it.
         await new Promise((resolve) => setTimeout(resolve, 0));
-        const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+        const match = this.history(valid, options.seen_messages);
         const fresh = match.newIndices.map((i) => valid[i]!);
         const appended = [...fresh, answer];
-        await this.append(appended, () => {
+        await this.append(appended, match.forkAt, () => {
           if (usage && typeof sentTokens === "number") {
             this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
           }
@@ -287,6 +291,8 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   async beginTurn(messages: ChatMessage[], options: BeginTurnOptions = {}): Promise<TurnStart> {
     const key = validIdempotencyKey(options.idempotency_key);
     const lease = Math.min(MAX_TURN_LEASE_MS, Math.max(1000, Number.isFinite(options.lease_ms) ? options.lease_ms! : DEFAULT_TURN_LEASE_MS));
+    // What the client's history was written against: the turns queued ahead of this one append after it (history-divergence.ts rule (q)).
+    const seen = this.store.counter("messages");
     const ticket = await this.turns.acquire(lease);
     try {
       if (key) {
@@ -296,8 +302,8 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
           return { kind: "replay", response: stored };
         }
       }
-      const [info, plan] = [await this.info(), await this.planTurn(messages, { budget_tokens: options.budget_tokens })];
-      return { kind: "go", ticket, info, plan: sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()) };
+      const [info, plan] = [await this.info(), options.plan === false ? null : await this.planTurn(messages, { budget_tokens: options.budget_tokens, seen_messages: seen })];
+      return { kind: "go", ticket, info, plan: plan && sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()), seen_messages: seen };
     } catch (err) {
       this.turns.release(ticket);
       throw err;
@@ -342,6 +348,21 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return requested;
   }
 
+  /** How the request's messages relate to the stored history under this conversation's history setting (history-divergence.ts). */
+  private history(valid: readonly ChatMessage[], seen: number | undefined): HistoryDecision {
+    const count = this.store.counter("messages");
+    const mode = this.settingsOrDefault().history ?? "fork";
+    const lastRole = (this.store.lastMessage()?.role ?? null) as ChatMessage["role"] | null;
+    return resolveHistory(valid, this.store.chainView(count), { mode, seen: Number.isInteger(seen) ? seen : undefined, lastRole });
+  }
+
+  /** Drops the in-memory mirrors of the live tables (rebuilt from storage on next use). */
+  private forgetMirrors(): void {
+    this.index = null;
+    this.meta = null;
+    this.texts.clear();
+  }
+
   private conversationTokens(cpt: number): number {
     return Math.ceil(this.store.counter("weight") / cpt) + MESSAGE_OVERHEAD_TOKENS * this.store.counter("messages");
   }
@@ -374,15 +395,17 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    * segment windows, embeds them, assigns them online to episodes, and runs
    * `extra` — all in one transaction. Embedding happens before it.
    */
-  private async append(messages: readonly ChatMessage[], extra: () => void): Promise<void> {
+  private async append(messages: readonly ChatMessage[], forkAt: number | null, extra: () => void): Promise<void> {
     const settings = this.settingsOrDefault();
     const cpt = this.charsPerToken();
     const now = Date.now();
-    const last = this.store.lastMessage();
+    // The conversation as it is once the fork (if any) applied: the new messages continue the live prefix.
+    const base = appendBase(this.store, forkAt, settings.window);
+    const last = base.last;
     const rows: MessageRow[] = [];
     let chain = last?.chain ?? "";
     let link = last ? { seq: last.seq, role: last.role, hasToolCalls: last.tool_calls !== null, unitHead: last.unit_head } : null;
-    let seq = last ? last.seq + 1 : 0;
+    let seq = base.nextSeq;
     for (const m of messages) {
       const digest = messageDigest(m);
       chain = chainNext(chain, digest);
@@ -396,21 +419,22 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       link = { seq, role: m.role, hasToolCalls: !!m.tool_calls?.length, unitHead };
       seq++;
     }
-    const lastSegment = this.store.lastSegment();
-    const tail = this.store.utterancesAfter(lastSegment?.last_seq ?? -1, settings.window);
-    const { segments } = closeWindows(tail, rows, settings.window);
+    const { segments } = closeWindows(base.tail, rows, settings.window);
     const embedder = this.embedder();
     const vectors = segments.length ? await embedder.embed(segments.map((s) => s.text)) : [];
 
     let indexed: IndexedSegment[] = [];
     this.store.transaction(() => {
       this.ensureCreated();
+      if (forkAt !== null) supersedeFrom(this.store, forkAt, now, { reclusterAt: now + RECLUSTER_DELAY_MS });
       if (rows.length) this.store.insertMessages(rows);
       this.store.addCounter("messages", rows.length);
       this.store.addCounter("weight", rows.reduce((s, r) => s + r.weight, 0));
-      indexed = this.addSegments(segments, vectors, embedder, settings.episodes, (lastSegment?.id ?? 0) + 1);
+      indexed = this.addSegments(segments, vectors, embedder, settings.episodes, base.nextSegmentId);
       extra();
     });
+    // A fork removed rows the in-memory mirrors hold: they are rebuilt from storage on next use.
+    if (forkAt !== null) this.forgetMirrors();
     // Only after the transaction committed: the in-memory mirrors follow storage.
     if (this.meta) {
       if ((rows.length && rows[0]!.seq !== this.meta.count) || this.meta.count + rows.length > MAX_META_MESSAGES) this.meta = null;
@@ -529,27 +553,30 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   }
 
   /** Chooses the context for `query` plus the turn's new messages (reads only). */
-  private async selectFor(query: string, budget: number, turn: readonly ChatMessage[]): Promise<ContextSelection> {
+  private async selectFor(query: string, budget: number, turn: readonly ChatMessage[], forkAt: number | null = null): Promise<ContextSelection> {
     const cpt = this.charsPerToken();
     const settings = this.settingsOrDefault();
-    const count = this.store.counter("messages");
+    // Under a pending fork only the messages before it are the conversation (the rest are about to be superseded).
+    const live = liveBefore(forkAt);
+    const count = forkAt ?? this.store.counter("messages");
     const refs = (rows: readonly MessageMetaRow[]): MessageRef[] => rows.map((r) => ({ seq: r.seq, tokens: tokensForWeight(r.weight, cpt) }));
     const turnTokens = turn.map((m) => tokensForWeight(messageWeight(m), cpt));
 
-    const required: Candidate[] = this.store.pinnedMeta().map((r) => ({ messages: refs([r]), provenance: { kind: "pinned" } }));
-    if (turn[0]?.role === "tool" && count > 0) {
+    const required: Candidate[] = this.store.pinnedMeta().filter((r) => live(r.seq)).map((r) => ({ messages: refs([r]), provenance: { kind: "pinned" } }));
+    if (turn[0]?.role === "tool" && count > 0 && forkAt === null) {
       // The new tool result answers a stored assistant tool call: send the whole unit.
       const last = this.store.lastMessage()!;
       required.push({ messages: refs(this.store.unitWidenedMeta(last.unit_head, last.seq)), provenance: { kind: "recent" } });
     }
-    const recentRows = this.store.recentMeta(settings.recent_messages, count);
+    const recentRows = this.store.recentMeta(settings.recent_messages, count).filter((r) => live(r.seq));
     const recent: Candidate[] = groupUnits(recentRows.map((r) => ({ ...r, unitHead: r.unit_head })))
       .reverse()
       .map((unit) => ({ messages: refs(unit), provenance: { kind: "recent" } }));
 
     const routed = await this.routedQuery(query);
     // No await from here to selectContext: the ranked sequence is lazy (rank-candidates.ts rankedSpans) and must be consumed before the index changes.
-    const ranked = routed ? this.rankedSegments(routed, refs, rankLimit(budget, settings.window)) : [];
+    const rankedAll = routed ? this.rankedSegments(routed, refs, rankLimit(budget, settings.window)) : [];
+    const ranked = forkAt === null ? rankedAll : liveCandidates(rankedAll, live);
     const matched = routed ? routed.matched.id : null;
     const result = selectContext({
       budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked,
@@ -642,6 +669,26 @@ interface IndexedSegment {
   first: number;
   last: number;
   vec: Float32Array;
+}
+
+/** Ranked candidates restricted to live messages (a fork is pending): each keeps its live messages, or is dropped. */
+function* liveCandidates(ranked: Iterable<Candidate>, live: (seq: number) => boolean): Iterable<Candidate> {
+  for (const c of ranked) {
+    const messages = c.messages.filter((m) => live(m.seq));
+    if (messages.length) yield messages.length === c.messages.length ? c : { ...c, messages };
+  }
+}
+
+/** A listing page with the superseded messages of its seq range, each after the live message that took its seq. */
+function withSuperseded(live: StoredMessage[], superseded: readonly (MessageRow & { superseded_at: number })[]): StoredMessage[] {
+  const out: StoredMessage[] = [];
+  let j = 0;
+  for (const m of live) {
+    out.push(m);
+    while (j < superseded.length && superseded[j]!.seq <= m.seq) out.push({ ...storedMessage(superseded[j]!), superseded_at: superseded[j++]!.superseded_at });
+  }
+  while (j < superseded.length) out.push({ ...storedMessage(superseded[j]!), superseded_at: superseded[j++]!.superseded_at });
+  return out;
 }
 
 function contextFields(m: ChatMessage): Pick<ContextMessage, "role" | "content" | "name" | "tool_call_id" | "tool_calls"> {

@@ -15,7 +15,7 @@ import type { Sql } from "../storage/sql";
  * Bump when a migration is appended to MIGRATIONS (set it to the new last
  * version). Never edit a migration that has shipped; add a new one instead.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Largest message content accepted, in UTF-8 bytes (keeps every row well under 2 MB). */
 export const MAX_MESSAGE_BYTES = 512 * 1024;
@@ -82,6 +82,28 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     description: "index of system messages (pinned every turn; without it each turn scanned all messages)",
     statements: [`CREATE INDEX IF NOT EXISTS messages_pinned ON messages (seq) WHERE role = 'system'`],
+  },
+  {
+    version: 4,
+    description: "messages superseded by a fork (regenerate, edit): kept out of the live tables (conversation/fork.ts)",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS superseded_messages (
+         seq INTEGER NOT NULL,
+         id TEXT NOT NULL,
+         role TEXT NOT NULL,
+         content TEXT NOT NULL,
+         name TEXT,
+         tool_call_id TEXT,
+         tool_calls TEXT,
+         tokens INTEGER NOT NULL,
+         digest TEXT NOT NULL,
+         chain TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         weight INTEGER NOT NULL,
+         unit_head INTEGER,
+         superseded_at INTEGER NOT NULL)`,
+      `CREATE INDEX IF NOT EXISTS superseded_by_seq ON superseded_messages (seq, superseded_at)`,
+    ],
   },
 ];
 

@@ -12,6 +12,8 @@ export interface BeginTurnOptions {
   idempotency_key?: string;
   /** How long the ticket holds the conversation if never released (ms). */
   lease_ms?: number;
+  /** false: take the ticket (and any stored result) without choosing a context (kv mode decodes against its own cache). */
+  plan?: boolean;
 }
 
 /** The stored first result of an idempotent turn. */
@@ -27,9 +29,12 @@ export type TurnStart =
       kind: "go";
       ticket: string;
       info: ConversationInfo | null;
-      plan: SentPlan;
+      /** null when asked with plan: false. */
+      plan: SentPlan | null;
       /** Backend the conversation is pinned to (pinning.ts), while the pin holds. */
       pinned_backend: string | null;
+      /** Live messages when the turn arrived; give it back to commitTurn (history-divergence.ts rule (q)). */
+      seen_messages: number;
     }
   | { kind: "replay"; response: StoredTurnResponse };
 
@@ -43,6 +48,8 @@ export interface CommitTurnOptions {
   backend?: string;
   /** When the turn arrived at the edge (ms), to time tool calls. */
   arrived_at?: number;
+  /** beginTurn's seen_messages: messages appended since by turns queued ahead are kept (concurrent resends all land). */
+  seen_messages?: number;
 }
 
 /** Default and bounds of a ticket's lease (ms). */

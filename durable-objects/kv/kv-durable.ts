@@ -80,6 +80,22 @@ async function openService(deps: KvDurableDeps, requested: Partial<KvModeSetting
   return service;
 }
 
+/**
+ * Drops the kv mirror of the conversation (its token stream, pages, queued
+ * rebuilds; the kv settings stay) after a fork superseded messages it had
+ * mirrored: KV cannot be un-prefilled, so the next kv turn mirrors the live
+ * conversation again from its first message. Call inside the fork's transaction.
+ */
+export function forgetKvMirror(sql: Sql): void {
+  const mirrored = sql.first<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'kv_state'`;
+  services.delete(sql);
+  if (!mirrored) return;
+  sql.run`DELETE FROM kv_pages`;
+  sql.run`DELETE FROM kv_tokens`;
+  sql.run`DELETE FROM kv_rebuilds`;
+  sql.run`DELETE FROM kv_state WHERE key != 'settings'`;
+}
+
 export class KvModeError extends Error {
   override name = "KvModeError";
 }

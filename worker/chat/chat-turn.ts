@@ -36,6 +36,8 @@ export interface PreparedTurn {
   idempotencyKey: string | undefined;
   /** When the request arrived (ms), to time tool calls for pinning. */
   arrivedAt: number;
+  /** Live messages when the turn arrived (beginTurn), given back to commitTurn. */
+  seenMessages: number;
 }
 
 export interface TurnOptions {
@@ -70,12 +72,13 @@ export async function prepareTurn(stub: ConversationApi, conversationId: string,
   );
   if (start.kind === "replay") return { kind: "replay", response: start.response };
   const { info, plan, ticket } = start;
+  if (plan === null) throw new Error("beginTurn answered without a plan");
   const model = chooseModel(request.model, info?.settings, defaultModel);
   return {
     kind: "turn",
     turn: {
       conversationId, stub, request, plan, existed: info !== null, upstreamBody: buildUpstreamBody(request, plan, model), model, timings,
-      ticket, pinnedBackend: start.pinned_backend, servedBy: null, idempotencyKey: options.idempotencyKey, arrivedAt,
+      ticket, pinnedBackend: start.pinned_backend, servedBy: null, idempotencyKey: options.idempotencyKey, arrivedAt, seenMessages: start.seen_messages,
     },
   };
 }
@@ -101,6 +104,7 @@ export async function commitReply(turn: PreparedTurn, reply: ChatMessage, usage:
       response,
       backend: turn.servedBy ?? undefined,
       arrived_at: turn.arrivedAt,
+      seen_messages: turn.seenMessages,
     });
   });
 }
