@@ -40,7 +40,7 @@ import type {
   ChatMessage, ContextMessage, ContextSelection, ConversationApi, ConversationInfo, ConversationSettings, ConversationStats,
   EpisodeView, ImportResult, MessagePage, StoredMessage, TurnPlan, Usage,
 } from "./conversation-api";
-import { conversationIdOfObjectName, InvalidConversationRequestError } from "./conversation-api";
+import { conversationErrorCode, conversationIdOfObjectName, InvalidConversationRequestError } from "./conversation-api";
 import { ConversationStore, fromBlob, storedMessage, type EpisodeRow, type MessageMetaRow, type MessageRow, type SegmentRow } from "./conversation-store";
 import { embedderFromEnv, type Embedder } from "../episodes/embedder";
 import type { ConversationEnv } from "./env";
@@ -214,7 +214,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
       const appended = match.newIndices.map((i) => valid[i]!);
       let result!: ImportResult;
-      await this.append(appended, null, () => {
+      await this.append(appended, null, null, () => {
         result = { appended: appended.length, duplicates: match.duplicates, message_count: this.store.counter("messages"), replayed: false };
         if (idempotencyKey) this.store.saveImportResult(idempotencyKey, { ...result, fingerprint }, Date.now());
       });
@@ -249,9 +249,9 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return this.selectFor(query, this.budget(budgetTokens), []);
   }
 
-  async planTurn(messages: ChatMessage[], options?: { budget_tokens?: number; seen_messages?: number }): Promise<TurnPlan> {
+  async planTurn(messages: ChatMessage[], options?: { budget_tokens?: number; arrived_at?: number }): Promise<TurnPlan> {
     const valid = validateMessages(messages, { allowEmpty: false });
-    const match = this.history(valid, options?.seen_messages);
+    const match = this.history(valid, options?.arrived_at);
     const fresh = match.newIndices.map((i) => valid[i]!);
     const context = await this.selectFor(queryText(fresh, valid), this.budget(options?.budget_tokens), fresh, match.forkAt);
     return { new_messages: fresh.length, context };
@@ -269,10 +269,10 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
         // this call: where the Worker and the object share a thread (one workerd process),
         // the append's ≈ 1 ms of CPU would otherwise delay it.
         await new Promise((resolve) => setTimeout(resolve, 0));
-        const match = this.history(valid, options.seen_messages);
+        const match = this.history(valid, options.arrived_at);
         const fresh = match.newIndices.map((i) => valid[i]!);
         const appended = [...fresh, answer];
-        await this.append(appended, match.forkAt, () => {
+        await this.append(appended, match.forkAt, validTime(options.visible_at), () => {
           if (usage && typeof sentTokens === "number") {
             this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
           }
@@ -291,9 +291,13 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   async beginTurn(messages: ChatMessage[], options: BeginTurnOptions = {}): Promise<TurnStart> {
     const key = validIdempotencyKey(options.idempotency_key);
     const lease = Math.min(MAX_TURN_LEASE_MS, Math.max(1000, Number.isFinite(options.lease_ms) ? options.lease_ms! : DEFAULT_TURN_LEASE_MS));
-    // What the client's history was written against: the turns queued ahead of this one append after it (history-divergence.ts rule (q)).
-    const seen = this.store.counter("messages");
-    const ticket = await this.turns.acquire(lease);
+    let ticket: string;
+    try {
+      ticket = await this.turns.acquire(lease);
+    } catch (err) {
+      if (conversationErrorCode(err)) return { kind: "refused", message: (err as Error).message }; // conversation_busy
+      throw err;
+    }
     try {
       if (key) {
         const stored = storedTurn(this.store, key, requestFingerprint(validateMessages(messages, { allowEmpty: false })));
@@ -302,10 +306,11 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
           return { kind: "replay", response: stored };
         }
       }
-      const [info, plan] = [await this.info(), options.plan === false ? null : await this.planTurn(messages, { budget_tokens: options.budget_tokens, seen_messages: seen })];
-      return { kind: "go", ticket, info, plan: plan && sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()), seen_messages: seen };
+      const [info, plan] = [await this.info(), options.plan === false ? null : await this.planTurn(messages, { budget_tokens: options.budget_tokens, arrived_at: options.arrived_at })];
+      return { kind: "go", ticket, info, plan: plan && sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()) };
     } catch (err) {
       this.turns.release(ticket);
+      if (conversationErrorCode(err)) return { kind: "refused", message: (err as Error).message };
       throw err;
     }
   }
@@ -349,11 +354,14 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   }
 
   /** How the request's messages relate to the stored history under this conversation's history setting (history-divergence.ts). */
-  private history(valid: readonly ChatMessage[], seen: number | undefined): HistoryDecision {
+  private history(valid: readonly ChatMessage[], arrivedAt: number | undefined): HistoryDecision {
     const count = this.store.counter("messages");
     const mode = this.settingsOrDefault().history ?? "fork";
     const lastRole = (this.store.lastMessage()?.role ?? null) as ChatMessage["role"] | null;
-    return resolveHistory(valid, this.store.chainView(count), { mode, seen: Number.isInteger(seen) ? seen : undefined, lastRole });
+    // What the request's client could have seen: messages that became visible before it arrived (created_at is that time).
+    const at = validTime(arrivedAt);
+    const seen = at === null ? undefined : this.store.countCreatedBefore(at, count);
+    return resolveHistory(valid, this.store.chainView(count), { mode, seen, lastRole });
   }
 
   /** Drops the in-memory mirrors of the live tables (rebuilt from storage on next use). */
@@ -395,10 +403,11 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    * segment windows, embeds them, assigns them online to episodes, and runs
    * `extra` — all in one transaction. Embedding happens before it.
    */
-  private async append(messages: readonly ChatMessage[], forkAt: number | null, extra: () => void): Promise<void> {
+  private async append(messages: readonly ChatMessage[], forkAt: number | null, visibleAt: number | null, extra: () => void): Promise<void> {
     const settings = this.settingsOrDefault();
     const cpt = this.charsPerToken();
     const now = Date.now();
+    const createdAt = visibleAt ?? now;
     // The conversation as it is once the fork (if any) applied: the new messages continue the live prefix.
     const base = appendBase(this.store, forkAt, settings.window);
     const last = base.last;
@@ -414,7 +423,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       rows.push({
         seq, id: messageId(chain), role: m.role, content: m.content, name: m.name ?? null, tool_call_id: m.tool_call_id ?? null,
         tool_calls: m.tool_calls?.length ? JSON.stringify(m.tool_calls) : null, tokens: tokensForWeight(weight, cpt),
-        digest, chain, created_at: now, weight, unit_head: unitHead,
+        digest, chain, created_at: createdAt, weight, unit_head: unitHead,
       });
       link = { seq, role: m.role, hasToolCalls: !!m.tool_calls?.length, unitHead };
       seq++;
@@ -669,6 +678,11 @@ interface IndexedSegment {
   first: number;
   last: number;
   vec: Float32Array;
+}
+
+/** A time from the Worker (ms since the epoch), or null when absent or not a plausible one. */
+function validTime(t: unknown): number | null {
+  return typeof t === "number" && Number.isFinite(t) && t > 0 ? t : null;
 }
 
 /** Ranked candidates restricted to live messages (a fork is pending): each keeps its live messages, or is dropped. */

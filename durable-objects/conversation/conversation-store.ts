@@ -174,6 +174,22 @@ export class ConversationStore {
   lastMessageBefore(seq: number): Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain"> | null {
     return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain FROM messages WHERE seq < ${seq} ORDER BY seq DESC LIMIT 1`;
   }
+  /**
+   * Messages created before `t` among the first `count`: created_at never
+   * decreases along seq (appends only, each at its own time), so a binary
+   * search with O(log N) point reads.
+   */
+  countCreatedBefore(t: number, count: number): number {
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const at = this.sql.first<{ created_at: number }>`SELECT created_at FROM messages WHERE seq = ${mid}`?.created_at ?? Number.POSITIVE_INFINITY;
+      if (at < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
   /** Moves messages at and after `seq` to superseded_messages (fork.ts); returns how many and their weight. */
   supersedeMessagesFrom(seq: number, now: number): { count: number; weight: number } {
     const moved = this.sql.first<{ n: number; w: number | null }>`SELECT COUNT(*) AS n, SUM(weight) AS w FROM messages WHERE seq >= ${seq}`!;

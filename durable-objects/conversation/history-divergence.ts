@@ -6,10 +6,13 @@
 // Request R (k messages), stored live conversation S (N messages), c = the
 // longest common prefix of R and S (by chain value):
 //  (a) full history: c = N — R[N..] is appended.
-//  (q) queued behind others: the turn arrived when S had `seen` messages and
-//      R continues all of them (c ≥ seen), but turns ahead of it in the queue
-//      appended since — R[c..] is appended after them. Concurrent resends
-//      therefore all land, in arrival order; none supersedes another.
+//  (q) queued behind others: when the request arrived, its client could have
+//      seen only S's first `seen` messages (the rest became visible — their
+//      reply reached a client — after it arrived; conversation-do.ts reads
+//      this from created_at). If R continues all of those (c ≥ seen), the
+//      rest were appended by turns running ahead of it, and R[c..] is
+//      appended after them. Concurrent resends therefore all land, in arrival
+//      order; none supersedes another.
 //  (b) tail overlap and (d) new only: as in hash-chain.ts (clients that trim
 //      old history, or send only the new turn).
 //  (f) fork — R resends a history that leaves S at position c:
@@ -31,7 +34,7 @@ export type HistoryMode = "fork" | "strict";
 
 export interface HistoryOptions {
   mode: HistoryMode;
-  /** Live messages the conversation held when this turn arrived (before it waited for its ticket). */
+  /** Live messages the request's client could have seen: those visible before the request arrived at the edge. */
   seen?: number;
   /** Role of the last stored message (the regenerate rule needs it). */
   lastRole?: Role | null;

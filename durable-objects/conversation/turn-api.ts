@@ -12,6 +12,8 @@ export interface BeginTurnOptions {
   idempotency_key?: string;
   /** How long the ticket holds the conversation if never released (ms). */
   lease_ms?: number;
+  /** When the request arrived at the edge (ms): messages that became visible after it were unknown to its client (rule (q)). */
+  arrived_at?: number;
   /** false: take the ticket (and any stored result) without choosing a context (kv mode decodes against its own cache). */
   plan?: boolean;
 }
@@ -33,10 +35,14 @@ export type TurnStart =
       plan: SentPlan | null;
       /** Backend the conversation is pinned to (pinning.ts), while the pin holds. */
       pinned_backend: string | null;
-      /** Live messages when the turn arrived; give it back to commitTurn (history-divergence.ts rule (q)). */
-      seen_messages: number;
     }
-  | { kind: "replay"; response: StoredTurnResponse };
+  | { kind: "replay"; response: StoredTurnResponse }
+  /**
+   * An expected refusal (a ConversationErrorCode message, "code: detail"):
+   * returned, not thrown, because workerd logs every error an RPC method
+   * throws as an uncaught exception, and a 409 or 429 is not a fault.
+   */
+  | { kind: "refused"; message: string };
 
 export interface CommitTurnOptions {
   /** The ticket beginTurn gave; released after the write. */
@@ -48,8 +54,12 @@ export interface CommitTurnOptions {
   backend?: string;
   /** When the turn arrived at the edge (ms), to time tool calls. */
   arrived_at?: number;
-  /** beginTurn's seen_messages: messages appended since by turns queued ahead are kept (concurrent resends all land). */
-  seen_messages?: number;
+  /**
+   * When the reply began reaching the client (ms, the edge's clock): the
+   * turn's messages are stored with it as created_at, so a later request can
+   * tell whether its client could have seen them (history-divergence.ts rule (q)).
+   */
+  visible_at?: number;
 }
 
 /** Default and bounds of a ticket's lease (ms). */

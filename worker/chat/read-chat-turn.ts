@@ -13,15 +13,16 @@ import { parseChatTurn, type ChatTurnInput } from "../validation/chat-turn";
 import { backendSpecs } from "../backend/pool-backend";
 import { backendsForModel } from "../backend/pool";
 import { EPIKV_MODEL_ALIASES } from "./upstream-request";
-import { KV_MODEL_NAMES } from "../kv/kv-models";
+import { kvModelNames } from "../kv/kv-models";
 
 export async function readChatTurn(c: Context<{ Bindings: Env }>, mode: "context" | "kv"): Promise<ChatTurnInput> {
   const body = await readJsonBody(c.req.raw, maxBodyBytes(c.env));
   const input = parseChatTurn(body, { conversationId: c.req.header("x-conversation-id"), idempotencyKey: c.req.header("idempotency-key") }, maxMessagesPerRequest(c.env), mode);
   const model = input.request.model;
   if (model !== undefined) {
-    if (mode === "kv" && !KV_MODEL_NAMES.includes(model)) {
-      throw notFound(`The model \`${model}\` does not exist in kv mode; models served here: ${KV_MODEL_NAMES.join(", ")} (GET /v1/kv/models)`, "model_not_found");
+    const kvModels = mode === "kv" ? kvModelNames(c.env) : [];
+    if (mode === "kv" && !kvModels.includes(model)) {
+      throw notFound(`The model \`${model}\` does not exist in kv mode; models served here: ${kvModels.join(", ")} (GET /v1/kv/models)`, "model_not_found");
     }
     // An explicit unknown model is refused before the turn waits for its conversation.
     if (mode === "context" && !EPIKV_MODEL_ALIASES.includes(model)) backendsForModel(backendSpecs(c.env), model);

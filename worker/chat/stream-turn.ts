@@ -32,6 +32,7 @@ async function pump(turn: PreparedTurn, chunks: AsyncGenerator<ChatChunk>, sink:
   try {
     for await (const chunk of chunks) {
       first ??= chunk;
+      turn.visibleAt ??= Date.now();
       reply.add(chunk);
       const out = chunkForClient(chunk, turn.request.includeUsage);
       if (out) await sink.send(`data: ${JSON.stringify(out)}\n\n`);

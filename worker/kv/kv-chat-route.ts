@@ -18,6 +18,7 @@ import type { ChatChunk } from "../backend/chat-backend";
 import type { KvTurnRequest } from "../../durable-objects/kv/kv-durable";
 import type { KvTurnEvent } from "../../durable-objects/kv/kv-service";
 import { waitUntilOf } from "../http/wait-until";
+import { toApiError } from "../http/api-error";
 import { readChatTurn } from "../chat/read-chat-turn";
 import { conversationStub } from "../conversations/conversation-stub";
 import { tenantOf } from "../conversations/conversation-index";
@@ -46,7 +47,7 @@ async function* kvEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<KvT
       buffer = buffer.slice(cut + 1);
       if (!line) continue;
       const e = JSON.parse(line) as KvTurnEvent | { type: "error"; message: string; code: string };
-      if (e.type === "error") throw kvTurnError(new Error(`kv backend 502 ${e.code || "error"}: ${e.message}`));
+      if (e.type === "error") throw kvTurnError(new Error(e.message.startsWith("kv backend ") ? e.message : `kv backend 502 ${e.code || "error"}: ${e.message}`));
       yield e;
     }
     if (done) return;
@@ -62,10 +63,14 @@ export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/compl
   const p = request.passthrough as Record<string, unknown>;
   const headers = { "x-conversation-id": id, "x-epikv-mode": "kv" };
   const leaseMs = backendConfig(c.env).timeoutMs * 3 + 60_000;
+  const arrivedAt = Date.now();
+  /** When the reply began reaching the client (its messages' created_at; history-divergence.ts rule (q)). */
+  let visibleAt: number | null = null;
 
   // From here the turn holds its conversation; it runs to the end under waitUntil even if the client hangs up.
   const serving = (async () => {
-    const start = await stub.beginTurn(request.messages, { idempotency_key: idempotencyKey, lease_ms: leaseMs, plan: false });
+    const start = await stub.beginTurn(request.messages, { idempotency_key: idempotencyKey, lease_ms: leaseMs, plan: false, arrived_at: arrivedAt });
+    if (start.kind === "refused") throw toApiError(start.message);
     if (start.kind === "replay") return replayResponse(start.response, request.stream, request.includeUsage);
     let ticket: string | null = start.ticket;
     const release = async () => {
@@ -83,6 +88,7 @@ export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/compl
       });
       // The first event before any answer: a backend that is down is a 502, also for a streaming request.
       events = await peeked(kvEvents(stream));
+      visibleAt = Date.now();
     } catch (err) {
       await release();
       throw kvTurnError(err);
@@ -113,13 +119,15 @@ export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/compl
         ticket: t ?? undefined,
         idempotency_key: idempotencyKey,
         response: idempotencyKey ? { completion: completion(), headers } : undefined,
-        seen_messages: start.seen_messages,
+        arrived_at: arrivedAt,
+        visible_at: visibleAt ?? Date.now(),
       });
     };
 
     if (!request.stream) {
       try {
         for await (const _ of chunks());
+        visibleAt = Date.now();
         await commit();
       } catch (err) {
         throw kvTurnError(err);
