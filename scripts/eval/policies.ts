@@ -2,9 +2,12 @@
 // ContextPolicy (scripts/eval/policy.ts) added here.
 import { bm25Policy } from "./baselines/bm25";
 import { recencyPolicy } from "./baselines/recency";
-import { MATCHED_FIRST_RANKING } from "../../durable-objects/selection/rank-candidates";
+import type { RankingPolicy } from "../../durable-objects/selection/rank-candidates";
 import { epikvPolicy } from "./epikv-policy";
 import type { ContextPolicy } from "./policy";
+
+/** epikv's ranking before the evaluation (dot-product routing, the matched episode strictly first, other episodes' representatives only), kept for the ablation table. */
+const MATCHED_FIRST_RANKING: RankingPolicy = { route: "dot", matchBonus: Infinity, others: "representatives" };
 
 export const contextPolicies: readonly ContextPolicy[] = [
   epikvPolicy(),

@@ -4,7 +4,8 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { env as rawEnv } from "cloudflare:workers";
 import type { Env } from "../../worker/env";
 import { describe, expect, it } from "vitest";
-import type { ChatMessage, ConversationApi } from "../../durable-objects/conversation/conversation-api";
+import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
+import type { ConversationApi } from "../../durable-objects/conversation/conversation-rpc";
 import { conversationErrorCode } from "../../durable-objects/conversation/conversation-api";
 import type { ConversationDO } from "../../durable-objects/conversation/conversation-do";
 
