@@ -75,6 +75,12 @@ export interface ConversationMemory {
   message_meta_bytes: number;
   /** Bytes (at most) of the cached text of recently selected messages. */
   message_cache_bytes: number;
+  /** Messages with terms in the lexical index (0 when not built). */
+  lexical_documents: number;
+  /** Distinct terms in the lexical index. */
+  lexical_terms: number;
+  /** Bytes of the lexical index: postings blocks, per-term and per-message columns, and the term map (estimated at 64 bytes a term). */
+  lexical_bytes: number;
 }
 
 export type Provenance =

@@ -88,7 +88,7 @@ export class LexicalIndex {
   }
 
   /** Adds document `doc` (ascending: each call's doc exceeds the previous one's) with its role and terms. */
-  add(doc: number, role: Role, terms: readonly string[]): void {
+  add(doc: number, role: Role | string, terms: readonly string[]): void {
     if (!Number.isInteger(doc) || doc <= this.lastDoc || doc >= MAX_LEXICAL_DOCUMENTS) {
       throw new RangeError(`lexical index: document ${doc} must be an integer above ${this.lastDoc} and below ${MAX_LEXICAL_DOCUMENTS}`);
     }
@@ -96,7 +96,7 @@ export class LexicalIndex {
     this.span = doc + 1;
     this.lengths = grown(this.lengths, this.span);
     this.roleCodes = grown(this.roleCodes, this.span);
-    this.roleCodes[doc] = ROLES.indexOf(role);
+    this.roleCodes[doc] = Math.max(0, ROLES.indexOf(role as Role));
     if (!terms.length) return;
     const tf = new Map<string, number>();
     for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);

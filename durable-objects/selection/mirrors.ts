@@ -1,4 +1,5 @@
 // The in-memory mirrors a turn's selection reads instead of SQLite: the
+// lexical index over messages (lexical-index.ts), the
 // segment relevance index (segment-index.ts), the message metadata
 // (message-meta.ts), recently selected message rows (message-cache.ts) and
 // the parsed IDF of the last full clustering.
@@ -11,9 +12,11 @@ import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
 import { kernelsModule } from "../../wasm/src/bundled";
 import { reweight } from "../episodes/bucket-idf";
 import { fromBlob, type ConversationStore, type MessageRow } from "../conversation/conversation-store";
+import type { ConversationMemory } from "../conversation/conversation-api";
 import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-index";
 import { MessageMeta } from "./message-meta";
 import { MessageCache } from "./message-cache";
+import { LexicalIndex, MAX_LEXICAL_DOCUMENTS, messageTerms } from "./lexical-index";
 
 /** Segment embeddings per SQL read (index builds and streamed ranking). */
 export const EMBEDDING_BATCH = 512;
@@ -21,6 +24,8 @@ export const EMBEDDING_BATCH = 512;
 export const META_BATCH = 8192;
 /** Messages the metadata mirror covers at most (8 bytes each: 16 MB); past it candidates are widened with SQL reads. */
 export const MAX_META_MESSAGES = 2_000_000;
+/** Message rows per SQL read when building the lexical index. */
+export const LEXICAL_BATCH = 2048;
 /** Characters of message text the per-object cache keeps (≈ 2 MB; a 4k-token context is ≈ 16k characters). */
 export const MESSAGE_CACHE_CHARS = 1 << 20;
 
@@ -33,12 +38,7 @@ export interface IndexedSegment {
   vec: Float32Array;
 }
 
-export interface MirrorMemory {
-  index_segments: number;
-  index_bytes: number;
-  message_meta_bytes: number;
-  message_cache_bytes: number;
-}
+export type MirrorMemory = ConversationMemory;
 
 export class ConversationMirrors {
   /** In-memory relevance index of the segments; null until built, or when too large. */
@@ -48,22 +48,32 @@ export class ConversationMirrors {
   /** Rows of recently selected messages: consecutive turns send largely the same ones. */
   readonly texts = new MessageCache(MESSAGE_CACHE_CHARS);
   private idfParsed: { raw: string; idf: Float32Array } | null = null;
+  /** BM25 postings of every message; null until first needed, or past MAX_LEXICAL_DOCUMENTS. */
+  private lexical: LexicalIndex | null = null;
 
   constructor(private readonly store: ConversationStore) {}
 
   memory(): MirrorMemory {
-    return { index_segments: this.index?.size ?? 0, index_bytes: this.index?.bytes ?? 0, message_meta_bytes: this.meta?.bytes ?? 0, message_cache_bytes: this.texts.bytes };
+    return {
+      index_segments: this.index?.size ?? 0, index_bytes: this.index?.bytes ?? 0, message_meta_bytes: this.meta?.bytes ?? 0, message_cache_bytes: this.texts.bytes,
+      lexical_documents: this.lexical?.documents ?? 0, lexical_terms: this.lexical?.terms ?? 0, lexical_bytes: this.lexical?.bytes ?? 0,
+    };
   }
 
   /** Forgets every mirror (the storage underneath was deleted). */
   clear(): void {
     this.index = null;
     this.meta = null;
+    this.lexical = null;
     this.texts.clear();
   }
 
   /** Called only after the append's transaction committed: the mirrors follow storage. */
   followAppend(rows: readonly MessageRow[], indexed: readonly IndexedSegment[]): void {
+    if (this.lexical) {
+      if (rows.length && rows[rows.length - 1]!.seq >= MAX_LEXICAL_DOCUMENTS) this.lexical = null;
+      else for (const r of rows) this.lexical.add(r.seq, r.role, messageTerms(r));
+    }
     if (this.meta) {
       if ((rows.length && rows[0]!.seq !== this.meta.count) || this.meta.count + rows.length > MAX_META_MESSAGES) this.meta = null;
       else for (const r of rows) this.meta.append(r.seq, r.weight, r.unit_head);
@@ -105,6 +115,25 @@ export class ConversationMirrors {
     pool.done();
     this.index = index;
     return index;
+  }
+
+  /**
+   * The lexical index, built from SQLite on first use (one pass over the
+   * messages' text, LEXICAL_BATCH rows a read); null when the conversation
+   * has more messages than packed postings address.
+   */
+  lexicalIndex(): LexicalIndex | null {
+    if (this.lexical) return this.lexical;
+    if (this.store.counter("messages") >= MAX_LEXICAL_DOCUMENTS) return null;
+    const lexical = new LexicalIndex();
+    for (let after = -1; ; ) {
+      const batch = this.store.page(after, LEXICAL_BATCH);
+      if (!batch.length) break;
+      for (const r of batch) lexical.add(r.seq, r.role, messageTerms(r));
+      after = batch[batch.length - 1]!.seq;
+    }
+    this.lexical = lexical;
+    return lexical;
   }
 
   /** The message metadata mirror, built from SQLite on first use (null past MAX_META_MESSAGES: SQL reads then). */

@@ -1,10 +1,13 @@
 // A turn's context, as the conversation object chooses it (reads only): the
-// one place that ranks stored segments for a query and hands them, with the
+// one place that ranks stored messages for a query and hands them, with the
 // pinned messages and the recent window, to the budgeted selection
-// (select-context.ts). The ordering rules are rank-candidates.ts'; this
-// module supplies them with the object's state: the query's embedding and
-// episode, the in-memory mirrors (mirrors.ts) and, past the index's cap,
-// embeddings streamed from SQLite.
+// (select-context.ts). The ordering rules are turn-ranking.ts' (messages:
+// BM25 fused with dense scores over an episode-aware pool) and
+// rank-candidates.ts' (segments: the dense pool, and the whole ranking when
+// the lexical index is past its cap); this module supplies them with the
+// object's state: the query's embedding and episode, the in-memory mirrors
+// (mirrors.ts) and, past the segment index's cap, embeddings streamed from
+// SQLite.
 import type { Kernels } from "../../wasm/src/kernels";
 import type { ChatMessage, ContextMessage, ContextSelection, ConversationSettings } from "../conversation/conversation-api";
 import { storedMessage, type ConversationStore, type EpisodeRow, type MessageMetaRow } from "../conversation/conversation-store";
@@ -16,6 +19,9 @@ import {
   DEFAULT_RANKING, orderSpans, rankedLoopBounds, rankedSpans, rankLimit, routeQuery, spanCandidates, type ScoredSpan,
 } from "./rank-candidates";
 import { selectContext, type Candidate, type MessageRef } from "./select-context";
+import { DEFAULT_MESSAGE_RANKING } from "./message-ranking";
+import { rankedCandidates } from "./neighbours";
+import { MESSAGE_LOOP_BOUNDS, messageDenseScores, rankTurnMessages } from "./turn-ranking";
 import { conversationTokens, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight } from "./token-estimator";
 
 /** Scored segments a streamed ranking keeps at most (past the index's cap). */
@@ -58,13 +64,14 @@ export async function turnContext(source: TurnContextSource, query: string, budg
     .map((unit) => ({ messages: refs(unit), provenance: { kind: "recent" } }));
 
   const routed = await routedQuery(source, query);
-  // No await from here to selectContext: the ranked sequence is lazy (rank-candidates.ts rankedSpans) and must be consumed before the index changes.
-  const ranked = routed ? rankedSegments(source, routed, refs, rankLimit(budget, settings.window)) : [];
+  // No await from here to selectContext: the ranked sequences are lazy and must be consumed before the mirrors change.
+  const lexical = mirrors.lexicalIndex();
+  const limit = rankLimit(budget, settings.window);
+  const { ranked, bounds } = lexical
+    ? { ranked: rankedMessages(source, routed, refs, limit, query), bounds: MESSAGE_LOOP_BOUNDS }
+    : { ranked: routed ? rankedSegments(source, routed, refs, limit) : [], bounds: rankedLoopBounds(settings.window) };
   const matched = routed ? routed.matched.id : null;
-  const result = selectContext({
-    budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked,
-    ...rankedLoopBounds(settings.window),
-  });
+  const result = selectContext({ budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked, ...bounds });
 
   const rows = mirrors.texts.get(result.stored.map((s) => s.seq), (missing) => store.messagesBySeq(missing));
   const messages: ContextMessage[] = result.stored.map((s) => {
@@ -86,6 +93,35 @@ async function routedQuery({ store, mirrors, kernels, embedder }: TurnContextSou
   if (raw!.length !== dim) throw new Error(`query embedding has ${raw!.length} dims, episodes ${dim}`);
   const q = reweight(raw!, idf);
   return { q, idf, dim, episodes, matched: routeQuery(kernels, q, episodes, DEFAULT_RANKING.route)! };
+}
+
+/**
+ * Ranked messages (turn-ranking.ts), lazily widened to whole tool units
+ * from the in-memory metadata. The dense pool comes from the segment
+ * ranking when there are episodes; dense scores of pool messages are
+ * computed from their text with the hashing embedder (a remote embedder's
+ * messages score as their segment).
+ */
+function rankedMessages(source: TurnContextSource, routed: RoutedQuery | null, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number, query: string): Iterable<Candidate> {
+  const { store, mirrors, kernels, embedder } = source;
+  const lexical = mirrors.lexicalIndex()!;
+  const segmentIndex = routed ? mirrors.segmentIndex() : null;
+  const spans = routed
+    ? (segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, limit) : rankStreamed(source, routed, limit))
+    : null;
+  const messageDense = routed && embedder.usesIdf
+    ? (seqs: readonly number[]) => {
+      const rows = mirrors.texts.get(seqs, (missing) => store.messagesBySeq(missing));
+      return messageDenseScores(kernels, routed.q, seqs.map((s) => rows.get(s)?.content ?? ""), routed.idf);
+    }
+    : null;
+  const order = rankTurnMessages({
+    kernels, lexical, query, spans, messageDense, weights: DEFAULT_MESSAGE_RANKING,
+    eligible: (seq) => { const role = lexical.role(seq); return role !== null && role !== "system"; },
+  });
+  const meta = mirrors.messageMeta();
+  const widen = (first: number, last: number) => refs(meta ? meta.unitWidened(first, last) : store.unitWidenedMeta(first, last));
+  return rankedCandidates(order, widen, (seq) => lexical.role(seq), DEFAULT_MESSAGE_RANKING.partnerTop);
 }
 
 /**

@@ -9,9 +9,17 @@ import type { ScoredSpan } from "./rank-candidates";
 import type { LexicalIndex } from "./lexical-index";
 import { lexicalTerms } from "./lexical-index";
 import { rankMessages, type MessageRankingWeights, type ScoredMessage } from "./message-ranking";
+import { MESSAGE_OVERHEAD_TOKENS } from "./token-estimator";
 
 /** Segments of the dense ranking whose messages join the candidate pool. */
-export const DENSE_POOL_SEGMENTS = 32;
+export const DENSE_POOL_SEGMENTS = 16;
+/**
+ * selectContext's bounds on the ranked loop for message candidates: no
+ * message costs less than its overhead plus one token, and after this many
+ * candidates in a row that did not fit the budget is as spent as it gets
+ * (each skip costs a metadata lookup; this bounds a turn's work).
+ */
+export const MESSAGE_LOOP_BOUNDS = { minCandidateTokens: MESSAGE_OVERHEAD_TOKENS + 1, maxConsecutiveSkips: 256 } as const;
 
 export interface TurnRankingInput {
   kernels: Kernels;

@@ -25,8 +25,7 @@ import {
 import { LexicalIndex, messageTerms } from "../../durable-objects/selection/lexical-index";
 import { DEFAULT_MESSAGE_RANKING, type MessageRankingWeights } from "../../durable-objects/selection/message-ranking";
 import { rankedCandidates } from "../../durable-objects/selection/neighbours";
-import { messageDenseScores, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
-import { MESSAGE_OVERHEAD_TOKENS } from "../../durable-objects/selection/token-estimator";
+import { MESSAGE_LOOP_BOUNDS, messageDenseScores, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
 import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "../../durable-objects/selection/segment-index";
 import { closeWindows } from "../../durable-objects/episodes/segmentation";
 import type { Candidate } from "../../durable-objects/selection/select-context";
@@ -129,7 +128,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
             eligible: (seq) => messages[seq]!.role !== "system",
           });
           const ranked = rankedCandidates(order, widen, (seq) => lexical.role(seq), weights.partnerTop);
-          const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, minCandidateTokens: MESSAGE_OVERHEAD_TOKENS + 1 });
+          const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...MESSAGE_LOOP_BOUNDS });
           return { ...selection, matchedEpisode: matched.id };
         },
         episodeOf: (seq) => episodeOfSeq.get(seq) ?? null,
