@@ -29,9 +29,23 @@ export const MAX_LEXICAL_DOCUMENTS = 1 << 24;
 const MAX_TF = 255;
 const BLOCK_CAPACITIES = [2, 4, 8, 16, 32, 64, 128, 256] as const;
 
+/** Words whose stems are remembered (stemming is the index build's main cost; a conversation reuses few words). */
+const STEM_CACHE_WORDS = 1 << 16;
+const stems = new Map<string, string>();
+
 /** The index terms of a text: stemmed word tokens. */
 export function lexicalTerms(text: string): string[] {
-  return tokenize(text).map(porterStem);
+  return tokenize(text).map(cachedStem);
+}
+
+function cachedStem(word: string): string {
+  let stem = stems.get(word);
+  if (stem === undefined) {
+    if (stems.size >= STEM_CACHE_WORDS) stems.clear();
+    stem = porterStem(word);
+    stems.set(word, stem);
+  }
+  return stem;
 }
 
 /** A message's terms: its content and, when it has one, its speaker name. */

@@ -21,7 +21,7 @@ import {
 import { selectContext, type Candidate, type MessageRef } from "./select-context";
 import { DEFAULT_MESSAGE_RANKING } from "./message-ranking";
 import { rankedCandidates } from "./neighbours";
-import { MESSAGE_LOOP_BOUNDS, messageDenseScores, rankTurnMessages } from "./turn-ranking";
+import { MESSAGE_LOOP_BOUNDS, rankTurnMessages } from "./turn-ranking";
 import { conversationTokens, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight } from "./token-estimator";
 
 /** Scored segments a streamed ranking keeps at most (past the index's cap). */
@@ -97,26 +97,19 @@ async function routedQuery({ store, mirrors, kernels, embedder }: TurnContextSou
 
 /**
  * Ranked messages (turn-ranking.ts), lazily widened to whole tool units
- * from the in-memory metadata. The dense pool comes from the segment
- * ranking when there are episodes; dense scores of pool messages are
- * computed from their text with the hashing embedder (a remote embedder's
- * messages score as their segment).
+ * from the in-memory metadata. The dense pool and the dense scores come
+ * from the segment ranking when there are episodes (a message scores as
+ * its segment), so a turn embeds only its query.
  */
 function rankedMessages(source: TurnContextSource, routed: RoutedQuery | null, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number, query: string): Iterable<Candidate> {
-  const { store, mirrors, kernels, embedder } = source;
+  const { store, mirrors, kernels } = source;
   const lexical = mirrors.lexicalIndex()!;
   const segmentIndex = routed ? mirrors.segmentIndex() : null;
   const spans = routed
     ? (segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, limit) : rankStreamed(source, routed, limit))
     : null;
-  const messageDense = routed && embedder.usesIdf
-    ? (seqs: readonly number[]) => {
-      const rows = mirrors.texts.get(seqs, (missing) => store.messagesBySeq(missing));
-      return messageDenseScores(kernels, routed.q, seqs.map((s) => rows.get(s)?.content ?? ""), routed.idf);
-    }
-    : null;
   const order = rankTurnMessages({
-    kernels, lexical, query, spans, messageDense, weights: DEFAULT_MESSAGE_RANKING,
+    kernels, lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
     eligible: (seq) => { const role = lexical.role(seq); return role !== null && role !== "system"; },
   });
   const meta = mirrors.messageMeta();

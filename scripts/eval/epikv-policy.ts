@@ -46,6 +46,8 @@ export interface EpikvVariant {
   unit?: "messages" | "segments";
   /** Without the episode-aware dense pool (ablation: lexical pool only). */
   noDensePool?: boolean;
+  /** Dense scores per message from its own text (hashing embedder), instead of its segment's (ablation). */
+  perMessageDense?: boolean;
 }
 
 /** epikv as the DO runs it with its default settings, or a variant (ablations). */
@@ -124,7 +126,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
           const order = rankTurnMessages({
             kernels, lexical, query, weights,
             spans: variant.noDensePool ? null : rankedSpans(index, q, matched, episodes, ranking, limit),
-            messageDense: (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf),
+            messageDense: variant.perMessageDense ? (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf) : null,
             eligible: (seq) => messages[seq]!.role !== "system",
           });
           const ranked = rankedCandidates(order, widen, (seq) => lexical.role(seq), weights.partnerTop);

@@ -267,7 +267,14 @@ export function openApiDocument(version: string): object {
                   role: ref("Role"),
                   content: { type: "string" },
                   tokens: { type: "integer" },
-                  provenance: { type: "object", properties: { kind: { enum: ["pinned", "recent", "episode", "turn"] }, episode: { type: "integer" }, score: { type: "number" } } },
+                  provenance: {
+                    type: "object",
+                    description: "Why the message is sent. ranked: seq is the matched message, lexical its BM25 score, dense its cosine (null past the candidate pool), fused the score it was ranked by, partner the turn it brought along (docs/context-selection.md).",
+                    properties: {
+                      kind: { enum: ["pinned", "recent", "episode", "ranked", "turn"] }, episode: { type: ["integer", "null"] }, score: { type: "number" },
+                      seq: { type: "integer" }, lexical: { type: "number" }, dense: { type: ["number", "null"] }, fused: { type: "number" }, partner: { type: ["integer", "null"] },
+                    },
+                  },
                 },
               },
             },
