@@ -8,7 +8,7 @@
 import type { DialogueFactKind } from "./corpus/dialogue-facts";
 import type { Slots } from "./corpus/facts";
 import * as W from "./corpus/phrasing";
-import { fill } from "./generator-parts";
+import { fill, sentenceCase } from "./generator-parts";
 import type { Rng } from "./random";
 
 export interface ScriptLine {
@@ -26,7 +26,7 @@ export interface Script {
 /** `{v}` is the answer; `{old}` the previous value (updates), `{alt}` a second option the assistant offers. */
 export type StatementRole = "state" | "update" | "distract";
 
-/** One composition: its lines, evidence and signature, before the per-kind uniqueness check. */
+/** One composition: its lines (not yet capitalised), evidence and signature, before the per-kind uniqueness check. */
 interface Draft extends Script {
   signature: string;
 }
@@ -40,7 +40,8 @@ export function composeStatement(kind: DialogueFactKind, role: StatementRole, sl
     const draft = role === "state" ? stateDraft(kind, slots, rng) : role === "update" ? updateDraft(kind, slots, rng) : distractDraft(kind, slots, rng);
     if (used.has(draft.signature)) continue;
     used.add(draft.signature);
-    return { lines: withClosingReply(draft.lines, rng), evidence: draft.evidence };
+    const lines = draft.lines.map((line) => ({ ...line, text: sentenceCase(line.text, slots) }));
+    return { lines: withClosingReply(lines, rng), evidence: draft.evidence };
   }
   throw new Error(`fact kind ${kind.key}: no unused ${role} composition left`);
 }

@@ -23,7 +23,7 @@ import * as W from "./corpus/phrasing";
 import { composeStatement, type Script, type StatementRole } from "./dialogue-statements";
 import { LAST_FACT_SESSION, LAST_UPDATE_SESSION, UPDATE_GAP, type Placement } from "./generate-conversations";
 import {
-  checkMessageCount, drawDistinct, drawSessionLengths, fill, messageWriter, range, sessionOf, sessionTopics, talkExchange,
+  checkMessageCount, drawDistinct, drawSessionLengths, fill, messageWriter, range, sentenceCase, sessionOf, sessionTopics, talkExchange,
 } from "./generator-parts";
 import { createRng, type Rng } from "./random";
 
@@ -133,8 +133,9 @@ export function generateDialogue(options: DialogueOptions): EvalConversation {
   const openers: number[] = [];
   const used = new Map<string, Set<string>>();
   const usedBy = (key: string): Set<string> => used.get(key) ?? used.set(key, new Set()).get(key)!;
+  // Scripts come capitalised, with answers that open a message left verbatim (generator-parts.ts sentenceCase).
   const write = (script: Script): number[] => {
-    const seqs = script.lines.map((line) => say(line.role, line.text));
+    const seqs = script.lines.map((line) => messages.push({ role: line.role, content: line.text }) - 1);
     return script.evidence.map((i) => seqs[i]!);
   };
   for (let s = 0; s < sessionCount; s++) {
@@ -230,12 +231,13 @@ function askQuestions(
 /** A multi-hop chain's link, fact (said by the user, or asked and answered) or distractor. */
 function hopScript(chain: MultiHopChain, event: Extract<Event, { kind: "hop" | "hop-distract" }>, slots: Slots, rng: Rng): Script {
   const f = (templates: readonly string[]): string => fill(rng.pick(templates), slots, rng, {});
-  const ack = { role: "assistant" as const, text: rng.pick(W.acknowledgements) };
-  if (event.kind === "hop-distract") return { lines: [{ role: "user", text: `${rng.pick(W.leadIns)}${f(chain.distract)}.` }, ack], evidence: [0] };
+  const line = (role: "user" | "assistant", text: string) => ({ role, text: sentenceCase(text, slots) });
+  const ack = line("assistant", rng.pick(W.acknowledgements));
+  if (event.kind === "hop-distract") return { lines: [line("user", `${rng.pick(W.leadIns)}${f(chain.distract)}.`), ack], evidence: [0] };
   if (event.part === "fact" && chain.factAsked && rng.chance(0.5)) {
-    return { lines: [{ role: "user", text: f(chain.factAsked.ask) }, { role: "assistant", text: f(chain.factAsked.answer) }], evidence: [1] };
+    return { lines: [line("user", f(chain.factAsked.ask)), line("assistant", f(chain.factAsked.answer))], evidence: [1] };
   }
-  return { lines: [{ role: "user", text: `${rng.pick(W.leadIns)}${f(event.part === "link" ? chain.link : chain.fact)}.` }, ack], evidence: [0] };
+  return { lines: [line("user", `${rng.pick(W.leadIns)}${f(event.part === "link" ? chain.link : chain.fact)}.`), ack], evidence: [0] };
 }
 
 /** The state statement's slots plus `{alt}`, a second value the assistant may offer beside the real one. */

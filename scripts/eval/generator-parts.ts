@@ -109,6 +109,14 @@ function nextLine(topic: T.Topic, rng: Rng, cycles: Map<string, number[]>): numb
   return cycle.pop()!;
 }
 
+/**
+ * Capitalised like a sentence, except when it opens with one of the slot
+ * values: an answer ("marigold960.") must stay verbatim in its message.
+ */
+export function sentenceCase(text: string, slots: Slots): string {
+  return Object.values(slots).some((value) => text.startsWith(value)) ? text : capitalise(text);
+}
+
 export function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

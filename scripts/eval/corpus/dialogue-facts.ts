@@ -43,7 +43,7 @@ export const dialogueFactKinds: readonly DialogueFactKind[] = [
     other: ["{who}'s gate code", "the gate code at {who}'s building"],
     update: ["management reset the building gate code to {v}", "the front gate takes {v} now, {old} stopped working"],
     ask: ["What is the gate code for our building?", "What's the code for the front gate?"],
-    paraphrase: ["Which digits let me into my apartment complex?", "I'm stuck outside the entrance of my block, what do I type?"],
+    paraphrase: ["Which digits let me into my apartment complex?", "Locked outside the entrance of my block, which digits get me in?"],
   },
   {
     key: "wifi", base: factKind("wifi"), label: "the home wifi password",
@@ -58,7 +58,7 @@ export const dialogueFactKinds: readonly DialogueFactKind[] = [
       accept: ["{v}, I set it on the router.", "Going with {v}."],
     },
     ask: ["What is the home wifi password?", "What's the password for our home network?"],
-    paraphrase: ["A guest wants to get online at my house, what should they enter?", "What do visitors type to connect their phones to the internet at my place?"],
+    paraphrase: ["A guest wants to get online at my house, what should they enter?", "What do visitors enter to connect their phones to the internet at my place?"],
   },
   {
     key: "dentist", base: factKind("dentist"), label: "my dentist appointment",
@@ -73,7 +73,7 @@ export const dialogueFactKinds: readonly DialogueFactKind[] = [
       accept: ["{v}, please.", "Let's take {v}."],
     },
     ask: ["When is my dentist appointment?", "What time is my dental check-up?"],
-    paraphrase: ["When must I show up to get my teeth looked at?", "What's my slot for the molar inspection?"],
+    paraphrase: ["When must I show up to get my teeth looked at?", "When is the molar inspection scheduled?"],
   },
   {
     key: "pet-name", base: factKind("pet-name"), label: "our new pet's name",
@@ -95,7 +95,7 @@ export const dialogueFactKinds: readonly DialogueFactKind[] = [
     say: ["turns out I'm allergic to {v}, keep it out of recipes", "the allergist confirmed it: {v}"],
     other: ["{who}'s food allergy", "what {who} is allergic to"],
     ask: ["What am I allergic to?", "What food allergy did the test find?"],
-    paraphrase: ["Which ingredient should never go into a dish you suggest for me?", "What makes me break out in hives?"],
+    paraphrase: ["Which ingredient must stay out of any dish you suggest for me?", "What makes me break out in hives?"],
   },
   {
     key: "employer", base: factKind("employer"), label: "my new job",
@@ -118,7 +118,7 @@ export const dialogueFactKinds: readonly DialogueFactKind[] = [
       accept: ["Dr. {v} sounds good, sign me up.", "Let's go with Dr. {v}."],
     },
     ask: ["Who is my family doctor?", "Which GP did I register with?"],
-    paraphrase: ["Which physician do I see when I feel unwell?", "Who should I book with next time I'm sick?"],
+    paraphrase: ["Which physician do I see when I feel unwell?", "Who should I book with next time I feel ill?"],
   },
   {
     key: "parking", base: factKind("parking"), label: "my parking space at work",
@@ -142,7 +142,7 @@ export const dialogueFactKinds: readonly DialogueFactKind[] = [
       accept: ["The club voted for {v}.", "{v} won the vote."],
     },
     ask: ["What is my book club reading?", "Which book did the book club pick?"],
-    paraphrase: ["Which novel is my literary circle working through?", "What title must I finish before our next literary get-together?"],
+    paraphrase: ["Which novel is my literary circle working through?", "What title must I finish by our next literary get-together?"],
   },
   {
     key: "bike-lock", base: factKind("bike-lock"), label: "my bike lock combination",
@@ -150,7 +150,7 @@ export const dialogueFactKinds: readonly DialogueFactKind[] = [
     say: ["I set the bike lock to {v}", "{v} unlocks my bike, don't forget"],
     other: ["{who}'s bike lock code", "the combination {who} uses on their bike"],
     ask: ["What is the combination of my bike lock?", "What code opens my bike lock?"],
-    paraphrase: ["Which numbers free my bicycle from the rack outside the office?", "How do I unchain the two-wheeler I ride to work?"],
+    paraphrase: ["Which numbers free my bicycle from the rack outside the office?", "How do I unchain the two-wheeler I ride to the office?"],
   },
   {
     key: "grocery-budget", base: factKind("grocery-budget"), label: "our grocery budget",
@@ -159,6 +159,6 @@ export const dialogueFactKinds: readonly DialogueFactKind[] = [
     other: ["{who}'s grocery budget", "what {who} spends on groceries"],
     update: ["we raised the grocery budget to {v} a month", "the grocery cap went from {old} to {v}"],
     ask: ["What is our monthly grocery budget?", "How much is the grocery cap each month?"],
-    paraphrase: ["How much can we spend on food shopping in a typical four-week stretch?", "What's the ceiling for supermarket spending over four weeks?"],
+    paraphrase: ["How much can we spend on food shopping in a typical four-week stretch?", "How high is the ceiling for supermarket spending over four weeks?"],
   },
 ];

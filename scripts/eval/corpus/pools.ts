@@ -107,3 +107,8 @@ export const streets = [
   "Calloway Street", "Marsh Lane", "Wexford Avenue", "Orrin Terrace", "Penhallow Road", "Quayside Walk",
   "Bellmont Row", "Tarrant Close",
 ] as const;
+
+export const restaurants = [
+  "Osteria Lucca", "the Saltbox", "Mesa Verde", "Kin Kitchen", "the Copper Pot", "Bistro Aurelien", "Sora Izakaya",
+  "the Larder", "Casa Pepa",
+] as const;
