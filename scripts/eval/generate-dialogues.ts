@@ -231,7 +231,8 @@ function askQuestions(
 /** A multi-hop chain's link, fact (said by the user, or asked and answered) or distractor. */
 function hopScript(chain: MultiHopChain, event: Extract<Event, { kind: "hop" | "hop-distract" }>, slots: Slots, rng: Rng): Script {
   const f = (templates: readonly string[]): string => fill(rng.pick(templates), slots, rng, {});
-  const line = (role: "user" | "assistant", text: string) => ({ role, text: sentenceCase(text, slots) });
+  // Only the answer must stay verbatim; a bridge that opens a message is capitalised.
+  const line = (role: "user" | "assistant", text: string) => ({ role, text: sentenceCase(text, { v: slots.v }) });
   const ack = line("assistant", rng.pick(W.acknowledgements));
   if (event.kind === "hop-distract") return { lines: [line("user", `${rng.pick(W.leadIns)}${f(chain.distract)}.`), ack], evidence: [0] };
   if (event.part === "fact" && chain.factAsked && rng.chance(0.5)) {

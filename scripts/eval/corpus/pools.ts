@@ -85,8 +85,8 @@ export const dishes = [
 
 // Pools of the dialogue style's multi-hop chains (corpus/multi-hop.ts).
 export const hotels = [
-  "Hotel Miramar", "Grand Aurelia", "Casa Lumbre", "the Kittiwake Inn", "Hotel Brisa", "the Old Customs House hotel",
-  "Villa Serrano", "the Larkspur Lodge", "Hotel Verbena", "the Anchorage Hotel",
+  "the Miramar", "Grand Aurelia", "Casa Lumbre", "the Kittiwake Inn", "the Brisa", "the Old Customs House",
+  "Villa Serrano", "the Larkspur Lodge", "the Verbena", "the Anchorage",
 ] as const;
 
 export const venues = [
@@ -103,8 +103,9 @@ export const shops = [
 
 export const gifts = ["telescope", "chemistry set", "drone", "skateboard", "microscope", "drum kit", "kite", "robot kit"] as const;
 
+/** Street names without "Street" or "Road", so a question saying "street" does not match the answer by that word. */
 export const streets = [
-  "Calloway Street", "Marsh Lane", "Wexford Avenue", "Orrin Terrace", "Penhallow Road", "Quayside Walk",
+  "Calloway Mews", "Marsh Lane", "Wexford Avenue", "Orrin Terrace", "Penhallow Crescent", "Quayside Walk",
   "Bellmont Row", "Tarrant Close",
 ] as const;
 
