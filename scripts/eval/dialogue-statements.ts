@@ -64,7 +64,7 @@ function stateDraft(kind: DialogueFactKind, slots: Slots, rng: Rng): Draft {
   const cache: Slots = {};
   const f = (template: string): string => fill(template, slots, rng, cache);
   const entity = (): string => f(pick("e", kind.entity));
-  const shapes = ["say", "say", "follow-up", "assistant-asks", ...(kind.request ? ["offer", "choice", "offer"] : [])];
+  const shapes = ["say", "say", "follow-up", "assistant-asks", ...(kind.request ? ["offer", "choice", "choice"] : [])];
   const shape = pick("shape", shapes);
   parts[parts.length - 1] = shape;
   if (shape === "say") {
