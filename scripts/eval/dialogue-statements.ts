@@ -46,110 +46,93 @@ export function composeStatement(kind: DialogueFactKind, role: StatementRole, sl
   throw new Error(`fact kind ${kind.key}: no unused ${role} composition left`);
 }
 
-/** Picks an element and records its index in the signature. */
-function picker(rng: Rng, parts: string[]) {
-  return <T>(label: string, items: readonly T[]): T => {
-    const i = rng.int(0, items.length - 1);
-    parts.push(`${label}${i}`);
-    return items[i]!;
+/** One draft's tools: picks that record their index in the signature, slot filling, the kind's names. */
+interface Composer {
+  pick<T>(label: string, items: readonly T[]): T;
+  /** A shape; shapes listed twice are twice as likely but sign alike. */
+  shape(shapes: readonly string[]): string;
+  fill(template: string): string;
+  /** One of the kind's names for the thing, filled. */
+  entity(): string;
+  /** The draft, signed with every pick made so far. */
+  done(lines: ScriptLine[], evidence: number[]): Draft;
+}
+
+function composer(kind: DialogueFactKind, slots: Slots, rng: Rng): Composer {
+  const parts: string[] = [];
+  const cache: Slots = {};
+  const c: Composer = {
+    pick: (label, items) => {
+      const i = rng.int(0, items.length - 1);
+      parts.push(`${label}${i}`);
+      return items[i]!;
+    },
+    shape: (shapes) => {
+      const shape = shapes[rng.int(0, shapes.length - 1)]!;
+      parts.push(shape);
+      return shape;
+    },
+    fill: (template) => fill(template, slots, rng, cache),
+    entity: () => c.fill(c.pick("e", kind.entity)),
+    done: (lines, evidence) => ({ lines, evidence, signature: parts.join("/") }),
   };
+  return c;
 }
 
 /** The value as a generic frame says it (kind.spoken, e.g. "Dr. {v}"). */
 const spoken = (kind: DialogueFactKind, template: string): string => template.replaceAll("{v}", kind.spoken ?? "{v}");
 
+/** One user message: lead-in, a frame (with one of the kind's names where it says `{entity}`), trailer. */
+function oneLiner(c: Composer, leadIns: readonly string[], frames: readonly string[], names: () => string): Draft {
+  const frame = c.pick("f", frames);
+  const body = frame.includes("{entity}") ? frame.replace("{entity}", names()) : frame;
+  return c.done([{ role: "user", text: `${c.pick("l", leadIns)}${c.fill(body)}${c.pick("t", W.trailers)}.` }], [0]);
+}
+
+/** The user names the thing, the assistant asks, the user gives the value: the first and last messages are needed. */
+function followUp(c: Composer, kind: DialogueFactKind, leadIns: readonly string[], mentions: readonly string[], askBack: readonly string[]): Draft {
+  return c.done([
+    { role: "user", text: `${c.pick("l", leadIns)}${c.fill(c.pick("m", mentions).replace("{entity}", c.entity()))}.` },
+    { role: "assistant", text: c.pick("a", askBack) },
+    { role: "user", text: c.fill(spoken(kind, c.pick("r", W.valueReplies))) },
+  ], [0, 2]);
+}
+
 function stateDraft(kind: DialogueFactKind, slots: Slots, rng: Rng): Draft {
-  const parts: string[] = [];
-  const pick = picker(rng, parts);
-  const cache: Slots = {};
-  const f = (template: string): string => fill(template, slots, rng, cache);
-  const entity = (): string => f(pick("e", kind.entity));
-  const shapes = ["say", "say", "follow-up", "assistant-asks", ...(kind.request ? ["offer", "choice", "choice"] : [])];
-  const shape = pick("shape", shapes);
-  parts[parts.length - 1] = shape;
-  if (shape === "say") {
-    const frames = [...kind.say, ...W.sayFrames.map((t) => spoken(kind, t))];
-    const frame = pick("f", frames);
-    const body = frame.includes("{entity}") ? frame.replace("{entity}", entity()) : frame;
-    return { lines: [{ role: "user", text: `${pick("l", W.leadIns)}${f(body)}${pick("t", W.trailers)}.` }], evidence: [0], signature: parts.join("/") };
-  }
-  if (shape === "follow-up") {
-    return {
-      lines: [
-        { role: "user", text: `${pick("l", W.leadIns)}${f(pick("m", W.mentionFrames).replace("{entity}", entity()))}.` },
-        { role: "assistant", text: pick("a", W.askBack) },
-        { role: "user", text: f(spoken(kind, pick("r", W.valueReplies))) },
-      ],
-      evidence: [0, 2],
-      signature: parts.join("/"),
-    };
-  }
+  const c = composer(kind, slots, rng);
+  const shape = c.shape(["say", "say", "follow-up", "assistant-asks", ...(kind.request ? ["offer", "choice", "choice"] : [])]);
+  if (shape === "say") return oneLiner(c, W.leadIns, [...kind.say, ...W.sayFrames.map((t) => spoken(kind, t))], c.entity);
+  if (shape === "follow-up") return followUp(c, kind, W.leadIns, W.mentionFrames, W.askBack);
   if (shape === "assistant-asks") {
-    return {
-      lines: [
-        { role: "user", text: pick("p", W.userPrompts) },
-        { role: "assistant", text: f(pick("a", W.assistantAsks).replace("{entity}", entity())) },
-        { role: "user", text: f(spoken(kind, pick("r", W.valueReplies))) },
-      ],
-      evidence: [1, 2],
-      signature: parts.join("/"),
-    };
+    return c.done([
+      { role: "user", text: c.pick("p", W.userPrompts) },
+      { role: "assistant", text: c.fill(c.pick("a", W.assistantAsks).replace("{entity}", c.entity())) },
+      { role: "user", text: c.fill(spoken(kind, c.pick("r", W.valueReplies))) },
+    ], [1, 2]);
   }
   const request = kind.request!;
-  const ask = { role: "user" as const, text: `${pick("l", W.leadIns)}${f(pick("q", request.ask))}` };
-  if (shape === "offer") {
-    return { lines: [ask, { role: "assistant", text: f(pick("o", request.offer)) }], evidence: [0, 1], signature: parts.join("/") };
-  }
-  return {
-    lines: [ask, { role: "assistant", text: f(pick("c", request.choice)) }, { role: "user", text: f(pick("k", request.accept)) }],
-    evidence: [0, 1, 2],
-    signature: parts.join("/"),
-  };
+  const ask: ScriptLine = { role: "user", text: `${c.pick("l", W.leadIns)}${c.fill(c.pick("q", request.ask))}` };
+  if (shape === "offer") return c.done([ask, { role: "assistant", text: c.fill(c.pick("o", request.offer)) }], [0, 1]);
+  return c.done([
+    ask, { role: "assistant", text: c.fill(c.pick("c", request.choice)) }, { role: "user", text: c.fill(c.pick("k", request.accept)) },
+  ], [0, 1, 2]);
 }
 
 function updateDraft(kind: DialogueFactKind, slots: Slots, rng: Rng): Draft {
-  const parts: string[] = [];
-  const pick = picker(rng, parts);
-  const cache: Slots = {};
-  const f = (template: string): string => fill(template, slots, rng, cache);
-  const entity = (): string => f(pick("e", kind.entity));
-  const shape = pick("shape", ["say", "say", "follow-up", ...(kind.request ? ["offer"] : [])]);
-  parts[parts.length - 1] = shape;
-  if (shape === "say") {
-    const frame = pick("f", [...(kind.update ?? []), ...W.updateFrames.map((t) => spoken(kind, t))]);
-    const body = frame.includes("{entity}") ? frame.replace("{entity}", entity()) : frame;
-    return { lines: [{ role: "user", text: `${pick("l", W.updateLeadIns)}${f(body)}${pick("t", W.trailers)}.` }], evidence: [0], signature: parts.join("/") };
-  }
-  if (shape === "follow-up") {
-    return {
-      lines: [
-        { role: "user", text: `${pick("l", W.updateLeadIns)}${f(pick("m", W.updateMentions).replace("{entity}", entity()))}.` },
-        { role: "assistant", text: pick("a", W.updateAskBack) },
-        { role: "user", text: f(spoken(kind, pick("r", W.valueReplies))) },
-      ],
-      evidence: [0, 2],
-      signature: parts.join("/"),
-    };
-  }
-  return {
-    lines: [
-      { role: "user", text: `${f(pick("q", W.changeRequests).replace("{entity}", entity()))}` },
-      { role: "assistant", text: f(pick("o", kind.request!.offer)) },
-    ],
-    evidence: [0, 1],
-    signature: parts.join("/"),
-  };
+  const c = composer(kind, slots, rng);
+  const shape = c.shape(["say", "say", "follow-up", ...(kind.request ? ["offer"] : [])]);
+  if (shape === "say") return oneLiner(c, W.updateLeadIns, [...(kind.update ?? []), ...W.updateFrames.map((t) => spoken(kind, t))], c.entity);
+  if (shape === "follow-up") return followUp(c, kind, W.updateLeadIns, W.updateMentions, W.updateAskBack);
+  return c.done([
+    { role: "user", text: c.fill(c.pick("q", W.changeRequests).replace("{entity}", c.entity())) },
+    { role: "assistant", text: c.fill(c.pick("o", kind.request!.offer)) },
+  ], [0, 1]);
 }
 
+/** Someone else's version: the plain kind's distractor templates, or a generic frame with the kind's `other` names. */
 function distractDraft(kind: DialogueFactKind, slots: Slots, rng: Rng): Draft {
-  const parts: string[] = [];
-  const pick = picker(rng, parts);
-  const cache: Slots = {};
-  const f = (template: string): string => fill(template, slots, rng, cache);
-  const frames = [...kind.base.distract, ...W.sayFrames.map((t) => spoken(kind, t))];
-  const frame = pick("f", frames);
-  const body = frame.includes("{entity}") ? frame.replace("{entity}", pick("o", kind.other)) : frame;
-  return { lines: [{ role: "user", text: `${pick("l", W.leadIns)}${f(body)}${pick("t", W.trailers)}.` }], evidence: [0], signature: parts.join("/") };
+  const c = composer(kind, slots, rng);
+  return oneLiner(c, W.leadIns, [...kind.base.distract, ...W.sayFrames.map((t) => spoken(kind, t))], () => c.pick("o", kind.other));
 }
 
 /** A script that ends on the user's line gets the assistant's acknowledgement. */

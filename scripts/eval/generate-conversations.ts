@@ -14,7 +14,7 @@ import { factKinds, type FactKind, type Slots } from "./corpus/facts";
 import * as P from "./corpus/pools";
 import * as T from "./corpus/topics";
 import {
-  checkMessageCount, drawDistinct, drawSessionLengths, fill, messageWriter, range, sessionOf, sessionTopics, talkExchange,
+  checkMessageCount, drawDistinct, drawSessionLengths, fill, messageWriter, parseGeneratorCli, range, sessionOf, sessionTopics, talkExchange,
 } from "./generator-parts";
 import { createRng } from "./random";
 
@@ -193,16 +193,7 @@ export function generateConversation(options: GenerateOptions): EvalConversation
 }
 
 function parseCli(argv: string[]): GenerateOptions {
-  const get = (flag: string, fallback: number): number => {
-    const i = argv.indexOf(flag);
-    if (i < 0) return fallback;
-    const value = Number(argv[i + 1]);
-    if (!Number.isFinite(value)) throw new RangeError(`${flag} needs a number`);
-    return value;
-  };
-  const messages = get("--messages", 2_000);
-  const seed = get("--seed", 11);
-  const placement: Placement = argv.includes("--topical") ? "topical" : "incidental";
+  const { messages, seed, placement } = parseGeneratorCli(argv, 11);
   return { id: `${placement}-${messages}-s${seed}`, seed, messages, placement };
 }
 

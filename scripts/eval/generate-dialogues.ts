@@ -23,7 +23,7 @@ import * as W from "./corpus/phrasing";
 import { composeStatement, type Script, type StatementRole } from "./dialogue-statements";
 import { LAST_FACT_SESSION, LAST_UPDATE_SESSION, UPDATE_GAP, type Placement } from "./generate-conversations";
 import {
-  checkMessageCount, drawDistinct, drawSessionLengths, fill, messageWriter, range, sentenceCase, sessionOf, sessionTopics, talkExchange,
+  checkMessageCount, drawDistinct, drawSessionLengths, fill, messageWriter, parseGeneratorCli, range, sentenceCase, sessionOf, sessionTopics, talkExchange,
 } from "./generator-parts";
 import { createRng, type Rng } from "./random";
 
@@ -257,16 +257,7 @@ function sessionDates(rng: Rng, count: number): string[] {
 }
 
 function parseCli(argv: string[]): DialogueOptions {
-  const get = (flag: string, fallback: number): number => {
-    const i = argv.indexOf(flag);
-    if (i < 0) return fallback;
-    const value = Number(argv[i + 1]);
-    if (!Number.isFinite(value)) throw new RangeError(`${flag} needs a number`);
-    return value;
-  };
-  const messages = get("--messages", 2_000);
-  const seed = get("--seed", 53);
-  const placement: Placement = argv.includes("--topical") ? "topical" : "incidental";
+  const { messages, seed, placement } = parseGeneratorCli(argv, 53);
   return { id: `dialogue-${placement}-${messages}-s${seed}`, seed, messages, placement };
 }
 

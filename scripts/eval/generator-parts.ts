@@ -127,6 +127,18 @@ export function range(lo: number, hi: number): number[] {
   return out;
 }
 
+/** `--messages N --seed S [--topical]` of a generator run directly (to dump one conversation as JSON). */
+export function parseGeneratorCli(argv: string[], defaultSeed: number): { messages: number; seed: number; placement: "incidental" | "topical" } {
+  const get = (flag: string, fallback: number): number => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return fallback;
+    const value = Number(argv[i + 1]);
+    if (!Number.isFinite(value)) throw new RangeError(`${flag} needs a number`);
+    return value;
+  };
+  return { messages: get("--messages", 2_000), seed: get("--seed", defaultSeed), placement: argv.includes("--topical") ? "topical" : "incidental" };
+}
+
 /** Index of the session holding `seq`. */
 export function sessionOf(sessions: readonly { first: number; last: number }[], seq: number): number {
   return sessions.findIndex((span) => seq >= span.first && seq <= span.last);
