@@ -16,6 +16,7 @@ import { lexicalOverlap, mean } from "../../scripts/eval/metrics";
 import { createRng } from "../../scripts/eval/random";
 import { termsOf } from "../../durable-objects/top-terms";
 import type { EvalConversation } from "../../scripts/eval/conversation";
+import { summarise, type Outcome } from "../../scripts/eval/report";
 
 const small = { id: "d", seed: 53, messages: 1_500 };
 const conversations = [53, 54, 55].map((seed) => generateDialogue({ ...small, seed }));
@@ -169,5 +170,29 @@ describe("evaluation suite and its split", () => {
     const plain = evaluationSuite("quick").filter((c) => c.style === "plain")
       .map((c) => ({ ...c, split: undefined, style: undefined, questions: c.questions.map((q) => ({ ...q, kind: undefined })) }));
     expect(createHash("sha256").update(JSON.stringify(plain)).digest("hex")).toBe("754c51417f3b167385228f68d686a41562a8497dae9ad0064191666c091c1cf0");
+  });
+});
+
+describe("report breakdown (scripts/eval/report.ts)", () => {
+  it("averages recall per kind and per style over the matching questions only", () => {
+    const plain = generateConversation({ id: "p", seed: 5, messages: 600 });
+    const dialogue = generateDialogue({ id: "d", seed: 5, messages: 600 });
+    // Recall 1 for the dialogue style's multi-hop questions and the plain style's paraphrased ones, 0 elsewhere.
+    const hit = (c: EvalConversation, kind: string): boolean => (c.style === "dialogue" ? kind === "multi-hop" : kind === "paraphrased");
+    const outcomes: Outcome[] = [plain, dialogue].flatMap((c) => c.questions.map((question) => ({
+      conversation: c.id, policy: "x", fraction: 4, question, recall: hit(c, question.kind) ? 1 : 0, budget: 10, used: 9, inMatched: null,
+    })));
+    const [row] = summarise(outcomes, ["x"], [4], [plain, dialogue]);
+    expect(row!.multi_hop).toBe(1);
+    expect(row!.temporal).toBe(0);
+    expect(row!.direct).toBe(0);
+    const paraphrased = outcomes.filter((o) => o.question.kind === "paraphrased");
+    expect(row!.paraphrased).toBeCloseTo(paraphrased.filter((o) => o.recall === 1).length / paraphrased.length, 3);
+    expect(row!.by_style_kind["plain/paraphrased"]).toBe(1);
+    expect(row!.by_style_kind["dialogue/paraphrased"]).toBe(0);
+    expect(row!.by_style_kind["dialogue/multi-hop"]).toBe(1);
+    const dialogueOutcomes = outcomes.filter((o) => o.conversation === "d");
+    expect(row!.dialogue).toBeCloseTo(dialogueOutcomes.filter((o) => o.recall === 1).length / dialogueOutcomes.length, 3);
+    expect(row!.questions).toBe(outcomes.length);
   });
 });
