@@ -11,7 +11,7 @@
 //
 // Evidence recall of a question = the fraction of its evidence messages that
 // are in the selected context; reported as the mean over questions. Every
-// policy spends the same budget through durable-objects/select-context.ts
+// policy spends the same budget through durable-objects/selection/select-context.ts
 // (scripts/eval/policy.ts), and every selection is checked against its budget.
 import type { EvalConversation, QuestionKind, Split } from "./eval/conversation";
 import { checkAgainstDurableObject, type DurableObjectCheck } from "./eval/durable-object-check";
@@ -20,9 +20,9 @@ import { evidenceRecall, lexicalOverlap, mean } from "./eval/metrics";
 import { markdownReport, perConversation, round, summarise, type ConversationSummary, type Outcome } from "./eval/report";
 import { ablationPolicies, contextPolicies } from "./eval/policies";
 import { storeConversation, type ContextPolicy, type PolicyRuntime } from "./eval/policy";
-import { arrayRowStore } from "../durable-objects/segment-index";
+import { arrayRowStore } from "../durable-objects/selection/segment-index";
 import { ResidentColumns } from "../wasm/src/bindings/retrieval";
-import { DEFAULT_SETTINGS } from "../durable-objects/settings";
+import { DEFAULT_SETTINGS } from "../durable-objects/conversation/settings";
 import { loadWasmModule } from "../wasm/src/node-module";
 import { wasmKernels } from "../wasm/src/wasm-kernels";
 import { oracleKernels } from "../wasm/oracle/index";

@@ -1,6 +1,6 @@
 // Bindings and vars the Worker receives (wrangler.toml, .dev.vars, secrets).
-import type { ConversationDO } from "../durable-objects/conversation-do";
-import type { ConversationEnv } from "../durable-objects/env";
+import type { ConversationDO } from "../durable-objects/conversation/conversation-do";
+import type { ConversationEnv } from "../durable-objects/conversation/env";
 import type { ConversationIndexDO } from "../durable-objects/conversation-index/conversation-index-do";
 
 export interface Env extends ConversationEnv {

@@ -10,7 +10,7 @@
 // single object sees about one write per new conversation, not per turn.
 // Shard by tenant (idFromName(tenant)) if that ever becomes a hotspot.
 import { DurableObject } from "cloudflare:workers";
-import { sqlOver, type Sql } from "../sql";
+import { sqlOver, type Sql } from "../storage/sql";
 import { MAX_INDEX_PAGE, type ConversationIndexApi, type IndexedConversation } from "./conversation-index-api";
 
 /** The index reads nothing from the environment. */

@@ -18,13 +18,12 @@
 // into OpenAI chunks (worker/kv/kv-chunks.ts) and commits the turn through
 // commitTurn like context mode.
 import type { Kernels } from "../../wasm/src/kernels";
-import type { ConversationStore } from "../conversation-store";
-import type { Embedder } from "../embedder";
-import { matchQueryEpisode } from "../episodes";
-import { segmentText } from "../segmentation";
-import type { Sql } from "../sql";
+import type { ConversationStore } from "../conversation/conversation-store";
+import type { Embedder } from "../episodes/embedder";
+import { matchQueryEpisode } from "../episodes/episodes";
+import { segmentText } from "../episodes/segmentation";
+import type { Sql } from "../storage/sql";
 import { KvBackendClient, type Fetcher } from "./backend-client";
-import { migrateKv } from "./kv-schema";
 import { DEFAULT_KV_SETTINGS, KvMode, type KvModeSettings } from "./kv-mode";
 import { KvService, type KvChatMessage, type KvTurnEvent } from "./kv-service";
 import { SqlitePageStore } from "./sqlite-page-store";
@@ -62,8 +61,6 @@ const services = new WeakMap<Sql, { key: string; service: KvService }>();
 
 async function openService(deps: KvDurableDeps, requested: Partial<KvModeSettings> | undefined): Promise<KvService> {
   if (!deps.backendUrl) throw new KvModeError("kv mode needs a kv backend: set KV_BACKEND_URL (docs/kv-mode.md)");
-  deps.sql.run`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`;
-  migrateKv(deps.sql);
   const state = new SqliteKvStateStore(deps.sql);
   const settings: KvModeSettings = { ...DEFAULT_KV_SETTINGS, ...(state.get<KvModeSettings>("settings") ?? {}), ...(requested ?? {}) };
   if (state.tokenCount() > 0 && state.get<KvModeSettings>("settings")?.blockSize !== undefined && settings.blockSize !== state.get<KvModeSettings>("settings")!.blockSize) {

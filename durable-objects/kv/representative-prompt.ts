@@ -3,7 +3,7 @@
 // Durable Object already keeps the representative segment ids per episode
 // (context mode); kv mode turns them into prompt tokens, cut to what the
 // backend accepts per prompt.
-import { nearestCentroid, REPRESENTATIVES_PER_EPISODE, TopN } from "../episodes";
+import { nearestCentroid, REPRESENTATIVES_PER_EPISODE, TopN } from "../episodes/episodes";
 
 /** Ids (conversation order) of each centroid's top-n member segments by cosine. */
 export function representativeSegments(embeddings: readonly Float32Array[], centroids: readonly Float32Array[], n = REPRESENTATIVES_PER_EPISODE): number[][] {

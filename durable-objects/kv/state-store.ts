@@ -2,7 +2,7 @@
 // token stream (chunked), small JSON state (settings, model, budgets,
 // episodes, folded position) and queued cache rebuilds. The Durable Object
 // keeps it in SQLite (SqliteKvStateStore); Node tests use MemoryKvStateStore.
-import type { Sql } from "../sql";
+import type { Sql } from "../storage/sql";
 
 export interface KvStateStore {
   get<T>(key: string): T | null;

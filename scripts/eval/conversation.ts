@@ -2,7 +2,7 @@
 // questions about facts stated in it, each with the seqs of the messages that
 // hold the answer (its evidence). Messages are in conversation order and a
 // message's seq is its index in `messages`, as in the Durable Object.
-import type { ChatMessage } from "../../durable-objects/conversation-api";
+import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
 
 export type QuestionCategory =
   /** A fact stated once and never changed. */

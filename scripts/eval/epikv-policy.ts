@@ -1,32 +1,36 @@
 // epikv's context selection as the evaluation runs it. The conversation's
 // episodic state is built with durable-objects' own pure modules into the
 // state a ConversationDO holds after a bulk import once its re-clustering
-// alarm has run (ConversationDO.recluster → episode-refit.ts planRefit:
+// alarm has run (alarm-jobs.ts recluster → episode-refit.ts planRefit:
 // per-conversation bucket IDF, k-means on the stride sample, every segment
 // assigned to its nearest centroid, top-n representatives per episode, empty
-// episodes dropped; then ConversationDO.segmentIndex: IDF-weighted unit rows
+// episodes dropped; then ConversationMirrors.segmentIndex: IDF-weighted unit rows
 // per episode in a SegmentIndex over the same row store). planRefit reads a
 // ConversationStore (SQLite), so those few lines of state building are
 // repeated here over the same pure functions.
 //
 // Each question is then ranked and selected by the very functions the DO
-// calls (durable-objects/rank-candidates.ts: routeQuery, rankIndexed,
+// calls (durable-objects/selection/rank-candidates.ts: routeQuery, rankedSpans,
 // rankLimit, spanCandidates, rankedLoopBounds; select-context.ts), with the DO's
 // ranking policy unless a variant overrides it. `npm run eval:context --
 // --check-do` compares whole selections with the real object in workerd.
-import { addDocumentFrequency, reweight, reweightRows } from "../../durable-objects/bucket-idf";
+import { addDocumentFrequency, reweight, reweightRows } from "../../durable-objects/episodes/bucket-idf";
 import { idfFromDocumentFrequency } from "../../wasm/src/text-features";
-import type { ConversationSettings } from "../../durable-objects/conversation-api";
-import { HASH_EMBEDDING_DIM, hashEmbedder } from "../../durable-objects/embedder";
-import { fitEpisodes, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "../../durable-objects/episodes";
+import type { ConversationSettings } from "../../durable-objects/conversation/conversation-api";
+import { HASH_EMBEDDING_DIM, hashEmbedder } from "../../durable-objects/episodes/embedder";
+import { fitEpisodes, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "../../durable-objects/episodes/episodes";
 import {
-  DEFAULT_RANKING, rankedLoopBounds, rankLimit, rankIndexed, routeQuery, spanCandidates, type RankingEpisode, type RankingPolicy,
-} from "../../durable-objects/rank-candidates";
-import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "../../durable-objects/segment-index";
-import { closeWindows } from "../../durable-objects/segmentation";
-import type { Candidate } from "../../durable-objects/select-context";
-import { DEFAULT_SETTINGS } from "../../durable-objects/settings";
-import { groupUnits } from "../../durable-objects/tool-units";
+  DEFAULT_RANKING, rankedLoopBounds, rankedSpans, rankLimit, routeQuery, spanCandidates, type RankingEpisode, type RankingPolicy,
+} from "../../durable-objects/selection/rank-candidates";
+import { LexicalIndex, messageTerms } from "../../durable-objects/selection/lexical-index";
+import { DEFAULT_MESSAGE_RANKING, type MessageRankingWeights } from "../../durable-objects/selection/message-ranking";
+import { rankedCandidates } from "../../durable-objects/selection/neighbours";
+import { MESSAGE_LOOP_BOUNDS, messageDenseScores, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
+import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "../../durable-objects/selection/segment-index";
+import { closeWindows } from "../../durable-objects/episodes/segmentation";
+import type { Candidate } from "../../durable-objects/selection/select-context";
+import { DEFAULT_SETTINGS } from "../../durable-objects/conversation/settings";
+import { groupUnits } from "../../durable-objects/conversation/tool-units";
 import { pinnedCandidates, selectWith, type ContextPolicy, type StoredConversation, type StoredEvalMessage } from "./policy";
 
 
@@ -36,20 +40,30 @@ export interface EpikvVariant {
   settings?: Partial<ConversationSettings>;
   /** Ranking overriding the DO's (rank-candidates.ts DEFAULT_RANKING); ablations. */
   ranking?: Partial<RankingPolicy>;
+  /** Message-ranking weights overriding DEFAULT_MESSAGE_RANKING (ablations). */
+  messages?: Partial<MessageRankingWeights>;
+  /** "messages" (the DO's ranking), or "segments": the previous segment-level ranking (ablation). */
+  unit?: "messages" | "segments";
+  /** Without the episode-aware dense pool (ablation: lexical pool only). */
+  noDensePool?: boolean;
 }
 
 /** epikv as the DO runs it with its default settings, or a variant (ablations). */
 export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
   const settings: ConversationSettings = { ...DEFAULT_SETTINGS, ...variant.settings };
   const ranking: RankingPolicy = { ...DEFAULT_RANKING, ...variant.ranking };
+  const weights: MessageRankingWeights = { ...DEFAULT_MESSAGE_RANKING, ...variant.messages };
+  const unit = variant.unit ?? "messages";
   return {
     name: variant.name ?? "epikv",
-    summary: `pinned + recent ${settings.recent_messages} + segments by relevance, matched episode +${ranking.matchBonus}, others: ${ranking.others} (E ${settings.episodes}, window ${settings.window}, routing by ${ranking.route})`,
+    summary: unit === "segments"
+      ? `pinned + recent ${settings.recent_messages} + segments by relevance, matched episode +${ranking.matchBonus} (E ${settings.episodes}, window ${settings.window})`
+      : `pinned + recent ${settings.recent_messages} + messages by fused BM25/dense (λ ${weights.dense}, recency ρ ${weights.recency}, pool ${weights.poolSize} + ${variant.noDensePool ? "no" : "episode-aware"} dense pool, partner for top ${weights.partnerTop})`,
     async prepare(conversation, { kernels, rowStore }) {
       const dim = HASH_EMBEDDING_DIM;
       const embedder = hashEmbedder(kernels, dim);
 
-      // ConversationDO.append: windows of `window` utterances, unweighted unit embeddings, bucket document frequencies.
+      // ingest.ts prepareAppend/writeAppend: windows of `window` utterances, unweighted unit embeddings, bucket document frequencies.
       const { segments } = closeWindows([], conversation.messages, settings.window);
       const n = segments.length;
       if (n > MAX_INDEXED_SEGMENTS) throw new RangeError(`${n} segments: the evaluation mirrors only the DO's indexed path (≤ ${MAX_INDEXED_SEGMENTS})`);
@@ -57,7 +71,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
       const df = new Float64Array(dim);
       if (embedder.usesIdf) for (const v of vecs) addDocumentFrequency(df, v);
 
-      // ConversationDO.recluster: IDF snapshot, fit on the stride sample, assign every segment.
+      // alarm-jobs.ts recluster: IDF snapshot, fit on the stride sample, assign every segment.
       const idf = embedder.usesIdf ? idfFromDocumentFrequency(df, n) : null;
       const weighted = vecs.map((v) => reweight(v, idf));
       const sample = strideSample(n);
@@ -80,24 +94,41 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
       const episodeOfSeq = new Map<number, number>();
       segments.forEach((s, i) => { for (let seq = s.first_seq; seq <= s.last_seq; seq++) episodeOfSeq.set(seq, labels[i]!); });
 
-      // ConversationDO.segmentIndex: weighted unit rows grouped by episode, in segment-id order.
+      // mirrors.ts segmentIndex: weighted unit rows grouped by episode, in segment-id order.
       const index = new SegmentIndex(rowStore, dim);
       segments.forEach((s, i) => index.append(i + 1, labels[i]!, s.first_seq, s.last_seq, weighted[i]!));
 
-      // ConversationDO.selectFor: pinned system messages and the recent window (newest unit first).
+      // turn-context.ts turnContext: pinned system messages and the recent window (newest unit first).
       const pinned = pinnedCandidates(conversation);
       const recent = recentCandidates(conversation, settings.recent_messages);
 
+      // ConversationDO's lexical index: every message, BM25 over stemmed terms.
+      const lexical = new LexicalIndex();
+      for (const m of conversation.messages) lexical.add(m.seq, m.role, messageTerms(m));
+      const messages = conversation.messages;
+
       return {
         async select(query, budgetTokens) {
-          // ConversationDO.rankedSegments.
+          // turn-context.ts rankedSegments.
           const [raw] = await embedder.embed([query]);
           const q = reweight(raw!, idf);
           const matched = routeQuery(kernels, q, episodes, ranking.route)!;
           const limit = rankLimit(budgetTokens, settings.window);
-          const order = rankIndexed(index, q, matched, episodes, ranking, limit);
-          const ranked = [...spanCandidates(order, (first, last) => conversation.messages.slice(first, last + 1), limit)];
-          const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...rankedLoopBounds(settings.window) });
+          const widen = (first: number, last: number) => messages.slice(first, last + 1);
+          if (unit === "segments") {
+            const order = [...rankedSpans(index, q, matched, episodes, ranking, limit)];
+            const ranked = [...spanCandidates(order, widen, limit)];
+            const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...rankedLoopBounds(settings.window) });
+            return { ...selection, matchedEpisode: matched.id };
+          }
+          const order = rankTurnMessages({
+            kernels, lexical, query, weights,
+            spans: variant.noDensePool ? null : rankedSpans(index, q, matched, episodes, ranking, limit),
+            messageDense: (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf),
+            eligible: (seq) => messages[seq]!.role !== "system",
+          });
+          const ranked = rankedCandidates(order, widen, (seq) => lexical.role(seq), weights.partnerTop);
+          const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...MESSAGE_LOOP_BOUNDS });
           return { ...selection, matchedEpisode: matched.id };
         },
         episodeOf: (seq) => episodeOfSeq.get(seq) ?? null,

@@ -8,7 +8,7 @@
 //
 // Run directly to dump one conversation as JSON for inspection:
 //   npx tsx scripts/eval/generate-conversations.ts --messages 2000 --seed 7 [--topical] > /tmp/conv.json
-import type { ChatMessage } from "../../durable-objects/conversation-api";
+import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
 import type { EvalConversation, EvalQuestion, SessionSpan, Split } from "./conversation";
 import { factKinds, type FactKind, type Slots } from "./corpus/facts";
 import * as P from "./corpus/pools";

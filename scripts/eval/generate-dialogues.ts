@@ -12,7 +12,7 @@
 //
 // Run directly to dump one conversation as JSON for inspection:
 //   npx tsx scripts/eval/generate-dialogues.ts --messages 2000 --seed 53 [--topical] > /tmp/conv.json
-import type { ChatMessage } from "../../durable-objects/conversation-api";
+import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
 import type { EvalConversation, EvalQuestion, SessionSpan, Split } from "./conversation";
 import { dialogueFactKinds, type DialogueFactKind } from "./corpus/dialogue-facts";
 import type { Slots } from "./corpus/facts";

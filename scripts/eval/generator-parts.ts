@@ -3,7 +3,7 @@
 // lengths, the everyday talk between facts, slot filling. Each function draws
 // from the Rng in a fixed order, so the plain style's conversations stay
 // byte-identical for a seed.
-import type { ChatMessage } from "../../durable-objects/conversation-api";
+import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
 import type { FactKind, Slots } from "./corpus/facts";
 import { others } from "./corpus/facts";
 import * as P from "./corpus/pools";

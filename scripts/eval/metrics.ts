@@ -1,5 +1,5 @@
 // Evidence recall and its aggregation for the context evaluation.
-import { termsOf } from "../../durable-objects/top-terms";
+import { termsOf } from "../../durable-objects/episodes/top-terms";
 
 /** Fraction of `evidence` seqs that are in `selected` (1 when there is no evidence to find). */
 export function evidenceRecall(evidence: readonly number[], selected: ReadonlySet<number>): number {

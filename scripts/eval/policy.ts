@@ -3,18 +3,18 @@
 // query and a token budget return the stored messages it would send.
 //
 // Every policy spends its budget through epikv's own selectContext
-// (durable-objects/select-context.ts) with the same pinned system messages,
+// (durable-objects/selection/select-context.ts) with the same pinned system messages,
 // the same turn (the question as a new user message), the same reply
-// priming and the same token estimator (durable-objects/token-estimator.ts);
+// priming and the same token estimator (durable-objects/selection/token-estimator.ts);
 // policies differ only in the candidates they offer and their order. So a
 // number in the table can never come from a different budget rule.
-import type { ChatMessage, Role } from "../../durable-objects/conversation-api";
-import { selectContext, type Candidate, type MessageRef } from "../../durable-objects/select-context";
+import type { ChatMessage, Role } from "../../durable-objects/conversation/conversation-api";
+import { selectContext, type Candidate, type MessageRef } from "../../durable-objects/selection/select-context";
 import {
-  DEFAULT_CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight,
-} from "../../durable-objects/token-estimator";
-import { groupUnits } from "../../durable-objects/tool-units";
-import type { RowStoreFactory } from "../../durable-objects/segment-index";
+  conversationTokens, DEFAULT_CHARS_PER_TOKEN, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight,
+} from "../../durable-objects/selection/token-estimator";
+import { groupUnits } from "../../durable-objects/conversation/tool-units";
+import type { RowStoreFactory } from "../../durable-objects/selection/segment-index";
 import type { Kernels } from "../../wasm/src/kernels";
 
 export interface StoredEvalMessage extends MessageRef {
@@ -26,7 +26,7 @@ export interface StoredEvalMessage extends MessageRef {
 
 export interface StoredConversation {
   messages: StoredEvalMessage[];
-  /** The DO's conversation_tokens (ConversationDO.conversationTokens), the base of the budget fractions. */
+  /** The DO's conversation_tokens (token-estimator.ts conversationTokens), the base of the budget fractions. */
   totalTokens: number;
   charsPerToken: number;
 }
@@ -67,8 +67,7 @@ export function storeConversation(messages: readonly ChatMessage[], charsPerToke
     weight += w;
     return { seq, role: m.role, content: m.content, unitHead: seq, tokens: tokensForWeight(w, charsPerToken) };
   });
-  // As ConversationDO.conversationTokens: total weight over chars-per-token, plus the per-message overhead.
-  const totalTokens = Math.ceil(weight / charsPerToken) + MESSAGE_OVERHEAD_TOKENS * stored.length;
+  const totalTokens = conversationTokens(weight, stored.length, charsPerToken);
   return { messages: stored, totalTokens, charsPerToken };
 }
 
@@ -94,7 +93,7 @@ export function selectWith(
   pinned: readonly Candidate[],
   query: string,
   budgetTokens: number,
-  candidates: { recent?: readonly Candidate[]; ranked?: readonly Candidate[]; minCandidateTokens?: number; maxConsecutiveSkips?: number },
+  candidates: { recent?: readonly Candidate[]; ranked?: Iterable<Candidate>; minCandidateTokens?: number; maxConsecutiveSkips?: number },
 ): Selection {
   const result = selectContext({
     budgetTokens,

@@ -3,8 +3,8 @@
 // upstream-request.ts): it must parse to exactly the object form.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ContextMessage, TurnPlan } from "../../durable-objects/conversation-api";
-import { backendMessage, sentPlan } from "../../durable-objects/sent-plan";
+import type { ContextMessage, TurnPlan } from "../../durable-objects/conversation/conversation-api";
+import { backendMessage, sentPlan } from "../../durable-objects/conversation/sent-plan";
 import { buildUpstreamBody } from "../../worker/chat/upstream-request";
 import type { ChatRequest } from "../../worker/validation/chat-request";
 

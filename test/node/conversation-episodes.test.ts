@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { oracleKernels } from "../../wasm/oracle/index";
-import { addDocumentFrequency, reweight, reweightRows } from "../../durable-objects/bucket-idf";
+import { addDocumentFrequency, reweight, reweightRows } from "../../durable-objects/episodes/bucket-idf";
 import { idfFromDocumentFrequency } from "../../wasm/src/text-features";
 import {
   assignOnline, fitEpisodes, matchEpisodeIds, matchQueryEpisode, nearestCentroid, shouldRecluster, strideSample, TopN, type OnlineCentroid,
-} from "../../durable-objects/episodes";
-import { hashEmbedder, parseEmbeddingsResponse } from "../../durable-objects/embedder";
+} from "../../durable-objects/episodes/episodes";
+import { hashEmbedder, parseEmbeddingsResponse } from "../../durable-objects/episodes/embedder";
 
 const kernels = oracleKernels;
 const unit = (...xs: number[]) => {
@@ -166,7 +166,7 @@ describe("OpenAI-compatible embedder", () => {
       calls.push({ url, auth: new Headers(init.headers).get("authorization"), input: body.input, model: body.model });
       return new Response(JSON.stringify({ data: body.input.map((t, index) => ({ index, embedding: [t.length, 1] })) }));
     }) as unknown as typeof fetch;
-    const { openAiEmbedder, EMBEDDINGS_BATCH } = await import("../../durable-objects/embedder");
+    const { openAiEmbedder, EMBEDDINGS_BATCH } = await import("../../durable-objects/episodes/embedder");
     const embedder = openAiEmbedder("http://127.0.0.1:8810/v1/", "emb-model", "sk-test", fakeFetch);
     expect(embedder.usesIdf).toBe(false);
     const texts = Array.from({ length: EMBEDDINGS_BATCH + 3 }, (_, i) => "x".repeat(i));

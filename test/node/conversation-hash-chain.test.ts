@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ChatMessage } from "../../durable-objects/conversation-api";
-import { conversationErrorCode, HistoryConflictError } from "../../durable-objects/conversation-api";
+import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
+import { conversationErrorCode, HistoryConflictError } from "../../durable-objects/conversation/conversation-api";
 import {
   chainValues, commonPrefixLength, longestPrefixSuffixOverlap, matchRequest, messageDigest, messageId, type StoredChainView,
-} from "../../durable-objects/hash-chain";
+} from "../../durable-objects/conversation/hash-chain";
 
 /** A stored conversation held in arrays (the DO reads the same view from SQLite). */
 function storedView(messages: ChatMessage[]): StoredChainView & { reads: number } {

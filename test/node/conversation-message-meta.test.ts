@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { MessageMeta } from "../../durable-objects/message-meta";
-import { MessageCache, ROW_OVERHEAD_CHARS } from "../../durable-objects/message-cache";
-import type { MessageMetaRow, StoredMessageRow } from "../../durable-objects/conversation-store";
-import { unitHeadFor } from "../../durable-objects/tool-units";
+import { MessageMeta } from "../../durable-objects/selection/message-meta";
+import { MessageCache, ROW_OVERHEAD_CHARS } from "../../durable-objects/selection/message-cache";
+import type { MessageMetaRow, StoredMessageRow } from "../../durable-objects/conversation/conversation-store";
+import { unitHeadFor } from "../../durable-objects/conversation/tool-units";
 
 /** A random conversation's (seq, weight, unit_head) rows, with tool-call units built by the real rule. */
 function conversation(n: number, seed: number): MessageMetaRow[] {

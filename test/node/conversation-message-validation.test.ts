@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { conversationErrorCode } from "../../durable-objects/conversation-api";
-import { queryText, validateMessages } from "../../durable-objects/message-validation";
-import { MAX_MESSAGE_BYTES } from "../../durable-objects/schema";
+import { conversationErrorCode } from "../../durable-objects/conversation/conversation-api";
+import { queryText, validateMessages } from "../../durable-objects/conversation/message-validation";
+import { MAX_MESSAGE_BYTES } from "../../durable-objects/conversation/schema";
 
 const codeOf = (f: () => unknown) => {
   try {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { MIGRATIONS, pendingMigrations, SCHEMA_VERSION } from "../../durable-objects/schema";
-import { chunkRows, insertStatement, rowsPerStatement } from "../../durable-objects/sql-batch";
-import { mergeSettings, DEFAULT_SETTINGS } from "../../durable-objects/settings";
-import { conversationErrorCode } from "../../durable-objects/conversation-api";
+import { MIGRATIONS, pendingMigrations, SCHEMA_VERSION } from "../../durable-objects/conversation/schema";
+import { chunkRows, insertStatement, rowsPerStatement } from "../../durable-objects/storage/sql-batch";
+import { mergeSettings, DEFAULT_SETTINGS } from "../../durable-objects/conversation/settings";
+import { conversationErrorCode } from "../../durable-objects/conversation/conversation-api";
 
 describe("schema migrations (pure part; the SQLite run is in test/worker/conversation-do-migration.test.ts)", () => {
   it("SCHEMA_VERSION is the last migration", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { arrayRowStore, grownCapacity, reusingFactory, ROW_STORE_SCRATCH_BYTES, SegmentIndex } from "../../durable-objects/segment-index";
+import { arrayRowStore, grownCapacity, reusingFactory, ROW_STORE_SCRATCH_BYTES, SegmentIndex } from "../../durable-objects/selection/segment-index";
 import { loadWasmModule } from "../../wasm/src/node-module";
 import { ResidentColumns, ResidentRows } from "../../wasm/src/bindings/retrieval";
 

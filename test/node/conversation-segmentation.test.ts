@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { closeWindows, segmentText, type Utterance } from "../../durable-objects/segmentation";
-import { groupUnits, unitHeadFor } from "../../durable-objects/tool-units";
-import { topTerms } from "../../durable-objects/top-terms";
+import { closeWindows, segmentText, type Utterance } from "../../durable-objects/episodes/segmentation";
+import { groupUnits, unitHeadFor } from "../../durable-objects/conversation/tool-units";
+import { topTerms } from "../../durable-objects/episodes/top-terms";
 
 const utt = (seq: number, role = seq % 2 ? "assistant" : "user", content = `m${seq}`): Utterance => ({ seq, role, content });
 

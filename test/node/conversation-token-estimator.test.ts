@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   calibrateCharsPerToken, DEFAULT_CHARS_PER_TOKEN, MAX_CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS, messageWeight, MIN_CHARS_PER_TOKEN,
   textWeight, tokensForWeight,
-} from "../../durable-objects/token-estimator";
+} from "../../durable-objects/selection/token-estimator";
 
 describe("token estimator", () => {
   it("weights ASCII once and other code points (including astral ones) four times", () => {

@@ -8,19 +8,19 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { generateConversation } from "../../scripts/eval/generate-conversations";
 import { factKind, factKinds } from "../../scripts/eval/corpus/facts";
-import { termsOf } from "../../durable-objects/top-terms";
+import { termsOf } from "../../durable-objects/episodes/top-terms";
 import { bm25Policy, bm25Scores, buildBm25Index, scoreRanking } from "../../scripts/eval/baselines/bm25";
 import { recencyPolicy } from "../../scripts/eval/baselines/recency";
 import { epikvPolicy } from "../../scripts/eval/epikv-policy";
 import { evidenceRecall, lexicalOverlap, mean } from "../../scripts/eval/metrics";
 import { historyUnits, storeConversation, turnTokens, type StoredConversation } from "../../scripts/eval/policy";
-import type { ChatMessage } from "../../durable-objects/conversation-api";
-import { REPLY_PRIMING_TOKENS } from "../../durable-objects/token-estimator";
+import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
+import { REPLY_PRIMING_TOKENS } from "../../durable-objects/selection/token-estimator";
 import { oracleKernels } from "../../wasm/oracle/index";
 import { loadWasmModule } from "../../wasm/src/node-module";
 import { wasmKernels } from "../../wasm/src/wasm-kernels";
 import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
-import { arrayRowStore } from "../../durable-objects/segment-index";
+import { arrayRowStore } from "../../durable-objects/selection/segment-index";
 
 const small = { id: "t", seed: 5, messages: 1_500 };
 

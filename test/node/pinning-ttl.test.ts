@@ -2,8 +2,8 @@
 // that orders a conversation's turns (durable-objects/turn-queue.ts).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { activePin, afterTurn, DEFAULT_TTL_MS, MAX_TOOLS, MAX_TTL_MS, MIN_TTL_MS, observe, predictTtlMs, toolNames, type PinningState } from "../../durable-objects/pinning";
-import { ConversationBusyError, TurnQueue } from "../../durable-objects/turn-queue";
+import { activePin, afterTurn, DEFAULT_TTL_MS, MAX_TOOLS, MAX_TTL_MS, MIN_TTL_MS, observe, predictTtlMs, toolNames, type PinningState } from "../../durable-objects/conversation/pinning";
+import { ConversationBusyError, TurnQueue } from "../../durable-objects/conversation/turn-queue";
 
 describe("tool duration prediction", () => {
   it("starts from the first sample, follows a steady tool, and widens for a jittery one", () => {

@@ -4,7 +4,7 @@
 import { SELF } from "cloudflare:test";
 import { TEST_API_KEY } from "../e2e/support/test-api-keys";
 import { describe, expect, it } from "vitest";
-import type { ConversationInfo, EpisodeView, ImportResult } from "../../durable-objects/conversation-api";
+import type { ConversationInfo, EpisodeView, ImportResult } from "../../durable-objects/conversation/conversation-api";
 import { allMessages, api, preview, runPendingAlarm, syntheticHistory, uniqueId } from "./support/epikv-client";
 
 describe("conversation API (workerd)", () => {

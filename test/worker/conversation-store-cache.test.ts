@@ -6,8 +6,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { env as rawEnv } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../worker/env";
-import { ConversationStore } from "../../durable-objects/conversation-store";
-import { sqlOver } from "../../durable-objects/sql";
+import { ConversationStore } from "../../durable-objects/conversation/conversation-store";
+import { sqlOver } from "../../durable-objects/storage/sql";
 
 const env = rawEnv as unknown as Env;
 

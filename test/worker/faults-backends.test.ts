@@ -2,7 +2,7 @@
 // client (docs/reliability.md, fault table). Each case checks the error the
 // client sees and that no message was lost or duplicated. Backends are the
 // TEST DOUBLE (openai-test-double.mjs), forced into a failure with /mode/….
-import type { ConversationStore } from "../../durable-objects/conversation-store";
+import type { ConversationStore } from "../../durable-objects/conversation/conversation-store";
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { conversationObjectName } from "../../worker/conversations/conversation-stub";

@@ -13,6 +13,8 @@ export * from "./column-scores";
 export * from "./topk";
 export * from "./kmeans";
 export * from "./embed";
+// lexical: BM25 over postings
+export * from "./bm25";
 // kv: quantization, attention scoring, eviction selection, layer budgets
 export * from "./quantize";
 export * from "./attention";

@@ -3,5 +3,6 @@
 import type { Kernels } from "../src/kernels";
 import { retrievalOracle } from "./retrieval";
 import { kvOracle } from "./kv";
+import { bm25Scores } from "./bm25";
 
-export const oracleKernels: Kernels = { ...retrievalOracle, ...kvOracle };
+export const oracleKernels: Kernels = { ...retrievalOracle, bm25Scores, ...kvOracle };

@@ -76,6 +76,21 @@ export interface SelectOptions {
   protect?: Uint8Array;
 }
 
+/**
+ * A query's postings for bm25Scores: term t's postings are posts[starts[t] .. starts[t+1]), each
+ * `doc << 8 | tf` (tf 1..255); lengths[d] is document d's length in terms (durable-objects/selection/lexical-index.ts).
+ */
+export interface Bm25Query {
+  posts: Uint32Array;
+  starts: Int32Array;
+  /** One weight per term (starts.length − 1). */
+  idf: Float32Array;
+  lengths: Uint32Array;
+  avgDocLength: number;
+  k1: number;
+  b: number;
+}
+
 export interface Kernels {
   /** out[i] = q · rows[i]. */
   dotScores(query: Float32Array, rows: Float32Array, dim: number): Float32Array;
@@ -89,6 +104,8 @@ export interface Kernels {
    * k order in f32 (bit-exact between implementations; docs/kernels.md). Duplicate indices each add a term.
    */
   columnScores(columns: Float32Array, stride: number, n: number, indices: Int32Array, values: Float32Array): Float32Array;
+  /** Okapi BM25 score of each of the lengths.length documents (0 where no query term occurs), f32 in a fixed order (docs/kernels.md). */
+  bm25Scores(query: Bm25Query): Float32Array;
   /** The k largest (k clipped to scores.length), best first, ties → lower index, NaN last. */
   topK(scores: Float32Array, k: number): TopK;
 

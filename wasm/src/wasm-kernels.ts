@@ -4,9 +4,10 @@ import type { Kernels } from "./kernels";
 import { instantiateKernels, type KernelInstance } from "./instance";
 import { retrievalBindings } from "./bindings/retrieval";
 import { kvBindings } from "./bindings/kv";
+import { lexicalBindings } from "./bindings/lexical";
 
 export function wasmKernelsFromInstance(instance: KernelInstance): Kernels {
-  return { ...retrievalBindings(instance), ...kvBindings(instance) };
+  return { ...retrievalBindings(instance), ...lexicalBindings(instance), ...kvBindings(instance) };
 }
 
 export function wasmKernels(module: WebAssembly.Module): Kernels {

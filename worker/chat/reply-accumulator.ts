@@ -3,7 +3,7 @@
 // once the stream completes. Streamed tool calls arrive as fragments keyed by
 // `index` (id, type and name once, `function.arguments` in pieces) and are
 // merged back into OpenAI's whole `tool_calls` array.
-import type { ChatMessage, Usage } from "../../durable-objects/conversation-api";
+import type { ChatMessage, Usage } from "../../durable-objects/conversation/conversation-api";
 import type { ChatChunk, ChatCompletion } from "../backend/chat-backend";
 
 interface ToolCallDelta {

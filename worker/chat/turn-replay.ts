@@ -1,7 +1,7 @@
 // The answer to a retried Idempotency-Key: the first turn's stored result,
 // as JSON or — for a streaming request — as one content chunk, a finish
 // chunk and [DONE]. Marked with `x-epikv-idempotent-replay: true`.
-import type { StoredTurnResponse } from "../../durable-objects/turn-api";
+import type { StoredTurnResponse } from "../../durable-objects/conversation/turn-api";
 import { SSE_HEADERS } from "./stream-turn";
 
 export function replayResponse(stored: StoredTurnResponse, stream: boolean, includeUsage: boolean): Response {

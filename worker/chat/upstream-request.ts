@@ -1,8 +1,8 @@
 // What goes to the backend for a turn: the client's sampling parameters,
 // the model chosen by precedence, and — instead of the client's messages —
 // exactly the context the Durable Object selected under the budget.
-import type { ConversationSettings } from "../../durable-objects/conversation-api";
-import type { SentPlan } from "../../durable-objects/sent-plan";
+import type { ConversationSettings } from "../../durable-objects/conversation/conversation-api";
+import type { SentPlan } from "../../durable-objects/conversation/sent-plan";
 import type { ChatRequest } from "../validation/chat-request";
 import type { JsonObject } from "../validation/fields";
 

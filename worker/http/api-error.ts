@@ -1,4 +1,4 @@
-import { CONVERSATION_ERROR_STATUS, conversationErrorCode } from "../../durable-objects/conversation-api";
+import { CONVERSATION_ERROR_STATUS, conversationErrorCode } from "../../durable-objects/conversation/conversation-api";
 
 // OpenAI-style errors: every failure leaves the Worker as
 // {"error":{"message","type","param","code"}} with a matching HTTP status, so

@@ -3,8 +3,8 @@
 // while reading (worker/http/json-body.ts, 413); budget ranges and id formats
 // by the validators (worker/validation/, 400). Each violation is a 400 whose
 // `param` names the field and whose `code` says which limit.
-import type { ChatMessage } from "../../durable-objects/conversation-api";
-import { MAX_MESSAGE_BYTES } from "../../durable-objects/schema";
+import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
+import { MAX_MESSAGE_BYTES } from "../../durable-objects/conversation/schema";
 import { invalidRequest } from "../http/api-error";
 import { MAX_IMPORT_MESSAGES } from "../validation/conversation-requests";
 

@@ -1,7 +1,7 @@
 // The global metric families, summed by tenant from conversation snapshots
 // (the pure half of the scrape; conversation-metrics.ts reads the snapshots
 // from the Durable Objects). Node-tested in test/node/metrics-registry.test.ts.
-import type { ConversationInfo, ConversationStats } from "../../durable-objects/conversation-api";
+import type { ConversationInfo, ConversationStats } from "../../durable-objects/conversation/conversation-api";
 import { kvFigures } from "../ui/kv-figures";
 import { Registry, type MetricFamily } from "./registry";
 

@@ -2,7 +2,7 @@
 // ChatMessage the Durable Object stores. Content may be a string or an array
 // of content parts; text parts are joined, any other part (image_url,
 // input_audio, file) is refused because context mode forwards text only.
-import type { ChatMessage, Role } from "../../durable-objects/conversation-api";
+import type { ChatMessage, Role } from "../../durable-objects/conversation/conversation-api";
 import { invalidRequest } from "../http/api-error";
 import { describe, optionalString, requireObject } from "./fields";
 

@@ -1,7 +1,7 @@
 // POST /v1/chat/completions body: the OpenAI Chat Completions request plus
 // epikv's two optional fields (conversation_id, budget_tokens). Sampling
 // parameters are type-checked and forwarded to the backend untouched.
-import type { ChatMessage } from "../../durable-objects/conversation-api";
+import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
 import { invalidRequest } from "../http/api-error";
 import { parseMessages } from "./chat-messages";
 import { parseConversationId } from "./conversation-id";

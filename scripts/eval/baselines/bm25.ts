@@ -9,7 +9,7 @@
 // a message that does not fit is skipped and smaller ones after it may still
 // fit. Ties, including the zero-score tail, go to the more recent message,
 // so leftover budget fills with recent history.
-import type { Candidate } from "../../../durable-objects/select-context";
+import type { Candidate } from "../../../durable-objects/selection/select-context";
 import { tokenize } from "../../../wasm/src/text-features";
 import { historyUnits, pinnedCandidates, selectWith, type ContextPolicy, type StoredEvalMessage } from "../policy";
 

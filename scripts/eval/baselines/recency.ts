@@ -3,7 +3,7 @@
 // Offered to selectContext as its recent window (newest unit first, stopping
 // at the first unit that does not fit), so the window stays contiguous and is
 // counted by exactly the rule epikv's selection uses.
-import type { Candidate } from "../../../durable-objects/select-context";
+import type { Candidate } from "../../../durable-objects/selection/select-context";
 import { historyUnits, pinnedCandidates, selectWith, type ContextPolicy, type StoredEvalMessage } from "../policy";
 
 /** Every history unit, newest first. */

@@ -1,7 +1,7 @@
 // Helpers for Worker-runtime tests: call epikv through SELF.fetch and read
 // what the TEST DOUBLE backend (bound as BACKEND) recorded.
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
-import type { ContextSelection, ConversationInfo, StoredMessage } from "../../../durable-objects/conversation-api";
+import type { ContextSelection, ConversationInfo, StoredMessage } from "../../../durable-objects/conversation/conversation-api";
 import { conversationObjectName } from "../../../worker/conversations/conversation-stub";
 import { TEST_API_KEY, TEST_TENANT } from "../../e2e/support/test-api-keys";
 

@@ -1,8 +1,8 @@
 // Segment/query embedders (DESIGN.md, EpiCache step 2). The default is the
 // WASM signed feature-hashing embedder; an OpenAI-compatible /v1/embeddings
 // endpoint replaces it by configuration (ConversationEnv.EMBEDDINGS_URL).
-import type { Kernels } from "../wasm/src/kernels";
-import type { ConversationEnv } from "./env";
+import type { Kernels } from "../../wasm/src/kernels";
+import type { ConversationEnv } from "../conversation/env";
 
 export const HASH_EMBEDDING_DIM = 384;
 

@@ -7,10 +7,10 @@
 // centroid in streamed batches of REFIT_BATCH (only one batch of vectors in
 // memory), representatives (top-n by cosine, conversation order) and top
 // terms. applyRefit writes the result; call it inside one transaction.
-import type { Kernels } from "../wasm/src/kernels";
+import type { Kernels } from "../../wasm/src/kernels";
 import { reweight, reweightRows } from "./bucket-idf";
-import { idfFromDocumentFrequency } from "../wasm/src/text-features";
-import { fromBlob, type ConversationStore } from "./conversation-store";
+import { idfFromDocumentFrequency } from "../../wasm/src/text-features";
+import { fromBlob, type ConversationStore } from "../conversation/conversation-store";
 import { fitEpisodes, matchEpisodeIds, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "./episodes";
 import { segmentText } from "./segmentation";
 import { topTerms } from "./top-terms";

@@ -2,10 +2,10 @@
 // of the object lives here; ConversationDO decides when to call them.
 import type { ConversationSettings, StoredMessage } from "./conversation-api";
 import type { StoredChainView } from "./hash-chain";
-import type { OnlineCentroid } from "./episodes";
-import type { Sql, SqlValue } from "./sql";
-import { insertRows, MAX_BOUND_PARAMETERS } from "./sql-batch";
-import type { Utterance } from "./segmentation";
+import type { OnlineCentroid } from "../episodes/episodes";
+import type { Sql, SqlValue } from "../storage/sql";
+import { insertRows, MAX_BOUND_PARAMETERS } from "../storage/sql-batch";
+import type { Utterance } from "../episodes/segmentation";
 
 export interface MessageRow {
   seq: number;
@@ -90,8 +90,7 @@ export class ConversationStore {
   // (meta, counters, episodes: about 35 SQL reads per turn before). Every
   // write goes through this class and updates them after SQLite accepted it;
   // a transaction that throws has been rolled back, so they are dropped then
-  // (transaction) and read again from storage. (kv/kv-schema.ts writes its
-  // own kv_schema_version row directly; nothing reads it through here.)
+  // (transaction) and read again from storage.
   private readonly metaCache = new Map<string, string | null>();
   private readonly counterCache = new Map<string, number>();
   private episodeCache: EpisodeRow[] | null = null;

@@ -18,7 +18,7 @@
 // - Episode ids stay stable across re-clusterings: each new cluster takes the
 //   id of the old episode with the most similar centroid (greedy, best pairs
 //   first, cosine ≥ ID_MATCH_MIN_COSINE), otherwise a fresh id.
-import type { Kernels } from "../wasm/src/kernels";
+import type { Kernels } from "../../wasm/src/kernels";
 
 export const KMEANS_SEED = 42;
 export const KMEANS_RESTARTS = 4;

@@ -10,7 +10,7 @@
 // Built from SQLite on first use (one pass, batches), appended after each
 // committed write, dropped with the object. Seqs are dense from 0 (messages
 // are only ever appended), so seq is the array index.
-import type { MessageMetaRow } from "./conversation-store";
+import type { MessageMetaRow } from "../conversation/conversation-store";
 
 const INITIAL_CAPACITY = 1024;
 

@@ -46,7 +46,7 @@ export interface RowStore {
   topKLastScores(k: number): TopK;
 }
 
-import type { TopK } from "../wasm/src/kernels";
+import type { TopK } from "../../wasm/src/kernels";
 
 export type RowStoreFactory = (capacity: number, dim: number) => RowStore;
 

@@ -22,7 +22,7 @@
 //      HistoryConflictError (HTTP 409). Stored history is never rewritten.
 //  (d) new only — otherwise every message of R' is new (clients that send
 //      only the new turn).
-import { sha256Text, toHex } from "../protocol/sha256";
+import { sha256Text, toHex } from "../../protocol/sha256";
 import type { ChatMessage } from "./conversation-api";
 import { HistoryConflictError } from "./conversation-api";
 
@@ -133,4 +133,9 @@ export function matchRequest(request: readonly ChatMessage[], stored: StoredChai
     throw new HistoryConflictError(common, stored.count);
   }
   return { rule: "new-only", newIndices: range(skip), duplicates: skip, digests };
+}
+
+/** The chain value of a request's messages (order and content): an Idempotency-Key replays only for the same request. */
+export function requestFingerprint(messages: readonly ChatMessage[]): string {
+  return messages.reduce((c, m) => chainNext(c, messageDigest(m)), "");
 }

@@ -9,7 +9,7 @@
 // Memory: bounded by `maxChars` characters of content and tool calls plus a
 // fixed per-row allowance (ROW_OVERHEAD_CHARS), evicting the least recently
 // used rows first.
-import type { StoredMessageRow } from "./conversation-store";
+import type { StoredMessageRow } from "../conversation/conversation-store";
 
 /** Allowance per cached row for its id, other fields and the map entry (in characters). */
 export const ROW_OVERHEAD_CHARS = 128;

@@ -1,0 +1,351 @@
+// One Durable Object per conversation: owns its episodic state in SQLite and
+// decides each turn's context (docs/architecture.md). The class is the RPC
+// surface and orchestrates; the work is in modules by concern:
+// - ingest.ts: the append pipeline (hash chain, segments, embeddings, online
+//   episode assignment, IDF bookkeeping);
+// - ../selection/mirrors.ts: the in-memory mirrors a turn reads;
+// - ../selection/turn-context.ts: ranking and the budgeted selection;
+// - alarm-jobs.ts: re-clustering, pin release and kv mode's background work;
+// - turn-queue.ts, turn-session.ts: turn tickets, leases, idempotent results
+//   and backend pinning;
+// and all SQL goes through conversation-store.ts.
+//
+// Writes: importMessages, commitTurn and the alarm each write in one
+// transactionSync, so they are all-or-nothing; writers are serialised with
+// blockConcurrencyWhile (embedding may await a remote endpoint first).
+// planTurn and previewContext only read.
+//
+// Memory stays bounded as a conversation grows (the 128 MB isolate limit):
+// - a turn never reads the conversation's text: message metadata for pinned
+//   and recent messages, the E centroids, and relevance scores of the
+//   segments from the in-memory SegmentIndex (IDF-weighted unit vectors,
+//   1.5 KB per segment, one SIMD scan and a top-k per episode, merged lazily by
+//   rank-candidates.ts;
+//   built from SQLite on first use, appended after each committed turn,
+//   rebuilt by the alarm). Past MAX_INDEXED_SEGMENTS (48 MB) the index is
+//   dropped and the matched episode's embeddings are streamed from SQLite in
+//   batches of EMBEDDING_BATCH through a cursor, keeping only (segment,
+//   score) pairs, at most MAX_SCORED_SEGMENTS; other episodes contribute
+//   only their REPRESENTATIVES_PER_EPISODE representatives;
+// - ranked segments are widened lazily from the in-memory message metadata
+//   (message-meta.ts, 8 bytes per message, at most MAX_META_MESSAGES), at
+//   most rankLimit(budget) per turn (and at most MAX_CONSECUTIVE_SKIPS
+//   misses in a row), and only the chosen messages' text is loaded (bounded
+//   by the budget), in one query through a bounded LRU (message-cache.ts);
+// - appending reads only the open segment tail (< window utterances);
+// - the alarm's k-means fits at most MAX_FIT_SEGMENTS vectors (12.6 MB at
+//   384 dims), then assigns every segment in streamed batches.
+// What still grows linearly: the importMessages argument itself, and
+// episodes() listing every segment id.
+import { DurableObject } from "cloudflare:workers";
+import { bundledKernels } from "../../wasm/src/bundled";
+import type { Kernels } from "../../wasm/src/kernels";
+import type {
+  ChatMessage, ContextSelection, ConversationInfo, ConversationSettings, ConversationStats,
+  EpisodeView, ImportResult, MessagePage, TurnPlan, Usage,
+} from "./conversation-api";
+import { InvalidConversationRequestError } from "./conversation-api";
+import type { ConversationApi } from "./conversation-rpc";
+import { ConversationStore, storedMessage } from "./conversation-store";
+import type { ConversationEnv } from "./env";
+import { matchRequest, requestFingerprint } from "./hash-chain";
+import { queryText, validateMessage, validateMessages } from "./message-validation";
+import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
+import { migrate } from "./schema";
+import { prepareAppend, writeAppend } from "./ingest";
+import { KV_BACKGROUND_JOB, RECLUSTER_JOB, recluster, runDueJobs } from "./alarm-jobs";
+import { TurnQueue } from "./turn-queue";
+import { sentPlan } from "./sent-plan";
+import { MAX_WAITING_TURNS, turnLeaseMs, type BeginTurnOptions, type CommitTurnOptions, type TurnStart } from "./turn-api";
+import { pinnedBackend, recordRouting, saveTurn, storedTurn, validIdempotencyKey } from "./turn-session";
+import { embedderFromEnv, type Embedder } from "../episodes/embedder";
+import { ConversationMirrors } from "../selection/mirrors";
+import { turnContext } from "../selection/turn-context";
+import { calibrateCharsPerToken, conversationTokens, DEFAULT_CHARS_PER_TOKEN } from "../selection/token-estimator";
+import { sqlOver } from "../storage/sql";
+import { kvBackground, kvTurnStream, type KvDurableDeps, type KvTurnRequest } from "../kv/kv-durable";
+
+export const MAX_PAGE = 1000;
+
+export class ConversationDO extends DurableObject<ConversationEnv> implements ConversationApi {
+  private readonly store: ConversationStore;
+  private embedderInstance: Embedder | undefined;
+  /** The segment index, message metadata, message rows and IDF a turn reads in memory (mirrors.ts). */
+  private readonly mirrors: ConversationMirrors;
+  /** Chat turns in arrival order, plan to commit (turn-queue.ts; docs/reliability.md). */
+  private readonly turns = new TurnQueue({ maxWaiting: MAX_WAITING_TURNS });
+
+  constructor(ctx: DurableObjectState, env: ConversationEnv) {
+    super(ctx, env);
+    this.store = new ConversationStore(sqlOver(ctx.storage.sql), (fn) => ctx.storage.transactionSync(fn));
+    this.store.transaction(() => migrate(this.store.sql));
+    this.mirrors = new ConversationMirrors(this.store);
+  }
+
+  private kernels(): Kernels {
+    return bundledKernels();
+  }
+  private embedder(): Embedder {
+    this.embedderInstance ??= embedderFromEnv(this.env, () => this.kernels());
+    return this.embedderInstance;
+  }
+
+  /** kv mode: a turn decoded against this conversation's episodic KV cache, as NDJSON events (../kv/kv-durable.ts, docs/kv-mode.md). */
+  async kvTurn(request: KvTurnRequest): Promise<ReadableStream<Uint8Array>> {
+    return kvTurnStream(this.kvDeps(), request);
+  }
+
+  /** kv mode's dependencies; its background work (folds, rebuilds) runs as the alarm job KV_BACKGROUND_JOB. */
+  private kvDeps(): KvDurableDeps {
+    const scheduleBackground = () => {
+      this.store.schedule(KV_BACKGROUND_JOB, Date.now());
+      this.ctx.waitUntil(this.armAlarm());
+    };
+    return { sql: this.store.sql, store: this.store, kernels: this.kernels(), embedder: this.embedder(), backendUrl: this.env.KV_BACKEND_URL, scheduleBackground };
+  }
+  private charsPerToken(): number {
+    return Number(this.store.meta("chars_per_token") ?? DEFAULT_CHARS_PER_TOKEN);
+  }
+  private settingsOrDefault(): ConversationSettings {
+    return this.store.settings() ?? { ...DEFAULT_SETTINGS };
+  }
+
+  /** Creates the conversation rows if absent (turns and imports on an unconfigured id). */
+  private ensureCreated(id?: string): void {
+    if (this.store.exists()) return;
+    this.store.setMeta("id", id ?? this.ctx.id.name ?? this.ctx.id.toString());
+    this.store.setMeta("created_at", String(Date.now()));
+    this.store.setMeta("settings", JSON.stringify(DEFAULT_SETTINGS));
+    this.store.setMeta("chars_per_token", String(DEFAULT_CHARS_PER_TOKEN));
+  }
+
+  // --- RPC: lifecycle ------------------------------------------------------
+  async configure(id: string, settings: Partial<ConversationSettings>): Promise<ConversationInfo> {
+    if (typeof id !== "string" || id.length === 0 || id.length > 200) throw new InvalidConversationRequestError("conversation id must be a non-empty string of at most 200 characters");
+    const merged = mergeSettings(this.settingsOrDefault(), settings);
+    this.store.transaction(() => {
+      const before = this.store.settings();
+      this.ensureCreated(id);
+      this.store.setMeta("settings", JSON.stringify(merged));
+      if (before && before.episodes !== merged.episodes && this.store.counter("segments") > 0) this.store.schedule(RECLUSTER_JOB, Date.now());
+    });
+    await this.armAlarm();
+    return (await this.info())!;
+  }
+
+  async info(): Promise<ConversationInfo | null> {
+    if (!this.store.exists()) return null;
+    const cpt = this.charsPerToken();
+    const messages = this.store.counter("messages");
+    return {
+      id: this.store.meta("id")!,
+      created_at: Number(this.store.meta("created_at")),
+      settings: this.settingsOrDefault(),
+      message_count: messages,
+      segment_count: this.store.counter("segments"),
+      episode_count: this.store.episodes().length,
+      total_tokens: conversationTokens(this.store.counter("weight"), messages, cpt),
+      chars_per_token: cpt,
+      memory: this.mirrors.memory(),
+      recluster_pending: this.store.hasJob(RECLUSTER_JOB),
+    };
+  }
+
+  async stats(): Promise<ConversationStats | null> {
+    if (!this.store.exists()) return null;
+    return { turns: this.store.counter("turns"), reclusters: this.store.counter("reclusters") };
+  }
+
+  async destroy(): Promise<boolean> {
+    const existed = this.store.exists() || this.store.counter("messages") > 0;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.mirrors.clear();
+    this.store.transaction(() => migrate(this.store.sql));
+    this.store.forgetCached(); // storage was deleted underneath the cached rows
+    return existed;
+  }
+
+  // --- RPC: messages -------------------------------------------------------
+  async importMessages(messages: ChatMessage[], idempotencyKey?: string): Promise<ImportResult> {
+    const key = validIdempotencyKey(idempotencyKey);
+    const valid = validateMessages(messages, { allowEmpty: true });
+    return this.serialised(async () => {
+      // The key is bound to the request: the chain value of its messages (order and content).
+      const fingerprint = requestFingerprint(valid);
+      if (key) {
+        const previous = this.store.importResult<ImportResult & { fingerprint?: string }>(key);
+        if (previous) {
+          if (previous.fingerprint !== undefined && previous.fingerprint !== fingerprint) {
+            throw new InvalidConversationRequestError("this Idempotency-Key was already used with different messages");
+          }
+          const { fingerprint: _f, ...result } = previous;
+          return { ...result, replayed: true };
+        }
+      }
+      const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+      const appended = match.newIndices.map((i) => valid[i]!);
+      let result!: ImportResult;
+      await this.append(appended, () => {
+        result = { appended: appended.length, duplicates: match.duplicates, message_count: this.store.counter("messages"), replayed: false };
+        if (key) this.store.saveImportResult(key, { ...result, fingerprint }, Date.now());
+      });
+      return result;
+    });
+  }
+
+  async listMessages(after = -1, limit = 100): Promise<MessagePage> {
+    if (!Number.isInteger(after) || after < -1) throw new InvalidConversationRequestError("after must be an integer ≥ -1");
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InvalidConversationRequestError(`limit must be an integer in [1, ${MAX_PAGE}]`);
+    const rows = this.store.page(after, limit + 1);
+    const more = rows.length > limit;
+    const messages = rows.slice(0, limit).map(storedMessage);
+    return { messages, next_after: more ? messages[messages.length - 1]!.seq : null };
+  }
+
+  async episodes(): Promise<EpisodeView[]> {
+    return this.store.episodes().map((e) => ({
+      id: e.id,
+      size: e.size,
+      segments: this.store.segmentsOfEpisode(e.id).map((s) => ({ id: s.id, first_seq: s.first_seq, last_seq: s.last_seq, score: s.score })),
+      representative_segments: e.representatives,
+      top_terms: e.top_terms,
+    }));
+  }
+
+  // --- RPC: turns ----------------------------------------------------------
+  async previewContext(query: string, budgetTokens?: number): Promise<ContextSelection> {
+    if (typeof query !== "string") throw new InvalidConversationRequestError("query must be a string");
+    return this.context(query, this.budget(budgetTokens), []);
+  }
+
+  async planTurn(messages: ChatMessage[], options?: { budget_tokens?: number }): Promise<TurnPlan> {
+    const valid = validateMessages(messages, { allowEmpty: false });
+    const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+    const fresh = match.newIndices.map((i) => valid[i]!);
+    const context = await this.context(queryText(fresh, valid), this.budget(options?.budget_tokens), fresh);
+    return { new_messages: fresh.length, context };
+  }
+
+  async commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number, options: CommitTurnOptions = {}): Promise<{ message_count: number; appended: number }> {
+    try {
+      const valid = validateMessages(messages, { allowEmpty: false });
+      const answer = validateMessage(reply, "reply");
+      if (answer.role !== "assistant") throw new InvalidConversationRequestError("reply.role must be assistant");
+      const key = validIdempotencyKey(options.idempotency_key);
+      return await this.serialised(async () => {
+        // Holding the object (blockConcurrencyWhile: later calls queue behind this write),
+        // let the runtime first send the response the Worker returned right after making
+        // this call: where the Worker and the object share a thread (one workerd process),
+        // the append's ≈ 1 ms of CPU would otherwise delay it.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+        const fresh = match.newIndices.map((i) => valid[i]!);
+        const appended = [...fresh, answer];
+        await this.append(appended, () => {
+          if (usage && typeof sentTokens === "number") {
+            this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
+          }
+          this.store.addCounter("turns", 1);
+          // Same transaction as the messages: a retry either finds the result or finds nothing appended.
+          if (key && options.response) saveTurn(this.store, key, requestFingerprint(valid), options.response, Date.now());
+          if (options.backend) recordRouting(this.store, fresh, answer, options.backend, options.arrived_at ?? Date.now(), Date.now());
+        });
+        return { message_count: this.store.counter("messages"), appended: appended.length };
+      });
+    } finally {
+      if (options.ticket) this.turns.release(options.ticket);
+    }
+  }
+
+  async beginTurn(messages: ChatMessage[], options: BeginTurnOptions = {}): Promise<TurnStart> {
+    const key = validIdempotencyKey(options.idempotency_key);
+    const ticket = await this.turns.acquire(turnLeaseMs(options.lease_ms));
+    try {
+      if (key) {
+        const stored = storedTurn(this.store, key, requestFingerprint(validateMessages(messages, { allowEmpty: false })));
+        if (stored) {
+          this.turns.release(ticket);
+          return { kind: "replay", response: stored };
+        }
+      }
+      const [info, plan] = [await this.info(), await this.planTurn(messages, { budget_tokens: options.budget_tokens })];
+      return { kind: "go", ticket, info, plan: sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()) };
+    } catch (err) {
+      this.turns.release(ticket);
+      throw err;
+    }
+  }
+
+  async endTurn(ticket: string): Promise<boolean> {
+    return typeof ticket === "string" && this.turns.release(ticket);
+  }
+
+  // --- alarm: deferred jobs (alarm-jobs.ts) ---------------------------------
+  async alarm(): Promise<void> {
+    await runDueJobs(this.store, {
+      kvBackground: () => kvBackground(this.kvDeps()),
+      recluster: () => {
+        recluster(this.store, this.kernels(), this.settingsOrDefault().episodes, this.embedder().usesIdf);
+        // Rebuilt here, in the background, not on the next turn.
+        this.mirrors.rebuildIndex();
+      },
+    }, Date.now());
+    await this.armAlarm();
+  }
+
+  // --- internals -----------------------------------------------------------
+  private budget(requested: number | undefined): number {
+    if (requested === undefined || requested === null) return this.settingsOrDefault().budget_tokens;
+    if (!Number.isInteger(requested) || requested < 1) throw new InvalidConversationRequestError("budget_tokens must be a positive integer");
+    return requested;
+  }
+
+  /** The context for `query` plus the turn's new messages (turn-context.ts; reads only). */
+  private context(query: string, budget: number, turn: readonly ChatMessage[]): Promise<ContextSelection> {
+    const source = { store: this.store, mirrors: this.mirrors, kernels: this.kernels(), embedder: this.embedder(), settings: this.settingsOrDefault(), charsPerToken: this.charsPerToken() };
+    return turnContext(source, query, budget, turn);
+  }
+
+  /**
+   * Runs a writer with no other event interleaving (embedding may await).
+   * Errors are carried out of blockConcurrencyWhile and re-thrown here,
+   * because an exception escaping it would reset the whole object.
+   */
+  private async serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const outcome = await this.ctx.blockConcurrencyWhile(async () => {
+      try {
+        return { ok: true as const, value: await fn() };
+      } catch (error) {
+        return { ok: false as const, error };
+      }
+    });
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  private async armAlarm(): Promise<void> {
+    const at = this.store.earliestJob();
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Appends messages with their segments, embeddings and episode assignment
+   * (ingest.ts) and runs `extra`, all in one transaction; embedding happens
+   * before it. The in-memory mirrors follow only once it committed.
+   */
+  private async append(messages: readonly ChatMessage[], extra: () => void): Promise<void> {
+    const settings = this.settingsOrDefault();
+    const embedder = this.embedder();
+    const prepared = await prepareAppend(this.store, messages, settings.window, this.charsPerToken(), embedder, Date.now());
+    let indexed: ReturnType<typeof writeAppend> = [];
+    this.store.transaction(() => {
+      this.ensureCreated();
+      indexed = writeAppend(this.store, prepared, embedder, settings.episodes, this.mirrors.clusterIdf());
+      extra();
+    });
+    this.mirrors.followAppend(prepared.rows, indexed);
+    await this.armAlarm();
+  }
+}

@@ -1,0 +1,194 @@
+// The conversation's lexical index: Okapi BM25 over single messages with
+// per-conversation document frequencies (Robertson & Zaragoza 2009;
+// docs/context-mode.md, "Ranking"), updated incrementally as messages are
+// appended. Scoring runs in WASM (wasm/assembly/bm25.ts); this file owns the
+// postings and hands the kernel one query's postings at a time.
+//
+// Terms: lower-cased word tokens (the hashing embedder's tokenizer,
+// wasm/src/text-features.ts) reduced by the Porter stemmer, from the
+// message's content and its speaker name (so "what did Caroline say…"
+// matches Caroline's messages: a one-field stand-in for BM25F).
+//
+// Memory: postings live in one growing Uint32Array of blocks, one chain per
+// term (a block holds 2, 4, … 256 postings and the offset of the next), so
+// a term costs a few Int32 slots beside its Map entry, and a posting 4 bytes
+// plus the unfilled tail of its term's last block. A posting packs
+// document << 8 | tf: at most 2^24 documents, tf clamped to 255.
+import type { Bm25Query } from "../../wasm/src/kernels";
+import { tokenize } from "../../wasm/src/text-features";
+import type { Role } from "../conversation/conversation-api";
+import { porterStem } from "./porter-stemmer";
+
+/** Role codes 1.. (0: no document). */
+const ROLES: readonly (Role | undefined)[] = [undefined, "system", "user", "assistant", "tool"];
+
+export const BM25_K1 = 1.2;
+export const BM25_B = 0.75;
+/** Documents (message seqs) the packed postings can address. */
+export const MAX_LEXICAL_DOCUMENTS = 1 << 24;
+const MAX_TF = 255;
+const BLOCK_CAPACITIES = [2, 4, 8, 16, 32, 64, 128, 256] as const;
+
+/** The index terms of a text: stemmed word tokens. */
+export function lexicalTerms(text: string): string[] {
+  return tokenize(text).map(porterStem);
+}
+
+/** A message's terms: its content and, when it has one, its speaker name. */
+export function messageTerms(message: { content: string; name?: string | null }): string[] {
+  const terms = lexicalTerms(message.content);
+  return message.name ? [...lexicalTerms(message.name), ...terms] : terms;
+}
+
+/** Lucene's non-negative BM25 idf: ln(1 + (N − df + 0.5) / (df + 0.5)). */
+export function bm25Idf(documents: number, df: number): number {
+  return Math.log(1 + (documents - df + 0.5) / (df + 0.5));
+}
+
+export class LexicalIndex {
+  private readonly termIds = new Map<string, number>();
+  /** Per term: first block, last block, postings in the last block, its capacity level, df. */
+  private head = new Int32Array(1024);
+  private tail = new Int32Array(1024);
+  private fill = new Int32Array(1024);
+  private level = new Uint8Array(1024);
+  private df = new Int32Array(1024);
+  /** Blocks: [next block offset or 0, postings…]. Offset 0 is never a block. */
+  private pool = new Uint32Array(1 << 14);
+  private poolTop = 1;
+  /** Length in terms of each document by seq (0: not indexed). */
+  private lengths = new Uint32Array(1024);
+  /** Role of each document by seq (ROLE_CODES), which neighbours.ts needs to pair turns. */
+  private roleCodes = new Uint8Array(1024);
+  private span = 0;
+  private documentCount = 0;
+  private totalLength = 0;
+  private lastDoc = -1;
+
+  /** Documents indexed (messages with at least one term). */
+  get documents(): number {
+    return this.documentCount;
+  }
+  /** One past the largest document index seen: the length of a score array. */
+  get size(): number {
+    return this.span;
+  }
+  get terms(): number {
+    return this.termIds.size;
+  }
+  /** Bytes held by the typed arrays, plus an estimate of the term map (64 bytes a term). */
+  get bytes(): number {
+    const perTerm = this.head.byteLength + this.tail.byteLength + this.fill.byteLength + this.level.byteLength + this.df.byteLength;
+    return this.pool.byteLength + this.lengths.byteLength + this.roleCodes.byteLength + perTerm + this.termIds.size * 64;
+  }
+
+  /** The role of document `doc`, or null when it was never added. */
+  role(doc: number): Role | null {
+    return doc >= 0 && doc < this.span ? ROLES[this.roleCodes[doc]!] ?? null : null;
+  }
+
+  /** Adds document `doc` (ascending: each call's doc exceeds the previous one's) with its role and terms. */
+  add(doc: number, role: Role | string, terms: readonly string[]): void {
+    if (!Number.isInteger(doc) || doc <= this.lastDoc || doc >= MAX_LEXICAL_DOCUMENTS) {
+      throw new RangeError(`lexical index: document ${doc} must be an integer above ${this.lastDoc} and below ${MAX_LEXICAL_DOCUMENTS}`);
+    }
+    this.lastDoc = doc;
+    this.span = doc + 1;
+    this.lengths = grown(this.lengths, this.span);
+    this.roleCodes = grown(this.roleCodes, this.span);
+    this.roleCodes[doc] = Math.max(0, ROLES.indexOf(role as Role));
+    if (!terms.length) return;
+    const tf = new Map<string, number>();
+    for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
+    for (const [term, count] of tf) this.post(this.termId(term), (doc << 8) | Math.min(count, MAX_TF));
+    this.lengths[doc] = terms.length;
+    this.documentCount++;
+    this.totalLength += terms.length;
+  }
+
+  /** The kernel input for a query (its distinct indexed terms), or null when none of its terms is indexed. */
+  query(terms: readonly string[]): Bm25Query | null {
+    const ids: number[] = [];
+    for (const t of new Set(terms)) {
+      const id = this.termIds.get(t);
+      if (id !== undefined) ids.push(id);
+    }
+    if (!ids.length) return null;
+    const starts = new Int32Array(ids.length + 1);
+    ids.forEach((id, i) => (starts[i + 1] = starts[i]! + this.df[id]!));
+    const posts = new Uint32Array(starts[ids.length]!);
+    const idf = new Float32Array(ids.length);
+    ids.forEach((id, i) => {
+      idf[i] = bm25Idf(this.documentCount, this.df[id]!);
+      this.copyPostings(id, posts, starts[i]!);
+    });
+    return {
+      posts, starts, idf, lengths: this.lengths.subarray(0, this.span),
+      avgDocLength: this.totalLength / this.documentCount, k1: BM25_K1, b: BM25_B,
+    };
+  }
+
+  private termId(term: string): number {
+    let id = this.termIds.get(term);
+    if (id !== undefined) return id;
+    id = this.termIds.size;
+    this.termIds.set(term, id);
+    if (id >= this.head.length) {
+      const n = this.head.length * 2;
+      this.head = grown(this.head, n);
+      this.tail = grown(this.tail, n);
+      this.fill = grown(this.fill, n);
+      this.level = grown(this.level, n);
+      this.df = grown(this.df, n);
+    }
+    const block = this.newBlock(0);
+    this.head[id] = block;
+    this.tail[id] = block;
+    return id;
+  }
+
+  private newBlock(level: number): number {
+    const at = this.poolTop;
+    this.poolTop += 1 + BLOCK_CAPACITIES[level]!;
+    this.pool = grown(this.pool, this.poolTop);
+    this.pool[at] = 0;
+    return at;
+  }
+
+  private post(id: number, entry: number): void {
+    let lvl = this.level[id]!;
+    if (this.fill[id] === BLOCK_CAPACITIES[lvl]) {
+      lvl = Math.min(lvl + 1, BLOCK_CAPACITIES.length - 1);
+      const block = this.newBlock(lvl);
+      this.pool[this.tail[id]!] = block;
+      this.tail[id] = block;
+      this.fill[id] = 0;
+      this.level[id] = lvl;
+    }
+    this.pool[this.tail[id]! + 1 + this.fill[id]!] = entry;
+    this.fill[id]!++;
+    this.df[id]!++;
+  }
+
+  private copyPostings(id: number, out: Uint32Array, at: number): void {
+    let remaining = this.df[id]!;
+    let block = this.head[id]!;
+    for (let lvl = 0; remaining > 0; lvl = Math.min(lvl + 1, BLOCK_CAPACITIES.length - 1)) {
+      const take = Math.min(remaining, BLOCK_CAPACITIES[lvl]!);
+      out.set(this.pool.subarray(block + 1, block + 1 + take), at);
+      at += take;
+      remaining -= take;
+      block = this.pool[block]!;
+    }
+  }
+}
+
+/** `a`, or a copy at least `n` long (doubling) when it is shorter. */
+function grown<T extends Uint32Array | Int32Array | Uint8Array>(a: T, n: number): T {
+  if (n <= a.length) return a;
+  let size = a.length;
+  while (size < n) size *= 2;
+  const out = new (a.constructor as new (n: number) => T)(size);
+  out.set(a);
+  return out;
+}

@@ -1,0 +1,126 @@
+// Step 4 of context selection: which stored messages a turn offers after the
+// pinned messages and the recent window, best first (docs/context-mode.md,
+// "Ranking"). Pure: scores in, an ordered sequence of scored messages out.
+//
+// Messages are scored one by one (turn-isolated scoring: a pooled segment
+// score hides a strong single match among weak neighbours):
+//   1. lexical — BM25 over messages (lexical-index.ts), every message;
+//   2. a candidate pool — the lexical top `poolSize`, plus the messages of
+//      the best segments of the episode-aware dense ranking (the episodes'
+//      prior: the query is routed to its episode, whose segments get a small
+//      bonus; no episode is a gate, every segment competes);
+//   3. dense — the cosine of the query's and the message's embeddings, for
+//      the pool only;
+//   4. fusion — one rule: fused = (1 − λ)·lexical / max lexical + λ·dense,
+//      normalised score fusion with one weight (docs/context-mode.md says
+//      how λ was chosen), plus
+//   5. the update rule — ρ·seq/span: of two statements that match equally
+//      (a fact and its later restatement or change), the later ranks first;
+//      ρ is small, so the earlier one stays just below it and is sent too
+//      when the budget has room (as for a question about the change).
+// After the pool: the remaining lexical matches by lexical score, then the
+// messages no query term reaches, newest first, so a large budget is spent.
+import type { TopK } from "../../wasm/src/kernels";
+
+export interface MessageRankingWeights {
+  /** λ: weight of the dense score in the fusion. */
+  dense: number;
+  /** ρ: recency prior (the update rule), times seq/span. */
+  recency: number;
+  /** Lexical matches in the pool. */
+  poolSize: number;
+  /** The best this many ranked messages bring their partner turn (neighbours.ts). */
+  partnerTop: number;
+}
+
+export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = { dense: 0.3, recency: 0.02, poolSize: 128, partnerTop: 4 };
+
+export interface ScoredMessage {
+  seq: number;
+  lexical: number;
+  /** Null past the pool (not computed). */
+  dense: number | null;
+  fused: number;
+  /** The episode of the message's segment, when it is in one. */
+  episode: number | null;
+}
+
+export interface RankingSources {
+  /** BM25 score of every message by seq (length: one past the last seq). */
+  lexical: Float32Array;
+  /** topK over `lexical` (the kernel). */
+  topK(scores: Float32Array, k: number): TopK;
+  /** Seqs the dense ranking of segments offers, best segment first (may repeat lexical ones). */
+  densePool: readonly number[];
+  /** Dense score of each given seq (same order). */
+  dense(seqs: readonly number[]): Float32Array;
+  episodeOf(seq: number): number | null;
+  /** Whether a seq may be offered at all (stored, not a system message). */
+  eligible(seq: number): boolean;
+}
+
+/** The fused pool, best first (ties → later message). */
+export function fusePool(sources: RankingSources, weights: MessageRankingWeights): ScoredMessage[] {
+  const { lexical } = sources;
+  const span = lexical.length;
+  const top = sources.topK(lexical, Math.min(weights.poolSize, span));
+  const maxLexical = top.scores.length && top.scores[0]! > 0 ? top.scores[0]! : 1;
+  const seqs: number[] = [];
+  const seen = new Set<number>();
+  const offer = (seq: number) => {
+    if (seq < 0 || seq >= span || seen.has(seq) || !sources.eligible(seq)) return;
+    seen.add(seq);
+    seqs.push(seq);
+  };
+  top.indices.forEach((seq, i) => { if (top.scores[i]! > 0) offer(seq); });
+  for (const seq of sources.densePool) offer(seq);
+  const dense = seqs.length ? sources.dense(seqs) : new Float32Array(0);
+  const scored = seqs.map((seq, i): ScoredMessage => {
+    const lex = lexical[seq]!;
+    const d = Number.isFinite(dense[i]!) ? dense[i]! : 0;
+    const fused = (1 - weights.dense) * (lex / maxLexical) + weights.dense * d + weights.recency * (seq / span);
+    return { seq, lexical: lex, dense: d, fused, episode: sources.episodeOf(seq) };
+  });
+  return scored.sort((a, b) => b.fused - a.fused || b.seq - a.seq);
+}
+
+/**
+ * The whole order, lazily: the fused pool, then the other lexical matches
+ * by score (top-k lists that double as they are consumed), then the rest
+ * newest first. Consume it before the index changes.
+ */
+export function* rankMessages(sources: RankingSources, weights: MessageRankingWeights): Generator<ScoredMessage> {
+  const span = sources.lexical.length;
+  const taken = new Set<number>();
+  const pool = fusePool(sources, weights);
+  for (const m of pool) {
+    taken.add(m.seq);
+    yield m;
+  }
+  const { lexical } = sources;
+  const maxLexical = pool.reduce((mx, m) => Math.max(mx, m.lexical), 0) || 1;
+  const later = (seq: number): ScoredMessage => ({
+    seq, lexical: lexical[seq]!, dense: null, episode: sources.episodeOf(seq),
+    fused: (1 - weights.dense) * (lexical[seq]! / maxLexical) + weights.recency * (seq / span),
+  });
+  let k = Math.min(span, Math.max(64, weights.poolSize * 2));
+  let from = 0;
+  for (;;) {
+    const top = sources.topK(lexical, k);
+    let exhausted = false;
+    for (let i = from; i < top.indices.length; i++) {
+      if (!(top.scores[i]! > 0)) { exhausted = true; break; }
+      const seq = top.indices[i]!;
+      if (taken.has(seq) || !sources.eligible(seq)) continue;
+      taken.add(seq);
+      yield later(seq);
+    }
+    if (exhausted || k >= span) break;
+    from = k;
+    k = Math.min(span, k * 2);
+  }
+  for (let seq = span - 1; seq >= 0; seq--) {
+    if (taken.has(seq) || !sources.eligible(seq) || lexical[seq]! > 0) continue;
+    yield later(seq);
+  }
+}

@@ -1,0 +1,79 @@
+// One turn's message ranking, as the Durable Object and the context
+// evaluation both run it: the lexical index scores every message, the
+// episode-aware segment ranking (rank-candidates.ts) contributes the dense
+// pool, the hashing embedder scores the pool's messages, and
+// message-ranking.ts fuses and orders them. Pure apart from the callbacks.
+import type { Kernels } from "../../wasm/src/kernels";
+import { reweight } from "../episodes/bucket-idf";
+import type { ScoredSpan } from "./rank-candidates";
+import type { LexicalIndex } from "./lexical-index";
+import { lexicalTerms } from "./lexical-index";
+import { rankMessages, type MessageRankingWeights, type ScoredMessage } from "./message-ranking";
+import { MESSAGE_OVERHEAD_TOKENS } from "./token-estimator";
+
+/** Segments of the dense ranking whose messages join the candidate pool. */
+export const DENSE_POOL_SEGMENTS = 16;
+/**
+ * selectContext's bounds on the ranked loop for message candidates: no
+ * message costs less than its overhead plus one token, and after this many
+ * candidates in a row that did not fit the budget is as spent as it gets
+ * (each skip costs a metadata lookup; this bounds a turn's work).
+ */
+export const MESSAGE_LOOP_BOUNDS = { minCandidateTokens: MESSAGE_OVERHEAD_TOKENS + 1, maxConsecutiveSkips: 256 } as const;
+
+export interface TurnRankingInput {
+  kernels: Kernels;
+  lexical: LexicalIndex;
+  query: string;
+  /** The episode-aware dense ranking of segments, best first (null: no episodes yet). */
+  spans: Iterable<ScoredSpan> | null;
+  /**
+   * Dense scores of messages: the query's IDF-weighted unit embedding against each message's
+   * (messageDenseScores), or, for a remote embedder, null (then a message scores as its segment).
+   */
+  messageDense: ((seqs: readonly number[]) => Float32Array) | null;
+  weights: MessageRankingWeights;
+  /** Messages that may be offered (not system, not superseded). */
+  eligible(seq: number): boolean;
+}
+
+export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessage> {
+  const { kernels, lexical } = input;
+  const bm25 = lexical.query(lexicalTerms(input.query));
+  const scores = bm25 ? kernels.bm25Scores(bm25) : new Float32Array(lexical.size);
+  const densePool: number[] = [];
+  const spanOf = new Map<number, ScoredSpan>();
+  if (input.spans) {
+    let n = 0;
+    for (const s of input.spans) {
+      if (n++ >= DENSE_POOL_SEGMENTS) break;
+      for (let seq = s.first; seq <= s.last; seq++) {
+        if (spanOf.has(seq)) continue;
+        spanOf.set(seq, s);
+        densePool.push(seq);
+      }
+    }
+  }
+  const segmentDense = (seqs: readonly number[]) => Float32Array.from(seqs, (seq) => spanOf.get(seq)?.score ?? 0);
+  return rankMessages({
+    lexical: scores,
+    topK: (s, k) => kernels.topK(s, k),
+    densePool,
+    dense: input.messageDense ?? segmentDense,
+    episodeOf: (seq) => spanOf.get(seq)?.episode ?? null,
+    eligible: input.eligible,
+  }, input.weights);
+}
+
+/** Cosine of the query's weighted unit embedding with each text's (hashing embedder, same IDF). */
+export function messageDenseScores(kernels: Kernels, weightedQuery: Float32Array, texts: readonly string[], idf: Float32Array | null): Float32Array {
+  const dim = weightedQuery.length;
+  const out = new Float32Array(texts.length);
+  texts.forEach((text, i) => {
+    const v = reweight(kernels.embedText(text, { dim }), idf);
+    let dot = 0;
+    for (let b = 0; b < dim; b++) if (weightedQuery[b] !== 0) dot += weightedQuery[b]! * v[b]!;
+    out[i] = dot;
+  });
+  return out;
+}
