@@ -13,7 +13,7 @@ import type { EvalConversation, EvalQuestion, SessionSpan } from "./conversation
 import { factKinds, others, type FactKind, type Slots } from "./corpus/facts";
 import * as P from "./corpus/pools";
 import * as T from "./corpus/topics";
-import { createRng, type Rng } from "./random";
+import { createRng, type Rng } from "../../testing/random";
 
 export interface GenerateOptions {
   id: string;
