@@ -9,7 +9,7 @@ import type { DialogueFactKind } from "./corpus/dialogue-facts";
 import type { Slots } from "./corpus/facts";
 import * as W from "./corpus/phrasing";
 import { fill, sentenceCase } from "./generator-parts";
-import type { Rng } from "./random";
+import type { Rng } from "../../testing/random";
 
 export interface ScriptLine {
   role: "user" | "assistant";

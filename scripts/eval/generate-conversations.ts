@@ -16,7 +16,7 @@ import * as T from "./corpus/topics";
 import {
   checkMessageCount, drawDistinct, drawSessionLengths, fill, messageWriter, parseGeneratorCli, range, sessionOf, sessionTopics, talkExchange,
 } from "./generator-parts";
-import { createRng } from "./random";
+import { createRng } from "../../testing/random";
 
 export { fill } from "./generator-parts";
 export { evaluationSuite } from "./suite";

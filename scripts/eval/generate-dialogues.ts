@@ -25,7 +25,7 @@ import { LAST_FACT_SESSION, LAST_UPDATE_SESSION, UPDATE_GAP, type Placement } fr
 import {
   checkMessageCount, drawDistinct, drawSessionLengths, fill, messageWriter, parseGeneratorCli, range, sentenceCase, sessionOf, sessionTopics, talkExchange,
 } from "./generator-parts";
-import { createRng, type Rng } from "./random";
+import { createRng, type Rng } from "../../testing/random";
 
 export interface DialogueOptions {
   id: string;

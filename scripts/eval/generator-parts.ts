@@ -8,7 +8,7 @@ import type { FactKind, Slots } from "./corpus/facts";
 import { others } from "./corpus/facts";
 import * as P from "./corpus/pools";
 import * as T from "./corpus/topics";
-import type { Rng } from "./random";
+import type { Rng } from "../../testing/random";
 
 /** Exchanges (user + assistant) per session, drawn uniformly. */
 const SESSION_EXCHANGES = { min: 8, max: 36 } as const;

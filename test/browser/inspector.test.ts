@@ -13,9 +13,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWranglerDev, type WranglerDev } from "../e2e/support/wrangler-dev";
+import { startWranglerDev, type WranglerDev } from "../../testing/wrangler-dev";
 // @ts-expect-error plain .mjs test double without types
-import { startTestDoubleServer } from "../e2e/support/test-double-server.mjs";
+import { startTestDoubleServer } from "../../testing/test-double-server.mjs";
 import { launchChromium } from "./support/chromium";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "../..");

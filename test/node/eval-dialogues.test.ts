@@ -13,7 +13,7 @@ import { dialogueFactKinds } from "../../scripts/eval/corpus/dialogue-facts";
 import { others } from "../../scripts/eval/corpus/facts";
 import * as W from "../../scripts/eval/corpus/phrasing";
 import { lexicalOverlap, mean } from "../../scripts/eval/metrics";
-import { createRng } from "../../scripts/eval/random";
+import { createRng } from "../../testing/random";
 import { termsOf } from "../../durable-objects/episodes/top-terms";
 import type { EvalConversation } from "../../scripts/eval/conversation";
 import { summarise, type Outcome } from "../../scripts/eval/report";

@@ -6,7 +6,7 @@
 // (test/worker/kernels-bm25.test.ts); nothing here needs Node APIs.
 import { describe, expect, it } from "vitest";
 import type { Bm25Query, Kernels } from "../../wasm/src/kernels";
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 
 export interface Bm25SuiteOptions {
   runtime: string;

@@ -4,7 +4,7 @@
 // `fact` names the bridge and the answer `{v}`, but not the subject. Neither
 // message answers the question alone. Distractors pair another bridge with
 // another value ("my colleague stayed at Villa Serrano in Porto").
-import type { Rng } from "../random";
+import type { Rng } from "../../../testing/random";
 import type { Slots } from "./facts";
 import * as P from "./pools";
 
