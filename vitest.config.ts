@@ -3,7 +3,7 @@
 // and end-to-end (wrangler dev + a backend over real HTTP, real clients).
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { TEST_API_KEYS, TEST_TENANT } from "./test/e2e/support/test-api-keys.ts";
+import { TEST_API_KEYS, TEST_TENANT } from "./testing/test-api-keys.ts";
 
 export default defineConfig({
   test: {
@@ -21,12 +21,12 @@ export default defineConfig({
                 {
                   name: "test-double-backend",
                   modules: true,
-                  scriptPath: "./test/e2e/support/openai-test-double.mjs",
+                  scriptPath: "./testing/openai-test-double.mjs",
                   compatibilityDate: "2026-04-01",
                 },
               ],
               serviceBindings: { BACKEND: "test-double-backend" },
-              // Two test tenants (test/e2e/support/test-api-keys.ts); rate limiting off here, on in test/worker/limits-*.
+              // Two test tenants (testing/test-api-keys.ts); rate limiting off here, on in test/worker/limits-*.
               bindings: { BACKEND_URL: "http://test-double-backend.test/v1", BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "5000", API_KEYS: TEST_API_KEYS, METRICS_TENANTS: TEST_TENANT, RATE_LIMIT_RPS: "0" },
             },
           }),

@@ -11,7 +11,7 @@
 import { cpus } from "node:os";
 import { MODEL_SIZES } from "../backend/model/config";
 import { createModel, loadWeights } from "../backend/model/load";
-import { mulberry32 } from "../wasm/oracle/mulberry32";
+import { mulberry32 } from "../protocol/mulberry32";
 import { measureCase, type MeasureSettings } from "./bench/measure";
 
 const argv = process.argv.slice(2);

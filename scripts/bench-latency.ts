@@ -1,7 +1,7 @@
 // npm run bench:latency [-- --json] [--sizes 1000,10000,100000] [--turns N] [--budget T] [--seconds-per-size S] [--gap-ms G] [--via workerd|wrangler]
 //
 // Latency epikv adds to a chat turn, over calling the same backend directly.
-// Starts a TEST DOUBLE OpenAI-compatible backend (test/e2e/support, loopback)
+// Starts a TEST DOUBLE OpenAI-compatible backend (testing/, loopback)
 // and the Worker as `wrangler deploy` bundles it, in real workerd with SQLite
 // Durable Objects persisted to a temp dir: by default served by Miniflare
 // (scripts/load/workerd-server.ts, what a deployed Worker runs), or with
@@ -38,12 +38,12 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { startWranglerDev } from "../test/e2e/support/wrangler-dev";
+import { startWranglerDev } from "../testing/wrangler-dev";
 import { serveBundle } from "./load/workerd-server";
 import { buildSnapshot } from "./load/snapshot";
 import { cpuMs, groupMembers, rssMiB } from "./load/processes";
 // @ts-expect-error plain .mjs test double without types
-import { startTestDoubleServer } from "../test/e2e/support/test-double-server.mjs";
+import { startTestDoubleServer } from "../testing/test-double-server.mjs";
 
 interface Args {
   json: boolean;

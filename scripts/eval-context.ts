@@ -1,21 +1,23 @@
 // Context-selection evaluation (issue 3): evidence recall of the context
 // epikv selects, beside recency-only and per-message BM25 baselines, on long
-// generated multi-session conversations (scripts/eval/generate-conversations.ts),
+// generated multi-session conversations of two styles (scripts/eval/suite.ts),
 // at budgets of 1/4, 1/8 and 1/16 of each conversation's tokens.
 //
-//   npm run eval:context                 # full run, markdown tables on stdout
-//   npm run eval:context -- --quick      # one 2k-message conversation
+//   npm run eval:context                 # full run on the report half, markdown tables on stdout
+//   npm run eval:context -- --split tune # the half for choosing parameters (all: both halves)
+//   npm run eval:context -- --quick      # the 2k-message conversations only
 //   npm run eval:context -- --json       # one JSON object
 //   npm run eval:context -- --kernels oracle   # plain-TS kernels instead of WASM
 //
 // Evidence recall of a question = the fraction of its evidence messages that
 // are in the selected context; reported as the mean over questions. Every
-// policy spends the same budget through durable-objects/select-context.ts
+// policy spends the same budget through durable-objects/selection/select-context.ts
 // (scripts/eval/policy.ts), and every selection is checked against its budget.
-import type { EvalConversation, EvalQuestion } from "./eval/conversation";
+import type { EvalConversation, QuestionKind, Split } from "./eval/conversation";
 import { checkAgainstDurableObject, type DurableObjectCheck } from "./eval/durable-object-check";
-import { evaluationSuite } from "./eval/generate-conversations";
+import { evaluationSuite } from "./eval/suite";
 import { evidenceRecall, lexicalOverlap, mean } from "./eval/metrics";
+import { markdownReport, perConversation, round, summarise, type ConversationSummary, type Outcome } from "./eval/report";
 import { ablationPolicies, contextPolicies } from "./eval/policies";
 import { storeConversation, type ContextPolicy, type PolicyRuntime } from "./eval/policy";
 import { arrayRowStore } from "../durable-objects/selection/segment-index";
@@ -34,48 +36,14 @@ interface Args {
   kernels: "wasm" | "oracle";
   ablations: boolean;
   checkDo: boolean;
-}
-
-interface Outcome {
-  conversation: string;
-  policy: string;
-  fraction: number;
-  question: EvalQuestion;
-  recall: number;
-  budget: number;
-  used: number;
-  /** Share of the evidence lying in the episode the query matched (episodic policies only). */
-  inMatched: number | null;
-}
-
-interface Row {
-  fraction: number;
-  policy: string;
-  questions: number;
-  recall: number;
-  /** Single-answer questions (unchanged facts and changed facts' latest value) worded like the statement, and paraphrased. */
-  direct: number;
-  paraphrased: number;
-  latest: number;
-  history: number;
-  /** Questions whose evidence is in the last quarter of the sessions, and the rest. */
-  recent_quarter: number;
-  older: number;
-  /** Facts amid unrelated talk, and facts in sessions about their topic. */
-  incidental: number;
-  topical: number;
-  mean_used_tokens: number;
-  mean_budget_tokens: number;
-  over_budget: number;
-  /** Mean share of evidence in the matched episode (null for non-episodic policies). */
-  evidence_in_matched_episode: number | null;
+  split: Split | "all";
 }
 
 /** Bad command-line input: reported as one line, without a stack. */
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, json: false, kernels: "wasm", ablations: false, checkDo: false };
+  const args: Args = { quick: false, json: false, kernels: "wasm", ablations: false, checkDo: false, split: "report" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") args.quick = true;
@@ -86,7 +54,11 @@ function parseArgs(argv: string[]): Args {
       const v = argv[++i];
       if (v !== "wasm" && v !== "oracle") throw new UsageError(`--kernels must be wasm or oracle, got ${v}`);
       args.kernels = v;
-    } else throw new UsageError(`unknown argument ${a} (use --quick, --json, --ablations, --check-do, --kernels wasm|oracle)`);
+    } else if (a === "--split") {
+      const v = argv[++i];
+      if (v !== "tune" && v !== "report" && v !== "all") throw new UsageError(`--split must be tune, report or all, got ${v}`);
+      args.split = v;
+    } else throw new UsageError(`unknown argument ${a} (use --quick, --json, --ablations, --check-do, --kernels wasm|oracle, --split tune|report|all)`);
   }
   return args;
 }
@@ -120,61 +92,6 @@ async function evaluate(conv: EvalConversation, policies: readonly ContextPolicy
   return { tokens: stored.totalTokens, timings };
 }
 
-function summarise(outcomes: readonly Outcome[], policies: readonly ContextPolicy[], conversations: readonly EvalConversation[]): Row[] {
-  const byId = new Map(conversations.map((c) => [c.id, c]));
-  const rows: Row[] = [];
-  for (const fraction of FRACTIONS) {
-    for (const policy of policies) {
-      const mine = outcomes.filter((o) => o.fraction === fraction && o.policy === policy.name);
-      const recallOf = (keep: (o: Outcome) => boolean): number => round(mean(mine.filter(keep).map((o) => o.recall)), 3);
-      const inLastQuarter = (o: Outcome): boolean => o.question.sessionsAgo <= byId.get(o.conversation)!.sessions.length / 4;
-      const topical = (o: Outcome): boolean => byId.get(o.conversation)!.placement === "topical";
-      rows.push({
-        fraction,
-        policy: policy.name,
-        questions: mine.length,
-        recall: recallOf(() => true),
-        direct: recallOf((o) => o.question.category !== "history" && !o.question.paraphrased),
-        paraphrased: recallOf((o) => o.question.paraphrased),
-        latest: recallOf((o) => o.question.category === "latest"),
-        history: recallOf((o) => o.question.category === "history"),
-        recent_quarter: recallOf(inLastQuarter),
-        older: recallOf((o) => !inLastQuarter(o)),
-        incidental: recallOf((o) => !topical(o)),
-        topical: recallOf(topical),
-        mean_used_tokens: round(mean(mine.map((o) => o.used)), 0),
-        mean_budget_tokens: round(mean(mine.map((o) => o.budget)), 0),
-        over_budget: mine.filter((o) => o.used > o.budget).length,
-        evidence_in_matched_episode: mine.some((o) => o.inMatched === null) ? null : round(mean(mine.map((o) => o.inMatched!)), 3),
-      });
-    }
-  }
-  return rows;
-}
-
-function perConversation(outcomes: readonly Outcome[], policies: readonly ContextPolicy[], conversations: readonly EvalConversation[]) {
-  return conversations.flatMap((conv) => policies.map((policy) => ({
-    conversation: conv.id,
-    messages: conv.messages.length,
-    policy: policy.name,
-    recall: Object.fromEntries(FRACTIONS.map((f) => [`1/${f}`, round(mean(outcomes
-      .filter((o) => o.conversation === conv.id && o.policy === policy.name && o.fraction === f).map((o) => o.recall)), 3)])),
-  })));
-}
-
-function markdownTable(header: string[], rows: (string | number)[][]): string {
-  const lines = [`| ${header.join(" | ")} |`, `| ${header.map((_, i) => (i < 2 ? "---" : "---:")).join(" | ")} |`];
-  for (const r of rows) lines.push(`| ${r.join(" | ")} |`);
-  return lines.join("\n");
-}
-
-function round(x: number, digits: number): number {
-  const p = 10 ** digits;
-  return Math.round(x * p) / p;
-}
-
-const pct = (x: number): string => (Number.isNaN(x) ? "–" : `${(100 * x).toFixed(1)}%`);
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
@@ -183,62 +100,50 @@ async function main(): Promise<void> {
   const runtime: PolicyRuntime = module
     ? { kernels: wasmKernels(module), rowStore: (capacity, dim) => ResidentColumns.create(module, capacity, dim) }
     : { kernels: oracleKernels, rowStore: arrayRowStore };
-  const conversations = evaluationSuite(args.quick ? "quick" : "full");
+  const conversations = evaluationSuite(args.quick ? "quick" : "full", args.split);
   const policies = args.ablations ? [...contextPolicies, ...ablationPolicies] : contextPolicies;
   log(`generated ${conversations.length} conversation(s) in ${(performance.now() - started).toFixed(0)} ms; kernels: ${args.kernels}`);
   const outcomes: Outcome[] = [];
-  const described = [];
+  const described: ConversationSummary[] = [];
   for (const conv of conversations) {
     const { tokens, timings } = await evaluate(conv, policies, runtime, outcomes);
-    const overlap = (paraphrased: boolean): number => round(mean(conv.questions.filter((q) => q.paraphrased === paraphrased)
+    const overlap = (kind: QuestionKind): number => round(mean(conv.questions.filter((q) => q.kind === kind)
       .map((q) => lexicalOverlap(q.query, q.evidence.map((s) => conv.messages[s]!.content)))), 3);
     described.push({
-      id: conv.id, seed: conv.seed, placement: conv.placement, messages: conv.messages.length, sessions: conv.sessions.length, questions: conv.questions.length, tokens,
-      lexical_overlap: { direct: overlap(false), paraphrased: overlap(true) }, timings,
+      id: conv.id, seed: conv.seed, style: conv.style, split: conv.split, placement: conv.placement, messages: conv.messages.length,
+      sessions: conv.sessions.length, questions: conv.questions.length, tokens,
+      lexical_overlap: { direct: overlap("direct"), paraphrased: overlap("paraphrased") }, timings,
     });
   }
-  const rows = summarise(outcomes, policies, conversations);
+  const policyNames = policies.map((p) => p.name);
+  const rows = summarise(outcomes, policyNames, FRACTIONS, conversations);
   let doCheck: DurableObjectCheck[] | null = null;
   if (args.checkDo) {
     log("cross-checking the epikv policy against the ConversationDO in workerd (wrangler dev server)");
     doCheck = await checkAgainstDurableObject(conversations, FRACTIONS, runtime, log);
   }
   const doMismatches = doCheck ? doCheck.reduce((n, c) => n + c.selections - c.identical, 0) : 0;
-  const perConv = perConversation(outcomes, policies, conversations);
+  const perConv = perConversation(outcomes, policyNames, FRACTIONS, conversations);
   const overBudget = outcomes.filter((o) => o.used > o.budget);
   const elapsed = (performance.now() - started) / 1000;
-  const flags = [args.quick && "--quick", args.ablations && "--ablations", args.checkDo && "--check-do", args.kernels !== "wasm" && `--kernels ${args.kernels}`].filter(Boolean);
+  const flags = [args.quick && "--quick", args.split !== "report" && `--split ${args.split}`, args.ablations && "--ablations", args.checkDo && "--check-do", args.kernels !== "wasm" && `--kernels ${args.kernels}`].filter(Boolean);
   const command = `npm run eval:context${flags.length ? ` -- ${flags.join(" ")}` : ""}`;
 
   if (args.json) {
     process.stdout.write(JSON.stringify({
-      command, kernels: args.kernels, fractions: FRACTIONS.map((f) => `1/${f}`), settings: DEFAULT_SETTINGS,
+      command, split: args.split, kernels: args.kernels, fractions: FRACTIONS.map((f) => `1/${f}`), settings: DEFAULT_SETTINGS,
       policies: policies.map((p) => ({ name: p.name, summary: p.summary })),
       conversations: described, rows, per_conversation: perConv, over_budget: overBudget.length,
       durable_object_check: doCheck, elapsed_s: round(elapsed, 1),
     }) + "\n");
   } else {
     const out: string[] = [];
-    out.push(`Evidence recall (mean over ${conversations.reduce((s, c) => s + c.questions.length, 0)} questions in ${conversations.length} conversation(s)); ${command}, kernels ${args.kernels}`, "");
-    out.push(markdownTable(
-      ["budget", "policy", "evidence recall", "mean tokens used / budget", "over budget", "evidence in matched episode"],
-      rows.map((r) => [`1/${r.fraction}`, r.policy, pct(r.recall), `${r.mean_used_tokens} / ${r.mean_budget_tokens}`, r.over_budget,
-        r.evidence_in_matched_episode === null ? "–" : pct(r.evidence_in_matched_episode)]),
-    ), "");
-    out.push("Recall by kind of question:", "");
-    out.push(markdownTable(
-      ["budget", "policy", "direct", "paraphrased", "changed: latest", "changed: old+new", "fact in last ¼ of sessions", "older", "fact amid unrelated talk", "amid its topic"],
-      rows.map((r) => [`1/${r.fraction}`, r.policy, pct(r.direct), pct(r.paraphrased), pct(r.latest), pct(r.history),
-        pct(r.recent_quarter), pct(r.older), pct(r.incidental), pct(r.topical)]),
-    ), "");
-    out.push(markdownTable(
-      ["conversation", "policy", ...FRACTIONS.map((f) => `1/${f}`)],
-      perConv.map((p) => [p.conversation, p.policy, ...FRACTIONS.map((f) => pct(p.recall[`1/${f}`]!))]),
-    ), "");
-    out.push(markdownTable(
-      ["conversation", "messages", "sessions", "questions", "tokens", "word overlap q/evidence: direct", "paraphrased"],
-      described.map((d) => [d.id, d.messages, d.sessions, d.questions, d.tokens, pct(d.lexical_overlap.direct), pct(d.lexical_overlap.paraphrased)]),
-    ), "");
+    const splitLine = args.split === "all"
+      ? "split: all (both the tune and the report half)"
+      : `split: ${args.split} (the ${args.split === "report" ? "half for reporting; parameters are chosen on --split tune" : "half for choosing parameters; report numbers with --split report"}, scripts/eval/suite.ts)`;
+    out.push(`Evidence recall (mean over ${conversations.reduce((s, c) => s + c.questions.length, 0)} questions in ${conversations.length} conversation(s)); ${command}, kernels ${args.kernels}`);
+    out.push(splitLine, "");
+    out.push(...markdownReport(rows, perConv, described, FRACTIONS));
     out.push(`policies: ${policies.map((p) => `${p.name} = ${p.summary}`).join("; ")}`);
     if (doCheck) {
       const total = doCheck.reduce((n, c) => n + c.selections, 0);

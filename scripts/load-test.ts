@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startWranglerDev } from "../test/e2e/support/wrangler-dev";
+import { startWranglerDev } from "../testing/wrangler-dev";
 import { serveBundle } from "./load/workerd-server";
 import { drive, summarize, type PhaseSummary, type Target } from "./load/drive";
 import { groupMembers, sampleMemory, startChild, type Child } from "./load/processes";

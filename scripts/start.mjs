@@ -15,7 +15,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { wranglerEnv } from "./wrangler-env.mjs";
+import { wranglerEnv } from "../testing/wrangler-env.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_PORT = 8787;

@@ -1,6 +1,6 @@
-// ModelOps over the plain-TS oracles (wasm/oracle/model/): the "plain JS"
+// ModelOps over the plain-TS oracles (backend/model/math/): the "plain JS"
 // forward pass, used as the oracle of the WASM one and as the benchmark baseline.
-import { addF32, attendF32, matmulF32, rmsnormF32, ropeF32, swigluF32 } from "../../wasm/oracle/model/index";
+import { addF32, attendF32, matmulF32, rmsnormF32, ropeF32, swigluF32 } from "./math/index";
 import type { ModelOps } from "./ops";
 
 export function jsOps(initialFloats = 1 << 16): ModelOps {

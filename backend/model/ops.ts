@@ -1,7 +1,7 @@
 // The numeric operations one forward pass needs, over a flat f32 heap
 // addressed by element offsets. Two implementations: `wasmOps` (the SIMD
 // kernels of wasm/build/model.wasm, heap = WASM linear memory) and `jsOps`
-// (the plain-TS oracles of wasm/oracle/model/, heap = a growable JS buffer).
+// (the plain-TS model math of backend/model/math/, heap = a growable JS buffer).
 // One forward algorithm (forward.ts) runs on either, so "WASM vs plain JS"
 // compares kernels and nothing else.
 

@@ -4,7 +4,7 @@
 // cache, so it shares no bookkeeping with forward.ts. Tests use it as the
 // ground truth for "decoding against a subset equals masked full attention"
 // and for the profiler's block mask. Plain-TS kernels, clarity over speed.
-import { addF32, attendF32, matmulF32, rmsnormF32, ropeF32, swigluF32 } from "../../wasm/oracle/model/index";
+import { addF32, attendF32, matmulF32, rmsnormF32, ropeF32, swigluF32 } from "./math/index";
 import type { ModelWeights } from "./weights";
 
 export interface ReferenceOutput {

@@ -1,7 +1,7 @@
 // Next-token choice from logits. Temperature 0 is greedy (ties → lower id),
 // so decoding is deterministic; otherwise softmax(logits / T), optionally
 // nucleus-truncated (top_p), drawn from a seeded PRNG.
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 
 export interface SamplingOptions {
   temperature: number;

@@ -2,7 +2,7 @@
 // as one safetensors file whose __metadata__.config is the ModelConfig JSON.
 import { parseSafetensors, readF32, requireTensor, writeSafetensors, type TensorInput } from "../../protocol/safetensors";
 import { configProblem, type ModelConfig } from "./config";
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 
 export interface LayerWeights {
   attnNorm: Float32Array; // [D]

@@ -1,6 +1,7 @@
 // The contract between the Worker (worker/) and a conversation's Durable
-// Object (durable-objects/conversation-do.ts). The Worker validates HTTP
-// input, calls these RPC methods on the conversation's stub, and talks to the
+// Object (conversation-do.ts): the data shapes and errors; the RPC methods
+// are conversation-rpc.ts. The Worker validates HTTP input, calls the RPC
+// methods on the conversation's stub, and talks to the
 // GPU backend; the Durable Object owns state and decides the context.
 //
 // A chat turn is two calls so that a failed upstream call writes nothing:
@@ -10,8 +11,6 @@
 // A plan that is never committed leaves the conversation exactly as it was.
 // commitTurn re-derives what is new from the same request messages, so it
 // needs no in-memory state from planTurn (it survives an object restart).
-
-import type { BeginTurnOptions, CommitTurnOptions, TurnStart } from "./turn-api";
 
 export type Role = "system" | "user" | "assistant" | "tool";
 
@@ -84,6 +83,12 @@ export interface ConversationMemory {
   message_meta_bytes: number;
   /** Bytes (at most) of the cached text of recently selected messages. */
   message_cache_bytes: number;
+  /** Messages with terms in the lexical index (0 when not built). */
+  lexical_documents: number;
+  /** Distinct terms in the lexical index. */
+  lexical_terms: number;
+  /** Bytes of the lexical index: postings blocks, per-term and per-message columns, and the term map (estimated at 64 bytes a term). */
+  lexical_bytes: number;
 }
 
 export type Provenance =
@@ -163,40 +168,6 @@ export interface ConversationStats {
   turns: number;
   /** Full k-means re-clusterings run by the alarm. */
   reclusters: number;
-}
-
-/** RPC surface of ConversationDO (each method runs inside the object). */
-export interface ConversationApi {
-  /** Create (or update settings of) the conversation; creating an existing id only updates the given settings. */
-  configure(id: string, settings: Partial<ConversationSettings>): Promise<ConversationInfo>;
-  /** null when the conversation does not exist. */
-  info(): Promise<ConversationInfo | null>;
-  /** Lifetime counters (null when the conversation does not exist). Reads only. */
-  stats(): Promise<ConversationStats | null>;
-  /** Delete every row; returns false when there was nothing. */
-  destroy(): Promise<boolean>;
-  importMessages(messages: ChatMessage[], idempotencyKey?: string): Promise<ImportResult>;
-  /** The live conversation; with includeSuperseded, also the messages forks superseded (marked superseded_at), each after the live message that took its seq. */
-  listMessages(after?: number, limit?: number, includeSuperseded?: boolean): Promise<MessagePage>;
-  episodes(): Promise<EpisodeView[]>;
-  previewContext(query: string, budgetTokens?: number): Promise<ContextSelection>;
-  /** Recognise which of `messages` are new (resent history is deduplicated by a hash chain) and choose the context. Writes nothing. */
-  planTurn(messages: ChatMessage[], options?: { budget_tokens?: number }): Promise<TurnPlan>;
-  /**
-   * Atomically append the request's new messages and the assistant reply.
-   * `sentTokens` is the estimate of what was sent; with the backend's
-   * usage.prompt_tokens it calibrates the token estimator.
-   */
-  commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number, options?: CommitTurnOptions): Promise<{ message_count: number; appended: number }>;
-  /**
-   * Waits until every earlier turn on this conversation has committed or
-   * ended (arrival order, turn-queue.ts), then plans (as planTurn) — or
-   * returns the stored result of an earlier turn with the same
-   * idempotency_key. The ticket must go back through commitTurn or endTurn.
-   */
-  beginTurn(messages: ChatMessage[], options?: BeginTurnOptions): Promise<TurnStart>;
-  /** Releases a ticket without committing (the turn failed); false if it no longer held the conversation. */
-  endTurn(ticket: string): Promise<boolean>;
 }
 
 /**

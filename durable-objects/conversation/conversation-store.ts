@@ -90,8 +90,7 @@ export class ConversationStore {
   // (meta, counters, episodes: about 35 SQL reads per turn before). Every
   // write goes through this class and updates them after SQLite accepted it;
   // a transaction that throws has been rolled back, so they are dropped then
-  // (transaction) and read again from storage. (kv/kv-schema.ts writes its
-  // own kv_schema_version row directly; nothing reads it through here.)
+  // (transaction) and read again from storage.
   private readonly metaCache = new Map<string, string | null>();
   private readonly counterCache = new Map<string, number>();
   private episodeCache: EpisodeRow[] | null = null;

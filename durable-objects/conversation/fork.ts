@@ -9,7 +9,8 @@
 // follows), a full re-clustering is scheduled (episode centroids included
 // them), and the kv mirror restarts. The caller runs this and the append of
 // the new messages in one transaction.
-import type { ConversationStore, MessageRow, SegmentRow } from "./conversation-store";
+import type { StoredMessage } from "./conversation-api";
+import { storedMessage, type ConversationStore, type MessageRow, type SegmentRow } from "./conversation-store";
 import type { Utterance } from "../episodes/segmentation";
 import { removeDocumentFrequency } from "../episodes/bucket-idf";
 import { forgetKvMirror } from "../kv/kv-durable";
@@ -17,8 +18,6 @@ import { forgetKvMirror } from "../kv/kv-durable";
 /** Where an append continues: the conversation as it will be once a fork at `forkAt` (or none) applied. */
 export interface AppendBase {
   last: Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain"> | null;
-  /** The seq the first appended message takes. */
-  nextSeq: number;
   lastSegment: SegmentRow | null;
   /** The open window: utterances after the last segment (fewer than a window). */
   tail: Utterance[];
@@ -32,7 +31,7 @@ export function appendBase(store: ConversationStore, forkAt: number | null, wind
   const last = forkAt === null ? store.lastMessage() : store.lastMessageBefore(forkAt);
   const lastSegment = forkAt === null ? lastSegmentEver : store.lastSegmentBefore(forkAt);
   const tail = store.utterancesAfter(lastSegment?.last_seq ?? -1, window, forkAt ?? undefined);
-  return { last, nextSeq: last ? last.seq + 1 : 0, lastSegment, tail, nextSegmentId: (lastSegmentEver?.id ?? 0) + 1 };
+  return { last, lastSegment, tail, nextSegmentId: (lastSegmentEver?.id ?? 0) + 1 };
 }
 
 /** Supersedes messages at and after `at` and undoes what was derived from them (inside the caller's transaction). */
@@ -54,4 +53,17 @@ export function supersedeFrom(store: ConversationStore, at: number, now: number,
   }
   forgetKvMirror(store.sql);
   return { superseded: moved.count };
+}
+
+/** A listing page with the superseded messages of its seq range, each after the live message that took its seq. */
+export function withSuperseded(live: readonly StoredMessage[], superseded: readonly (MessageRow & { superseded_at: number })[]): StoredMessage[] {
+  const out: StoredMessage[] = [];
+  const marked = (r: MessageRow & { superseded_at: number }): StoredMessage => ({ ...storedMessage(r), superseded_at: r.superseded_at });
+  let j = 0;
+  for (const m of live) {
+    out.push(m);
+    while (j < superseded.length && superseded[j]!.seq <= m.seq) out.push(marked(superseded[j++]!));
+  }
+  while (j < superseded.length) out.push(marked(superseded[j++]!));
+  return out;
 }

@@ -134,3 +134,8 @@ export function matchRequest(request: readonly ChatMessage[], stored: StoredChai
   }
   return { rule: "new-only", newIndices: range(skip), duplicates: skip, digests };
 }
+
+/** The chain value of a request's messages (order and content): an Idempotency-Key replays only for the same request. */
+export function requestFingerprint(messages: readonly ChatMessage[]): string {
+  return messages.reduce((c, m) => chainNext(c, messageDigest(m)), "");
+}

@@ -1,4 +1,5 @@
-// SQLite schema of a conversation object, versioned and migrated additively.
+// SQLite schema of a conversation object (context mode and kv mode), versioned
+// and migrated additively: the one migration system of the object.
 //
 // The stored version lives in `meta` under "schema_version". On start the
 // object runs every migration whose version is above the stored one, in one
@@ -15,7 +16,7 @@ import type { Sql } from "../storage/sql";
  * Bump when a migration is appended to MIGRATIONS (set it to the new last
  * version). Never edit a migration that has shipped; add a new one instead.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Largest message content accepted, in UTF-8 bytes (keeps every row well under 2 MB). */
 export const MAX_MESSAGE_BYTES = 512 * 1024;
@@ -85,6 +86,32 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    // Before this version kv mode created these tables itself, versioned under
+    // meta.kv_schema_version (then 1, the same statements); IF NOT EXISTS keeps
+    // such a database's kv state, and that meta row is no longer read.
+    description: "kv mode: pages by (cache, layer, head, page), the token stream in chunks, kv state, queued cache rebuilds",
+    statements: [
+      // A page blob is at most MAX_PAGE_BYTES (512 KiB, kv/pages.ts).
+      `CREATE TABLE IF NOT EXISTS kv_pages (
+         cache TEXT NOT NULL,
+         layer INTEGER NOT NULL,
+         head INTEGER NOT NULL,
+         page INTEGER NOT NULL,
+         first_position INTEGER NOT NULL,
+         last_position INTEGER NOT NULL,
+         count INTEGER NOT NULL,
+         has_acc INTEGER NOT NULL,
+         blob BLOB NOT NULL,
+         PRIMARY KEY (cache, layer, head, page))`,
+      // TOKEN_CHUNK × 4 bytes (64 KiB) per row (kv/state-store.ts).
+      `CREATE TABLE IF NOT EXISTS kv_tokens (chunk INTEGER PRIMARY KEY, tokens BLOB NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS kv_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+      // Background cache rebuilds (online growth): one row per episode whose prompt changed.
+      `CREATE TABLE IF NOT EXISTS kv_rebuilds (episode INTEGER PRIMARY KEY, prompt BLOB NOT NULL, requested_at INTEGER NOT NULL)`,
+    ],
+  },
+  {
+    version: 5,
     description: "messages superseded by a fork (regenerate, edit): kept out of the live tables (conversation/fork.ts)",
     statements: [
       `CREATE TABLE IF NOT EXISTS superseded_messages (

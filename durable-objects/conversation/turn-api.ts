@@ -8,7 +8,7 @@ import type { SentPlan } from "./sent-plan";
 
 export interface BeginTurnOptions {
   budget_tokens?: number;
-  /** Idempotency-Key of the request (1-255 characters). */
+  /** Idempotency-Key of the request (isIdempotencyKey). */
   idempotency_key?: string;
   /** How long the ticket holds the conversation if never released (ms). */
   lease_ms?: number;
@@ -69,3 +69,16 @@ export const MAX_TURN_LEASE_MS = 1_800_000;
 export const MAX_WAITING_TURNS = 64;
 /** Prefix of idempotency rows in import_keys (imports use the bare key). */
 export const TURN_KEY_PREFIX = "turn\u0000";
+
+/** Longest Idempotency-Key accepted, in characters, for turns and imports alike. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** The one rule for an Idempotency-Key, applied by the Worker (HTTP header) and the object (RPC argument). */
+export function isIdempotencyKey(key: unknown): key is string {
+  return typeof key === "string" && key.length > 0 && key.length <= MAX_IDEMPOTENCY_KEY_LENGTH;
+}
+
+/** A requested ticket lease (ms), clamped to [1 s, MAX_TURN_LEASE_MS]; DEFAULT_TURN_LEASE_MS when absent. */
+export function turnLeaseMs(requested: number | undefined): number {
+  return Math.min(MAX_TURN_LEASE_MS, Math.max(1000, Number.isFinite(requested) ? requested! : DEFAULT_TURN_LEASE_MS));
+}

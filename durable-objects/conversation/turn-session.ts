@@ -6,23 +6,18 @@
 import type { ChatMessage } from "./conversation-api";
 import { InvalidConversationRequestError } from "./conversation-api";
 import type { ConversationStore } from "./conversation-store";
-import { chainNext, messageDigest } from "./hash-chain";
 import { activePin, afterTurn, toolNames, type BackendPin, type PinningState, type ToolTimings } from "./pinning";
-import { TURN_KEY_PREFIX, type StoredTurnResponse } from "./turn-api";
+import { isIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH, TURN_KEY_PREFIX, type StoredTurnResponse } from "./turn-api";
 
 export const UNPIN_JOB = "unpin";
 const PIN_META = "backend_pin";
 const TIMINGS_META = "tool_timings";
 
+/** An Idempotency-Key argument (turns and imports), or undefined when none was given. */
 export function validIdempotencyKey(key: unknown): string | undefined {
   if (key === undefined || key === null) return undefined;
-  if (typeof key !== "string" || key.length === 0 || key.length > 255) throw new InvalidConversationRequestError("Idempotency-Key must be a string of 1-255 characters");
+  if (!isIdempotencyKey(key)) throw new InvalidConversationRequestError(`Idempotency-Key must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   return key;
-}
-
-/** The chain value of the request's messages: a key replays only for the same request. */
-export function requestFingerprint(messages: readonly ChatMessage[]): string {
-  return messages.reduce((c, m) => chainNext(c, messageDigest(m)), "");
 }
 
 interface StoredTurn {

@@ -16,8 +16,7 @@ import { prefillBlock, type BlockStats, type CacheSpec, type KvEngine } from "./
 import type { KvSource } from "./backend-client";
 import { kvRequestFrame } from "./frame-stream";
 import type { KvModelInfo } from "./model-info";
-import { policyByName } from "./policies/index";
-import type { PolicyName } from "./policy";
+import { policyByName, type PolicyName } from "./policies/index";
 import type { KvStateStore } from "./state-store";
 
 export interface KvSettings {

@@ -24,7 +24,6 @@ import { matchQueryEpisode } from "../episodes/episodes";
 import { segmentText } from "../episodes/segmentation";
 import type { Sql } from "../storage/sql";
 import { KvBackendClient, KvBackendError, type Fetcher } from "./backend-client";
-import { migrateKv } from "./kv-schema";
 import { DEFAULT_KV_SETTINGS, KvMode, type KvModeSettings } from "./kv-mode";
 import { KvService, type KvChatMessage, type KvTurnEvent } from "./kv-service";
 import { SqlitePageStore } from "./sqlite-page-store";
@@ -62,8 +61,6 @@ const services = new WeakMap<Sql, { key: string; service: KvService }>();
 
 async function openService(deps: KvDurableDeps, requested: Partial<KvModeSettings> | undefined): Promise<KvService> {
   if (!deps.backendUrl) throw new KvModeError("kv mode needs a kv backend: set KV_BACKEND_URL (docs/kv-mode.md)");
-  deps.sql.run`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`;
-  migrateKv(deps.sql);
   const state = new SqliteKvStateStore(deps.sql);
   const settings: KvModeSettings = { ...DEFAULT_KV_SETTINGS, ...(state.get<KvModeSettings>("settings") ?? {}), ...(requested ?? {}) };
   if (state.tokenCount() > 0 && state.get<KvModeSettings>("settings")?.blockSize !== undefined && settings.blockSize !== state.get<KvModeSettings>("settings")!.blockSize) {

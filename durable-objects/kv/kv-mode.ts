@@ -21,8 +21,7 @@ import type { MemoryMeter } from "./memory-meter";
 import type { KvModelInfo } from "./model-info";
 import type { KvPageStore } from "./page-store";
 import { DEFAULT_PAGE_ENCODING, type PageEncoding } from "./pages";
-import { policyByName } from "./policies/index";
-import type { PolicyName } from "./policy";
+import { policyByName, type PolicyName } from "./policies/index";
 import type { KvStateStore } from "./state-store";
 import type { Kernels } from "../../wasm/src/kernels";
 

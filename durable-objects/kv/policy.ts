@@ -6,9 +6,6 @@
 import type { Kernels } from "../../wasm/src/kernels";
 import type { LayerEntries } from "./layer-cache";
 
-export type PolicyName = "full" | "recent" | "h2o" | "snapkv" | "epicache";
-export const POLICY_NAMES: readonly PolicyName[] = ["full", "recent", "h2o", "snapkv", "epicache"];
-
 /** Everything a scoring rule may read for one layer of one episode after a block was appended. */
 export interface LayerScoreInput {
   layer: number;
@@ -35,7 +32,8 @@ export interface Protection {
 }
 
 export interface EvictionPolicy {
-  name: PolicyName;
+  /** Its key in the registry (policies/index.ts), which settings name. */
+  name: string;
   /** False for `full`: the cache is never evicted, whatever the budget. */
   evicts: boolean;
   /** "pooled": top budget·H across the heads of a layer (AdaKV); "per-head": top budget in each head. */

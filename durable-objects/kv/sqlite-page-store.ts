@@ -1,5 +1,5 @@
 // KvPageStore in the Durable Object's SQLite database (table kv_pages,
-// kv-schema.ts): one row per page of one head of one layer of one episode
+// conversation/schema.ts migration 4): one row per page of one head of one layer of one episode
 // cache generation, blob ≤ MAX_PAGE_BYTES. Reads go one head at a time, so
 // streaming a cache never holds more than one head's pages.
 import type { Sql } from "../storage/sql";

@@ -29,9 +29,23 @@ export const MAX_LEXICAL_DOCUMENTS = 1 << 24;
 const MAX_TF = 255;
 const BLOCK_CAPACITIES = [2, 4, 8, 16, 32, 64, 128, 256] as const;
 
+/** Words whose stems are remembered (stemming is the index build's main cost; a conversation reuses few words). */
+const STEM_CACHE_WORDS = 1 << 16;
+const stems = new Map<string, string>();
+
 /** The index terms of a text: stemmed word tokens. */
 export function lexicalTerms(text: string): string[] {
-  return tokenize(text).map(porterStem);
+  return tokenize(text).map(cachedStem);
+}
+
+function cachedStem(word: string): string {
+  let stem = stems.get(word);
+  if (stem === undefined) {
+    if (stems.size >= STEM_CACHE_WORDS) stems.clear();
+    stem = porterStem(word);
+    stems.set(word, stem);
+  }
+  return stem;
 }
 
 /** A message's terms: its content and, when it has one, its speaker name. */
@@ -88,7 +102,7 @@ export class LexicalIndex {
   }
 
   /** Adds document `doc` (ascending: each call's doc exceeds the previous one's) with its role and terms. */
-  add(doc: number, role: Role, terms: readonly string[]): void {
+  add(doc: number, role: Role | string, terms: readonly string[]): void {
     if (!Number.isInteger(doc) || doc <= this.lastDoc || doc >= MAX_LEXICAL_DOCUMENTS) {
       throw new RangeError(`lexical index: document ${doc} must be an integer above ${this.lastDoc} and below ${MAX_LEXICAL_DOCUMENTS}`);
     }
@@ -96,7 +110,7 @@ export class LexicalIndex {
     this.span = doc + 1;
     this.lengths = grown(this.lengths, this.span);
     this.roleCodes = grown(this.roleCodes, this.span);
-    this.roleCodes[doc] = ROLES.indexOf(role);
+    this.roleCodes[doc] = Math.max(0, ROLES.indexOf(role as Role));
     if (!terms.length) return;
     const tf = new Map<string, number>();
     for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);

@@ -59,11 +59,10 @@ export interface RankingSources {
   eligible(seq: number): boolean;
 }
 
-/** The fused pool, best first (ties → later message). */
-export function fusePool(sources: RankingSources, weights: MessageRankingWeights): ScoredMessage[] {
+/** The fused pool, best first (ties → later message); `top`: the lexical top-k, best first. */
+export function fusePool(sources: RankingSources, weights: MessageRankingWeights, top: TopK = sources.topK(sources.lexical, Math.min(weights.poolSize, sources.lexical.length))): ScoredMessage[] {
   const { lexical } = sources;
   const span = lexical.length;
-  const top = sources.topK(lexical, Math.min(weights.poolSize, span));
   const maxLexical = top.scores.length && top.scores[0]! > 0 ? top.scores[0]! : 1;
   const seqs: number[] = [];
   const seen = new Set<number>();
@@ -72,7 +71,8 @@ export function fusePool(sources: RankingSources, weights: MessageRankingWeights
     seen.add(seq);
     seqs.push(seq);
   };
-  top.indices.forEach((seq, i) => { if (top.scores[i]! > 0) offer(seq); });
+  const lexicalPool = Math.min(weights.poolSize, top.indices.length);
+  for (let i = 0; i < lexicalPool && top.scores[i]! > 0; i++) offer(top.indices[i]!);
   for (const seq of sources.densePool) offer(seq);
   const dense = seqs.length ? sources.dense(seqs) : new Float32Array(0);
   const scored = seqs.map((seq, i): ScoredMessage => {
@@ -86,38 +86,38 @@ export function fusePool(sources: RankingSources, weights: MessageRankingWeights
 
 /**
  * The whole order, lazily: the fused pool, then the other lexical matches
- * by score (top-k lists that double as they are consumed), then the rest
- * newest first. Consume it before the index changes.
+ * by score, then the rest newest first. One top-k of `firstK` (at least the
+ * pool) serves the pool and the continuation; it doubles only when the
+ * continuation reaches its end with matches left. Consume the sequence
+ * before the index changes.
  */
-export function* rankMessages(sources: RankingSources, weights: MessageRankingWeights): Generator<ScoredMessage> {
-  const span = sources.lexical.length;
+export function* rankMessages(sources: RankingSources, weights: MessageRankingWeights, firstK = 512): Generator<ScoredMessage> {
+  const { lexical } = sources;
+  const span = lexical.length;
+  let k = Math.min(span, Math.max(firstK, weights.poolSize));
+  let top = sources.topK(lexical, k);
   const taken = new Set<number>();
-  const pool = fusePool(sources, weights);
+  const pool = fusePool(sources, weights, top);
   for (const m of pool) {
     taken.add(m.seq);
     yield m;
   }
-  const { lexical } = sources;
-  const maxLexical = pool.reduce((mx, m) => Math.max(mx, m.lexical), 0) || 1;
+  const maxLexical = top.scores.length && top.scores[0]! > 0 ? top.scores[0]! : 1;
   const later = (seq: number): ScoredMessage => ({
     seq, lexical: lexical[seq]!, dense: null, episode: sources.episodeOf(seq),
     fused: (1 - weights.dense) * (lexical[seq]! / maxLexical) + weights.recency * (seq / span),
   });
-  let k = Math.min(span, Math.max(64, weights.poolSize * 2));
-  let from = 0;
-  for (;;) {
-    const top = sources.topK(lexical, k);
-    let exhausted = false;
-    for (let i = from; i < top.indices.length; i++) {
-      if (!(top.scores[i]! > 0)) { exhausted = true; break; }
-      const seq = top.indices[i]!;
-      if (taken.has(seq) || !sources.eligible(seq)) continue;
-      taken.add(seq);
-      yield later(seq);
+  for (let i = 0; ; i++) {
+    if (i === top.indices.length) {
+      if (k >= span || !(top.scores[i - 1]! > 0)) break;
+      k = Math.min(span, k * 2);
+      top = sources.topK(lexical, k);
     }
-    if (exhausted || k >= span) break;
-    from = k;
-    k = Math.min(span, k * 2);
+    if (!(top.scores[i]! > 0)) break;
+    const seq = top.indices[i]!;
+    if (taken.has(seq) || !sources.eligible(seq)) continue;
+    taken.add(seq);
+    yield later(seq);
   }
   for (let seq = span - 1; seq >= 0; seq--) {
     if (taken.has(seq) || !sources.eligible(seq) || lexical[seq]! > 0) continue;

@@ -19,7 +19,6 @@
 import type { Kernels } from "../../wasm/src/kernels";
 import { matchQueryEpisode } from "../episodes/episodes";
 import type { MessageRef, Candidate } from "./select-context";
-import { rankByRelevance } from "./select-context";
 import type { IndexedSpan, SegmentIndex } from "./segment-index";
 import { MESSAGE_OVERHEAD_TOKENS } from "./token-estimator";
 
@@ -60,9 +59,6 @@ export interface RankingPolicy {
  */
 export const MATCHED_EPISODE_BONUS = 0.01;
 export const DEFAULT_RANKING: RankingPolicy = { route: "cosine", matchBonus: MATCHED_EPISODE_BONUS, others: "all" };
-/** The ranking before the evaluation (DESIGN.md step 7 as first written), kept for the ablation table. */
-export const MATCHED_FIRST_RANKING: RankingPolicy = { route: "dot", matchBonus: Infinity, others: "representatives" };
-
 /** The episode a weighted query is routed to (null when there are none). */
 export function routeQuery<E extends RankingEpisode>(kernels: Kernels, q: Float32Array, episodes: readonly E[], route: RankingPolicy["route"]): E | null {
   if (!episodes.length) return null;
@@ -98,26 +94,19 @@ export function orderSpans(matched: readonly ScoredSpan[], others: readonly Scor
 export const FIRST_RANK_CHUNK = 64;
 
 /**
- * Ranked spans from the in-memory index. The matched episode contributes
- * its best `limit` (one SIMD scan and top-k in the row store); other
- * episodes their best `limit` each, or only their representatives.
- * Per-turn cost: one scan of every indexed segment at most (`others: "all"`)
- * plus E top-k lists of at most `limit`. rankIndexed is the whole list;
- * rankedSpans the same sequence, lazily.
- */
-export function rankIndexed(index: SegmentIndex, q: Float32Array, matched: RankingEpisode, episodes: readonly RankingEpisode[], policy: RankingPolicy, limit: number): ScoredSpan[] {
-  return [...rankedSpans(index, q, matched, episodes, policy, limit, limit)];
-}
-
-/**
- * rankIndexed's sequence, computed as it is consumed: with `others: "all"`
- * each episode's list starts at `firstChunk` spans (one scan of each
- * episode) and doubles (a top-k over the scores that scan left, no rescan)
- * only when the merge needs its next span. A
- * top-k is a prefix of the episode's total order (score desc, ties → lower
- * segment id, NaN last), so the sequence is exactly rankIndexed's. Consume
- * it before the index changes (an append between two chunks would be seen
- * by the later one).
+ * Ranked spans from the in-memory index, computed as they are consumed.
+ * The matched episode contributes its best `limit` (one SIMD scan and top-k
+ * in the row store); other episodes their best `limit` each, or only their
+ * representatives. Per-turn cost: one scan of every indexed segment at most
+ * (`others: "all"`) plus E top-k lists of at most `limit`.
+ *
+ * With `others: "all"` each episode's list starts at `firstChunk` spans (one
+ * scan of each episode) and doubles (a top-k over the scores that scan
+ * left, no rescan) only when the merge needs its next span. A top-k is a
+ * prefix of the episode's total order (score desc, ties → lower segment id,
+ * NaN last), so the sequence does not depend on `firstChunk`. Consume it
+ * before the index changes (an append between two chunks would be seen by
+ * the later one).
  */
 export function rankedSpans(index: SegmentIndex, q: Float32Array, matched: RankingEpisode, episodes: readonly RankingEpisode[], policy: RankingPolicy, limit: number, firstChunk = FIRST_RANK_CHUNK): Iterable<ScoredSpan> {
   const others = episodes.filter((e) => e.id !== matched.id);
@@ -133,18 +122,12 @@ export function rankedSpans(index: SegmentIndex, q: Float32Array, matched: Ranki
 }
 
 /**
- * The best `limit` of several lists, each already best first, by score +
- * its list's bonus; ties → the earlier list (what orderSpans' stable sort
- * of their concatenation gives), NaN last. O(limit × lists).
- */
-export function mergeBestFirst(lists: readonly (readonly ScoredSpan[])[], bonus: readonly number[], limit: number): ScoredSpan[] {
-  return [...mergeGrowing(lists.map((l) => (k: number) => l.slice(0, k)), bonus, limit, limit)];
-}
-
-/**
- * mergeBestFirst over lists fetched as needed: `fetch[l](k)` returns list
- * l's best k (a prefix of its best `limit`); a list is fetched again with
- * twice the length when the merge reaches the end of a full fetch.
+ * The best `limit` of several lists, each best first, by score + its list's
+ * bonus; ties → the earlier list (what orderSpans' stable sort of their
+ * concatenation gives), NaN last. O(limit × lists). Lists are fetched as
+ * needed: `fetch[l](k)` returns list l's best k (a prefix of its best
+ * `limit`); a list is fetched again with twice the length when the merge
+ * reaches the end of a full fetch.
  */
 function* mergeGrowing(fetch: readonly ((k: number) => readonly ScoredSpan[])[], bonus: readonly number[], limit: number, firstChunk: number): Generator<ScoredSpan> {
   if (limit <= 0) return;
@@ -200,6 +183,17 @@ export function* spanCandidates(order: Iterable<ScoredSpan>, widen: (first: numb
     if (n++ >= limit) return;
     yield { messages: widen(s.first, s.last), provenance: { kind: "episode", episode: s.episode, score: Number.isFinite(s.score) ? s.score : 0 } };
   }
+}
+
+/**
+ * The matched episode's spans by relevance (desc), then the other
+ * episodes' by relevance (desc); ties keep input order, NaN scores rank
+ * last (orderSpans with an infinite bonus).
+ */
+export function rankByRelevance<T extends { score: number }>(matched: readonly T[], others: readonly T[]): T[] {
+  const byScore = (list: readonly T[]) =>
+    list.map((s, i) => ({ s, i })).sort((a, b) => byKeyDesc(a.s.score, b.s.score) || a.i - b.i).map(({ s }) => s);
+  return [...byScore(matched), ...byScore(others)];
 }
 
 function unitVector(v: Float32Array): Float32Array {

@@ -117,36 +117,3 @@ export function selectContext(input: SelectionInput): SelectionResult {
   const stored = [...chosen.values()].sort((a, b) => a.seq - b.seq);
   return { stored, usedTokens: used };
 }
-
-export interface ScoredSegment {
-  episode: number;
-  /** Relevance to the query. */
-  score: number;
-  messages: readonly MessageRef[];
-}
-
-/**
- * Step 4's order: the matched episode's segments by relevance (desc), then
- * the other episodes' segments by relevance (desc); ties keep input order,
- * NaN scores rank last.
- */
-export function rankByRelevance<T extends { score: number }>(matched: readonly T[], others: readonly T[]): T[] {
-  const byScore = (list: readonly T[]) =>
-    list.map((s, i) => ({ s, i })).sort((a, b) => cmpScore(b.s.score, a.s.score) || a.i - b.i).map(({ s }) => s);
-  return [...byScore(matched), ...byScore(others)];
-}
-
-/** rankByRelevance for segments whose messages are already known, as candidates. */
-export function rankSegments(matched: readonly ScoredSegment[], others: readonly ScoredSegment[]): Candidate[] {
-  return rankByRelevance(matched, others).map((s) => ({
-    messages: s.messages,
-    provenance: { kind: "episode", episode: s.episode, score: Number.isFinite(s.score) ? s.score : 0 },
-  }));
-}
-
-/** Numeric order with NaN below everything (kernels.ts convention). */
-function cmpScore(a: number, b: number): number {
-  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : -1;
-  if (Number.isNaN(b)) return 1;
-  return a - b;
-}

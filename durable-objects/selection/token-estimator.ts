@@ -51,6 +51,11 @@ export function tokensForWeight(weight: number, charsPerToken: number): number {
   return Math.ceil(weight / charsPerToken) + MESSAGE_OVERHEAD_TOKENS;
 }
 
+/** Estimated tokens of a whole stored conversation: its total weight, plus the per-message overhead. */
+export function conversationTokens(totalWeight: number, messages: number, charsPerToken: number): number {
+  return Math.ceil(totalWeight / charsPerToken) + MESSAGE_OVERHEAD_TOKENS * messages;
+}
+
 /**
  * New chars-per-token after a turn. `estimatedTokens` is what the estimator
  * said the sent context costs (at `charsPerToken`), `promptTokens` what the

@@ -9,9 +9,17 @@ import type { ScoredSpan } from "./rank-candidates";
 import type { LexicalIndex } from "./lexical-index";
 import { lexicalTerms } from "./lexical-index";
 import { rankMessages, type MessageRankingWeights, type ScoredMessage } from "./message-ranking";
+import { MESSAGE_OVERHEAD_TOKENS } from "./token-estimator";
 
 /** Segments of the dense ranking whose messages join the candidate pool. */
 export const DENSE_POOL_SEGMENTS = 32;
+/**
+ * selectContext's bounds on the ranked loop for message candidates: no
+ * message costs less than its overhead plus one token, and after this many
+ * candidates in a row that did not fit the budget is as spent as it gets
+ * (each skip costs a metadata lookup; this bounds a turn's work).
+ */
+export const MESSAGE_LOOP_BOUNDS = { minCandidateTokens: MESSAGE_OVERHEAD_TOKENS + 1, maxConsecutiveSkips: 256 } as const;
 
 export interface TurnRankingInput {
   kernels: Kernels;
@@ -20,8 +28,10 @@ export interface TurnRankingInput {
   /** The episode-aware dense ranking of segments, best first (null: no episodes yet). */
   spans: Iterable<ScoredSpan> | null;
   /**
-   * Dense scores of messages: the query's IDF-weighted unit embedding against each message's
-   * (messageDenseScores), or, for a remote embedder, null (then a message scores as its segment).
+   * Dense scores of messages. Null (what the Durable Object passes): a message scores as its segment in
+   * the dense ranking, 0 outside the DENSE_POOL_SEGMENTS best (hybrid fusion of two top lists). The
+   * evaluation's "per-message dense" ablation passes messageDenseScores instead (docs/context-selection.md
+   * says why the object does not: embedding the pool's texts costs more than the rest of a turn).
    */
   messageDense: ((seqs: readonly number[]) => Float32Array) | null;
   weights: MessageRankingWeights;

@@ -11,7 +11,7 @@
 //               positions, evicted once;
 // - random:     M keys per head drawn uniformly (seeded), order preserved.
 import type { Kernels } from "../../wasm/src/kernels";
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 import type { KvModelInfo } from "../../durable-objects/kv/model-info";
 import type { KvPageStore } from "../../durable-objects/kv/page-store";
 import { decodeHeadPages, encodeHeadPages, type PageEncoding } from "../../durable-objects/kv/pages";

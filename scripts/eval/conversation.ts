@@ -12,6 +12,27 @@ export type QuestionCategory =
   /** A fact that changed; the question asks for the old and the new value (evidence: both). */
   | "history";
 
+/**
+ * What a question asks of the retriever, for the report's breakdown:
+ * - "direct": one fact's value, worded like its statement;
+ * - "paraphrased": one fact's value, avoiding the statement's words;
+ * - "multi-hop": needs two facts stated in separate messages (a bridge entity links them);
+ * - "temporal": about when something was said or what a value was before it changed
+ *   (the plain style's old+new questions count here too).
+ */
+export type QuestionKind = "direct" | "paraphrased" | "multi-hop" | "temporal";
+
+/**
+ * How a conversation was generated: "plain" (generate-conversations.ts: each
+ * fact in one user message from a few fixed templates) or "dialogue"
+ * (generate-dialogues.ts: facts stated by the user or the assistant, often
+ * over two or three messages, with composed wording; dated sessions).
+ */
+export type ConversationStyle = "plain" | "dialogue";
+
+/** "tune": for choosing parameters; "report": for the published numbers (suite.ts gives the rule). */
+export type Split = "tune" | "report";
+
 export interface EvalQuestion {
   id: string;
   /** The user's question, sent as the query of the turn. */
@@ -20,7 +41,10 @@ export interface EvalQuestion {
   answers: string[];
   /** Seqs of the messages that hold the answer (ascending). */
   evidence: number[];
-  /** Fact kind, see corpus/facts.ts. */
+  /**
+   * Fact kind, see corpus/facts.ts; in the dialogue style a multi-hop chain's
+   * key (corpus/multi-hop.ts), or "a+b" for a question about two facts' order.
+   */
   fact: string;
   category: QuestionCategory;
   /** True when the question avoids the statement's wording (corpus/facts.ts `paraphrase`). */
@@ -29,6 +53,7 @@ export interface EvalQuestion {
   factSession: number;
   /** Sessions between the earliest evidence and the end of the conversation, where the question is asked. */
   sessionsAgo: number;
+  kind: QuestionKind;
 }
 
 export interface SessionSpan {
@@ -46,6 +71,8 @@ export interface EvalConversation {
   user: string;
   /** Where facts come up: amid unrelated talk, or in sessions about their topic (generate-conversations.ts). */
   placement: "incidental" | "topical";
+  style: ConversationStyle;
+  split: Split;
   messages: ChatMessage[];
   sessions: SessionSpan[];
   /** Asked after the last message. */

@@ -43,7 +43,7 @@ export async function checkAgainstDurableObject(
   runtime: PolicyRuntime,
   log: (line: string) => void,
 ): Promise<DurableObjectCheck[]> {
-  // Nothing may reach the network (scripts/wrangler-env.mjs); set before wrangler loads.
+  // Nothing may reach the network (testing/wrangler-env.mjs); set before wrangler loads.
   Object.assign(process.env, {
     WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_ERROR_REPORTS: "false",
   });

@@ -1,16 +1,16 @@
 // epikv's context selection as the evaluation runs it. The conversation's
 // episodic state is built with durable-objects' own pure modules into the
 // state a ConversationDO holds after a bulk import once its re-clustering
-// alarm has run (ConversationDO.recluster → episode-refit.ts planRefit:
+// alarm has run (alarm-jobs.ts recluster → episode-refit.ts planRefit:
 // per-conversation bucket IDF, k-means on the stride sample, every segment
 // assigned to its nearest centroid, top-n representatives per episode, empty
-// episodes dropped; then ConversationDO.segmentIndex: IDF-weighted unit rows
+// episodes dropped; then ConversationMirrors.segmentIndex: IDF-weighted unit rows
 // per episode in a SegmentIndex over the same row store). planRefit reads a
 // ConversationStore (SQLite), so those few lines of state building are
 // repeated here over the same pure functions.
 //
 // Each question is then ranked and selected by the very functions the DO
-// calls (durable-objects/rank-candidates.ts: routeQuery, rankIndexed,
+// calls (durable-objects/selection/rank-candidates.ts: routeQuery, rankedSpans,
 // rankLimit, spanCandidates, rankedLoopBounds; select-context.ts), with the DO's
 // ranking policy unless a variant overrides it. `npm run eval:context --
 // --check-do` compares whole selections with the real object in workerd.
@@ -20,13 +20,12 @@ import type { ConversationSettings } from "../../durable-objects/conversation/co
 import { HASH_EMBEDDING_DIM, hashEmbedder } from "../../durable-objects/episodes/embedder";
 import { fitEpisodes, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "../../durable-objects/episodes/episodes";
 import {
-  DEFAULT_RANKING, rankedLoopBounds, rankedSpans, rankLimit, rankIndexed, routeQuery, spanCandidates, type RankingEpisode, type RankingPolicy,
+  DEFAULT_RANKING, rankedLoopBounds, rankedSpans, rankLimit, routeQuery, spanCandidates, type RankingEpisode, type RankingPolicy,
 } from "../../durable-objects/selection/rank-candidates";
 import { LexicalIndex, messageTerms } from "../../durable-objects/selection/lexical-index";
 import { DEFAULT_MESSAGE_RANKING, type MessageRankingWeights } from "../../durable-objects/selection/message-ranking";
 import { rankedCandidates } from "../../durable-objects/selection/neighbours";
-import { messageDenseScores, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
-import { MESSAGE_OVERHEAD_TOKENS } from "../../durable-objects/selection/token-estimator";
+import { MESSAGE_LOOP_BOUNDS, messageDenseScores, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
 import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "../../durable-objects/selection/segment-index";
 import { closeWindows } from "../../durable-objects/episodes/segmentation";
 import type { Candidate } from "../../durable-objects/selection/select-context";
@@ -47,6 +46,8 @@ export interface EpikvVariant {
   unit?: "messages" | "segments";
   /** Without the episode-aware dense pool (ablation: lexical pool only). */
   noDensePool?: boolean;
+  /** Dense scores per message from its own text (hashing embedder), instead of its segment's (ablation). */
+  perMessageDense?: boolean;
 }
 
 /** epikv as the DO runs it with its default settings, or a variant (ablations). */
@@ -64,7 +65,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
       const dim = HASH_EMBEDDING_DIM;
       const embedder = hashEmbedder(kernels, dim);
 
-      // ConversationDO.append: windows of `window` utterances, unweighted unit embeddings, bucket document frequencies.
+      // ingest.ts prepareAppend/writeAppend: windows of `window` utterances, unweighted unit embeddings, bucket document frequencies.
       const { segments } = closeWindows([], conversation.messages, settings.window);
       const n = segments.length;
       if (n > MAX_INDEXED_SEGMENTS) throw new RangeError(`${n} segments: the evaluation mirrors only the DO's indexed path (≤ ${MAX_INDEXED_SEGMENTS})`);
@@ -72,7 +73,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
       const df = new Float64Array(dim);
       if (embedder.usesIdf) for (const v of vecs) addDocumentFrequency(df, v);
 
-      // ConversationDO.recluster: IDF snapshot, fit on the stride sample, assign every segment.
+      // alarm-jobs.ts recluster: IDF snapshot, fit on the stride sample, assign every segment.
       const idf = embedder.usesIdf ? idfFromDocumentFrequency(df, n) : null;
       const weighted = vecs.map((v) => reweight(v, idf));
       const sample = strideSample(n);
@@ -95,11 +96,11 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
       const episodeOfSeq = new Map<number, number>();
       segments.forEach((s, i) => { for (let seq = s.first_seq; seq <= s.last_seq; seq++) episodeOfSeq.set(seq, labels[i]!); });
 
-      // ConversationDO.segmentIndex: weighted unit rows grouped by episode, in segment-id order.
+      // mirrors.ts segmentIndex: weighted unit rows grouped by episode, in segment-id order.
       const index = new SegmentIndex(rowStore, dim);
       segments.forEach((s, i) => index.append(i + 1, labels[i]!, s.first_seq, s.last_seq, weighted[i]!));
 
-      // ConversationDO.selectFor: pinned system messages and the recent window (newest unit first).
+      // turn-context.ts turnContext: pinned system messages and the recent window (newest unit first).
       const pinned = pinnedCandidates(conversation);
       const recent = recentCandidates(conversation, settings.recent_messages);
 
@@ -110,14 +111,14 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
 
       return {
         async select(query, budgetTokens) {
-          // ConversationDO.rankedSegments.
+          // turn-context.ts rankedSegments.
           const [raw] = await embedder.embed([query]);
           const q = reweight(raw!, idf);
           const matched = routeQuery(kernels, q, episodes, ranking.route)!;
           const limit = rankLimit(budgetTokens, settings.window);
           const widen = (first: number, last: number) => messages.slice(first, last + 1);
           if (unit === "segments") {
-            const order = rankIndexed(index, q, matched, episodes, ranking, limit);
+            const order = [...rankedSpans(index, q, matched, episodes, ranking, limit)];
             const ranked = [...spanCandidates(order, widen, limit)];
             const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...rankedLoopBounds(settings.window) });
             return { ...selection, matchedEpisode: matched.id };
@@ -125,11 +126,11 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
           const order = rankTurnMessages({
             kernels, lexical, query, weights,
             spans: variant.noDensePool ? null : rankedSpans(index, q, matched, episodes, ranking, limit),
-            messageDense: (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf),
+            messageDense: variant.perMessageDense ? (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf) : null,
             eligible: (seq) => messages[seq]!.role !== "system",
           });
           const ranked = rankedCandidates(order, widen, (seq) => lexical.role(seq), weights.partnerTop);
-          const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, minCandidateTokens: MESSAGE_OVERHEAD_TOKENS + 1 });
+          const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...MESSAGE_LOOP_BOUNDS });
           return { ...selection, matchedEpisode: matched.id };
         },
         episodeOf: (seq) => episodeOfSeq.get(seq) ?? null,

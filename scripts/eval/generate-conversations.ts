@@ -9,11 +9,17 @@
 // Run directly to dump one conversation as JSON for inspection:
 //   npx tsx scripts/eval/generate-conversations.ts --messages 2000 --seed 7 [--topical] > /tmp/conv.json
 import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
-import type { EvalConversation, EvalQuestion, SessionSpan } from "./conversation";
-import { factKinds, others, type FactKind, type Slots } from "./corpus/facts";
+import type { EvalConversation, EvalQuestion, SessionSpan, Split } from "./conversation";
+import { factKinds, type FactKind, type Slots } from "./corpus/facts";
 import * as P from "./corpus/pools";
 import * as T from "./corpus/topics";
-import { createRng, type Rng } from "./random";
+import {
+  checkMessageCount, drawDistinct, drawSessionLengths, fill, messageWriter, parseGeneratorCli, range, sessionOf, sessionTopics, talkExchange,
+} from "./generator-parts";
+import { createRng } from "../../testing/random";
+
+export { fill } from "./generator-parts";
+export { evaluationSuite } from "./suite";
 
 export interface GenerateOptions {
   id: string;
@@ -32,25 +38,20 @@ export interface GenerateOptions {
    * distractors come up in sessions about that topic only.
    */
   placement?: Placement;
+  /** The suite's half this conversation belongs to (suite.ts; default "report"). It does not change the text. */
+  split?: Split;
 }
 
 export type Placement = "incidental" | "topical";
 
-/** Exchanges (user + assistant) per session, drawn uniformly. */
-const SESSION_EXCHANGES = { min: 8, max: 36 } as const;
 /** Facts are stated before this fraction of the sessions, so every question is asked many sessions later. */
-const LAST_FACT_SESSION = 0.85;
+export const LAST_FACT_SESSION = 0.85;
 /** Updates happen at least this fraction of the sessions after the statement, and before this one. */
-const UPDATE_GAP = 0.1;
-const LAST_UPDATE_SESSION = 0.92;
+export const UPDATE_GAP = 0.1;
+export const LAST_UPDATE_SESSION = 0.92;
 
 const stateLeadIns = ["By the way, ", "Oh, before I forget: ", "Random thing, but ", "Side note: ", "Also, ", ""] as const;
 const updateLeadIns = ["Quick update: ", "Oh, one change: ", "Small correction to something I told you: ", "Update: ", ""] as const;
-
-/** Shared pools that any template may name as `{slot}`. */
-const sharedPools: Record<string, readonly string[]> = {
-  city: P.cities, name: P.firstNames, dish: P.dishes, who: others,
-};
 
 type Event =
   | { kind: "state"; fact: number }
@@ -69,20 +70,12 @@ interface FactPlan {
 
 export function generateConversation(options: GenerateOptions): EvalConversation {
   const { id, seed } = options;
-  if (!Number.isInteger(options.messages) || options.messages < 200) {
-    throw new RangeError(`messages must be an integer ≥ 200 (long conversations only), got ${options.messages}`);
-  }
+  checkMessageCount(options.messages);
   const rng = createRng(seed);
   const user = rng.pick(P.firstNames);
 
   // Session lengths first, so facts can be placed by session index.
-  const exchangesWanted = Math.floor((options.messages - 1) / 2);
-  const sessionLengths: number[] = [];
-  for (let total = 0; total < exchangesWanted;) {
-    const len = Math.min(rng.int(SESSION_EXCHANGES.min, SESSION_EXCHANGES.max), exchangesWanted - total);
-    sessionLengths.push(Math.max(len, 3));
-    total += len;
-  }
+  const sessionLengths = drawSessionLengths(rng, options.messages);
   const sessionCount = sessionLengths.length;
 
   // Facts, their updates and distractors, as events per session.
@@ -126,10 +119,7 @@ export function generateConversation(options: GenerateOptions): EvalConversation
     content: `You are a friendly personal assistant for ${user}. Remember what ${user} tells you across sessions and answer questions about it.`,
   }];
   const sessions: SessionSpan[] = [];
-  const say = (role: "user" | "assistant", content: string): number => {
-    messages.push({ role, content: capitalise(content) });
-    return messages.length - 1;
-  };
+  const say = messageWriter(messages);
   for (let s = 0; s < sessionCount; s++) {
     const first = messages.length;
     const pending = textRng.shuffle(events[s]);
@@ -138,8 +128,7 @@ export function generateConversation(options: GenerateOptions): EvalConversation
     const eventAt = new Map<number, Event>();
     const spots = textRng.shuffle(range(1, exchanges - 2)).slice(0, pending.length).sort((a, b) => a - b);
     spots.forEach((spot, i) => eventAt.set(spot, pending[i]));
-    const forced = T.topics.filter((t) => forcedTopics[s]!.has(t.name));
-    const sessionTopics = forced.length ? forced : textRng.shuffle(T.topics).slice(0, textRng.int(1, 3));
+    const topics = sessionTopics(textRng, forcedTopics[s]!);
     const cycles = new Map<string, number[]>();
     for (let e = 0; e < exchanges; e++) {
       const cache: Slots = {};
@@ -161,27 +150,17 @@ export function generateConversation(options: GenerateOptions): EvalConversation
           say("user", `${textRng.pick(stateLeadIns)}${fill(textRng.pick(plan.kind.distract), event.slots, textRng, cache)}.`);
         }
         say("assistant", textRng.pick(T.acknowledgements));
-      } else if (textRng.chance(0.12)) {
-        say("user", fill(textRng.pick(T.smallTalk), {}, textRng, cache));
-        say("assistant", textRng.pick(T.smallTalkReplies));
       } else {
-        // Lines of a topic come round in a shuffled cycle so a session does not repeat itself;
-        // the reply with the same index answers the question where one is written for it.
-        const topic = textRng.pick(sessionTopics);
-        const line = nextLine(topic, textRng, cycles);
-        say("user", fill(topic.user[line], {}, textRng, cache, topic.slots));
-        const reply = line < topic.assistant.length && textRng.chance(0.7) ? line : textRng.int(0, topic.assistant.length - 1);
-        say("assistant", fill(topic.assistant[reply], {}, textRng, cache, topic.slots));
+        talkExchange(textRng, topics, cycles, cache, say);
       }
     }
-    sessions.push({ first, last: messages.length - 1, topics: sessionTopics.map((t) => t.name) });
+    sessions.push({ first, last: messages.length - 1, topics: topics.map((t) => t.name) });
   }
 
   const questionRng = rng.fork("questions");
   const questions: EvalQuestion[] = [];
-  const sessionOf = (seq: number): number => sessions.findIndex((span) => seq >= span.first && seq <= span.last);
-  const ask = (plan: FactPlan, template: string, q: Omit<EvalQuestion, "id" | "query" | "fact" | "factSession" | "sessionsAgo">): void => {
-    const factSession = sessionOf(q.evidence[0]);
+  const ask = (plan: FactPlan, template: string, q: Omit<EvalQuestion, "id" | "query" | "fact" | "factSession" | "sessionsAgo" | "kind">): void => {
+    const factSession = sessionOf(sessions, q.evidence[0]);
     questions.push({
       id: `${id}/q${questions.length}`,
       query: fill(template, plan.slots, questionRng, {}),
@@ -189,6 +168,8 @@ export function generateConversation(options: GenerateOptions): EvalConversation
       factSession,
       sessionsAgo: sessionCount - factSession,
       ...q,
+      // An old+new question asks what the value was before it changed.
+      kind: q.category === "history" ? "temporal" : q.paraphrased ? "paraphrased" : "direct",
     });
   };
   for (const plan of plans) {
@@ -208,87 +189,11 @@ export function generateConversation(options: GenerateOptions): EvalConversation
       ask(plan, questionRng.pick(kind.paraphrase), { ...single, paraphrased: true });
     }
   }
-  return { id, seed, user, placement, messages, sessions, questions };
-}
-
-/**
- * The evaluation's conversations: `full` is the documented run (four sizes,
- * each with incidental and with topical fact placement), `quick` a smoke run.
- */
-export function evaluationSuite(preset: "full" | "quick"): EvalConversation[] {
-  const sizes = preset === "quick"
-    ? [{ messages: 2_000, seed: 11, placement: "incidental" as const }, { messages: 2_000, seed: 12, placement: "topical" as const }]
-    : ([["incidental", 0], ["topical", 1]] as const).flatMap(([placement, offset]) => [
-      { messages: 2_000, seed: 11 + offset, placement },
-      { messages: 4_000, seed: 23 + offset, placement },
-      { messages: 7_000, seed: 37 + offset, placement },
-      { messages: 10_000, seed: 41 + offset, placement },
-    ]);
-  return sizes.map(({ messages, seed, placement }) =>
-    generateConversation({ id: `${placement}-${messages}-s${seed}`, seed, messages, placement }));
-}
-
-/** A new draw of the kind whose value differs from every value in `taken`. */
-function drawDistinct(kind: FactKind, rng: Rng, taken: readonly string[]): Slots {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const slots = kind.draw(rng);
-    if (!taken.includes(slots.v)) return slots;
-  }
-  throw new Error(`fact kind ${kind.key}: could not draw a value distinct from ${taken.join(", ")}`);
-}
-
-/**
- * Fills `{slot}` from `slots`, then from the per-exchange `cache` (so a user
- * line and the assistant's reply talk about the same thing), then from the
- * topic's pools and the shared pools. `{x2}` draws from x's pool a value
- * different from `{x}`.
- */
-export function fill(template: string, slots: Slots, rng: Rng, cache: Slots, topicPools: Record<string, readonly string[]> = {}): string {
-  return template.replace(/\{(\w+?)(2?)\}/g, (match, name: string, second: string) => {
-    const key = name + second;
-    if (key in slots) return slots[key];
-    if (key in cache) return cache[key];
-    const pool = topicPools[name] ?? sharedPools[name];
-    if (!pool) throw new Error(`template slot ${match} has no value or pool: "${template}"`);
-    const avoid = second ? cache[name] : undefined;
-    let value = rng.pick(pool);
-    for (let i = 0; i < 20 && value === avoid; i++) value = rng.pick(pool);
-    cache[key] = value;
-    return value;
-  });
-}
-
-/** Index of the topic's next user line in this session's shuffled cycle. */
-function nextLine(topic: T.Topic, rng: Rng, cycles: Map<string, number[]>): number {
-  let cycle = cycles.get(topic.name);
-  if (!cycle || cycle.length === 0) {
-    cycle = rng.shuffle(range(0, topic.user.length - 1));
-    cycles.set(topic.name, cycle);
-  }
-  return cycle.pop()!;
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function range(lo: number, hi: number): number[] {
-  const out: number[] = [];
-  for (let i = lo; i <= hi; i++) out.push(i);
-  return out;
+  return { id, seed, user, placement, style: "plain", split: options.split ?? "report", messages, sessions, questions };
 }
 
 function parseCli(argv: string[]): GenerateOptions {
-  const get = (flag: string, fallback: number): number => {
-    const i = argv.indexOf(flag);
-    if (i < 0) return fallback;
-    const value = Number(argv[i + 1]);
-    if (!Number.isFinite(value)) throw new RangeError(`${flag} needs a number`);
-    return value;
-  };
-  const messages = get("--messages", 2_000);
-  const seed = get("--seed", 11);
-  const placement: Placement = argv.includes("--topical") ? "topical" : "incidental";
+  const { messages, seed, placement } = parseGeneratorCli(argv, 11);
   return { id: `${placement}-${messages}-s${seed}`, seed, messages, placement };
 }
 

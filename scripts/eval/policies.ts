@@ -2,35 +2,42 @@
 // ContextPolicy (scripts/eval/policy.ts) added here.
 import { bm25Policy } from "./baselines/bm25";
 import { recencyPolicy } from "./baselines/recency";
-import { MATCHED_FIRST_RANKING } from "../../durable-objects/selection/rank-candidates";
+import { denseBaseline } from "./baselines/dense";
+import type { RankingPolicy } from "../../durable-objects/selection/rank-candidates";
 import { epikvPolicy } from "./epikv-policy";
 import type { ContextPolicy } from "./policy";
+
+/** epikv's ranking before the evaluation (dot-product routing, the matched episode strictly first, other episodes' representatives only), kept for the ablation table. */
+const MATCHED_FIRST_RANKING: RankingPolicy = { route: "dot", matchBonus: Infinity, others: "representatives" };
 
 export const contextPolicies: readonly ContextPolicy[] = [
   epikvPolicy(),
   recencyPolicy,
   bm25Policy,
+  denseBaseline,
 ];
 
-/** Variants of epikv run with `--ablations`, to explain its numbers (not baselines). */
+/**
+ * Variants of epikv run with `--ablations`, to explain its numbers (not
+ * baselines). The first five add one component at a time, in the order of
+ * docs/context-selection.md; the rest vary one parameter of the default.
+ */
 export const ablationPolicies: readonly ContextPolicy[] = [
-  epikvPolicy({ name: "lexical only (BM25+stem, no dense, no neighbours, no update rule)", noDensePool: true, messages: { dense: 0, partnerTop: 0, recency: 0 } }),
-  epikvPolicy({ name: "fused (+ dense λ 0.3)", noDensePool: true, messages: { partnerTop: 0, recency: 0 } }),
-  epikvPolicy({ name: "fused + episodes (dense pool)", messages: { partnerTop: 0, recency: 0 } }),
-  epikvPolicy({ name: "fused + episodes + neighbours", messages: { recency: 0 } }),
-  epikvPolicy({ name: "fused + episodes + update rule (no neighbours)", messages: { partnerTop: 0 } }),
-  epikvPolicy({ name: "all, λ 0.5", messages: { dense: 0.5 } }),
-  epikvPolicy({ name: "all, λ 0.15", messages: { dense: 0.15 } }),
-  epikvPolicy({ name: "all, neighbours for top 16", messages: { partnerTop: 16 } }),
-  epikvPolicy({ name: "segments (the previous ranking)", unit: "segments" }),
+  epikvPolicy({ name: "1 lexical only (BM25 over stemmed messages)", noDensePool: true, messages: { dense: 0, partnerTop: 0, recency: 0 } }),
+  epikvPolicy({ name: "2 + dense, fused (segment scores, no episode prior)", ranking: { matchBonus: 0 }, messages: { partnerTop: 0, recency: 0 } }),
+  epikvPolicy({ name: "3 + episodes (prior on the routed episode)", messages: { partnerTop: 0, recency: 0 } }),
+  epikvPolicy({ name: "4 + neighbours (partner turns of the top 4)", messages: { recency: 0 } }),
+  epikvPolicy({ name: "5 + update rule (= epikv)" }),
+  epikvPolicy({ name: "epikv, dense per message from its own text", perMessageDense: true }),
+  epikvPolicy({ name: "epikv, λ 0.15", messages: { dense: 0.15 } }),
+  epikvPolicy({ name: "epikv, λ 0.5", messages: { dense: 0.5 } }),
+  epikvPolicy({ name: "epikv, no neighbours", messages: { partnerTop: 0 } }),
+  epikvPolicy({ name: "epikv, neighbours for the top 16", messages: { partnerTop: 16 } }),
+  epikvPolicy({ name: "epikv, recency ρ 0.1", messages: { recency: 0.1 } }),
+  epikvPolicy({ name: "epikv, lexical pool 32", messages: { poolSize: 32 } }),
+  epikvPolicy({ name: "epikv, matched episode first (bonus ∞)", ranking: { matchBonus: Infinity } }),
   epikvPolicy({ name: "epikv E=1", settings: { episodes: 1 } }),
   epikvPolicy({ name: "epikv E=16", settings: { episodes: 16 } }),
-  epikvPolicy({ name: "epikv w=1", settings: { window: 1 } }),
-  epikvPolicy({ name: "epikv before (dot routing, matched episode first, others' representatives)", ranking: MATCHED_FIRST_RANKING }),
-  epikvPolicy({ name: "epikv cos-route + matched first + representatives", ranking: { ...MATCHED_FIRST_RANKING, route: "cosine" } }),
-  epikvPolicy({ name: "epikv matched first (bonus ∞)", ranking: { matchBonus: Infinity } }),
-  epikvPolicy({ name: "epikv bonus 0 (no routing effect)", ranking: { matchBonus: 0 } }),
-  epikvPolicy({ name: "epikv bonus 0.1", ranking: { matchBonus: 0.1 } }),
-  epikvPolicy({ name: "epikv dot routing", ranking: { route: "dot" } }),
-  epikvPolicy({ name: "epikv others: representatives only", ranking: { others: "representatives" } }),
+  epikvPolicy({ name: "segments (the previous ranking)", unit: "segments" }),
+  epikvPolicy({ name: "segments, before the evaluation (dot routing, matched first, representatives)", unit: "segments", ranking: MATCHED_FIRST_RANKING }),
 ];

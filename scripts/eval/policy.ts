@@ -3,15 +3,15 @@
 // query and a token budget return the stored messages it would send.
 //
 // Every policy spends its budget through epikv's own selectContext
-// (durable-objects/select-context.ts) with the same pinned system messages,
+// (durable-objects/selection/select-context.ts) with the same pinned system messages,
 // the same turn (the question as a new user message), the same reply
-// priming and the same token estimator (durable-objects/token-estimator.ts);
+// priming and the same token estimator (durable-objects/selection/token-estimator.ts);
 // policies differ only in the candidates they offer and their order. So a
 // number in the table can never come from a different budget rule.
 import type { ChatMessage, Role } from "../../durable-objects/conversation/conversation-api";
 import { selectContext, type Candidate, type MessageRef } from "../../durable-objects/selection/select-context";
 import {
-  DEFAULT_CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight,
+  conversationTokens, DEFAULT_CHARS_PER_TOKEN, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight,
 } from "../../durable-objects/selection/token-estimator";
 import { groupUnits } from "../../durable-objects/conversation/tool-units";
 import type { RowStoreFactory } from "../../durable-objects/selection/segment-index";
@@ -26,7 +26,7 @@ export interface StoredEvalMessage extends MessageRef {
 
 export interface StoredConversation {
   messages: StoredEvalMessage[];
-  /** The DO's conversation_tokens (ConversationDO.conversationTokens), the base of the budget fractions. */
+  /** The DO's conversation_tokens (token-estimator.ts conversationTokens), the base of the budget fractions. */
   totalTokens: number;
   charsPerToken: number;
 }
@@ -67,8 +67,7 @@ export function storeConversation(messages: readonly ChatMessage[], charsPerToke
     weight += w;
     return { seq, role: m.role, content: m.content, unitHead: seq, tokens: tokensForWeight(w, charsPerToken) };
   });
-  // As ConversationDO.conversationTokens: total weight over chars-per-token, plus the per-message overhead.
-  const totalTokens = Math.ceil(weight / charsPerToken) + MESSAGE_OVERHEAD_TOKENS * stored.length;
+  const totalTokens = conversationTokens(weight, stored.length, charsPerToken);
   return { messages: stored, totalTokens, charsPerToken };
 }
 

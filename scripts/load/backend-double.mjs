@@ -2,7 +2,7 @@
 // apart): the TEST DOUBLE OpenAI-compatible server of the e2e tests, which
 // answers at once (the load test measures epikv, not a model). Prints its
 // base URL (…/v1) on stdout.
-import { startTestDoubleServer } from "../../test/e2e/support/test-double-server.mjs";
+import { startTestDoubleServer } from "../../testing/test-double-server.mjs";
 
 const server = await startTestDoubleServer({ port: Number(process.argv[2] ?? 0) });
 console.log(server.url);

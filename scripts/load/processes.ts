@@ -2,7 +2,7 @@
 // stopped by pid) and their resident memory, read from /proc.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { stopProcessGroup } from "../process-group";
+import { stopProcessGroup } from "../../testing/process-group";
 
 export interface Child {
   pid: number;

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 // @ts-expect-error plain .mjs helper without types
-import { wranglerEnv } from "../wrangler-env.mjs";
+import { wranglerEnv } from "../../testing/wrangler-env.mjs";
 
 export function buildSnapshot(root: string, dir: string): string {
   const r = spawnSync(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", dir], { cwd: root, env: wranglerEnv(), encoding: "utf8" });

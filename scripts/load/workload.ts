@@ -3,7 +3,7 @@
 // length (words) and requested reply length are Zipf. Built up front from a
 // seed, so the same schedule drives epikv and the bare proxy.
 import { exponential, gamma, zipf } from "./distributions";
-import { mulberry32 as rng } from "../../wasm/oracle/mulberry32";
+import { mulberry32 as rng } from "../../protocol/mulberry32";
 
 export interface WorkloadOptions {
   conversations: number;

@@ -13,9 +13,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWranglerDev, type WranglerDev } from "../e2e/support/wrangler-dev";
+import { startWranglerDev, type WranglerDev } from "../../testing/wrangler-dev";
 // @ts-expect-error plain .mjs test double without types
-import { startTestDoubleServer } from "../e2e/support/test-double-server.mjs";
+import { startTestDoubleServer } from "../../testing/test-double-server.mjs";
 import { launchChromium } from "./support/chromium";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "../..");
@@ -151,7 +151,9 @@ describe("inspector page in Chromium", () => {
     const api_ = await api<Selection>("POST", `/v1/conversations/${conversation}/context`, { query });
     const expected = api_.messages.map((m) => ({ id: m.id ?? "", seq: m.seq === null ? "" : String(m.seq), provenance: m.provenance.kind === "episode" ? `episode:${m.provenance.episode}` : m.provenance.kind }));
     expect(shown).toEqual(expected);
-    expect(shown.some((r) => (r.provenance ?? "").startsWith("episode:"))).toBe(true);
+    expect(shown.some((r) => r.provenance === "ranked")).toBe(true);
+    // ranked rows explain their scores
+    expect(await page.textContent("#context-table tbody")).toMatch(/bm25 \d+\.\d\d · dense (–|-?\d\.\d{3}) · fused -?\d\.\d{3}/);
     expect(await page.textContent("#context-summary")).toContain(`${api_.used_tokens}`);
     // the chosen messages are marked on the timeline, and the budget chart has a bar per provenance group
     expect(await page.locator("#timeline rect[data-selected-seq]").count()).toBe(api_.messages.filter((m) => m.seq !== null).length);

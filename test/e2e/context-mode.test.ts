@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
-import { TEST_API_KEY } from "./support/test-api-keys";
+import { startWranglerDev, type WranglerDev } from "../../testing/wrangler-dev";
+import { TEST_API_KEY } from "../../testing/test-api-keys";
 // @ts-expect-error plain .mjs test double without types
-import { startTestDoubleServer } from "./support/test-double-server.mjs";
+import { startTestDoubleServer } from "../../testing/test-double-server.mjs";
 
 interface Recorded {
   authorization: string | null;

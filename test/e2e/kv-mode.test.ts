@@ -12,8 +12,8 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type RunningBackend } from "../../backend/server";
-import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
-import { TEST_API_KEY } from "./support/test-api-keys";
+import { startWranglerDev, type WranglerDev } from "../../testing/wrangler-dev";
+import { TEST_API_KEY } from "../../testing/test-api-keys";
 
 let backend: RunningBackend;
 let wrangler: WranglerDev;

@@ -4,8 +4,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  DEFAULT_RANKING, MATCHED_FIRST_RANKING, MAX_CONSECUTIVE_SKIPS, MAX_RANK_LIMIT, MAX_RANKED_CANDIDATES, mergeBestFirst, orderSpans, rankLimit, rankedLoopBounds, rankedSpans, rankIndexed, routeQuery,
-  spanCandidates, type RankingEpisode, type ScoredSpan,
+  DEFAULT_RANKING, MAX_CONSECUTIVE_SKIPS, MAX_RANK_LIMIT, MAX_RANKED_CANDIDATES, orderSpans, rankByRelevance, rankLimit, rankedLoopBounds, rankedSpans, routeQuery,
+  spanCandidates, type RankingEpisode, type RankingPolicy, type ScoredSpan,
 } from "../../durable-objects/selection/rank-candidates";
 import { arrayRowStore, SegmentIndex } from "../../durable-objects/selection/segment-index";
 import { MESSAGE_OVERHEAD_TOKENS } from "../../durable-objects/selection/token-estimator";
@@ -14,6 +14,14 @@ import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
 import { loadWasmModule } from "../../wasm/src/node-module";
 
 const kernels = oracleKernels;
+
+/** epikv's ranking before the evaluation, which the ablation table still runs (scripts/eval/policies.ts). */
+const MATCHED_FIRST_RANKING: RankingPolicy = { route: "dot", matchBonus: Infinity, others: "representatives" };
+
+/** rankedSpans computed eagerly: every list fetched at full length at once. */
+function rankIndexed(index: SegmentIndex, q: Float32Array, matched: RankingEpisode, episodes: readonly RankingEpisode[], policy: RankingPolicy, limit: number): ScoredSpan[] {
+  return [...rankedSpans(index, q, matched, episodes, policy, limit, limit)];
+}
 
 function unit(v: number[]): Float32Array {
   const n = Math.hypot(...v);
@@ -87,7 +95,7 @@ describe("orderSpans", () => {
   });
 });
 
-describe("rankIndexed", () => {
+describe("rankedSpans, eagerly", () => {
   it("offers every episode's segments by relevance under the default ranking", () => {
     const { index, episodes } = fixture();
     const q = unit([0, 1]);
@@ -124,7 +132,7 @@ describe("rankedSpans", () => {
     };
   }
 
-  it("is rankIndexed's sequence for any first chunk, with ties and unequal episodes", () => {
+  it("is the eager sequence for any first chunk, with ties and unequal episodes", () => {
     const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
     const next = random(3);
     const dim = 6;
@@ -219,16 +227,32 @@ describe("spanCandidates and rankedLoopBounds", () => {
   });
 });
 
-describe("mergeBestFirst", () => {
-  it("equals orderSpans on lists that are already best first", () => {
-    const sortedList = (episode: number, base: number) =>
-      fc.array(fc.oneof(fc.constantFrom(0.5, NaN), fc.float({ noNaN: true, min: -1, max: 1 })), { maxLength: 12 })
-        .map((scores) => orderSpans(scores.map((s, i) => span(base + i, episode, s)), [], 0, Infinity));
-    fc.assert(fc.property(sortedList(0, 0), sortedList(1, 100), sortedList(2, 200), fc.constantFrom(0, 0.01, 0.3), fc.integer({ min: 0, max: 40 }),
+describe("rankedSpans' merge", () => {
+  it("equals orderSpans over every episode's scored segments, for any bonus and limit", () => {
+    // 2-d unit rows at chosen cosines to the query x = (1, 0); repeated cosines make ties.
+    const cosines = fc.array(fc.constantFrom(-0.5, 0, 0.25, 0.5, 0.75, 1), { maxLength: 12 });
+    fc.assert(fc.property(cosines, cosines, cosines, fc.constantFrom(0, 0.01, 0.3), fc.integer({ min: 0, max: 40 }),
       (a, b, c, bonus, limit) => {
-        const merged = mergeBestFirst([a, b, c], [bonus, 0, 0], limit);
-        expect(merged.map((s) => s.id)).toEqual(orderSpans(a, [...b, ...c], bonus, limit).map((s) => s.id));
+        const index = new SegmentIndex(arrayRowStore, 2);
+        let id = 1;
+        [a, b, c].forEach((list, episode) => list.forEach((cos) => index.append(id++, episode, 4 * id, 4 * id + 3, Float32Array.of(cos, Math.sqrt(1 - cos * cos)))));
+        const episodes: RankingEpisode[] = [0, 1, 2].map((e) => ({ id: e, centroid: unit([1, e]), representatives: [] }));
+        const q = Float32Array.of(1, 0);
+        const policy: RankingPolicy = { route: "cosine", matchBonus: bonus, others: "all" };
+        const all = (e: number) => index.topOfEpisode(e, q, 100);
+        const want = orderSpans(all(0), [...all(1), ...all(2)], bonus, limit);
+        expect([...rankedSpans(index, q, episodes[0]!, episodes, policy, limit, 2)].map((s) => s.id)).toEqual(want.map((s) => s.id));
       }));
+  });
+});
+
+describe("rankByRelevance", () => {
+  it("puts the matched episode first, each part by score, NaN last, ties in input order", () => {
+    const order = rankByRelevance(
+      [{ id: 1, score: 0.2 }, { id: 2, score: NaN }, { id: 3, score: 0.9 }, { id: 4, score: 0.2 }],
+      [{ id: 5, score: 1 }],
+    );
+    expect(order.map((x) => x.id)).toEqual([3, 1, 4, 2, 5]);
   });
 });
 

@@ -35,11 +35,13 @@ describe("generateConversation", () => {
     for (const seed of [1, 2, 3]) {
       const conv = generateConversation({ ...small, seed });
       const S = conv.sessions.length;
+      expect(conv.style).toBe("plain");
       expect(conv.messages.length).toBeGreaterThanOrEqual(small.messages - 1);
       expect(conv.questions.length).toBeGreaterThan(30);
       expect(new Set(conv.questions.map((q) => q.category))).toEqual(new Set(["single", "latest", "history"]));
       for (const q of conv.questions) {
         expect(q.evidence.length).toBe(q.category === "history" ? 2 : 1);
+        expect(q.kind).toBe(q.category === "history" ? "temporal" : q.paraphrased ? "paraphrased" : "direct");
         expect([...q.evidence].sort((x, y) => x - y)).toEqual(q.evidence);
         for (const seq of q.evidence) expect(conv.messages[seq]?.role).toBe("user");
         const texts = q.evidence.map((seq) => conv.messages[seq]!.content);

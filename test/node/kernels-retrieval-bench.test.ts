@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { retrievalOracle as oracle } from "../../wasm/oracle/retrieval";
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 import { jsCosineScores, jsDotScores } from "../../scripts/bench/js/similarity";
 import { jsColumnScores } from "../../scripts/bench/js/column-scores";
 import { jsTopK } from "../../scripts/bench/js/topk";

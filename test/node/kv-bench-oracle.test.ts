@@ -6,7 +6,7 @@ import { lastTokenAttentionSpread, writeOracleCache, type OracleKind } from "../
 import type { KvModelInfo } from "../../durable-objects/kv/model-info";
 import { MemoryPageStore } from "../../durable-objects/kv/page-store";
 import { decodeHeadPages, encodeHeadPages, type PageEncoding } from "../../durable-objects/kv/pages";
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 import { loadWasmModule } from "../../wasm/src/node-module";
 import { wasmKernels } from "../../wasm/src/wasm-kernels";
 

@@ -11,7 +11,7 @@ import { readF32, requireTensor } from "../../protocol/safetensors";
 import { appendTurn, cacheName, episodeKv, foldPendingBlocks, messageTokens, turnRequest, type KvConversationState, type KvSettings } from "../../durable-objects/kv/conversation-kv";
 import { MemoryKvStateStore } from "../../durable-objects/kv/state-store";
 import type { PageEncoding } from "../../durable-objects/kv/pages";
-import type { PolicyName } from "../../durable-objects/kv/policy";
+import type { PolicyName } from "../../durable-objects/kv/policies/index";
 import { encodeUtf8, maxAbsDiff, startKvTestBackend, topicMessages, type KvTestBackend } from "./kv-helpers";
 
 let t: KvTestBackend;

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prefillBlock } from "../../durable-objects/kv/block-prefill";
 import { messageTokens } from "../../durable-objects/kv/conversation-kv";
 import { MemoryMeter } from "../../durable-objects/kv/memory-meter";
-import { POLICIES } from "../../durable-objects/kv/policies/index";
-import type { PolicyName } from "../../durable-objects/kv/policy";
+import { POLICIES, type PolicyName } from "../../durable-objects/kv/policies/index";
 import { encodeUtf8, startKvTestBackend, topicMessages, type KvTestBackend } from "./kv-helpers";
 
 let t: KvTestBackend;

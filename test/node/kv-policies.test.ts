@@ -4,8 +4,8 @@
 // never exceeds the budget, a layer within budget is left untouched; plus
 // budgets (bytes → M, per-layer floors) and page encoding edge cases.
 import { describe, expect, it } from "vitest";
-import { POLICIES } from "../../durable-objects/kv/policies/index";
-import { POLICY_NAMES, type LayerScoreInput } from "../../durable-objects/kv/policy";
+import { isPolicyName, POLICIES, POLICY_NAMES, policyByName } from "../../durable-objects/kv/policies/index";
+import type { LayerScoreInput } from "../../durable-objects/kv/policy";
 import { clampProtection, evictLayer, overBudget } from "../../durable-objects/kv/evict";
 import type { HeadEntries } from "../../durable-objects/kv/layer-cache";
 import { entryBytes, layerBudgets, tokensPerHead } from "../../durable-objects/kv/budgets";
@@ -47,6 +47,19 @@ function input(seed: number, entries: HeadEntries[], T: number, budget: number, 
 }
 
 const clone = (l: HeadEntries[]) => l.map((h) => ({ positions: h.positions.slice(), keys: h.keys.slice(), values: h.values.slice(), acc: h.acc?.slice() }));
+
+describe("the policy registry (policies/index.ts)", () => {
+  it("names each policy by its key, and accepts exactly those names", () => {
+    expect(POLICY_NAMES.length).toBeGreaterThanOrEqual(5);
+    for (const name of POLICY_NAMES) {
+      expect(POLICIES[name].name).toBe(name);
+      expect(policyByName(name)).toBe(POLICIES[name]);
+      expect(isPolicyName(name)).toBe(true);
+    }
+    for (const bad of ["", "H2O", "toString", "__proto__", 1, null]) expect(isPolicyName(bad)).toBe(false);
+    expect(() => policyByName("toString")).toThrow(/unknown kv policy/);
+  });
+});
 
 describe.each(POLICY_NAMES)("policy %s", (name) => {
   const policy = POLICIES[name];

@@ -12,7 +12,7 @@ import { frameBytes, kvRequestFrame } from "../../durable-objects/kv/frame-strea
 import { messageTokens } from "../../durable-objects/kv/conversation-kv";
 import { POLICIES } from "../../durable-objects/kv/policies/index";
 import { STREAMING_SINKS } from "../../durable-objects/kv/policies/recent";
-import type { PolicyName } from "../../durable-objects/kv/policy";
+import type { PolicyName } from "../../durable-objects/kv/policies/index";
 import { kvOracle } from "../../wasm/oracle/kv";
 import { encodeUtf8, startKvTestBackend, topicMessages, type KvTestBackend } from "./kv-helpers";
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createModel, loadWeights } from "../../backend/model/load";
 import { concatKv, filterKv, KvError, type KvCache } from "../../backend/model/kv";
 import { blockCausal, causal, referenceForward } from "../../backend/model/reference";
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 
 const weights = loadWeights("epikv-tiny");
 const wasm = createModel(weights, "wasm");

@@ -1,11 +1,11 @@
 // WASM SIMD model kernels (wasm/assembly/model/) against their plain-TS
-// oracles (wasm/oracle/model/) on random and edge-case shapes: empty, single,
+// oracles (backend/model/math/) on random and edge-case shapes: empty, single,
 // lengths that are not multiples of 4, d = 1, large, and NaN propagation.
 import { describe, expect, it } from "vitest";
 import { jsOps } from "../../backend/model/ops-js";
 import { wasmOps } from "../../backend/model/ops-wasm";
 import { upload, type ModelOps } from "../../backend/model/ops";
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 import { loadWasmModule } from "../../wasm/src/node-module";
 
 const wasm = wasmOps(loadWasmModule("model"));

@@ -3,7 +3,7 @@
 // it); everything else from a backend is a 502; a Durable Object error keeps
 // its whole detail across the RPC prefix.
 import { describe, expect, it } from "vitest";
-import { passedThrough } from "../../worker/backend/openai-compatible-backend";
+import { passedThrough } from "../../worker/backend/upstream-errors";
 import { conversationErrorDetail, toApiError } from "../../worker/http/api-error";
 import { isRetryable } from "../../worker/backend/retry";
 

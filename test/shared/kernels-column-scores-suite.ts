@@ -12,7 +12,7 @@
 import { describe, expect, it } from "vitest";
 import type { RetrievalKernels } from "../../wasm/src/bindings/retrieval";
 import { ResidentColumns, ResidentRows } from "../../wasm/src/bindings/retrieval";
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 import { randomArray } from "./random-arrays";
 
 export interface ColumnScoresSuiteOptions {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Kernels, QuantBits, QuantGroup, QuantizedTensor } from "../../wasm/src/kernels";
 import { oracleKernels as oracle } from "../../wasm/oracle";
 import { f16ToNumber } from "../../wasm/oracle/quantize";
-import { createRng, type Rng } from "../../scripts/eval/random";
+import { createRng, type Rng } from "../../testing/random";
 
 const BITS: QuantBits[] = [8, 4];
 const GROUPS: QuantGroup[] = [32, 64, 128];

@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import type { RetrievalKernels } from "../../wasm/src/bindings/retrieval";
 import { ResidentRows, textFeatures, tokenize, documentBuckets, idfFromDocumentFrequency } from "../../wasm/src/bindings/retrieval";
 import { assign as oracleAssign, update as oracleUpdate } from "../../wasm/oracle/kmeans";
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 import { randomArray } from "./random-arrays";
 
 export interface RetrievalSuiteOptions {

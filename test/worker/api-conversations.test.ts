@@ -2,7 +2,7 @@
 // without id), settings update, get, delete, bulk import with
 // Idempotency-Key and deduplication, paging, episodes, context preview, 404s.
 import { SELF } from "cloudflare:test";
-import { TEST_API_KEY } from "../e2e/support/test-api-keys";
+import { TEST_API_KEY } from "../../testing/test-api-keys";
 import { describe, expect, it } from "vitest";
 import type { ConversationInfo, EpisodeView, ImportResult } from "../../durable-objects/conversation/conversation-api";
 import { allMessages, api, preview, runPendingAlarm, syntheticHistory, uniqueId } from "./support/epikv-client";

@@ -1,7 +1,7 @@
 // /openapi.json describes every route the app registers, and /v1/models
 // lists what a client may name.
 import { SELF } from "cloudflare:test";
-import { TEST_API_KEY } from "../e2e/support/test-api-keys";
+import { TEST_API_KEY } from "../../testing/test-api-keys";
 import { describe, expect, it } from "vitest";
 import { app } from "../../worker/app";
 

@@ -3,7 +3,7 @@
 // roles, non-text content parts, wrong content type, oversized bodies,
 // unknown routes.
 import { SELF } from "cloudflare:test";
-import { TEST_API_KEY } from "../e2e/support/test-api-keys";
+import { TEST_API_KEY } from "../../testing/test-api-keys";
 import { describe, expect, it } from "vitest";
 
 interface ErrorBody {

@@ -1,7 +1,7 @@
 // API keys and tenants: 401 without a valid key, public routes stay public,
 // and one tenant can never see another's conversation (404, never 403).
 import { describe, expect, it } from "vitest";
-import { OTHER_API_KEY, TEST_API_KEY } from "../e2e/support/test-api-keys";
+import { OTHER_API_KEY, TEST_API_KEY } from "../../testing/test-api-keys";
 import { allMessages, api, chat, uniqueId } from "./support/epikv-client";
 import { apiWith } from "./support/env-override";
 

@@ -11,15 +11,20 @@ import { chainValues, messageDigest, messageId } from "../../durable-objects/con
 
 const env = rawEnv as unknown as Env;
 
+/** Starts from nothing, as a database written by an older release would before its first migration. */
+function dropAllTables(raw: SqlStorage): void {
+  for (const { name } of raw.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'`).toArray()) {
+    raw.exec(`DROP TABLE ${name}`);
+  }
+}
+
 describe("ConversationDO schema migrations", () => {
   it("migrates a version-1 database with data to the current schema and keeps working", async () => {
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`migrate-${crypto.randomUUID()}`));
     await runInDurableObject(stub, async (_instance, state) => {
       const raw = state.storage.sql;
       // Start from nothing, as a database written by the first release would be.
-      for (const { name } of raw.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'`).toArray()) {
-        raw.exec(`DROP TABLE ${name}`);
-      }
+      dropAllTables(raw);
       const sql = sqlOver(raw);
       expect(migrate(sql, MIGRATIONS.slice(0, 1))).toEqual([1]);
       const msgs = [{ role: "user" as const, content: "hello there" }, { role: "assistant" as const, content: "hi" }];
@@ -48,6 +53,36 @@ describe("ConversationDO schema migrations", () => {
       const plan = await reopened.planTurn([...msgs, { role: "user", content: "still there?" }]);
       expect(plan.new_messages).toBe(1);
       expect(await reopened.commitTurn([...msgs, { role: "user", content: "still there?" }], { role: "assistant", content: "yes" })).toEqual({ message_count: 4, appended: 2 });
+    });
+  });
+
+  it("takes over kv tables that kv mode created under its own version (meta.kv_schema_version), keeping their rows", async () => {
+    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`migrate-kv-${crypto.randomUUID()}`));
+    await runInDurableObject(stub, async (_instance, state) => {
+      const raw = state.storage.sql;
+      dropAllTables(raw);
+      const sql = sqlOver(raw);
+      const kvVersion = MIGRATIONS.find((m) => m.statements.some((s) => s.includes("kv_pages")))!.version;
+      expect(migrate(sql, MIGRATIONS.filter((m) => m.version < kvVersion))).toEqual(MIGRATIONS.filter((m) => m.version < kvVersion).map((m) => m.version));
+      // What kv mode's own migration (kv_schema_version 1) left in such a database.
+      for (const statement of MIGRATIONS.find((m) => m.version === kvVersion)!.statements) raw.exec(statement);
+      raw.exec("INSERT INTO meta (key, value) VALUES ('kv_schema_version', '1')");
+      raw.exec(`INSERT INTO kv_state (key, value) VALUES ('settings', '{"blockSize":256}')`);
+      raw.exec("INSERT INTO kv_tokens (chunk, tokens) VALUES (0, ?)", Int32Array.of(1, 2, 3).buffer);
+
+      expect(migrate(sql)).toEqual(MIGRATIONS.filter((m) => m.version >= kvVersion).map((m) => m.version));
+      expect(raw.exec<{ value: string }>("SELECT value FROM kv_state WHERE key = 'settings'").one().value).toBe('{"blockSize":256}');
+      expect([...new Int32Array(raw.exec<{ tokens: ArrayBuffer }>("SELECT tokens FROM kv_tokens WHERE chunk = 0").one().tokens)]).toEqual([1, 2, 3]);
+      expect(migrate(sql)).toEqual([]);
+    });
+  });
+
+  it("gives a fresh database every table, kv mode's included, in one migration run", async () => {
+    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`fresh-${crypto.randomUUID()}`));
+    await runInDurableObject(stub, (_instance, state) => {
+      const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((t) => t.name);
+      for (const t of ["meta", "messages", "segments", "episodes", "schedule", "kv_pages", "kv_tokens", "kv_state", "kv_rebuilds"]) expect(tables).toContain(t);
+      expect(state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").one().value).toBe(String(SCHEMA_VERSION));
     });
   });
 

@@ -6,7 +6,7 @@ import type { ConversationStore } from "../../durable-objects/conversation/conve
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { conversationObjectName } from "../../worker/conversations/conversation-stub";
-import { TEST_API_KEY, TEST_TENANT } from "../e2e/support/test-api-keys";
+import { TEST_API_KEY, TEST_TENANT } from "../../testing/test-api-keys";
 import { allMessages, api, backendRequestsWith, BASE, sseData, uniqueId, waitFor } from "./support/epikv-client";
 import { apiWith, doubles } from "./support/env-override";
 import { orderCandidates, parseBackends } from "../../worker/backend/pool";

@@ -2,14 +2,14 @@
 // round-trip (fp32 exactly, int8/int4 within the quantization bound), rows
 // stay far below 2 MB, counts/copy/drop/bytes agree with the in-memory store,
 // a frame streamed from SQLite pages is byte-identical to one streamed from
-// memory, the token stream crosses chunk boundaries, and the kv migration is
-// idempotent.
+// memory, and the token stream crosses chunk boundaries. The tables come from
+// the object's one schema (conversation/schema.ts).
 import { runInDurableObject } from "cloudflare:test";
 import { env as rawEnv } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../worker/env";
 import { sqlOver } from "../../durable-objects/storage/sql";
-import { migrateKv } from "../../durable-objects/kv/kv-schema";
+import { migrate } from "../../durable-objects/conversation/schema";
 import { SqlitePageStore } from "../../durable-objects/kv/sqlite-page-store";
 import { MemoryPageStore } from "../../durable-objects/kv/page-store";
 import { SqliteKvStateStore, TOKEN_CHUNK } from "../../durable-objects/kv/state-store";
@@ -38,8 +38,8 @@ function inDo<T>(fn: (sql: ReturnType<typeof sqlOver>) => T | Promise<T>): Promi
   const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`kv-${crypto.randomUUID()}`));
   return runInDurableObject(stub, async (_i, state) => {
     const sql = sqlOver(state.storage.sql);
-    expect(migrateKv(sql)).toEqual([1]);
-    expect(migrateKv(sql)).toEqual([]);
+    // The object's constructor ran the migrations, kv mode's tables included.
+    expect(migrate(sql)).toEqual([]);
     return fn(sql);
   });
 }

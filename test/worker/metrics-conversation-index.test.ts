@@ -4,7 +4,7 @@
 // from outside.
 import { describe, expect, it } from "vitest";
 import { api, chat, uniqueId, waitFor } from "./support/epikv-client";
-import { OTHER_API_KEY, OTHER_TENANT, TEST_TENANT } from "../e2e/support/test-api-keys";
+import { OTHER_API_KEY, OTHER_TENANT, TEST_TENANT } from "../../testing/test-api-keys";
 
 interface Listed { id: string; message_count: number; last_seen_at: number }
 async function list(query = ""): Promise<{ tenant: string; total: number; data: Listed[] }> {

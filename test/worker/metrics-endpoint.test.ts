@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parsePrometheusText, sumSamples, type ParsedFamily } from "../shared/prometheus-text-parser";
 import { api, chat, runPendingAlarm, syntheticHistory, uniqueId, waitFor } from "./support/epikv-client";
-import { OTHER_API_KEY, TEST_TENANT } from "../e2e/support/test-api-keys";
+import { OTHER_API_KEY, TEST_TENANT } from "../../testing/test-api-keys";
 
 async function scrape(): Promise<Map<string, ParsedFamily>> {
   const res = await api("GET", "/metrics");

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { SELF } from "cloudflare:test";
 import { BASE } from "./support/epikv-client";
-import { TEST_API_KEY } from "../e2e/support/test-api-keys";
+import { TEST_API_KEY } from "../../testing/test-api-keys";
 
 type Body = Record<string, unknown>;
 type Mutation = { name: string; body?: (b: Body) => unknown; headers?: Record<string, string>; raw?: string; contentType?: string };

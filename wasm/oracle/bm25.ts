@@ -1,20 +1,21 @@
 // Oracle of wasm/assembly/bm25.ts: the documented operation order as a plain
 // loop, every step rounded to f32, so it agrees with the kernel bit for bit.
 import type { Kernels } from "../src/kernels";
-import { checkBm25Query } from "../src/bm25-checks";
+import { badPosting, checkBm25Query } from "../src/bm25-checks";
 
 export const bm25Scores: Kernels["bm25Scores"] = (q) => {
   checkBm25Query(q);
   const f = Math.fround;
   const out = new Float32Array(q.lengths.length);
   const avgdl = f(q.avgDocLength), k1 = f(q.k1), b = f(q.b);
-  const oneMinusB = f(1 - b), k1p1 = f(k1 + 1);
+  const base = f(k1 * f(1 - b)), slope = f(f(k1 * b) / avgdl), k1p1 = f(k1 + 1);
   for (let t = 0; t < q.idf.length; t++) {
     const w = q.idf[t]!;
     for (let p = q.starts[t]!; p < q.starts[t + 1]!; p++) {
       const d = q.posts[p]! >>> 8;
       const tf = q.posts[p]! & 255;
-      const norm = f(k1 * f(oneMinusB + f(b * f(q.lengths[d]! / avgdl))));
+      if (d >= out.length || tf === 0) throw badPosting(q, p);
+      const norm = f(base + f(slope * q.lengths[d]!));
       const c = f(w * f(f(tf * k1p1) / f(tf + norm)));
       out[d] = f(out[d]! + c);
     }

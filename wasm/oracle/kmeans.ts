@@ -6,7 +6,7 @@
 // as f32 in both, so on data without near-ties the runs agree label for label.
 import type { Kernels } from "../src/kernels";
 import { checkFinite, resolveKMeansOptions, rowCount } from "../src/retrieval-checks";
-import { mulberry32 } from "./mulberry32";
+import { mulberry32 } from "../../protocol/mulberry32";
 
 
 function dist2(a: Float32Array, aOff: number, b: Float32Array, bOff: number, dim: number): number {

@@ -1,5 +1,6 @@
 // Argument checks of bm25Scores, shared by the WASM binding and the oracle
-// so both reject the same inputs with the same message.
+// so both reject the same inputs with the same message. Postings are checked
+// while scoring (one compare each), not in a separate pass.
 import type { Bm25Query } from "./kernels";
 
 export function checkBm25Query(q: Bm25Query): void {
@@ -9,10 +10,12 @@ export function checkBm25Query(q: Bm25Query): void {
   for (let t = 0; t < terms; t++) if (q.starts[t + 1]! < q.starts[t]!) throw new RangeError(`bm25Scores: starts decrease at term ${t}`);
   if (!(q.avgDocLength > 0) || !Number.isFinite(q.avgDocLength)) throw new RangeError(`bm25Scores: avgDocLength must be positive, got ${q.avgDocLength}`);
   if (!(q.k1 >= 0) || !(q.b >= 0 && q.b <= 1)) throw new RangeError(`bm25Scores: need k1 ≥ 0 and 0 ≤ b ≤ 1, got k1 ${q.k1}, b ${q.b}`);
-  const n = q.lengths.length;
-  for (let p = 0; p < q.posts.length; p++) {
-    const entry = q.posts[p]!;
-    if (entry >>> 8 >= n) throw new RangeError(`bm25Scores: posting ${p} names document ${entry >>> 8}, only ${n} documents`);
-    if ((entry & 255) === 0) throw new RangeError(`bm25Scores: posting ${p} has tf 0`);
-  }
+}
+
+/** The error for posting p, which names a document ≥ n or has tf 0 (the kernel and the oracle stop at the first). */
+export function badPosting(q: Bm25Query, p: number): RangeError {
+  const entry = q.posts[p]!;
+  return (entry & 255) === 0
+    ? new RangeError(`bm25Scores: posting ${p} has tf 0`)
+    : new RangeError(`bm25Scores: posting ${p} names document ${entry >>> 8}, only ${q.lengths.length} documents`);
 }

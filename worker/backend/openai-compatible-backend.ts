@@ -9,6 +9,7 @@ import { ApiError, upstreamError } from "../http/api-error";
 import type { BackendConfig } from "./backend-config";
 import type { ChatBackend, ChatChunk, ChatCompletion, UpstreamJson } from "./chat-backend";
 import { sseEvents } from "./sse-parser";
+import { passedThrough, upstreamMessage } from "./upstream-errors";
 
 type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -117,41 +118,6 @@ export function parseChunk(data: string): ChatChunk {
   }
   if (!obj || !Array.isArray(obj.choices)) throw upstreamError(502, `backend stream chunk has no choices array: ${data.slice(0, 200)}`, "upstream_invalid_response");
   return obj;
-}
-
-/**
- * Backend statuses that judge the client's request, so the client gets them
- * as they are (an SDK does not retry a 400 or 404, and should not). Not among
- * them: 401/403/407 (epikv's own credentials for the backend are wrong: a
- * server fault), 408 and 429 (transient: retried, then 502).
- */
-const CLIENT_STATUSES = new Set([400, 404, 409, 413, 415, 422]);
-
-/** The backend's 4xx as the client's error (its message, param and code kept), or null for a backend fault. */
-export function passedThrough(status: number, text: string): ApiError | null {
-  if (!CLIENT_STATUSES.has(status)) return null;
-  let fields: { param?: unknown; code?: unknown } = {};
-  try {
-    const j = JSON.parse(text) as { error?: unknown };
-    if (j && typeof j.error === "object" && j.error !== null) fields = j.error as typeof fields;
-  } catch {
-    /* not JSON: the text is the message */
-  }
-  const code = typeof fields.code === "string" && fields.code ? fields.code : status === 404 ? "not_found" : "invalid_value";
-  const param = typeof fields.param === "string" ? fields.param : null;
-  return new ApiError(status, `backend: ${upstreamMessage(text)}`, status === 404 ? "not_found_error" : "invalid_request_error", param, code);
-}
-
-/** The message inside an upstream error body when it has one ({"error":{"message"}} or {"error":"..."}), else the text. */
-function upstreamMessage(text: string): string {
-  try {
-    const j = JSON.parse(text) as { error?: { message?: string } | string; message?: string; detail?: string };
-    const m = typeof j.error === "string" ? j.error : (j.error?.message ?? j.message ?? j.detail);
-    if (typeof m === "string") return m;
-  } catch {
-    /* not JSON: use the text */
-  }
-  return text.slice(0, 500) || "(empty body)";
 }
 
 function timeoutError(config: BackendConfig): ApiError {

@@ -5,7 +5,8 @@
 // a conversation that did not exist is created (configure) only once the
 // backend has answered. Both paths run under ctx.waitUntil: a client that
 // disconnects does not stop the turn from being recorded.
-import type { ChatMessage, ConversationApi, Usage } from "../../durable-objects/conversation/conversation-api";
+import type { ChatMessage, Usage } from "../../durable-objects/conversation/conversation-api";
+import type { ConversationApi } from "../../durable-objects/conversation/conversation-rpc";
 import type { SentPlan } from "../../durable-objects/conversation/sent-plan";
 import type { StoredTurnResponse } from "../../durable-objects/conversation/turn-api";
 import type { ChatBackend, ChatCompletion } from "../backend/chat-backend";

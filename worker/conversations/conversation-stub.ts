@@ -1,6 +1,6 @@
 // The conversation's Durable Object stub, typed by the RPC contract
 // (durable-objects/conversation-api.ts). One object per (tenant, conversation id).
-import type { ConversationApi } from "../../durable-objects/conversation/conversation-api";
+import type { ConversationApi } from "../../durable-objects/conversation/conversation-rpc";
 import type { Env } from "../env";
 
 export function conversationStub(env: Env, tenant: string, id: string): ConversationApi {

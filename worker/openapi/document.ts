@@ -1,7 +1,8 @@
 // The OpenAPI 3.1 description of every route the Worker registers
 // (test/worker/api-openapi.test.ts checks none is missing). Written by hand:
-// the shapes follow durable-objects/conversation-api.ts and OpenAI's
+// the shapes follow durable-objects/conversation/conversation-api.ts and OpenAI's
 // Chat Completions API.
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from "../../durable-objects/conversation/turn-api";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ "application/json": { schema } });
@@ -44,7 +45,7 @@ export function openApiDocument(version: string): object {
             "OpenAI Chat Completions. The conversation is named by X-Conversation-Id or conversation_id; without one a new conversation is created. Resent history is recognised and stored once. The backend receives only the selected context (never more than the budget). With stream: true the answer is SSE chunks ending in `data: [DONE]`; a failed stream ends with `data: {\"error\":…}` and records nothing.",
           parameters: [
             { name: "X-Conversation-Id", in: "header", required: false, schema: ref("ConversationId") },
-            { name: "Idempotency-Key", in: "header", required: false, description: "A retry with the same key and messages returns the first result (X-Epikv-Idempotent-Replay: true) and appends nothing", schema: { type: "string", maxLength: 255 } },
+            { name: "Idempotency-Key", in: "header", required: false, description: "A retry with the same key and messages returns the first result (X-Epikv-Idempotent-Replay: true) and appends nothing", schema: { type: "string", maxLength: MAX_IDEMPOTENCY_KEY_LENGTH } },
           ],
           requestBody: { required: true, content: json(ref("ChatCompletionRequest")) },
           responses: {
@@ -131,7 +132,7 @@ export function openApiDocument(version: string): object {
         post: {
           summary: "Bulk import of existing history",
           description: "Appends messages not already held (resent history is deduplicated). With the same Idempotency-Key a repeated call changes nothing and answers replayed: true.",
-          parameters: [idParam, { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 255 } }],
+          parameters: [idParam, { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: MAX_IDEMPOTENCY_KEY_LENGTH } }],
           requestBody: { required: true, content: json({ type: "object", required: ["messages"], additionalProperties: false, properties: { messages: { type: "array", minItems: 1, maxItems: 50000, items: ref("ChatMessage") } } }) },
           responses: { "201": { description: "Imported", content: json(ref("ImportResult")) }, "200": { description: "Replayed", content: json(ref("ImportResult")) }, ...errors(400, 404, 409, 413, 415, 500) },
         },
@@ -269,7 +270,14 @@ export function openApiDocument(version: string): object {
                   role: ref("Role"),
                   content: { type: "string" },
                   tokens: { type: "integer" },
-                  provenance: { type: "object", properties: { kind: { enum: ["pinned", "recent", "episode", "turn"] }, episode: { type: "integer" }, score: { type: "number" } } },
+                  provenance: {
+                    type: "object",
+                    description: "Why the message is sent. ranked: seq is the matched message, lexical its BM25 score, dense its cosine (null past the candidate pool), fused the score it was ranked by, partner the turn it brought along (docs/context-selection.md).",
+                    properties: {
+                      kind: { enum: ["pinned", "recent", "episode", "ranked", "turn"] }, episode: { type: ["integer", "null"] }, score: { type: "number" },
+                      seq: { type: "integer" }, lexical: { type: "number" }, dense: { type: ["number", "null"] }, fused: { type: "number" }, partner: { type: ["integer", "null"] },
+                    },
+                  },
                 },
               },
             },

@@ -2,7 +2,7 @@
 // list episodes, and preview the context a query would send (no backend call).
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { ConversationApi } from "../../durable-objects/conversation/conversation-api";
+import type { ConversationApi } from "../../durable-objects/conversation/conversation-rpc";
 import type { Env } from "../env";
 import { notFound } from "../http/api-error";
 import { readJsonBody } from "../http/json-body";

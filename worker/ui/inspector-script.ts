@@ -13,7 +13,13 @@ export const INSPECTOR_JS = String.raw`
 const KEY_STORAGE = "epikv.apiKey";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const PALETTE = ["#2f5bea", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0c8599", "#e67700", "#5c940d", "#a61e4d", "#1864ab", "#862e9c", "#d9480f"];
-const PROVENANCE_COLOR = { pinned: "#495057", recent: "#868e96", turn: "#212529" };
+const PROVENANCE_COLOR = { pinned: "#495057", recent: "#868e96", turn: "#212529", ranked: "#0b7285" };
+
+// Ranked messages take their episode's colour when they have one.
+function provenanceColor(p) {
+  if ((p.kind === "episode" || p.kind === "ranked") && p.episode !== null && p.episode !== undefined) return episodeColor(p.episode);
+  return PROVENANCE_COLOR[p.kind] || "#212529";
+}
 
 const $ = (id) => document.getElementById(id);
 const state = { id: null, info: null, episodes: [], selection: null };
@@ -166,7 +172,7 @@ function renderTimeline() {
     for (const m of sel.messages) {
       if (m.seq === null) continue;
       const p = m.provenance;
-      const color = p.kind === "episode" ? episodeColor(p.episode) : PROVENANCE_COLOR[p.kind] || "#212529";
+      const color = provenanceColor(p);
       svg.appendChild(el("svg:rect", { x: x(m.seq), y: top + laneH + 4, width: Math.max(1.5, x(m.seq + 1) - x(m.seq)), height: markH, fill: color, "data-selected-seq": m.seq }));
     }
   }
@@ -192,8 +198,15 @@ function renderTimeline() {
   }
 }
 
-function provenanceLabel(p) {
+// A ranked message shows its BM25, dense and fused scores and its episode; the partner turn it
+// brought says whose neighbour it is.
+function provenanceLabel(p, seq) {
   if (p.kind === "episode") return "episode " + p.episode + " · " + p.score.toFixed(3);
+  if (p.kind === "ranked") {
+    if (p.partner !== null && seq === p.partner) return "neighbour of #" + p.seq;
+    return "bm25 " + p.lexical.toFixed(2) + " · dense " + (p.dense === null ? "–" : p.dense.toFixed(3)) + " · fused " + p.fused.toFixed(3) +
+      (p.episode === null ? "" : " · episode " + p.episode);
+  }
   return p.kind;
 }
 
@@ -227,12 +240,12 @@ function renderSelection() {
   const tbody = clear(table.querySelector("tbody"));
   for (const m of sel.messages) {
     const p = m.provenance;
-    const color = p.kind === "episode" ? episodeColor(p.episode) : PROVENANCE_COLOR[p.kind] || "#212529";
+    const color = provenanceColor(p);
     tbody.appendChild(el("tr", { "data-message-id": m.id === null ? "" : m.id, "data-seq": m.seq === null ? "" : m.seq, "data-provenance": p.kind === "episode" ? "episode:" + p.episode : p.kind }, [
       el("td", { class: "num", text: m.seq === null ? "new" : m.seq }),
       el("td", { class: "mono", text: m.id || "—" }),
       el("td", { text: m.role }),
-      el("td", {}, [el("span", { class: "prov" }, [el("span", { class: "dot", style: "background:" + color }), provenanceLabel(p)])]),
+      el("td", {}, [el("span", { class: "prov" }, [el("span", { class: "dot", style: "background:" + color }), provenanceLabel(p, m.seq)])]),
       el("td", { class: "num", text: m.tokens }),
       el("td", { class: "content", title: m.content, text: m.content }),
     ]));
@@ -267,7 +280,7 @@ function renderChart() {
     for (const m of sel.messages) {
       const p = m.provenance;
       const key = p.kind === "episode" ? "episode " + p.episode : p.kind;
-      const color = p.kind === "episode" ? episodeColor(p.episode) : PROVENANCE_COLOR[p.kind];
+      const color = provenanceColor(p);
       const g = groups.get(key) || { label: key, value: 0, color };
       g.value += m.tokens; groups.set(key, g);
     }

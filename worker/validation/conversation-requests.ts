@@ -1,6 +1,7 @@
 // Bodies of the /v1/conversations routes: create (id + settings), bulk
 // import, context preview; and the query of the message listing.
 import type { ChatMessage, ConversationSettings } from "../../durable-objects/conversation/conversation-api";
+import { isIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH } from "../../durable-objects/conversation/turn-api";
 import { invalidRequest } from "../http/api-error";
 import { parseMessages } from "./chat-messages";
 import { parseConversationId } from "./conversation-id";
@@ -81,6 +82,6 @@ export function parseFlag(raw: string | undefined, name: string): boolean {
 
 export function parseIdempotencyKey(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  if (raw.length === 0 || raw.length > 255) throw invalidRequest("Idempotency-Key must be 1-255 characters", "Idempotency-Key", "invalid_idempotency_key");
+  if (!isIdempotencyKey(raw)) throw invalidRequest(`Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, "Idempotency-Key", "invalid_idempotency_key");
   return raw;
 }

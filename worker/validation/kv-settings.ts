@@ -3,7 +3,7 @@
 // the field instead of a failure inside the conversation's Durable Object.
 import { invalidRequest } from "../http/api-error";
 import { describe, isObject, optionalInt, rejectUnknownKeys, requireObject, type JsonObject } from "./fields";
-import { POLICY_NAMES, type PolicyName } from "../../durable-objects/kv/policy";
+import { isPolicyName, POLICY_NAMES } from "../../durable-objects/kv/policies/index";
 import type { KvModeSettings } from "../../durable-objects/kv/kv-mode";
 import type { PageEncoding } from "../../durable-objects/kv/pages";
 
@@ -44,8 +44,8 @@ export function parseKvSettings(v: unknown): Partial<KvModeSettings> | undefined
   rejectUnknownKeys(kv, FIELDS, "kv.");
   const out: Partial<KvModeSettings> = {};
   if (kv.policy !== undefined) {
-    if (!POLICY_NAMES.includes(kv.policy as PolicyName)) throw invalidRequest(`kv.policy must be one of ${POLICY_NAMES.join(", ")}, got ${JSON.stringify(kv.policy)}`, "kv.policy");
-    out.policy = kv.policy as PolicyName;
+    if (!isPolicyName(kv.policy)) throw invalidRequest(`kv.policy must be one of ${POLICY_NAMES.join(", ")}, got ${JSON.stringify(kv.policy)}`, "kv.policy");
+    out.policy = kv.policy;
   }
   if (kv.budget !== undefined) out.budget = parseBudget(kv.budget);
   if (kv.encoding !== undefined) out.encoding = parseEncoding(kv.encoding);

@@ -14,7 +14,7 @@ import { instantiateKernels } from "../../../wasm/src/instance";
 import { wasmKernelsFromInstance } from "../../../wasm/src/wasm-kernels";
 import { kvDirect } from "../../../wasm/src/bindings/kv";
 import { oracleKernels } from "../../../wasm/oracle";
-import { createRng } from "../../eval/random";
+import { createRng } from "../../../testing/random";
 
 const GROUP = 64;
 

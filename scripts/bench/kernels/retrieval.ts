@@ -28,7 +28,7 @@ import { jsColumnScores } from "../js/column-scores";
 import { existsSync } from "node:fs";
 import { loadWasmModule } from "../../../wasm/src/node-module";
 import { wasmKernels } from "../../../wasm/src/wasm-kernels";
-import { mulberry32 } from "../../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../../../protocol/mulberry32";
 
 const PARAGRAPH =
   "Last spring we moved the analytics pipeline from nightly batch jobs to a streaming design, " +

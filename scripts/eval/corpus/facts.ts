@@ -13,7 +13,7 @@
 // Slot `{v}` is always the answer value; it must appear verbatim in the
 // evidence message (checked by test/node/eval-generator.test.ts). `{who}` in
 // distractors is another person. Other slots are drawn once per fact.
-import type { Rng } from "../random";
+import type { Rng } from "../../../testing/random";
 import * as P from "./pools";
 
 export type Slots = Record<string, string>;

@@ -82,3 +82,34 @@ export const dishes = [
   "mushroom risotto", "lamb tagine", "shakshuka", "pad see ew", "chicken katsu", "ratatouille",
   "black bean chili", "spanakopita", "pho", "paella", "dal makhani", "gnocchi with brown butter",
 ] as const;
+
+// Pools of the dialogue style's multi-hop chains (corpus/multi-hop.ts).
+export const hotels = [
+  "the Miramar", "Grand Aurelia", "Casa Lumbre", "the Kittiwake Inn", "the Brisa", "the Old Customs House",
+  "Villa Serrano", "the Larkspur Lodge", "the Verbena", "the Anchorage",
+] as const;
+
+export const venues = [
+  "Riverside Community Hall", "the Quillon Studio", "Hollyhock Centre", "the Ferrous Works loft", "St Brennan's annex",
+  "the Meridian Rooms", "Juniper House", "the Tannery Arts Space",
+] as const;
+
+export const airlines = ["Aer Corvus", "Nordlys Air", "Sunvale Airways", "Atlantica", "Pelagic Air", "Condorline"] as const;
+
+export const shops = [
+  "Pennywhistle Toys", "the Hobbyhorse Emporium", "Brambling & Co", "Marbleworks", "the Curious Cog", "Tinder & Twine",
+  "Hatch Street Games", "Owl & Anchor",
+] as const;
+
+export const gifts = ["telescope", "chemistry set", "drone", "skateboard", "microscope", "drum kit", "kite", "robot kit"] as const;
+
+/** Street names without "Street" or "Road", so a question saying "street" does not match the answer by that word. */
+export const streets = [
+  "Calloway Mews", "Marsh Lane", "Wexford Avenue", "Orrin Terrace", "Penhallow Crescent", "Quayside Walk",
+  "Bellmont Row", "Tarrant Close",
+] as const;
+
+export const restaurants = [
+  "Osteria Lucca", "the Saltbox", "Mesa Verde", "Kin Kitchen", "the Copper Pot", "Bistro Aurelien", "Sora Izakaya",
+  "the Larder", "Casa Pepa",
+] as const;

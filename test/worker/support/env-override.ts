@@ -3,7 +3,7 @@
 // for tests of configurations the shared wrangler/vitest config does not set.
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { app } from "../../../worker/app";
-import { TEST_API_KEY } from "../../e2e/support/test-api-keys";
+import { TEST_API_KEY } from "../../../testing/test-api-keys";
 import { BASE } from "./epikv-client";
 
 export async function apiWith(vars: Record<string, string>, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {

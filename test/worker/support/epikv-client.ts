@@ -3,7 +3,7 @@
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import type { ContextSelection, ConversationInfo, StoredMessage } from "../../../durable-objects/conversation/conversation-api";
 import { conversationObjectName } from "../../../worker/conversations/conversation-stub";
-import { TEST_API_KEY, TEST_TENANT } from "../../e2e/support/test-api-keys";
+import { TEST_API_KEY, TEST_TENANT } from "../../../testing/test-api-keys";
 
 export const BASE = "http://epikv.test";
 

@@ -1,7 +1,7 @@
 // Typed binding of the lexical kernel (wasm/assembly/bm25.ts).
 import type { Kernels } from "../kernels";
 import type { KernelInstance } from "../instance";
-import { checkBm25Query } from "../bm25-checks";
+import { badPosting, checkBm25Query } from "../bm25-checks";
 
 export type LexicalKernels = Pick<Kernels, "bm25Scores">;
 
@@ -19,7 +19,8 @@ export function lexicalBindings(instance: KernelInstance): LexicalKernels {
         const idf = arena.put(q.idf);
         const lengths = arena.put(q.lengths);
         const out = arena.alloc(n * 4);
-        kernel(posts, starts, idf, q.idf.length, lengths, n, q.avgDocLength, q.k1, q.b, out);
+        const bad = kernel(posts, starts, idf, q.idf.length, lengths, n, q.avgDocLength, q.k1, q.b, out);
+        if (bad >= 0) throw badPosting(q, bad);
         return arena.f32(out, n).slice();
       });
     },

@@ -7,11 +7,11 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error plain .mjs helper without types
-import { wranglerEnv } from "../../../scripts/wrangler-env.mjs";
-import { stopProcessGroup } from "../../../scripts/process-group";
+import { wranglerEnv } from "./wrangler-env.mjs";
+import { stopProcessGroup } from "./process-group";
 import { TEST_API_KEYS, TEST_TENANT } from "./test-api-keys";
 
-const root = join(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 
 export interface WranglerDev {
   url: string;

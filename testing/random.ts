@@ -1,9 +1,10 @@
-// Seeded pseudo-random numbers for the evaluation's generated conversations.
+// Seeded pseudo-random numbers for the evaluation's generated conversations
+// and the benchmarks' and tests' inputs.
 // mulberry32: a 32-bit state, fast, and good enough for picking templates;
 // what matters here is that the same seed gives byte-identical conversations
 // on every machine, so evaluation numbers can be reproduced.
 
-import { mulberry32 } from "../../wasm/oracle/mulberry32";
+import { mulberry32 } from "../protocol/mulberry32";
 
 export interface Rng {
   /** Uniform in [0, 1). */

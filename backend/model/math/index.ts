@@ -1,5 +1,6 @@
-// Plain-TS oracles of the model kernels (wasm/assembly/model/). Used by the
-// oracle tests and as the "plain JS" forward pass of the reference backend.
+// The reference model's math in plain TS (f32): the "plain JS" forward pass
+// of the reference backend, and the oracle the WASM model kernels
+// (wasm/assembly/model/) are tested against.
 export { matmulF32 } from "./matmul";
 export { rmsnormF32 } from "./rmsnorm";
 export { ropeF32 } from "./rope";

@@ -1,0 +1,165 @@
+// The in-memory mirrors a turn's selection reads instead of SQLite: the
+// lexical index over messages (lexical-index.ts), the
+// segment relevance index (segment-index.ts), the message metadata
+// (message-meta.ts), recently selected message rows (message-cache.ts) and
+// the parsed IDF of the last full clustering.
+//
+// Each mirror is built from SQLite on first use and follows storage: the
+// object appends to it only after a write committed (`followAppend`), drops
+// it when it would grow past its cap (selection then reads SQLite), and the
+// alarm rebuilds the index after a re-clustering. Nothing here writes.
+import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
+import { kernelsModule } from "../../wasm/src/bundled";
+import { reweight } from "../episodes/bucket-idf";
+import { fromBlob, type ConversationStore, type MessageRow } from "../conversation/conversation-store";
+import type { ConversationMemory } from "../conversation/conversation-api";
+import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-index";
+import { MessageMeta } from "./message-meta";
+import { MessageCache } from "./message-cache";
+import { LexicalIndex, MAX_LEXICAL_DOCUMENTS, messageTerms } from "./lexical-index";
+
+/** Segment embeddings per SQL read (index builds and streamed ranking). */
+export const EMBEDDING_BATCH = 512;
+/** Rows per SQL read when building the in-memory message metadata. */
+export const META_BATCH = 8192;
+/** Messages the metadata mirror covers at most (8 bytes each: 16 MB); past it candidates are widened with SQL reads. */
+export const MAX_META_MESSAGES = 2_000_000;
+/** Message rows per SQL read when building the lexical index. */
+export const LEXICAL_BATCH = 2048;
+/** Characters of message text the per-object cache keeps (≈ 2 MB; a 4k-token context is ≈ 16k characters). */
+export const MESSAGE_CACHE_CHARS = 1 << 20;
+
+/** A segment stored by a committed append, IDF-weighted, as the index holds it. */
+export interface IndexedSegment {
+  id: number;
+  episode: number;
+  first: number;
+  last: number;
+  vec: Float32Array;
+}
+
+export type MirrorMemory = ConversationMemory;
+
+export class ConversationMirrors {
+  /** In-memory relevance index of the segments; null until built, or when too large. */
+  private index: SegmentIndex | null = null;
+  /** Token weights and tool-unit heads of every message; null until first needed. */
+  private meta: MessageMeta | null = null;
+  /** Rows of recently selected messages: consecutive turns send largely the same ones. */
+  readonly texts = new MessageCache(MESSAGE_CACHE_CHARS);
+  private idfParsed: { raw: string; idf: Float32Array } | null = null;
+  /** BM25 postings of every message; null until first needed, or past MAX_LEXICAL_DOCUMENTS. */
+  private lexical: LexicalIndex | null = null;
+
+  constructor(private readonly store: ConversationStore) {}
+
+  memory(): MirrorMemory {
+    return {
+      index_segments: this.index?.size ?? 0, index_bytes: this.index?.bytes ?? 0, message_meta_bytes: this.meta?.bytes ?? 0, message_cache_bytes: this.texts.bytes,
+      lexical_documents: this.lexical?.documents ?? 0, lexical_terms: this.lexical?.terms ?? 0, lexical_bytes: this.lexical?.bytes ?? 0,
+    };
+  }
+
+  /** Forgets every mirror (the storage underneath was deleted). */
+  clear(): void {
+    this.index = null;
+    this.meta = null;
+    this.lexical = null;
+    this.texts.clear();
+  }
+
+  /** Called only after the append's transaction committed: the mirrors follow storage. */
+  followAppend(rows: readonly MessageRow[], indexed: readonly IndexedSegment[]): void {
+    if (this.lexical) {
+      if (rows.length && rows[rows.length - 1]!.seq >= MAX_LEXICAL_DOCUMENTS) this.lexical = null;
+      else for (const r of rows) this.lexical.add(r.seq, r.role, messageTerms(r));
+    }
+    if (this.meta) {
+      if ((rows.length && rows[0]!.seq !== this.meta.count) || this.meta.count + rows.length > MAX_META_MESSAGES) this.meta = null;
+      else for (const r of rows) this.meta.append(r.seq, r.weight, r.unit_head);
+    }
+    if (this.index) {
+      if (this.index.size + indexed.length > MAX_INDEXED_SEGMENTS) this.index = null;
+      else for (const x of indexed) this.index.append(x.id, x.episode, x.first, x.last, x.vec);
+    }
+  }
+
+  /** Rebuilds the index after a re-clustering (alarm), in the background, into the old index's WASM memories. */
+  rebuildIndex(): void {
+    const old = this.index;
+    this.index = null;
+    this.segmentIndex(old);
+  }
+
+  /**
+   * The segment index, built from SQLite on first use (null when there are
+   * no segments or too many); `reuse`: a previous index whose row stores the
+   * build fills again (same dim), so a rebuild does not double the memory.
+   */
+  segmentIndex(reuse: SegmentIndex | null = null): SegmentIndex | null {
+    if (this.index) return this.index;
+    const n = this.store.counter("segments");
+    const dim = Number(this.store.meta("dim") ?? 0);
+    if (n === 0 || dim === 0 || n > MAX_INDEXED_SEGMENTS) return null;
+    const idf = this.clusterIdf();
+    const create = (capacity: number, d: number) => ResidentColumns.create(kernelsModule, capacity, d);
+    const pool = reusingFactory(reuse && reuse.dim === dim ? reuse.release() : [], create);
+    const index = new SegmentIndex(pool.factory, dim);
+    for (const { episode, n } of this.store.segmentCountsByEpisode()) index.reserve(episode ?? -1, n);
+    for (let after = 0; ; ) {
+      const batch = this.store.embeddingBatch(after, EMBEDDING_BATCH, null);
+      if (!batch.length) break;
+      for (const s of batch) index.append(s.id, s.episode ?? -1, s.first_seq, s.last_seq, reweight(fromBlob(s.vec), idf));
+      after = batch[batch.length - 1]!.id;
+    }
+    pool.done();
+    this.index = index;
+    return index;
+  }
+
+  /**
+   * The lexical index, built from SQLite on first use (one pass over the
+   * messages' text, LEXICAL_BATCH rows a read); null when the conversation
+   * has more messages than packed postings address.
+   */
+  lexicalIndex(): LexicalIndex | null {
+    if (this.lexical) return this.lexical;
+    if (this.store.counter("messages") >= MAX_LEXICAL_DOCUMENTS) return null;
+    const lexical = new LexicalIndex();
+    for (let after = -1; ; ) {
+      const batch = this.store.page(after, LEXICAL_BATCH);
+      if (!batch.length) break;
+      for (const r of batch) lexical.add(r.seq, r.role, messageTerms(r));
+      after = batch[batch.length - 1]!.seq;
+    }
+    this.lexical = lexical;
+    return lexical;
+  }
+
+  /** The message metadata mirror, built from SQLite on first use (null past MAX_META_MESSAGES: SQL reads then). */
+  messageMeta(): MessageMeta | null {
+    if (this.meta) return this.meta;
+    if (this.store.counter("messages") > MAX_META_MESSAGES) return null;
+    const meta = new MessageMeta();
+    for (let after = -1; ; ) {
+      const batch = this.store.messageMetaBatch(after, META_BATCH);
+      if (!batch.length) break;
+      for (const r of batch) meta.append(r.seq, r.weight, r.unit_head);
+      after = batch[batch.length - 1]!.seq;
+    }
+    this.meta = meta;
+    return meta;
+  }
+
+  /**
+   * The IDF of the last full clustering (null before it, or for remote
+   * embedders), parsed once per stored value: every turn weights its query
+   * with it. Read-only.
+   */
+  clusterIdf(): Float32Array | null {
+    const raw = this.store.meta("cluster_idf");
+    if (raw === null) return null;
+    if (this.idfParsed?.raw !== raw) this.idfParsed = { raw, idf: Float32Array.from(JSON.parse(raw) as number[]) };
+    return this.idfParsed.idf;
+  }
+}

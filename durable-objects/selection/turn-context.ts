@@ -1,0 +1,192 @@
+// A turn's context, as the conversation object chooses it (reads only): the
+// one place that ranks stored messages for a query and hands them, with the
+// pinned messages and the recent window, to the budgeted selection
+// (select-context.ts). The ordering rules are turn-ranking.ts' (messages:
+// BM25 fused with dense scores over an episode-aware pool) and
+// rank-candidates.ts' (segments: the dense pool, and the whole ranking when
+// the lexical index is past its cap); this module supplies them with the
+// object's state: the query's embedding and episode, the in-memory mirrors
+// (mirrors.ts) and, past the segment index's cap, embeddings streamed from
+// SQLite.
+import type { Kernels } from "../../wasm/src/kernels";
+import type { ChatMessage, ContextMessage, ContextSelection, ConversationSettings } from "../conversation/conversation-api";
+import { storedMessage, type ConversationStore, type EpisodeRow, type MessageMetaRow } from "../conversation/conversation-store";
+import { groupUnits } from "../conversation/tool-units";
+import { reweight, reweightRows } from "../episodes/bucket-idf";
+import type { Embedder } from "../episodes/embedder";
+import { EMBEDDING_BATCH, type ConversationMirrors } from "./mirrors";
+import {
+  DEFAULT_RANKING, orderSpans, rankedLoopBounds, rankedSpans, rankLimit, routeQuery, spanCandidates, type ScoredSpan,
+} from "./rank-candidates";
+import { selectContext, type Candidate, type MessageRef } from "./select-context";
+import { DEFAULT_MESSAGE_RANKING } from "./message-ranking";
+import { rankedCandidates } from "./neighbours";
+import { MESSAGE_LOOP_BOUNDS, rankTurnMessages } from "./turn-ranking";
+import { conversationTokens, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight } from "./token-estimator";
+import { liveBefore } from "../conversation/history-divergence";
+
+/** Scored segments a streamed ranking keeps at most (past the index's cap). */
+export const MAX_SCORED_SEGMENTS = 16_384;
+
+/** What a turn's selection reads of the conversation object. */
+export interface TurnContextSource {
+  store: ConversationStore;
+  mirrors: ConversationMirrors;
+  kernels: Kernels;
+  embedder: Embedder;
+  settings: ConversationSettings;
+  charsPerToken: number;
+}
+
+interface RoutedQuery {
+  q: Float32Array;
+  idf: Float32Array | null;
+  dim: number;
+  episodes: EpisodeRow[];
+  matched: EpisodeRow;
+}
+
+/**
+ * Chooses the context for `query` plus the turn's new messages (reads only).
+ * `forkAt`: the turn forks there (conversation/history-divergence.ts), so
+ * only the messages before it are the conversation; every candidate is
+ * filtered by that per-message predicate (liveBefore). Once the fork is
+ * committed the superseded messages are out of the live tables and mirrors.
+ */
+export async function turnContext(source: TurnContextSource, query: string, budget: number, turn: readonly ChatMessage[], forkAt: number | null = null): Promise<ContextSelection> {
+  const { store, mirrors, settings, charsPerToken: cpt } = source;
+  const live = liveBefore(forkAt);
+  const count = forkAt ?? store.counter("messages");
+  const refs = (rows: readonly MessageMetaRow[]): MessageRef[] => rows.map((r) => ({ seq: r.seq, tokens: tokensForWeight(r.weight, cpt) }));
+  const turnTokens = turn.map((m) => tokensForWeight(messageWeight(m), cpt));
+
+  const required: Candidate[] = store.pinnedMeta().filter((r) => live(r.seq)).map((r) => ({ messages: refs([r]), provenance: { kind: "pinned" } }));
+  if (turn[0]?.role === "tool" && count > 0 && forkAt === null) {
+    // The new tool result answers a stored assistant tool call: send the whole unit.
+    const last = store.lastMessage()!;
+    required.push({ messages: refs(store.unitWidenedMeta(last.unit_head, last.seq)), provenance: { kind: "recent" } });
+  }
+  const recentRows = store.recentMeta(settings.recent_messages, count).filter((r) => live(r.seq));
+  const recent: Candidate[] = groupUnits(recentRows.map((r) => ({ ...r, unitHead: r.unit_head })))
+    .reverse()
+    .map((unit) => ({ messages: refs(unit), provenance: { kind: "recent" } }));
+
+  const routed = await routedQuery(source, query);
+  // No await from here to selectContext: the ranked sequences are lazy and must be consumed before the mirrors change.
+  const lexical = mirrors.lexicalIndex();
+  const limit = rankLimit(budget, settings.window);
+  const { ranked: rankedAll, bounds } = lexical
+    ? { ranked: rankedMessages(source, routed, refs, limit, query), bounds: MESSAGE_LOOP_BOUNDS }
+    : { ranked: routed ? rankedSegments(source, routed, refs, limit) : [], bounds: rankedLoopBounds(settings.window) };
+  const ranked = forkAt === null ? rankedAll : liveCandidates(rankedAll, live);
+  const matched = routed ? routed.matched.id : null;
+  const result = selectContext({ budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked, ...bounds });
+
+  const rows = mirrors.texts.get(result.stored.map((s) => s.seq), (missing) => store.messagesBySeq(missing));
+  const messages: ContextMessage[] = result.stored.map((s) => {
+    const stored = storedMessage(rows.get(s.seq)!);
+    return { ...contextFields(stored), seq: s.seq, id: stored.id, tokens: s.tokens, provenance: s.provenance };
+  });
+  turn.forEach((m, i) => messages.push({ ...contextFields(m), seq: null, id: null, tokens: turnTokens[i]!, provenance: { kind: "turn" } }));
+  const total = conversationTokens(store.counter("weight"), count, cpt);
+  return { messages, matched_episode: matched, budget_tokens: budget, used_tokens: result.usedTokens, conversation_tokens: total };
+}
+
+/** The query's weighted embedding and the episode it is routed to (null: no episodes yet, or an empty query). */
+async function routedQuery({ store, mirrors, kernels, embedder }: TurnContextSource, query: string): Promise<RoutedQuery | null> {
+  const episodes: EpisodeRow[] = store.episodes();
+  if (!episodes.length || query.trim() === "") return null;
+  const dim = episodes[0]!.centroid.length;
+  const idf = mirrors.clusterIdf();
+  const [raw] = await embedder.embed([query]);
+  if (raw!.length !== dim) throw new Error(`query embedding has ${raw!.length} dims, episodes ${dim}`);
+  const q = reweight(raw!, idf);
+  return { q, idf, dim, episodes, matched: routeQuery(kernels, q, episodes, DEFAULT_RANKING.route)! };
+}
+
+/**
+ * Ranked messages (turn-ranking.ts), lazily widened to whole tool units
+ * from the in-memory metadata. The dense pool and the dense scores come
+ * from the segment ranking when there are episodes (a message scores as
+ * its segment), so a turn embeds only its query.
+ */
+function rankedMessages(source: TurnContextSource, routed: RoutedQuery | null, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number, query: string): Iterable<Candidate> {
+  const { store, mirrors, kernels } = source;
+  const lexical = mirrors.lexicalIndex()!;
+  const segmentIndex = routed ? mirrors.segmentIndex() : null;
+  const spans = routed
+    ? (segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, limit) : rankStreamed(source, routed, limit))
+    : null;
+  const order = rankTurnMessages({
+    kernels, lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
+    eligible: (seq) => { const role = lexical.role(seq); return role !== null && role !== "system"; },
+  });
+  const meta = mirrors.messageMeta();
+  const widen = (first: number, last: number) => refs(meta ? meta.unitWidened(first, last) : store.unitWidenedMeta(first, last));
+  return rankedCandidates(order, widen, (seq) => lexical.role(seq), DEFAULT_MESSAGE_RANKING.partnerTop);
+}
+
+/**
+ * Ranked segments (rank-candidates.ts: relevance with the matched
+ * episode's bonus), as a lazy sequence of widened candidates: selection
+ * usually stops after a few dozen, so only those are ranked past the
+ * first chunks and widened.
+ */
+function rankedSegments(source: TurnContextSource, routed: RoutedQuery, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number): Iterable<Candidate> {
+  const { store, mirrors } = source;
+  const segmentIndex = mirrors.segmentIndex();
+  const order = segmentIndex
+    ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, limit)
+    : rankStreamed(source, routed, limit);
+  const meta = mirrors.messageMeta();
+  // Widened lazily from the in-memory metadata (no SQL).
+  const widen = (first: number, last: number) => refs(meta ? meta.unitWidened(first, last) : store.unitWidenedMeta(first, last));
+  return spanCandidates(order, widen, limit);
+}
+
+/**
+ * Relevance streamed from SQLite in batches (conversations past
+ * MAX_INDEXED_SEGMENTS): the matched episode's segments, and only the
+ * other episodes' representatives (a full scan would read every embedding).
+ */
+function rankStreamed({ store, kernels }: TurnContextSource, { q, idf, dim, matched, episodes }: RoutedQuery, limit: number): ScoredSpan[] {
+  const score = (rows: Float32Array) => {
+    reweightRows(rows, dim, idf);
+    return kernels.cosineScores(q, rows, dim);
+  };
+  const matchedScored: ScoredSpan[] = [];
+  for (let after = 0; ; ) {
+    const batch = store.embeddingBatch(after, EMBEDDING_BATCH, matched.id);
+    if (!batch.length) break;
+    const rows = new Float32Array(batch.length * dim);
+    batch.forEach((s, i) => rows.set(new Float32Array(s.vec), i * dim));
+    const scores = score(rows);
+    batch.forEach((s, i) => matchedScored.push({ id: s.id, first: s.first_seq, last: s.last_seq, episode: matched.id, score: scores[i]! }));
+    if (matchedScored.length > MAX_SCORED_SEGMENTS) matchedScored.splice(0, matchedScored.length - MAX_SCORED_SEGMENTS);
+    after = batch[batch.length - 1]!.id;
+  }
+  const otherIds = episodes.filter((e) => e.id !== matched.id).flatMap((e) => e.representatives);
+  const otherSegments = store.segmentsById(otherIds);
+  const otherVectors = store.embeddingsById(otherIds);
+  const otherRows = new Float32Array(otherSegments.length * dim);
+  otherSegments.forEach((s, i) => otherRows.set(otherVectors.get(s.id)!, i * dim));
+  const otherScores = otherSegments.length ? score(otherRows) : new Float32Array(0);
+  const othersScored = otherSegments.map((s, i) => ({ id: s.id, first: s.first_seq, last: s.last_seq, episode: s.episode ?? -1, score: otherScores[i]! }));
+  return orderSpans(matchedScored, othersScored, DEFAULT_RANKING.matchBonus, limit);
+}
+
+/** Ranked candidates restricted to live messages (a fork is pending): each keeps its live messages, or is dropped. */
+function* liveCandidates(ranked: Iterable<Candidate>, live: (seq: number) => boolean): Iterable<Candidate> {
+  for (const c of ranked) {
+    const messages = c.messages.filter((m) => live(m.seq));
+    if (messages.length) yield messages.length === c.messages.length ? c : { ...c, messages };
+  }
+}
+
+function contextFields(m: ChatMessage): Pick<ContextMessage, "role" | "content" | "name" | "tool_call_id" | "tool_calls"> {
+  const out: Pick<ContextMessage, "role" | "content" | "name" | "tool_call_id" | "tool_calls"> = { role: m.role, content: m.content };
+  if (m.name !== undefined) out.name = m.name;
+  if (m.tool_call_id !== undefined) out.tool_call_id = m.tool_call_id;
+  if (m.tool_calls !== undefined) out.tool_calls = m.tool_calls;
+  return out;
+}

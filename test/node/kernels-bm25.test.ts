@@ -1,0 +1,7 @@
+// The BM25 kernel in Node: the conformance suite (WASM vs oracle) on the module compiled from wasm/build/kernels.wasm.
+import { loadWasmModule } from "../../wasm/src/node-module";
+import { wasmKernels } from "../../wasm/src/wasm-kernels";
+import { oracleKernels } from "../../wasm/oracle/index";
+import { bm25Conformance } from "../shared/kernels-bm25-suite";
+
+bm25Conformance({ runtime: "node", wasm: wasmKernels(loadWasmModule()), oracle: oracleKernels });

@@ -1,0 +1,56 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { bm25Scores, buildBm25Index } from "../../scripts/eval/baselines/bm25";
+import { LexicalIndex, lexicalTerms, messageTerms } from "../../durable-objects/selection/lexical-index";
+import { oracleKernels } from "../../wasm/oracle/index";
+
+const words = ["gate", "code", "painted", "paint", "sunset", "lake", "my", "the", "is", "2547", "sister", "name", "Caroline", "adoption", "agencies"];
+
+describe("LexicalIndex", () => {
+  it("scores as per-message BM25 over the stemmed terms (the evaluation's baseline on the same terms)", () => {
+    fc.assert(fc.property(
+      fc.array(fc.array(fc.constantFrom(...words), { maxLength: 12 }), { minLength: 1, maxLength: 40 }),
+      fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 5 }),
+      (docs, query) => {
+        const index = new LexicalIndex();
+        docs.forEach((d, i) => index.add(i, "user", lexicalTerms(d.join(" "))));
+        const q = index.query(lexicalTerms(query.join(" ")));
+        const nonEmpty = docs.filter((d) => d.length).length;
+        // The baseline counts every document in N and avgdl; the index only those with terms: compare where they agree.
+        if (nonEmpty !== docs.length) return;
+        const baseline = bm25Scores(buildBm25Index(docs.map((d) => lexicalTerms(d.join(" ")).join(" "))), lexicalTerms(query.join(" ")).join(" "));
+        const scores = q ? oracleKernels.bm25Scores(q) : new Float32Array(docs.length);
+        for (let i = 0; i < docs.length; i++) expect(scores[i]!).toBeCloseTo(baseline[i]!, 4);
+      },
+    ), { numRuns: 200 });
+  });
+
+  it("keeps postings across many blocks and terms, and reports its size", () => {
+    const index = new LexicalIndex();
+    for (let i = 0; i < 5000; i++) index.add(i, i % 2 ? "assistant" : "user", [`w${i % 300}`, "common", ...(i % 7 === 0 ? ["rare"] : [])]);
+    const q = index.query(["rare", "common", "absent"])!;
+    expect(q.idf.length).toBe(2);
+    expect(q.starts[1]! - q.starts[0]!).toBe(Math.ceil(5000 / 7));
+    expect(q.starts[2]! - q.starts[1]!).toBe(5000);
+    const docsOfRare = Array.from(q.posts.subarray(0, q.starts[1]!), (p) => p >>> 8);
+    expect(docsOfRare).toEqual(Array.from({ length: Math.ceil(5000 / 7) }, (_, k) => k * 7));
+    expect(index.documents).toBe(5000);
+    expect(index.terms).toBe(302);
+    expect(index.bytes).toBeGreaterThan(5000 * 4 * 2);
+    expect(index.role(3)).toBe("assistant");
+    expect(index.role(5000)).toBeNull();
+  });
+
+  it("indexes the speaker name with the content, clamps tf at 255, and rejects out-of-order documents", () => {
+    const index = new LexicalIndex();
+    index.add(0, "user", messageTerms({ content: "I painted a lake", name: "Caroline" }));
+    index.add(2, "assistant", Array(300).fill("again"));
+    const byName = oracleKernels.bm25Scores(index.query(lexicalTerms("what did caroline paint?"))!);
+    expect(byName[0]!).toBeGreaterThan(0);
+    expect(index.query(["again"])!.posts[0]! & 255).toBe(255);
+    expect(index.size).toBe(3);
+    expect(() => index.add(2, "user", ["x"])).toThrow(RangeError);
+    expect(() => index.add(1.5, "user", ["x"])).toThrow(RangeError);
+    expect(index.query(["nothing"])).toBeNull();
+  });
+});
