@@ -5,7 +5,7 @@
 // conversation, so a refused request writes nothing.
 import type { Context } from "hono";
 import type { Env } from "../env";
-import { notFound } from "../http/api-error";
+import { ApiError } from "../http/api-error";
 import { readJsonBody } from "../http/json-body";
 import { maxBodyBytes } from "../http/body-limit";
 import { maxMessagesPerRequest } from "../limits/request-limits";
@@ -22,7 +22,7 @@ export async function readChatTurn(c: Context<{ Bindings: Env }>, mode: "context
   if (model !== undefined) {
     const kvModels = mode === "kv" ? kvModelNames(c.env) : [];
     if (mode === "kv" && !kvModels.includes(model)) {
-      throw notFound(`The model \`${model}\` does not exist in kv mode; models served here: ${kvModels.join(", ")} (GET /v1/kv/models)`, "model_not_found");
+      throw new ApiError(404, `The model \`${model}\` does not exist in kv mode; models served here: ${kvModels.join(", ")} (GET /v1/kv/models)`, "not_found_error", "model", "model_not_found");
     }
     // An explicit unknown model is refused before the turn waits for its conversation.
     if (mode === "context" && !EPIKV_MODEL_ALIASES.includes(model)) backendsForModel(backendSpecs(c.env), model);
