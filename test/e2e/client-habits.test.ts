@@ -148,6 +148,11 @@ describe("client habits and faults, through wrangler dev", () => {
     expect(jb.choices[0].message.content).toBe(ja.choices[0].message.content);
     expect(await messagesOf(id)).toHaveLength(2);
     expect((await post("/v1/kv/chat/completions", body, { ...headers, "idempotency-key": "k".repeat(256) })).status).toBe(400);
+    // A kv conversation's id is the client's, never with the tenant inside it, in the object and in the listing.
+    expect((await (await fetch(`${wrangler.url}/v1/conversations/${id}`, { headers: auth })).json()).id).toBe(id);
+    const listed = (await (await fetch(`${wrangler.url}/v1/conversations?limit=200`, { headers: auth })).json()).data.map((c: { id: string }) => c.id);
+    expect(listed).toContain(id);
+    expect(listed.every((x: string) => !x.includes("\u0000"))).toBe(true);
   });
 
   it("regenerate: the last reply is superseded and a new one appended", async () => {
