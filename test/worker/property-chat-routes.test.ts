@@ -52,7 +52,8 @@ async function send(path: string, mutations: Mutation[]): Promise<{ status: numb
   const headers: Record<string, string> = { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" };
   let raw: string | undefined;
   for (const m of mutations) {
-    if (m.body) body = m.body(body as Body);
+    // Body mutations reshape an object; once a mutation replaced the body with a non-object, the rest have nothing to change.
+    if (m.body && typeof body === "object" && body !== null && !Array.isArray(body)) body = m.body(body as Body);
     Object.assign(headers, m.headers ?? {});
     if (m.raw !== undefined) raw = m.raw;
     if (m.contentType) headers["content-type"] = m.contentType;
