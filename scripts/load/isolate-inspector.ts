@@ -8,8 +8,9 @@
 // - JS heap: `Runtime.getHeapUsage` (V8's used and committed heap, and the
 //   backing stores of ArrayBuffers outside it: typed arrays' bytes live there).
 // - WASM memory: every live `WebAssembly.Memory` in the isolate, found with
-//   `Runtime.queryObjects` on its prototype, summed by buffer byteLength
-//   (linear memory never shrinks, so this is also its high-water mark).
+//   `Runtime.queryObjects` on its prototype (which collects all garbage
+//   first), summed by buffer byteLength (linear memory never shrinks, so
+//   this is also its high-water mark).
 // The inspector answers between JavaScript tasks: a sample requested while
 // the object runs one long synchronous step is taken when that step yields.
 import { WebSocket } from "undici";
@@ -116,14 +117,13 @@ export class IsolateInspector {
     return sum.result.value as number;
   }
 
-  /** A full garbage collection, so the heap figures that follow count live objects only. */
-  async collectGarbage(): Promise<void> {
-    await this.call("HeapProfiler.collectGarbage");
-  }
-
-  /** Heap and WASM memory now; `gc` first collects garbage (retained figures). */
-  async read(gc: boolean): Promise<IsolateMemory> {
-    if (gc) await this.collectGarbage();
+  /**
+   * Live figures: WASM memory, then the heap. Runtime.queryObjects collects
+   * all garbage before it walks the heap, so the heap read after it counts
+   * live objects only. (HeapProfiler.collectGarbage posts its GC as a
+   * platform task that workerd may not run while the isolate is idle.)
+   */
+  async read(): Promise<IsolateMemory> {
     const wasm = await this.wasmBytes();
     return { ...(await this.heap()), wasm };
   }
