@@ -31,14 +31,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { freePort } from "../test/e2e/support/wrangler-dev";
+import { freePort } from "../testing/wrangler-dev";
 import { serveBundle, WORKER_INSPECTOR_TARGET, type WorkerdServer } from "./load/workerd-server";
 import { cpuMs, rssMiB } from "./load/processes";
 import { IsolateInspector, isolateTotal, samplePeak, type IsolateMemory } from "./load/isolate-inspector";
 import { API_KEY, conversationInfo, flagValue, importConversation, log, markdownTable, MIB, positiveInt, postJson, settle, TOPICS, type ConversationMemory } from "./bench/conversation-driver";
 import { startBackend, type RunningBackend } from "../backend/server";
 // @ts-expect-error plain .mjs test double without types
-import { startTestDoubleServer } from "../test/e2e/support/test-double-server.mjs";
+import { startTestDoubleServer } from "../testing/test-double-server.mjs";
 
 type Mode = "context" | "kv";
 

@@ -11,12 +11,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "./support/wrangler-dev";
+import { freePort } from "../../testing/wrangler-dev";
 import { serveBundle, WORKER_INSPECTOR_TARGET, type WorkerdServer } from "../../scripts/load/workerd-server";
 import { IsolateInspector, isolateTotal, samplePeak } from "../../scripts/load/isolate-inspector";
 import { API_KEY, importConversation, postJson, settle } from "../../scripts/bench/conversation-driver";
 // @ts-expect-error plain .mjs test double without types
-import { startTestDoubleServer } from "./support/test-double-server.mjs";
+import { startTestDoubleServer } from "../../testing/test-double-server.mjs";
 
 const LIMIT_BYTES = 96 * 1000 * 1000;
 /** Long enough to grow the index well past the module's own footprint, short enough for about a minute on 2 cores. */
