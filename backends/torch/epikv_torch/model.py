@@ -1,0 +1,116 @@
+"""The forward pass of a Llama-family decoder (RMSNorm, RoPE, grouped-query
+attention, SwiGLU; Touvron et al. 2023 §2.2) over new tokens at explicit
+absolute positions against a supplied KV cache: the algorithm of
+backend/model/forward.ts in PyTorch.
+
+New token t attends to every valid entry of its KV head's cache (all of
+which precede the new tokens, checked by the caller) plus new tokens 0..t,
+or with `block_size` B only to new tokens of its own block ⌊t/B⌋·B..t (the
+profiling mask of docs/kv-protocol.md, "profile").
+
+Precision: weights and matmuls in the model's dtype (float32 on CPU, bf16 or
+fp16 on CUDA by choice); RMSNorm, RoPE, softmax and logits always in float32.
+"""
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .config import ModelConfig
+from .kv import Cache, KvLayer
+from .rope import apply_rope, inverse_frequencies, rotation
+
+# Bytes of attention scores one chunk of query rows may hold.
+SCORE_BUDGET = {"cpu": 256 << 20, "cuda": 2 << 30}
+
+
+@dataclass
+class ForwardOutput:
+    kv: list  # per layer (keys [kv_heads, T, d], values [kv_heads, T, d], positions np.int32 [T])
+    logits: torch.Tensor  # [rows, vocab] float32
+    queries: list | None  # per layer [heads, T, d] float32, post-RoPE
+
+
+class Model:
+    def __init__(self, config: ModelConfig, weights: dict, tokenizer, device: torch.device, dtype: torch.dtype):
+        self.config, self.tokenizer, self.device, self.dtype = config, tokenizer, device, dtype
+        self.w = weights
+        self.inv_freq = inverse_frequencies(config.head_dim, config.rope_theta, config.rope_scaling)
+        self.kv_dtype = torch.float32 if dtype == torch.float32 else dtype
+        # One forward at a time per model: requests run on threads, the device is shared.
+        self.lock = threading.Lock()
+
+    def _rms(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        x = x.to(torch.float32)
+        y = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.config.rms_eps)
+        return (y * weight.to(torch.float32)).to(self.dtype)
+
+    def _proj(self, x: torch.Tensor, name: str) -> torch.Tensor:
+        y = x @ self.w[name + ".weight"].T
+        bias = self.w.get(name + ".bias")
+        return y if bias is None else y + bias
+
+    @torch.inference_mode()
+    def forward(self, tokens, positions, past: Cache | None = None, logits: str = "last", capture_queries: bool = False, block_size: int | None = None) -> ForwardOutput:
+        c, dev = self.config, self.device
+        T, H, Hk, d = len(tokens), c.heads, c.kv_heads, c.head_dim
+        ids = torch.as_tensor(tokens, dtype=torch.long, device=dev)
+        pos = np.asarray(positions, dtype=np.int32)
+        cos, sin = rotation(torch.from_numpy(pos.astype(np.int64)), self.inv_freq, dev)
+        x = self.w["model.embed_tokens.weight"][ids].to(torch.float32)
+        kv, queries = [], [] if capture_queries else None
+        for l in range(c.layers):
+            p = f"model.layers.{l}."
+            h = self._rms(x, self.w[p + "input_layernorm.weight"])
+            q = apply_rope(self._proj(h, p + "self_attn.q_proj").view(T, H, d), cos, sin)
+            k = apply_rope(self._proj(h, p + "self_attn.k_proj").view(T, Hk, d), cos, sin)
+            v = self._proj(h, p + "self_attn.v_proj").view(T, Hk, d)
+            k_new, v_new = k.transpose(0, 1).to(self.kv_dtype), v.transpose(0, 1).to(self.kv_dtype)
+            kv.append((k_new, v_new, pos))
+            if capture_queries:
+                queries.append(q.transpose(0, 1).contiguous())
+            att = self._attend(q, k_new, v_new, past[l] if past else None, block_size)
+            x = x + (att.reshape(T, H * d).to(self.dtype) @ self.w[p + "self_attn.o_proj.weight"].T).to(torch.float32)
+            h = self._rms(x, self.w[p + "post_attention_layernorm.weight"])
+            gate, up = self._proj(h, p + "mlp.gate_proj"), self._proj(h, p + "mlp.up_proj")
+            x = x + (torch.nn.functional.silu(gate) * up @ self.w[p + "mlp.down_proj.weight"].T).to(torch.float32)
+        rows = T if logits == "all" else 1 if logits == "last" else 0
+        out = torch.zeros((0, c.vocab_size))
+        if rows:
+            h = self._rms(x[T - rows :], self.w["model.norm.weight"])
+            out = (h @ self._lm_head().T).to(torch.float32)
+        return ForwardOutput(kv, out, queries)
+
+    def _lm_head(self) -> torch.Tensor:
+        return self.w.get("lm_head.weight", self.w["model.embed_tokens.weight"])
+
+    def _attend(self, q: torch.Tensor, k_new: torch.Tensor, v_new: torch.Tensor, past: KvLayer | None, block_size: int | None) -> torch.Tensor:
+        """softmax(q·Kᵀ/√d)·V per GQA group over the past's valid entries and the causal (or block) new ones; [T, H, d]."""
+        c = self.config
+        T, Hk, g, d = q.shape[0], c.kv_heads, c.group, c.head_dim
+        n = past.n if past is not None else 0
+        work = torch.float32 if self.dtype == torch.float32 else self.dtype
+        K = torch.cat([past.k(), k_new], 1) if n else k_new  # [Hk, n + T, d]
+        V = torch.cat([past.v(), v_new], 1) if n else v_new
+        K, V = K.to(work), V.to(work)
+        past_mask = past.mask() if n else None
+        qg = q.view(T, Hk, g, d).permute(1, 2, 0, 3).to(work)  # [Hk, g, T, d]
+        out = torch.empty((Hk, g, T, d), dtype=torch.float32, device=q.device)
+        budget = SCORE_BUDGET.get(q.device.type, SCORE_BUDGET["cpu"])
+        chunk = max(1, min(T, budget // max(1, Hk * g * (n + T) * 4)))
+        cols = torch.arange(T, device=q.device)
+        scale = d ** -0.5
+        for t0 in range(0, T, chunk):
+            t1 = min(T, t0 + chunk)
+            rows = cols[t0:t1, None]
+            allowed = cols[None, :t1] <= rows  # causal over new tokens [C, t1]
+            if block_size:
+                allowed = allowed & (cols[None, :t1] >= (rows // block_size) * block_size)
+            s = (qg[:, :, t0:t1] @ K[:, : n + t1].transpose(-1, -2)).to(torch.float32) * scale  # [Hk, g, C, n + t1]
+            s[..., n:].masked_fill_(~allowed, float("-inf"))
+            if past_mask is not None:
+                s[..., :n].masked_fill_(~past_mask[:, None, None, :], float("-inf"))
+            p = torch.softmax(s, dim=-1)
+            out[:, :, t0:t1] = (p.to(work) @ V[:, : n + t1]).to(torch.float32)
+        return out.permute(2, 0, 1, 3).reshape(T, Hk * g, d)
