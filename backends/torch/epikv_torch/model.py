@@ -107,10 +107,10 @@ class Model:
             allowed = cols[None, :t1] <= rows  # causal over new tokens [C, t1]
             if block_size:
                 allowed = allowed & (cols[None, :t1] >= (rows // block_size) * block_size)
-            s = (qg[:, :, t0:t1] @ K[:, : n + t1].transpose(-1, -2)).to(torch.float32) * scale  # [Hk, g, C, n + t1]
+            s = (qg[:, :, t0:t1] @ K[:, None, : n + t1].transpose(-1, -2)).to(torch.float32) * scale  # [Hk, g, C, n + t1]
             s[..., n:].masked_fill_(~allowed, float("-inf"))
             if past_mask is not None:
                 s[..., :n].masked_fill_(~past_mask[:, None, None, :], float("-inf"))
             p = torch.softmax(s, dim=-1)
-            out[:, :, t0:t1] = (p.to(work) @ V[:, : n + t1]).to(torch.float32)
+            out[:, :, t0:t1] = (p.to(work) @ V[:, None, : n + t1]).to(torch.float32)
         return out.permute(2, 0, 1, 3).reshape(T, Hk * g, d)

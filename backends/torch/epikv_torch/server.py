@@ -102,8 +102,23 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
             try:
                 self.send_json(err.status, err.body(), extra)
+                if err.code == "payload_too_large":
+                    self.discard_unread()
             except OSError:
                 self.close_connection = True
+
+    def discard_unread(self, most: int = 1 << 20) -> None:
+        """Read and drop what the client already sent (bounded, in small pieces), so closing does not reset
+        the connection under the 413 before the client has read it."""
+        self.connection.settimeout(0.2)
+        try:
+            while most > 0:
+                got = self.rfile.read1(min(65536, most))
+                if not got:
+                    break
+                most -= len(got)
+        except OSError:
+            pass
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = handle_any
 
