@@ -31,6 +31,8 @@ def frame_bytes(reply) -> bytes:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes; with Nagle's algorithm the second waits for a delayed ACK (~40 ms a call).
+    disable_nagle_algorithm = True
     server_version = "epikv-torch"
 
     def log_message(self, *args):  # quiet: one line per request would swamp test logs
