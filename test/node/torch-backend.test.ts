@@ -51,7 +51,7 @@ beforeAll(async () => {
   reference = await startBackend(0);
   model = reference.state.models.get("epikv-tiny")!;
   [torch, small] = await Promise.all([startTorchBackend(["--model", "epikv-tiny", "--model", hfDir]), startTorchBackend(["--handle-bytes", "50000", "--max-body-bytes", "1024"])]);
-});
+}, 120_000); // two Python processes importing torch on a shared machine
 afterAll(async () => {
   await torch?.close();
   await small?.close();

@@ -3,7 +3,6 @@ explicit positions against a cache, then sample one token at a time. Yields
 each token; returns the KV of every token fed (input and generated, the
 final one included when `kv_of_last`) and why it stopped. The cache is a
 private copy with room for the whole run, appended in place."""
-import math
 import random
 from dataclasses import dataclass
 
@@ -79,10 +78,7 @@ def decode(model, tokens: list, positions: list, past: Cache, max_tokens: int, s
 
     def step(ids, pos):
         with model.lock:
-            out = model.forward(ids, pos, work)
-        for L, (k, v, p) in zip(work, out.kv):
-            L.append(k, v, p)
-        return out.logits[-1]
+            return model.forward(ids, pos, work, append=True).logits[-1]
 
     logits = step(tokens, positions)
     nxt, finish = positions[-1] + 1, "length"

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .config import ModelConfig
-from .kv import Cache, KvLayer
+from .kv import Cache
 from .rope import apply_rope, inverse_frequencies, rotation
 
 # Bytes of attention scores one chunk of query rows may hold.
@@ -52,7 +52,8 @@ class Model:
         return y if bias is None else y + bias
 
     @torch.inference_mode()
-    def forward(self, tokens, positions, past: Cache | None = None, logits: str = "last", capture_queries: bool = False, block_size: int | None = None) -> ForwardOutput:
+    def forward(self, tokens, positions, past: Cache | None = None, logits: str = "last", capture_queries: bool = False, block_size: int | None = None, append: bool = False) -> ForwardOutput:
+        """`append`: `past` is the caller's private cache; the new entries are added to it in place (no copy of the cache per step)."""
         c, dev = self.config, self.device
         T, H, Hk, d = len(tokens), c.heads, c.kv_heads, c.head_dim
         ids = torch.as_tensor(tokens, dtype=torch.long, device=dev)
@@ -70,7 +71,16 @@ class Model:
             kv.append((k_new, v_new, pos))
             if capture_queries:
                 queries.append(q.transpose(0, 1).contiguous())
-            att = self._attend(q, k_new, v_new, past[l] if past else None, block_size)
+            layer = past[l] if past else None
+            n = layer.n if layer is not None else 0
+            if append:
+                layer.append(k_new, v_new, pos)
+                K, V, mask = layer.k(), layer.v(), layer.mask()
+            elif n:
+                K, V, mask = torch.cat([layer.k(), k_new], 1), torch.cat([layer.v(), v_new], 1), layer.mask()
+            else:
+                K, V, mask = k_new, v_new, None
+            att = self._attend(q, K, V, n, None if mask is None else mask[:, :n], block_size)
             x = x + (att.reshape(T, H * d).to(self.dtype) @ self.w[p + "self_attn.o_proj.weight"].T).to(torch.float32)
             h = self._rms(x, self.w[p + "post_attention_layernorm.weight"])
             gate, up = self._proj(h, p + "mlp.gate_proj"), self._proj(h, p + "mlp.up_proj")
@@ -85,16 +95,13 @@ class Model:
     def _lm_head(self) -> torch.Tensor:
         return self.w.get("lm_head.weight", self.w["model.embed_tokens.weight"])
 
-    def _attend(self, q: torch.Tensor, k_new: torch.Tensor, v_new: torch.Tensor, past: KvLayer | None, block_size: int | None) -> torch.Tensor:
-        """softmax(q·Kᵀ/√d)·V per GQA group over the past's valid entries and the causal (or block) new ones; [T, H, d]."""
+    def _attend(self, q: torch.Tensor, K: torch.Tensor, V: torch.Tensor, n: int, past_mask: torch.Tensor | None, block_size: int | None) -> torch.Tensor:
+        """softmax(q·Kᵀ/√d)·V per GQA group; K, V [Hk, n + T, d] hold n cached entries (valid where `past_mask`)
+        then the T new ones, attended causally (or within their block). Returns [T, H, d] float32."""
         c = self.config
         T, Hk, g, d = q.shape[0], c.kv_heads, c.group, c.head_dim
-        n = past.n if past is not None else 0
         work = torch.float32 if self.dtype == torch.float32 else self.dtype
-        K = torch.cat([past.k(), k_new], 1) if n else k_new  # [Hk, n + T, d]
-        V = torch.cat([past.v(), v_new], 1) if n else v_new
         K, V = K.to(work), V.to(work)
-        past_mask = past.mask() if n else None
         qg = q.view(T, Hk, g, d).permute(1, 2, 0, 3).to(work)  # [Hk, g, T, d]
         out = torch.empty((Hk, g, T, d), dtype=torch.float32, device=q.device)
         budget = SCORE_BUDGET.get(q.device.type, SCORE_BUDGET["cpu"])
@@ -107,10 +114,12 @@ class Model:
             allowed = cols[None, :t1] <= rows  # causal over new tokens [C, t1]
             if block_size:
                 allowed = allowed & (cols[None, :t1] >= (rows // block_size) * block_size)
-            s = (qg[:, :, t0:t1] @ K[:, None, : n + t1].transpose(-1, -2)).to(torch.float32) * scale  # [Hk, g, C, n + t1]
+            C, N = t1 - t0, n + t1
+            # Batched over KV heads: a GQA group's query rows share their head's keys.
+            s = torch.bmm(qg[:, :, t0:t1].reshape(Hk, g * C, d), K[:, :N].transpose(1, 2)).view(Hk, g, C, N).to(torch.float32) * scale
             s[..., n:].masked_fill_(~allowed, float("-inf"))
             if past_mask is not None:
                 s[..., :n].masked_fill_(~past_mask[:, None, None, :], float("-inf"))
             p = torch.softmax(s, dim=-1)
-            out[:, :, t0:t1] = (p.to(work) @ V[:, None, : n + t1]).to(torch.float32)
+            out[:, :, t0:t1] = torch.bmm(p.to(work).view(Hk, g * C, N), V[:, :N]).view(Hk, g, C, d).to(torch.float32)
         return out.permute(2, 0, 1, 3).reshape(T, Hk * g, d)
