@@ -5,7 +5,9 @@
 // block KV, logits against a ragged subset of positions, prompt queries and
 // scores, greedy and seeded decodes, profiles and chats, within 1e-4 in
 // fp32. Then pinning with its byte cap, and the shared malformed-input cases.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,7 +48,7 @@ function exportHfLayout(dir: string): void {
 
 beforeAll(async () => {
   hfDir = join(mkdtempSync(join(tmpdir(), "epikv-torch-")), "epikv-tiny-hf");
-  await import("node:fs").then((fs) => fs.mkdirSync(hfDir));
+  mkdirSync(hfDir);
   exportHfLayout(hfDir);
   reference = await startBackend(0);
   model = reference.state.models.get("epikv-tiny")!;
@@ -214,6 +216,52 @@ describe("torch backend: pinned KV", () => {
     for (const h of [a, c]) expect((await post(small.url, "/kv/v1/decode", { kv_handle: h, tokens: [5], max_tokens: 1 })).status).toBe(200);
     const health = (await (await fetch(small.url + "/healthz")).json()) as any;
     expect(health.handles).toMatchObject({ count: 2, max_bytes: 50000, evicted: 1 });
+  });
+});
+
+/** Raw bytes to the server, the client's side then half-closed; the status code and body that come back. */
+function rawExchange(url: string, bytes: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let got = "";
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    socket.on("data", (d) => (got += d));
+    socket.on("error", reject);
+    socket.on("close", () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(got)?.[1]), body: got.slice(got.indexOf("\r\n\r\n") + 4) }));
+  });
+}
+
+/** A POST whose body goes out chunked (no Content-Length), as the edge streams frames. */
+function chunkedPost(url: string, path: string, parts: Uint8Array[], type = "application/x-safetensors"): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url + path, { method: "POST", headers: { "content-type": type } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+    });
+    req.on("error", reject);
+    for (const p of parts) req.write(p);
+    req.end();
+  });
+}
+
+describe("torch backend: request bodies", () => {
+  it("reads chunked frames, and refuses a body cut short, a malformed chunk and an oversized chunked body", async () => {
+    const frame = requestFrame(model, { tokens: [5, 6], return_logits: "last" }, model.forward({ tokens: [1, 2, 3], positions: [0, 1, 2], logits: "none" }).kv);
+    const half = Math.floor(frame.length / 2);
+    const ok = await chunkedPost(torch.url, "/kv/v1/prefill", [frame.subarray(0, half), frame.subarray(half)]);
+    expect(ok.status).toBe(200);
+    expect(parseSafetensors(new Uint8Array(ok.body)).tensors.get("logits")!.shape).toEqual([1, 264]);
+    const short = await rawExchange(torch.url, "POST /kv/v1/tokenize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"text\": \"hi\"}");
+    expect(short.status).toBe(400);
+    expect(JSON.parse(short.body).error.message).toMatch(/body ended after 14 of 100 declared bytes/);
+    const badChunk = await rawExchange(torch.url, "POST /kv/v1/tokenize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+    expect(badChunk.status).toBe(400);
+    expect(JSON.parse(badChunk.body).error.message).toMatch(/malformed chunked body/);
+    const big = await chunkedPost(small.url, "/kv/v1/prefill", [new Uint8Array(600), new Uint8Array(600)]);
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.body.toString()).error.code).toBe("payload_too_large");
+    expect((await fetch(torch.url + "/healthz")).status).toBe(200);
   });
 });
 

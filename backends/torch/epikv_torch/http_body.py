@@ -25,6 +25,14 @@ def _too_large(limit: int, declared: int | None = None):
 
 
 def read_body(rfile, headers, limit: int) -> bytes:
+    try:
+        return _read(rfile, headers, limit)
+    except TimeoutError:
+        # The socket timeout (server.py) bounds each read: a body that stops arriving is refused, not waited on.
+        invalid("request body stopped arriving before its declared end")
+
+
+def _read(rfile, headers, limit: int) -> bytes:
     if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
         return _read_chunked(rfile, limit)
     raw = headers.get("Content-Length")

@@ -33,6 +33,8 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body leave in separate writes; with Nagle's algorithm the second waits for a delayed ACK (~40 ms a call).
     disable_nagle_algorithm = True
+    # Seconds one socket read may wait: a client that declares a body and stalls gets 400, not a thread forever.
+    timeout = 30
     server_version = "epikv-torch"
 
     def log_message(self, *args):  # quiet: one line per request would swamp test logs
@@ -75,7 +77,7 @@ class Handler(BaseHTTPRequestHandler):
     def kv_request(self):
         app = self.server.app
         kind = body_kind(self.headers)
-        data = read_body(self.rfile, self.headers, app.max_json if kind == "json" else app.max_body)
+        data = self.read_body(app.max_json if kind == "json" else app.max_body)
         if kind == "json":
             return parse_json_body(data), None
         f, body = parse_frame_body(data, PROTOCOL)
@@ -85,7 +87,14 @@ class Handler(BaseHTTPRequestHandler):
     def json_request(self) -> dict:
         if body_kind(self.headers) != "json":
             raise ProtocolError("unsupported_media_type", "this endpoint takes application/json")
-        return parse_json_body(read_body(self.rfile, self.headers, self.server.app.max_json))
+        return parse_json_body(self.read_body(self.server.app.max_json))
+
+    _body_done = False
+
+    def read_body(self, limit: int) -> bytes:
+        data = read_body(self.rfile, self.headers, limit)
+        self._body_done = True
+        return data
 
     def handle_any(self) -> None:
         try:
@@ -98,8 +107,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             extra = {}
-            if err.code == "payload_too_large":
-                # The refused body is not read: the connection closes instead.
+            if not self._body_done and (self.headers.get("Content-Length") not in (None, "0") or self.headers.get("Transfer-Encoding")):
+                # A body left unread (refused, or the request failed before it) would be parsed as the next request: close.
                 extra["Connection"] = "close"
                 self.close_connection = True
             try:
@@ -129,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
         super().send_response(code, message)
 
     def route(self) -> None:
-        self._headers_sent = False
+        self._headers_sent = self._body_done = False
         app, state = self.server.app, self.server.app.state
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
