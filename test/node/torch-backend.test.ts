@@ -33,7 +33,7 @@ const range = (a: number, n: number) => Array.from({ length: n }, (_, i) => a + 
 const tokens = [...new TextEncoder().encode("Rent is due on the first; the train to Lisbon leaves at nine, naïve café ☕ — and the puppy chewed the sofa.")];
 
 /** epikv-tiny in Hugging Face layout: same tensors, config.json, and the byte vocabulary as epikv-tokenizer.json. */
-function exportHfLayout(dir: string): void {
+function exportHfLayout(dir: string, extraConfig: Record<string, unknown> = {}): void {
   const file = parseSafetensors(new Uint8Array(readFileSync(weightsPath("epikv-tiny"))));
   const c = JSON.parse(file.metadata.config);
   const tensors: [string, TensorInput][] = [...file.tensors].map(([n, t]) => [n, { dtype: t.dtype, shape: t.shape, data: t.bytes }]);
@@ -41,18 +41,21 @@ function exportHfLayout(dir: string): void {
   writeFileSync(join(dir, "config.json"), JSON.stringify({
     architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_act: "silu", num_hidden_layers: c.layers, hidden_size: c.dModel,
     num_attention_heads: c.heads, num_key_value_heads: c.kvHeads, head_dim: c.headDim, intermediate_size: c.ffnDim, vocab_size: c.vocabSize,
-    rope_theta: c.ropeTheta, rms_norm_eps: c.rmsEps, max_position_embeddings: c.maxPositions, tie_word_embeddings: false,
+    rope_theta: c.ropeTheta, rms_norm_eps: c.rmsEps, max_position_embeddings: c.maxPositions, tie_word_embeddings: false, ...extraConfig,
   }));
   writeFileSync(join(dir, "epikv-tokenizer.json"), JSON.stringify({ type: "byte" }));
 }
 
 beforeAll(async () => {
   hfDir = join(mkdtempSync(join(tmpdir(), "epikv-torch-")), "epikv-tiny-hf");
+  const linearDir = join(hfDir, "..", "epikv-tiny-linear2");
   mkdirSync(hfDir);
+  mkdirSync(linearDir);
   exportHfLayout(hfDir);
+  exportHfLayout(linearDir, { rope_scaling: { rope_type: "linear", factor: 2 } });
   reference = await startBackend(0);
   model = reference.state.models.get("epikv-tiny")!;
-  [torch, small] = await Promise.all([startTorchBackend(["--model", "epikv-tiny", "--model", hfDir]), startTorchBackend(["--handle-bytes", "50000", "--max-body-bytes", "1024"])]);
+  [torch, small] = await Promise.all([startTorchBackend(["--model", "epikv-tiny", "--model", hfDir, "--model", linearDir]), startTorchBackend(["--handle-bytes", "50000", "--max-body-bytes", "1024"])]);
 }, 120_000); // two Python processes importing torch on a shared machine
 afterAll(async () => {
   await torch?.close();
@@ -109,6 +112,16 @@ describe("torch backend: parity with the reference backend on identical weights"
       for (let l = 0; l < 4; l++) expect(maxDiff(f32(second.got.file, `block.queries.${l}`), f32(second.ref.file, `block.queries.${l}`))).toBeLessThan(TOL);
     });
   }
+
+  it("linear RoPE scaling by 2 at positions 2p is the unscaled model at positions p", async () => {
+    const p = tokens.slice(0, 24);
+    const ref = await frameOf(await post(reference.url, "/kv/v1/prefill", { tokens: p, positions: range(0, 24), return_logits: "last" }));
+    const got = await frameOf(await post(torch.url, "/kv/v1/prefill", { model: "epikv-tiny-linear2", tokens: p, positions: range(0, 24).map((i) => 2 * i), return_logits: "last" }));
+    expect(maxDiff(f32(got.file, "logits"), f32(ref.file, "logits"))).toBeLessThan(TOL);
+    expect(maxDiff(f32(got.file, "kv.3.1.keys"), f32(ref.file, "kv.3.1.keys"))).toBeLessThan(TOL);
+    const meta = (await (await fetch(`${torch.url}/kv/v1/models/epikv-tiny-linear2`)).json()) as any;
+    expect(meta.rope).toMatchObject({ type: "linear", scaling: { factor: 2 } });
+  });
 
   it("logits, prompt queries and scores against a ragged subset of positions within 1e-4", async () => {
     const p = 64;
