@@ -28,6 +28,7 @@ def parse_args(argv):
     p.add_argument("--max-body-bytes", type=int, default=int(env("EPIKV_TORCH_MAX_BODY_BYTES", str(64 << 20))))
     p.add_argument("--max-json-bytes", type=int, default=4 << 20)
     p.add_argument("--max-input-tokens", type=int, default=8192)
+    p.add_argument("--log", action="store_true", default=env("EPIKV_TORCH_LOG") == "1", help="one line per request on stderr: method, path, milliseconds")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = p.parse_args(argv)
     args.model = args.model or [m.strip() for m in env("EPIKV_TORCH_MODELS", "epikv-tiny").split(",") if m.strip()]
@@ -45,7 +46,7 @@ def main(argv=None) -> None:
         m = load_model(spec, device, dtype)
         models[m.config.name] = m
     state = State(models, KvHandleStore(args.handle_bytes, args.max_ttl_s), Limits(max_input_tokens=args.max_input_tokens))
-    httpd = make_server(App(state, args.max_body_bytes, args.max_json_bytes), args.host, args.port)
+    httpd = make_server(App(state, args.max_body_bytes, args.max_json_bytes, args.log, args.threads), args.host, args.port)
     host, port = httpd.server_address[:2]
     print(f"epikv torch backend on http://{host}:{port} ({PROTOCOL}; models: {', '.join(models)}; device {device}, {str(dtype).replace('torch.', '')})", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

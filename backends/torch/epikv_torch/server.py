@@ -6,9 +6,12 @@ import base64
 import json
 import re
 import sys
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import torch
 
 from .calls import PROTOCOL, detokenize_call, model_metadata, pick_model, tokenize_call
 from .chat import completion_id, start_chat
@@ -36,6 +39,12 @@ class Handler(BaseHTTPRequestHandler):
     # Seconds one socket read may wait: a client that declares a body and stalls gets 400, not a thread forever.
     timeout = 30
     server_version = "epikv-torch"
+
+    def setup(self) -> None:
+        super().setup()
+        if self.server.app.threads:
+            # OpenMP's thread count is per thread: each request thread must be told, or it fans out to every core.
+            torch.set_num_threads(self.server.app.threads)
 
     def log_message(self, *args):  # quiet: one line per request would swamp test logs
         pass
@@ -97,6 +106,7 @@ class Handler(BaseHTTPRequestHandler):
         return data
 
     def handle_any(self) -> None:
+        started = time.perf_counter()
         try:
             self.route()
         except Exception as e:  # every failure becomes an error reply; the server keeps serving
@@ -117,6 +127,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.discard_unread()
             except OSError:
                 self.close_connection = True
+        finally:
+            if self.server.app.log:
+                print(f"{self.command} {self.path} {(time.perf_counter() - started) * 1000:.1f} ms", file=sys.stderr, flush=True)
 
     def discard_unread(self, most: int = 1 << 20) -> None:
         """Read and drop what the client already sent (bounded, in small pieces), so closing does not reset
@@ -244,8 +257,8 @@ def _openai_model(m) -> dict:
 
 
 class App:
-    def __init__(self, state, max_body: int = 64 << 20, max_json: int = 4 << 20):
-        self.state, self.max_body, self.max_json = state, max_body, max_json
+    def __init__(self, state, max_body: int = 64 << 20, max_json: int = 4 << 20, log: bool = False, threads: int = 0):
+        self.state, self.max_body, self.max_json, self.log, self.threads = state, max_body, max_json, log, threads
 
 
 def make_server(app: App, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
