@@ -6,6 +6,7 @@
 // scores, greedy and seeded decodes, profiles and chats, within 1e-4 in
 // fp32. Then pinning with its byte cap, and the shared malformed-input cases.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -20,7 +21,7 @@ import type { Model } from "../../backend/model/forward";
 import { parseSafetensors, readF32, writeSafetensors, type TensorInput } from "../../protocol/safetensors";
 import { frameHeaders, frameOf, maxDiff, post, requestFrame } from "../shared/kv-http";
 import { kvMalformedSuite } from "../shared/kv-malformed-suite";
-import { startTorchBackend, type TorchBackend } from "../shared/torch-backend";
+import { startTorchBackend, TORCH_PYTHON, type TorchBackend } from "../shared/torch-backend";
 
 const TOL = 1e-4;
 let reference: RunningBackend;
@@ -275,6 +276,37 @@ describe("torch backend: request bodies", () => {
     expect(big.status).toBe(413);
     expect(JSON.parse(big.body.toString()).error.code).toBe("payload_too_large");
     expect((await fetch(torch.url + "/healthz")).status).toBe(200);
+  });
+});
+
+describe("torch backend: loading checkpoints", () => {
+  it("refuses malformed checkpoint directories with a message naming the problem", () => {
+    const base = join(hfDir, "..");
+    const variant = (name: string, change: (dir: string) => void) => {
+      const dir = join(base, name);
+      mkdirSync(dir);
+      exportHfLayout(dir);
+      change(dir);
+      return dir;
+    };
+    const weights = readFileSync(join(hfDir, "model.safetensors"));
+    const config = JSON.parse(readFileSync(join(hfDir, "config.json"), "utf8"));
+    const cases: [string, RegExp][] = [
+      [variant("truncated", (d) => writeFileSync(join(d, "model.safetensors"), weights.subarray(0, 5000))), /truncated\/model.safetensors: tensor "model.embed_tokens.weight": shape \[264,64\] of F32 needs more bytes than the 1000-byte data buffer holds/],
+      [variant("lying-header", (d) => { const w = Buffer.from(weights); w.writeUInt32LE(0xfffffff0, 0); writeFileSync(join(d, "model.safetensors"), w); }), /header length \d+ exceeds the limit/],
+      [variant("wrong-shape", (d) => writeFileSync(join(d, "config.json"), JSON.stringify({ ...config, intermediate_size: 96 }))), /"model.layers.0.mlp.gate_proj.weight" has shape \[128, 64\], expected \[96, 64\]/],
+      [variant("gqa", (d) => writeFileSync(join(d, "config.json"), JSON.stringify({ ...config, num_key_value_heads: 3 }))), /heads must be a multiple of config.kv_heads/],
+      [variant("gpt2", (d) => writeFileSync(join(d, "config.json"), JSON.stringify({ ...config, model_type: "gpt2" }))), /model_type "gpt2" is not supported/],
+      [variant("dynamic-rope", (d) => writeFileSync(join(d, "config.json"), JSON.stringify({ ...config, rope_scaling: { rope_type: "dynamic", factor: 2 } }))), /rope_scaling type "dynamic" is not supported/],
+      [variant("word-vocab", (d) => writeFileSync(join(d, "epikv-tokenizer.json"), JSON.stringify({ type: "word" }))), /unknown tokenizer type "word"/],
+      [variant("hf-tokenizer", (d) => { rmSync(join(d, "epikv-tokenizer.json")); writeFileSync(join(d, "tokenizer.json"), "{}"); }), /tokenizer/i],
+    ];
+    // One interpreter loads every directory and prints one error line per case.
+    const script = "import sys, torch\nfrom epikv_torch.weights import load_model\nfor d in sys.argv[1:]:\n  try:\n    load_model(d, torch.device('cpu'), torch.float32); print('loaded')\n  except Exception as e:\n    print(type(e).__name__ + ': ' + str(e).replace(chr(10), ' '))\n";
+    const run = spawnSync(TORCH_PYTHON, ["-c", script, ...cases.map(([d]) => d)], { cwd: join(__dirname, "../../backends/torch"), encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split("\n");
+    cases.forEach(([dir, message], i) => expect(lines[i], dir).toMatch(message));
   });
 });
 

@@ -75,13 +75,3 @@ def from_hf(raw: dict, name: str) -> ModelConfig:
         bos_token_id=raw.get("bos_token_id"), eos_token_ids=eos if isinstance(eos, list) else [] if eos is None else [eos],
     )
 
-
-def to_hf(c: ModelConfig) -> dict:
-    """ModelConfig → config.json fields (used to export epikv's models in HF layout)."""
-    return {
-        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
-        "num_hidden_layers": c.layers, "hidden_size": c.d_model, "num_attention_heads": c.heads,
-        "num_key_value_heads": c.kv_heads, "head_dim": c.head_dim, "intermediate_size": c.ffn_dim,
-        "vocab_size": c.vocab_size, "rope_theta": c.rope_theta, "rms_norm_eps": c.rms_eps,
-        "max_position_embeddings": c.max_positions, "tie_word_embeddings": c.tie_embeddings, "torch_dtype": "float32",
-    }

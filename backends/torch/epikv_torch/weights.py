@@ -12,7 +12,7 @@ import torch
 
 from .config import ModelConfig, config_problem, from_epikv, from_hf
 from .model import Model
-from .safetensors import parse_safetensors
+from .safetensors import SafetensorsError, parse_safetensors
 from .tokenizer import load_tokenizer
 
 TORCH_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64}
@@ -41,7 +41,10 @@ def weight_shapes(c: ModelConfig) -> dict:
 def _open(path: str):
     with open(path, "rb") as f:
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    return parse_safetensors(mapped, max_header=100 << 20, allow_non_finite=True)
+    try:
+        return parse_safetensors(mapped, max_header=100 << 20, allow_non_finite=True)
+    except SafetensorsError as e:
+        raise ValueError(f"{path}: {e}") from None
 
 
 def _to_torch(t, device, dtype) -> torch.Tensor:
