@@ -97,4 +97,6 @@ def decode(model, tokens: list, positions: list, past: Cache, max_tokens: int, s
         if stop:
             finish = "stop"
             break
+    for L in work:
+        L.positions  # bring positions up to date here, while the cache is still private (it may be pinned and shared next)
     return DecodeResult(tail(work, start), work, finish, nxt)

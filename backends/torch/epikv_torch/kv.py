@@ -8,7 +8,7 @@ attention, which makes attending to a supplied subset exactly attention
 masked to that subset. Layers grow in place with spare capacity, so a decode
 step appends one entry instead of copying the cache.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -21,8 +21,19 @@ class KvLayer:
     keys: torch.Tensor  # [kv_heads, capacity, head_dim], post-RoPE
     values: torch.Tensor  # [kv_heads, capacity, head_dim]
     valid: torch.Tensor | None  # [kv_heads, capacity] bool, None when every slot below n is used
-    positions: list  # per head, np.int32 array of its retained positions in slot order
+    head_positions: list  # per head, np.int32 array of its retained positions in slot order (see `positions`)
     n: int  # slots in use
+    # Positions appended to every head since `head_positions` was last brought up to date: a decode step adds
+    # one entry, and concatenating every head's positions per step would cost as much as the step.
+    tail: list = field(default_factory=list)
+
+    @property
+    def positions(self) -> list:
+        if self.tail:
+            extra = np.concatenate(self.tail)
+            self.head_positions = [np.concatenate([p, extra]) for p in self.head_positions]
+            self.tail = []
+        return self.head_positions
 
     def k(self) -> torch.Tensor:
         return self.keys[:, : self.n]
@@ -53,7 +64,7 @@ class KvLayer:
         self.values[:, self.n : self.n + t] = v.to(self.values.dtype)
         if self.valid is not None:
             self.valid[:, self.n : self.n + t] = True
-        self.positions = [np.concatenate([p, positions]) for p in self.positions]
+        self.tail.append(np.asarray(positions, dtype=np.int32))
         self.n += t
 
     def _grow(self, capacity: int) -> None:
