@@ -98,5 +98,5 @@ def decode(model, tokens: list, positions: list, past: Cache, max_tokens: int, s
             finish = "stop"
             break
     for L in work:
-        L.positions  # bring positions up to date here, while the cache is still private (it may be pinned and shared next)
+        L.settle_positions()  # while the cache is still private: it may be pinned and shared next
     return DecodeResult(tail(work, start), work, finish, nxt)

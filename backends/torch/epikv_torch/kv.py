@@ -29,11 +29,15 @@ class KvLayer:
 
     @property
     def positions(self) -> list:
+        self.settle_positions()
+        return self.head_positions
+
+    def settle_positions(self) -> None:
+        """Fold `tail` into every head's positions (call while the cache is private: this mutates it)."""
         if self.tail:
             extra = np.concatenate(self.tail)
             self.head_positions = [np.concatenate([p, extra]) for p in self.head_positions]
             self.tail = []
-        return self.head_positions
 
     def k(self) -> torch.Tensor:
         return self.keys[:, : self.n]
