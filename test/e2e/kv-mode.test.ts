@@ -13,7 +13,7 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend } from "../../backend/server";
-import { startTorchBackend } from "../shared/torch-backend";
+import { startTorchBackend } from "./support/torch-backend";
 import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
 import { TEST_API_KEY } from "./support/test-api-keys";
 

@@ -10,8 +10,8 @@ import { maxAttentionScores } from "../../backend/protocol/scores";
 import { PROTOCOL } from "../../backend/protocol/calls";
 import { parseSafetensors, readF32, type TensorInput } from "../../protocol/safetensors";
 import type { Model } from "../../backend/model/forward";
-import { expectError as expectErrorAt, frameHeaders, frameOf, maxDiff, post as postTo, requestFrame as frameFor } from "../shared/kv-http";
-import { kvMalformedSuite } from "../shared/kv-malformed-suite";
+import { expectError as expectErrorAt, frameHeaders, frameOf, maxDiff, post as postTo, requestFrame as frameFor } from "./support/kv-http";
+import { kvMalformedSuite } from "./support/kv-malformed-suite";
 
 let backend: RunningBackend;
 let model: Model;

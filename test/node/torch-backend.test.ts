@@ -19,9 +19,9 @@ import { weightsPath } from "../../backend/model/load";
 import { readKv } from "../../backend/protocol/kv-frame";
 import type { Model } from "../../backend/model/forward";
 import { parseSafetensors, readF32, writeSafetensors, type TensorInput } from "../../protocol/safetensors";
-import { frameHeaders, frameOf, maxDiff, post, requestFrame } from "../shared/kv-http";
-import { kvMalformedSuite } from "../shared/kv-malformed-suite";
-import { startTorchBackend, TORCH_PYTHON, type TorchBackend } from "../shared/torch-backend";
+import { frameHeaders, frameOf, maxDiff, post, requestFrame } from "./support/kv-http";
+import { kvMalformedSuite } from "./support/kv-malformed-suite";
+import { startTorchBackend, TORCH_PYTHON, type TorchBackend } from "../e2e/support/torch-backend";
 
 const TOL = 1e-4;
 let reference: RunningBackend;

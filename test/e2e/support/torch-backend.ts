@@ -5,9 +5,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { stopProcessGroup } from "../../scripts/process-group";
+import { stopProcessGroup } from "../../../scripts/process-group";
 
-const root = join(fileURLToPath(new URL(".", import.meta.url)), "../..");
+const root = join(fileURLToPath(new URL(".", import.meta.url)), "../../..");
 /** Debian's interpreter (python3-torch is a Debian package), not whatever python3 is first on PATH. */
 export const TORCH_PYTHON = process.env.EPIKV_TORCH_PYTHON ?? "/usr/bin/python3";
 

@@ -1,11 +1,11 @@
 // Helpers for talking the KV wire protocol (docs/kv-protocol.md) to a backend
 // over HTTP in tests: JSON and frame requests, frame replies, error replies.
 import { expect } from "vitest";
-import type { Model } from "../../backend/model/forward";
-import type { KvCache } from "../../backend/model/kv";
-import { kvEncodingMetadata, kvTensors, type KvEncoding } from "../../backend/protocol/kv-frame";
-import { PROTOCOL } from "../../backend/protocol/calls";
-import { parseSafetensors, writeSafetensors, type SafetensorsFile, type TensorInput } from "../../protocol/safetensors";
+import type { Model } from "../../../backend/model/forward";
+import type { KvCache } from "../../../backend/model/kv";
+import { kvEncodingMetadata, kvTensors, type KvEncoding } from "../../../backend/protocol/kv-frame";
+import { PROTOCOL } from "../../../backend/protocol/calls";
+import { parseSafetensors, writeSafetensors, type SafetensorsFile, type TensorInput } from "../../../protocol/safetensors";
 
 export const frameHeaders = { "content-type": "application/x-safetensors" };
 

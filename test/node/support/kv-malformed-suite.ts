@@ -5,9 +5,9 @@
 // get the protocol's 4xx error, and the server keeps serving.
 import { describe, expect, it } from "vitest";
 import { expectError, frameHeaders, post, requestFrame } from "./kv-http";
-import type { Model } from "../../backend/model/forward";
-import { kvTensors } from "../../backend/protocol/kv-frame";
-import { writeSafetensors, type TensorInput } from "../../protocol/safetensors";
+import type { Model } from "../../../backend/model/forward";
+import { kvTensors } from "../../../backend/protocol/kv-frame";
+import { writeSafetensors, type TensorInput } from "../../../protocol/safetensors";
 
 export interface KvBackendUnderTest {
   url: string;
