@@ -144,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = handle_any
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = do_HEAD = handle_any
 
     def send_response(self, code, message=None):
         self._headers_sent = True
