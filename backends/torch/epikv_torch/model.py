@@ -21,8 +21,8 @@ from .config import ModelConfig
 from .kv import Cache
 from .rope import apply_rope, inverse_frequencies, rotation
 
-# Bytes of attention scores one chunk of query rows may hold.
-SCORE_BUDGET = {"cpu": 256 << 20, "cuda": 2 << 30}
+# Per device: bytes of attention scores one chunk of query rows may hold, and most rows per chunk.
+SCORE_BUDGET = {"cpu": (256 << 20, 128), "cuda": (2 << 30, 1024)}
 
 
 @dataclass
@@ -104,22 +104,39 @@ class Model:
         K, V = K.to(work), V.to(work)
         qg = q.view(T, Hk, g, d).permute(1, 2, 0, 3).to(work)  # [Hk, g, T, d]
         out = torch.empty((Hk, g, T, d), dtype=torch.float32, device=q.device)
-        budget = SCORE_BUDGET.get(q.device.type, SCORE_BUDGET["cpu"])
-        chunk = max(1, min(T, budget // max(1, Hk * g * (n + T) * 4)))
+        budget, max_rows = SCORE_BUDGET.get(q.device.type, SCORE_BUDGET["cpu"])
+        # Chunks of query rows bound the score memory and skip most of the masked-out upper triangle.
+        chunk = max(1, min(T, max_rows, budget // max(1, Hk * g * (n + T) * 4)))
+        if block_size:
+            chunk = min(chunk, block_size)
         cols = torch.arange(T, device=q.device)
         scale = d ** -0.5
-        for t0 in range(0, T, chunk):
-            t1 = min(T, t0 + chunk)
-            rows = cols[t0:t1, None]
-            allowed = cols[None, :t1] <= rows  # causal over new tokens [C, t1]
-            if block_size:
-                allowed = allowed & (cols[None, :t1] >= (rows // block_size) * block_size)
-            C, N = t1 - t0, n + t1
+        for t0, t1 in _row_chunks(T, chunk, block_size):
+            lo = (t0 // block_size) * block_size if block_size else 0  # first new token any row of the chunk may see
+            C = t1 - t0
+            if n and lo:
+                Kc, Vc = torch.cat([K[:, :n], K[:, n + lo : n + t1]], 1), torch.cat([V[:, :n], V[:, n + lo : n + t1]], 1)
+            else:
+                Kc, Vc = K[:, lo : n + t1], V[:, lo : n + t1]  # here n == 0 or lo == 0: a view, no copy
+            N = Kc.shape[1]
             # Batched over KV heads: a GQA group's query rows share their head's keys.
-            s = torch.bmm(qg[:, :, t0:t1].reshape(Hk, g * C, d), K[:, :N].transpose(1, 2)).view(Hk, g, C, N).to(torch.float32) * scale
-            s[..., n:].masked_fill_(~allowed, float("-inf"))
+            s = torch.bmm(qg[:, :, t0:t1].reshape(Hk, g * C, d), Kc.transpose(1, 2)).view(Hk, g, C, N).to(torch.float32) * scale
+            rows, keys = cols[t0:t1, None], cols[None, lo:t1]
+            allowed = keys <= rows
+            if block_size:
+                allowed = allowed & (keys >= (rows // block_size) * block_size)
+            s[..., N - (t1 - lo) :].masked_fill_(~allowed, float("-inf"))
             if past_mask is not None:
                 s[..., :n].masked_fill_(~past_mask[:, None, None, :], float("-inf"))
             p = torch.softmax(s, dim=-1)
-            out[:, :, t0:t1] = torch.bmm(p.to(work).view(Hk, g * C, N), V[:, :N]).view(Hk, g, C, d).to(torch.float32)
+            out[:, :, t0:t1] = torch.bmm(p.to(work).view(Hk, g * C, N), Vc).view(Hk, g, C, d).to(torch.float32)
         return out.permute(2, 0, 1, 3).reshape(T, Hk * g, d)
+
+
+def _row_chunks(T: int, chunk: int, block_size: int | None):
+    """[t0, t1) ranges of at most `chunk` rows; with a block size, none straddles a block boundary."""
+    step = block_size or T
+    for b0 in range(0, T, step):
+        b1 = min(T, b0 + step)
+        for t0 in range(b0, b1, chunk):
+            yield t0, min(b1, t0 + chunk)
