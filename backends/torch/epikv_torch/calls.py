@@ -5,7 +5,6 @@ field rules and messages are those of backend/protocol/calls.ts."""
 import datetime
 from dataclasses import dataclass, field
 
-
 from .errors import KvError, ProtocolError, invalid
 from .fields import as_object, int_array, opt_bool, opt_int, opt_number, opt_string
 from .kv import Cache, check_positions, empty_cache, last_position

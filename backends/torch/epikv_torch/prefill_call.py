@@ -1,6 +1,8 @@
 """`POST /kv/v1/prefill` (docs/kv-protocol.md): a block against supplied KV,
 with the block's KV, logits, block queries, and representative prompts'
 queries and max-attention scores (EpiCache steps 4–5) on request."""
+import functools
+
 import numpy as np
 
 from .calls import PROTOCOL, FrameReply, State, keep_kv, kv_encoding, pick_model, resolve_past, resolve_positions
@@ -37,7 +39,11 @@ def prefill_call(state: State, body: dict, kv: Cache | None) -> FrameReply:
 
     with m.lock:
         out = m.forward(tokens, positions, past, logits=logits_mode, capture_queries=want_block_queries)
-    cache = concat(past, out.kv)
+    @functools.cache
+    def cache() -> Cache:
+        """Supplied + block KV, built once and only when prompts or `keep` need it (a copy of the whole cache)."""
+        return concat(past, out.kv)
+
     block_kv = [_block_layer(k, v, p) for k, v, p in out.kv]
     tensors = kv_tensors(block_kv, enc) if want_kv else []
     if want_block_queries:
@@ -49,16 +55,16 @@ def prefill_call(state: State, body: dict, kv: Cache | None) -> FrameReply:
         if after + len(p) > c.max_positions:
             raise ProtocolError("invalid_positions", f"prompts[{i}] would run past max_positions {c.max_positions}", "prompts")
         with m.lock:
-            run = m.forward(p, list(range(after, after + len(p))), cache, logits="none", capture_queries=True)
+            run = m.forward(p, list(range(after, after + len(p))), cache(), logits="none", capture_queries=True)
         if want_queries:
             tensors += [(f"prompt.{i}.queries.{l}", "F32", [c.heads, len(p), c.head_dim], _f32(q)) for l, q in enumerate(run.queries)]
         if want_scores:
-            for l, layer in enumerate(max_attention_scores(c, run.queries, cache)):
+            for l, layer in enumerate(max_attention_scores(c, run.queries, cache())):
                 tensors += [(f"prompt.{i}.scores.{l}.{h}", "F32", [s.numel()], _f32(s)) for h, s in enumerate(layer)]
         info.append({"tokens": len(p), "first_position": after, "last_position": after + len(p) - 1})
     response = {
         "protocol": PROTOCOL, "model": c.name, "first_position": positions[0], "last_position": positions[-1], "tokens": len(tokens), "prompts": info,
-        **keep_kv(state, m, body, lambda: cache),
+        **keep_kv(state, m, body, cache),
         "usage": {"prompt_tokens": len(tokens) + sum(len(p) for p in prompts), "cached_entries": entries(past)},
     }
     return FrameReply(tensors, encoding_metadata(enc) if want_kv else {}, response)
