@@ -36,13 +36,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "backends
 from epikv_torch.calls import Limits, State  # noqa: E402
 from epikv_torch.config import ModelConfig  # noqa: E402
 from epikv_torch.handles import KvHandleStore  # noqa: E402
-from epikv_torch.kv import layer_from_heads  # noqa: E402
+from epikv_torch.kv import concat, empty_cache, layer_from_heads  # noqa: E402
 from epikv_torch.kv_frame import encoding_metadata, kv_tensors  # noqa: E402
 from epikv_torch.model import Model  # noqa: E402
 from epikv_torch.safetensors import write_safetensors  # noqa: E402
 from epikv_torch.server import App, make_server  # noqa: E402
 from epikv_torch.tokenizer import ByteTokenizer  # noqa: E402
-from epikv_torch.weights import weight_shapes  # noqa: E402
+from epikv_torch.weights import load_model, weight_shapes  # noqa: E402
 
 SIZES = {
     # The shape of Llama 3.1 8B (GQA 32/8, RoPE θ 500000 with llama3 scaling, 128k context).
@@ -124,6 +124,19 @@ def compressed_frame(m: Model, n: int, budget: int, query: list, seed: int) -> b
     return write_safetensors(kv_tensors(cache, enc), {**encoding_metadata(enc), "protocol": "epikv-kv/1", "request": json.dumps(request)})
 
 
+def device_parity(device) -> str:
+    """epikv-tiny in float32 on `device` vs on the CPU (which the test suite checks against the reference backend)."""
+    try:
+        cpu, dev = (load_model("epikv-tiny", d, torch.float32) for d in (torch.device("cpu"), device))
+    except ValueError as e:
+        return f"skipped ({e})"
+    toks, c = tokens_of(300, 5), cpu.config
+    past = cpu.forward(toks[:200], list(range(200)), logits="none").kv
+    a = cpu.forward(toks[200:], list(range(200, 300)), concat(empty_cache(c.layers, c.kv_heads, c.head_dim, "cpu", torch.float32), past))
+    b = dev.forward(toks[200:], list(range(200, 300)), concat(empty_cache(c.layers, c.kv_heads, c.head_dim, device, torch.float32), [(k.to(device), v.to(device), p) for k, v, p in past]))
+    return f"max |Δlogit| {(a.logits - b.logits.cpu()).abs().max().item():.2e} (float32, {device} vs cpu)"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--size", default="llama-8b", choices=list(SIZES))
@@ -140,6 +153,7 @@ def main() -> None:
     contexts = [int(x) for x in a.contexts.split(",")]
     env = {"torch": torch.__version__, "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu", "size": a.size, "dtype": a.dtype}
     print(f"kv-check: {env}", flush=True)
+    print(f"parity: {device_parity(device)}", flush=True)
     t0 = time.perf_counter()
     m = random_model(a.size, device, dtype)
     print(f"random {a.size} built in {time.perf_counter() - t0:.1f} s ({sum(w.numel() for w in m.w.values()) / 1e9:.2f} B parameters)", flush=True)
