@@ -10,7 +10,7 @@
 //
 // Evidence recall of a question = the fraction of its evidence messages that
 // are in the selected context; reported as the mean over questions. Every
-// policy spends the same budget through durable-objects/select-context.ts
+// policy spends the same budget through durable-objects/selection/select-context.ts
 // (scripts/eval/policy.ts), and every selection is checked against its budget.
 import type { EvalConversation, EvalQuestion } from "./eval/conversation";
 import { checkAgainstDurableObject, type DurableObjectCheck } from "./eval/durable-object-check";
