@@ -38,6 +38,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import type { ConversationInfo } from "../durable-objects/conversation/conversation-api";
 import { startWranglerDev } from "../testing/wrangler-dev";
 import { serveBundle } from "./load/workerd-server";
 import { buildSnapshot } from "./load/snapshot";
@@ -218,14 +219,7 @@ async function importConversation(epikv: Served, id: string, n: number, budget: 
   return (performance.now() - t0) / 1000;
 }
 
-interface ConversationMemory {
-  index_segments: number;
-  index_bytes: number;
-  message_meta_bytes: number;
-  message_cache_bytes: number;
-}
-
-async function conversationInfo(epikv: Served, id: string): Promise<{ episode_count: number; segment_count: number; recluster_pending?: boolean; memory?: ConversationMemory }> {
+async function conversationInfo(epikv: Served, id: string): Promise<ConversationInfo> {
   const res = await fetch(`${epikv.url}/v1/conversations/${id}`, { headers: AUTH });
   if (!res.ok) throw new Error(`GET conversation ${id}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as never;
