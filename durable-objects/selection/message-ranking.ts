@@ -18,9 +18,8 @@
 //      (a fact and its later restatement or change), the later ranks first;
 //      ρ is small, so the earlier one stays just below it and is sent too
 //      when the budget has room (as for a question about the change).
-// Every message is offered in fused order: the pool merged with the other
-// lexical matches (dense 0), then the messages no query term reaches,
-// newest first, so a large budget is spent.
+// After the pool: the remaining lexical matches by lexical score, then the
+// messages no query term reaches, newest first, so a large budget is spent.
 import type { TopK } from "../../wasm/src/kernels";
 
 export interface MessageRankingWeights {
@@ -39,7 +38,7 @@ export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = { dense: 0.3, rece
 export interface ScoredMessage {
   seq: number;
   lexical: number;
-  /** Known for the pool; 0 outside it (the dense list's top only is fused). */
+  /** Null past the pool (not computed). */
   dense: number | null;
   fused: number;
   /** The episode of the message's segment, when it is in one. */
@@ -86,69 +85,42 @@ export function fusePool(sources: RankingSources, weights: MessageRankingWeights
 }
 
 /**
- * Every eligible message, lazily, in descending fused order: the pool
- * merged with the other lexical matches (their dense score is 0) and the
- * messages no query term reaches (the recency term alone). A message enters
- * the merge once nothing after it in its stream could outscore the best
- * waiting one. One top-k of `firstK` (at least the
- * pool) usually serves the whole merge; it doubles when the merge reaches
- * its end with matches left. Consume the sequence before the index changes.
+ * The whole order, lazily: the fused pool, then the other lexical matches
+ * by score, then the rest newest first. One top-k of `firstK` (at least the
+ * pool) serves the pool and the continuation; it doubles only when the
+ * continuation reaches its end with matches left. Consume the sequence
+ * before the index changes.
  */
 export function* rankMessages(sources: RankingSources, weights: MessageRankingWeights, firstK = 512): Generator<ScoredMessage> {
   const { lexical } = sources;
   const span = lexical.length;
   let k = Math.min(span, Math.max(firstK, weights.poolSize));
   let top = sources.topK(lexical, k);
+  const taken = new Set<number>();
+  const pool = fusePool(sources, weights, top);
+  for (const m of pool) {
+    taken.add(m.seq);
+    yield m;
+  }
   const maxLexical = top.scores.length && top.scores[0]! > 0 ? top.scores[0]! : 1;
   const later = (seq: number): ScoredMessage => ({
-    seq, lexical: lexical[seq]!, dense: 0, episode: sources.episodeOf(seq),
+    seq, lexical: lexical[seq]!, dense: null, episode: sources.episodeOf(seq),
     fused: (1 - weights.dense) * (lexical[seq]! / maxLexical) + weights.recency * (seq / span),
   });
-  // Waiting messages, ascending, so the best is popped off the end.
-  const waiting = fusePool(sources, weights, top).reverse();
-  const taken = new Set(waiting.map((m) => m.seq));
-  // Two streams feed the merge: the lexical matches, best first, whose fused score is at most
-  // (1 − λ)·bm25/max + ρ; then the messages no query term reaches, newest first, whose fused score
-  // is exactly ρ·seq/span.
-  let at = 0;
-  let tail = span - 1;
-  const next = (): { seq: number; bound: number } | null => {
-    while (at >= 0) {
-      if (at === top.indices.length) {
-        if (k >= span || !(top.scores[at - 1]! > 0)) { at = -1; break; }
-        k = Math.min(span, k * 2);
-        top = sources.topK(lexical, k);
-      }
-      if (!(top.scores[at]! > 0)) { at = -1; break; }
-      const seq = top.indices[at]!;
-      if (!taken.has(seq) && sources.eligible(seq)) return { seq, bound: (1 - weights.dense) * (lexical[seq]! / maxLexical) + weights.recency };
-      at++;
+  for (let i = 0; ; i++) {
+    if (i === top.indices.length) {
+      if (k >= span || !(top.scores[i - 1]! > 0)) break;
+      k = Math.min(span, k * 2);
+      top = sources.topK(lexical, k);
     }
-    for (; tail >= 0; tail--) {
-      if (!taken.has(tail) && sources.eligible(tail) && !(lexical[tail]! > 0)) return { seq: tail, bound: weights.recency * (tail / span) };
-    }
-    return null;
-  };
-  for (;;) {
-    for (let n = next(); n && (!waiting.length || n.bound >= waiting[waiting.length - 1]!.fused); n = next()) {
-      insertAscending(waiting, later(n.seq));
-      taken.add(n.seq);
-    }
-    const best = waiting.pop();
-    if (!best) return;
-    yield best;
+    if (!(top.scores[i]! > 0)) break;
+    const seq = top.indices[i]!;
+    if (taken.has(seq) || !sources.eligible(seq)) continue;
+    taken.add(seq);
+    yield later(seq);
   }
-}
-
-/** Inserts m into `list` (ascending by fused, ties → earlier seq first) at its place. */
-function insertAscending(list: ScoredMessage[], m: ScoredMessage): void {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const x = list[mid]!;
-    if (x.fused < m.fused || (x.fused === m.fused && x.seq < m.seq)) lo = mid + 1;
-    else hi = mid;
+  for (let seq = span - 1; seq >= 0; seq--) {
+    if (taken.has(seq) || !sources.eligible(seq) || lexical[seq]! > 0) continue;
+    yield later(seq);
   }
-  list.splice(lo, 0, m);
 }
