@@ -187,20 +187,28 @@ export function createBackendServer(o: BackendOptions = {}): { server: Server; s
     const usage = (completion: number) => ({ prompt_tokens: run.promptTokens, completion_tokens: completion, total_tokens: run.promptTokens + completion });
     if (!run.stream) {
       let text = "";
+      let logprobs: unknown[] | null = null;
       let r = await run.deltas.next();
-      for (; !r.done; r = await run.deltas.next()) text += r.value;
+      for (; !r.done; r = await run.deltas.next()) {
+        text += r.value.text;
+        if (r.value.logprobs) (logprobs ??= []).push(...r.value.logprobs);
+      }
+      if (run.logprobs) logprobs ??= [];
       return sendJson(res, 200, {
         id, object: "chat.completion", created, model: run.model, system_fingerprint: PROTOCOL,
-        choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: r.value.finishReason }],
+        choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: logprobs && { content: logprobs, refusal: null }, finish_reason: r.value.finishReason }],
         usage: usage(r.value.completionTokens),
       });
     }
-    const chunk = (delta: Json, finish: string | null) => ({ id, object: "chat.completion.chunk", created, model: run.model, system_fingerprint: PROTOCOL, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+    const chunk = (delta: Json, finish: string | null, logprobs: unknown[] | null = null) => ({
+      id, object: "chat.completion.chunk", created, model: run.model, system_fingerprint: PROTOCOL,
+      choices: [{ index: 0, delta, logprobs: logprobs && { content: logprobs, refusal: null }, finish_reason: finish }],
+    });
     startSse(res);
     sendSse(res, chunk({ role: "assistant", content: "" }, null));
     try {
       let r = await run.deltas.next();
-      for (; !r.done; r = await run.deltas.next()) sendSse(res, chunk({ content: r.value }, null));
+      for (; !r.done; r = await run.deltas.next()) sendSse(res, chunk({ content: r.value.text }, null, r.value.logprobs));
       sendSse(res, chunk({}, r.value.finishReason));
       if (run.includeUsage) sendSse(res, { id, object: "chat.completion.chunk", created, model: run.model, choices: [], usage: usage(r.value.completionTokens) });
       sendSse(res, "[DONE]");

@@ -5,7 +5,7 @@
 //   context "QUERY" --conversation ID [--budget N]             the context chosen for a query
 //   list                                                       the tenant's conversations
 //
-// Common: --url (default $EPIKV_URL or http://127.0.0.1:8787), --key (default
+// Common: --url (default $EPIKV_URL, else http://127.0.0.1:$PORT with PORT as for npm start, default 8787), --key (default
 // $EPIKV_API_KEY; sent as Authorization: Bearer), --json (one JSON object on
 // stdout). Progress goes to stderr; tables to stdout. docs/inspector.md.
 //
@@ -27,7 +27,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
   episodes --conversation ID
   context "QUERY" --conversation ID [--budget N]
   list
-options: --url URL (default $EPIKV_URL or http://127.0.0.1:8787)  --key KEY (default $EPIKV_API_KEY)  --json`;
+options: --url URL (default $EPIKV_URL, else http://127.0.0.1:$PORT, PORT default 8787)  --key KEY (default $EPIKV_API_KEY)  --json`;
 
 class UsageError extends Error {}
 
@@ -128,7 +128,7 @@ export async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const opts: ClientOptions = { url: values.url ?? process.env.EPIKV_URL ?? "http://127.0.0.1:8787", key: values.key ?? process.env.EPIKV_API_KEY };
+  const opts: ClientOptions = { url: values.url ?? process.env.EPIKV_URL ?? `http://127.0.0.1:${process.env.PORT || "8787"}`, key: values.key ?? process.env.EPIKV_API_KEY };
   const needConversation = () => {
     if (!values.conversation) throw new UsageError(`${command} needs --conversation ID`);
     return values.conversation;

@@ -1,8 +1,12 @@
 // `npm start`: the whole service on this machine, no GPU and no network.
 // 1. the embedded reference backend (backend/server.ts) on 127.0.0.1:$EPIKV_BACKEND_PORT
-//    (default 8788), waited on until /healthz answers;
+//    (default PORT + 1), waited on until /healthz answers;
 // 2. `wrangler dev` on 127.0.0.1:$PORT (default 8787) with
 //    --var BACKEND_URL:http://127.0.0.1:<backend port>/v1 --var BACKEND_MODEL:<model>.
+// Two on one machine (README, "Two local instances"): each PORT gets its own
+// backend port, its own state (.dev-data, or .dev-data-<PORT> off the default
+// port) and its own worker name in wrangler's dev registry (epikv, or
+// epikv-<PORT>), so `PORT=8797 npm start` runs beside a plain `npm start`.
 // Set BACKEND_URL (and BACKEND_MODEL) to use another backend instead of the
 // embedded one. Ctrl-C stops both.
 // Auth is on: API_KEYS from the environment, else the local dev key
@@ -14,8 +18,17 @@ import { dirname, join } from "node:path";
 import { wranglerEnv } from "../testing/wrangler-env.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const port = process.env.PORT ?? "8787";
-const backendPort = process.env.EPIKV_BACKEND_PORT ?? "8788";
+export const DEFAULT_PORT = 8787;
+const port = process.env.PORT || String(DEFAULT_PORT);
+if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65534) {
+  console.error(`epikv: PORT must be a port number (1-65534), got "${port}"`);
+  process.exit(1);
+}
+const backendPort = process.env.EPIKV_BACKEND_PORT || String(Number(port) + 1);
+const onDefaultPort = Number(port) === DEFAULT_PORT;
+// Each instance its own state and its own name in wrangler's dev registry (two workers both named "epikv" race there).
+const persistTo = join(root, onDefaultPort ? ".dev-data" : `.dev-data-${port}`);
+const workerName = onDefaultPort ? "epikv" : `epikv-${port}`;
 const children = [];
 export const DEV_API_KEY = "sk-epikv-local-dev-key";
 const apiKeys = process.env.API_KEYS ?? `${DEV_API_KEY}:dev`;
@@ -75,7 +88,7 @@ if (!stopping) {
   const vars = [`BACKEND_URL:${backendUrl}`, ...(backendModel ? [`BACKEND_MODEL:${backendModel}`] : []), ...(kvBackendUrl ? [`KV_BACKEND_URL:${kvBackendUrl}`] : []), `API_KEYS:${apiKeys}`, `METRICS_TENANTS:${process.env.METRICS_TENANTS ?? "dev"}`];
   if (!process.env.API_KEYS) console.log(`epikv: auth on; local dev key: Authorization: Bearer ${DEV_API_KEY}`);
   run(join(root, "node_modules/.bin/wrangler"), [
-    "dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", join(root, ".dev-data"),
+    "dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", persistTo, "--name", workerName,
     ...vars.flatMap((v) => ["--var", v]),
   ], wranglerEnv());
 }

@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { parseSafetensors, SafetensorsError, type SafetensorsFile } from "../../protocol/safetensors";
 import { invalid, ProtocolError } from "../protocol/errors";
 import { asObject, type Json } from "../protocol/fields";
+import { firstTooDeep, tooDeepMessage } from "../../protocol/json-depth";
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers["content-length"] ?? NaN);
@@ -29,9 +30,17 @@ export function bodyKind(req: IncomingMessage): BodyKind {
 }
 
 export function parseJsonBody(bytes: Uint8Array): Json {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (e) {
+    invalid(`body is not valid UTF-8: ${(e as Error).message}`);
+  }
+  const deep = firstTooDeep(text);
+  if (deep >= 0) invalid(tooDeepMessage(deep));
   let v: unknown;
   try {
-    v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    v = JSON.parse(text);
   } catch (e) {
     invalid(`body is not valid JSON: ${(e as Error).message}`);
   }
@@ -50,6 +59,8 @@ export function parseFrameBody(bytes: Uint8Array, protocol: string): { file: Saf
   const p = file.metadata.protocol;
   if (p !== undefined && p !== protocol) throw new ProtocolError("invalid_frame", `frame speaks protocol "${p}", this backend speaks "${protocol}"`, "__metadata__.protocol");
   const raw = file.metadata.request ?? "{}";
+  const deep = firstTooDeep(raw);
+  if (deep >= 0) throw new ProtocolError("invalid_frame", tooDeepMessage(deep), "__metadata__.request");
   let body: unknown;
   try {
     body = JSON.parse(raw);

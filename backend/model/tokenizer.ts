@@ -40,7 +40,10 @@ export interface ChatMessage {
 export function applyChatTemplate(messages: readonly ChatMessage[], addGenerationPrompt = true): number[] {
   const out = [BOS];
   for (const m of messages) {
-    out.push(specialId(`<|${m.role}|>` as SpecialToken), ...encodeText(m.content), END);
+    out.push(specialId(`<|${m.role}|>` as SpecialToken));
+    // A loop, not a spread: spreading a long message's tokens as arguments overflows the stack.
+    for (const t of encodeText(m.content)) out.push(t);
+    out.push(END);
   }
   if (addGenerationPrompt) out.push(specialId("<|assistant|>"));
   return out;

@@ -1,7 +1,9 @@
 // OpenAI-compatible /v1/chat/completions over the reference model, so epikv's
 // context mode (any OpenAI-compatible server) runs against it too. The chat
 // is templated (backend/model/tokenizer.ts), prefilled and decoded; usage is
-// reported; `stop` strings end the text without being returned.
+// reported; `stop` strings end the text without being returned; `logprobs`
+// (openai/logprobs.ts) are reported per token. Every other parameter is used,
+// accepted at its no-op value, or refused (openai/parameters.ts).
 // Default temperature is 0 (greedy, deterministic), not OpenAI's 1: this is a
 // reference backend for tests and local runs.
 import { randomUUID } from "node:crypto";
@@ -12,17 +14,28 @@ import { applyChatTemplate, StreamDecoder, STOP_TOKENS } from "../model/tokenize
 import { DEFAULT_MAX_TOKENS, parseMessages, pickModel, type BackendState } from "../protocol/calls";
 import { invalid } from "../protocol/errors";
 import { asObject, optBool, optInt, optNumber, type Json } from "../protocol/fields";
+import { checkParameters } from "./parameters";
+import { MAX_TOP_LOGPROBS, tokenLogprob, type TokenLogprob } from "./logprobs";
+
+/** A piece of the reply: text that is final, and the logprobs of the tokens it came from (null unless asked for). */
+export interface ChatDelta {
+  text: string;
+  logprobs: TokenLogprob[] | null;
+}
 
 export interface ChatRun {
   model: string;
   stream: boolean;
   includeUsage: boolean;
+  /** The client asked for logprobs (the reply carries a logprobs object, possibly empty). */
+  logprobs: boolean;
   promptTokens: number;
   /** Text deltas as they become final; returns the finish reason and completion token count. */
-  deltas: AsyncGenerator<string, { finishReason: "stop" | "length"; completionTokens: number }, void>;
+  deltas: AsyncGenerator<ChatDelta, { finishReason: "stop" | "length"; completionTokens: number }, void>;
 }
 
 export function startChat(state: BackendState, body: Json, cancelled: () => boolean): ChatRun {
+  checkParameters(body);
   const m = pickModel(state, body.model);
   const messages = parseMessages(body.messages);
   optInt(body.n, "n", 1, 1); // one choice per request
@@ -34,19 +47,38 @@ export function startChat(state: BackendState, body: Json, cancelled: () => bool
   const includeUsage = stream ? (optBool(asObject(body.stream_options ?? {}, "stream_options").include_usage, "stream_options.include_usage") ?? false) : true;
   const stops = body.stop === undefined || body.stop === null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;
   if (!Array.isArray(stops) || stops.length > 4 || stops.some((s) => typeof s !== "string" || s.length === 0)) invalid("stop must be a non-empty string or an array of up to 4 such strings", "stop");
+  const logprobs = optBool(body.logprobs, "logprobs") ?? false;
+  const topLogprobs = optInt(body.top_logprobs, "top_logprobs", 0, MAX_TOP_LOGPROBS);
+  if (topLogprobs !== undefined && !logprobs) invalid("top_logprobs needs logprobs: true", "top_logprobs");
   const prompt = applyChatTemplate(messages, true);
   if (prompt.length > state.limits.maxInputTokens) invalid(`the chat is ${prompt.length} tokens, at most ${state.limits.maxInputTokens} allowed`, "messages");
   const positions = prompt.map((_, i) => i);
+  const sample = makeSampler({ temperature, topP, seed: seed === undefined ? undefined : seed >>> 0 });
+  /** Logprobs of tokens sampled but not yet handed out with a delta. */
+  let scored: TokenLogprob[] = [];
   const tokens = decode(m, { tokens: prompt, positions, past: emptyKv(m.config) }, {
     maxTokens,
-    sampler: makeSampler({ temperature, topP, seed: seed === undefined ? undefined : seed >>> 0 }),
+    sampler: logprobs
+      ? (logits) => {
+          const id = sample(logits);
+          scored.push(tokenLogprob(logits, id, topLogprobs ?? 0));
+          return id;
+        }
+      : sample,
     stopTokens: STOP_TOKENS,
     kvOfLast: false,
     cancelled,
   });
   const holdBack = Math.max(0, ...stops.map((s) => (s as string).length - 1));
 
-  async function* deltas(): AsyncGenerator<string, { finishReason: "stop" | "length"; completionTokens: number }, void> {
+  const delta = (text: string): ChatDelta => {
+    if (!logprobs) return { text, logprobs: null };
+    const taken = scored;
+    scored = [];
+    return { text, logprobs: taken };
+  };
+
+  async function* deltas(): AsyncGenerator<ChatDelta, { finishReason: "stop" | "length"; completionTokens: number }, void> {
     const dec = new StreamDecoder();
     let pending = "";
     let count = 0;
@@ -61,11 +93,11 @@ export function startChat(state: BackendState, body: Json, cancelled: () => bool
       pending += dec.push(step.value);
       const hit = firstStop(pending, stops as string[]);
       if (hit >= 0) {
-        if (hit > 0) yield pending.slice(0, hit);
+        if (hit > 0) yield delta(pending.slice(0, hit));
         return { finishReason: "stop", completionTokens: count };
       }
       if (pending.length > holdBack) {
-        yield pending.slice(0, pending.length - holdBack);
+        yield delta(pending.slice(0, pending.length - holdBack));
         pending = pending.slice(pending.length - holdBack);
       }
       await new Promise((r) => setImmediate(r));
@@ -73,10 +105,10 @@ export function startChat(state: BackendState, body: Json, cancelled: () => bool
     pending += dec.end();
     const hit = firstStop(pending, stops as string[]);
     if (hit >= 0) pending = pending.slice(0, hit);
-    if (pending) yield pending;
+    if (pending) yield delta(pending);
     return { finishReason: hit >= 0 ? "stop" : finish, completionTokens: count };
   }
-  return { model: m.config.name, stream, includeUsage, promptTokens: prompt.length, deltas: deltas() };
+  return { model: m.config.name, stream, includeUsage, logprobs, promptTokens: prompt.length, deltas: deltas() };
 }
 
 function firstStop(text: string, stops: string[]): number {

@@ -32,6 +32,8 @@ export interface StoredMessage extends ChatMessage {
   /** Estimated tokens (see token estimator). */
   tokens: number;
   created_at: number;
+  /** Present only on superseded messages (listed with include_superseded): when a fork replaced them (ms). */
+  superseded_at?: number;
 }
 
 export interface ConversationSettings {
@@ -47,6 +49,12 @@ export interface ConversationSettings {
   model?: string;
   /** Named backend from configuration (default: the configured default). */
   backend?: string;
+  /**
+   * What a resend that diverges from the stored history does (history-divergence.ts):
+   * "fork" (default) supersedes the stored messages from the divergence point;
+   * "strict" refuses it with 409 history_conflict.
+   */
+  history?: "fork" | "strict";
 }
 
 export interface ConversationInfo {
@@ -162,6 +170,15 @@ export interface ConversationStats {
   reclusters: number;
 }
 
+/**
+ * The conversation id inside an object's name. The Worker names each object
+ * "<tenant>\u0000<id>" (worker/conversations/conversation-stub.ts); the id a
+ * client sees and sends back never carries the tenant.
+ */
+export function conversationIdOfObjectName(name: string): string {
+  return name.slice(name.lastIndexOf("\u0000") + 1);
+}
+
 // ---------------------------------------------------------------------------
 // Errors. Only an Error's message survives the RPC boundary reliably, so each
 // error's message starts with a stable code ("code: detail"); the Worker maps
@@ -186,10 +203,10 @@ export class ContextOverBudgetError extends Error {
   }
 }
 
-/** The request's history diverges from (or rewinds) the stored conversation (HTTP 409). */
+/** Under history "strict", the request's history diverges from (or rewinds) the stored conversation (HTTP 409; history-divergence.ts). */
 export class HistoryConflictError extends Error {
   constructor(readonly matchedMessages: number, readonly storedMessages: number) {
-    super(`history_conflict: the request matches the stored conversation for ${matchedMessages} messages, then differs from its ${storedMessages} stored messages; stored history is never rewritten (send only new messages, or use a new conversation)`);
+    super(`history_conflict: the request matches the stored conversation for ${matchedMessages} messages, then differs from its ${storedMessages} stored messages; this conversation's history setting is "strict", so stored history is never forked (send only new messages, or set settings.history to "fork")`);
     this.name = "HistoryConflictError";
   }
 }

@@ -8,6 +8,8 @@
 // - alarm-jobs.ts: re-clustering, pin release and kv mode's background work;
 // - turn-queue.ts, turn-session.ts: turn tickets, leases, idempotent results
 //   and backend pinning;
+// - history-divergence.ts, fork.ts: regenerate and edit (a resend that
+//   diverges forks; what it replaces is superseded), concurrent resends;
 // and all SQL goes through conversation-store.ts.
 //
 // Writes: importMessages, commitTurn and the alarm each write in one
@@ -44,7 +46,7 @@ import type {
   ChatMessage, ContextSelection, ConversationInfo, ConversationSettings, ConversationStats,
   EpisodeView, ImportResult, MessagePage, TurnPlan, Usage,
 } from "./conversation-api";
-import { InvalidConversationRequestError } from "./conversation-api";
+import { conversationErrorCode, conversationIdOfObjectName, InvalidConversationRequestError } from "./conversation-api";
 import type { ConversationApi } from "./conversation-rpc";
 import { ConversationStore, storedMessage } from "./conversation-store";
 import type { ConversationEnv } from "./env";
@@ -53,8 +55,10 @@ import { queryText, validateMessage, validateMessages } from "./message-validati
 import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
 import { migrate } from "./schema";
 import { prepareAppend, writeAppend } from "./ingest";
-import { KV_BACKGROUND_JOB, RECLUSTER_JOB, recluster, runDueJobs } from "./alarm-jobs";
+import { KV_BACKGROUND_JOB, RECLUSTER_DELAY_MS, RECLUSTER_JOB, recluster, runDueJobs } from "./alarm-jobs";
 import { TurnQueue } from "./turn-queue";
+import { resolveHistory, type HistoryDecision } from "./history-divergence";
+import { supersedeFrom, withSuperseded } from "./fork";
 import { sentPlan } from "./sent-plan";
 import { MAX_WAITING_TURNS, turnLeaseMs, type BeginTurnOptions, type CommitTurnOptions, type TurnStart } from "./turn-api";
 import { pinnedBackend, recordRouting, saveTurn, storedTurn, validIdempotencyKey } from "./turn-session";
@@ -113,7 +117,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   /** Creates the conversation rows if absent (turns and imports on an unconfigured id). */
   private ensureCreated(id?: string): void {
     if (this.store.exists()) return;
-    this.store.setMeta("id", id ?? this.ctx.id.name ?? this.ctx.id.toString());
+    this.store.setMeta("id", id ?? conversationIdOfObjectName(this.ctx.id.name ?? this.ctx.id.toString()));
     this.store.setMeta("created_at", String(Date.now()));
     this.store.setMeta("settings", JSON.stringify(DEFAULT_SETTINGS));
     this.store.setMeta("chars_per_token", String(DEFAULT_CHARS_PER_TOKEN));
@@ -138,7 +142,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     const cpt = this.charsPerToken();
     const messages = this.store.counter("messages");
     return {
-      id: this.store.meta("id")!,
+      id: conversationIdOfObjectName(this.store.meta("id")!), // ids stored before the tenant was stripped
       created_at: Number(this.store.meta("created_at")),
       settings: this.settingsOrDefault(),
       message_count: messages,
@@ -186,7 +190,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
       const appended = match.newIndices.map((i) => valid[i]!);
       let result!: ImportResult;
-      await this.append(appended, () => {
+      await this.append(appended, null, null, () => {
         result = { appended: appended.length, duplicates: match.duplicates, message_count: this.store.counter("messages"), replayed: false };
         if (key) this.store.saveImportResult(key, { ...result, fingerprint }, Date.now());
       });
@@ -194,13 +198,15 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     });
   }
 
-  async listMessages(after = -1, limit = 100): Promise<MessagePage> {
+  async listMessages(after = -1, limit = 100, includeSuperseded = false): Promise<MessagePage> {
     if (!Number.isInteger(after) || after < -1) throw new InvalidConversationRequestError("after must be an integer ≥ -1");
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InvalidConversationRequestError(`limit must be an integer in [1, ${MAX_PAGE}]`);
     const rows = this.store.page(after, limit + 1);
     const more = rows.length > limit;
     const messages = rows.slice(0, limit).map(storedMessage);
-    return { messages, next_after: more ? messages[messages.length - 1]!.seq : null };
+    const next_after = more ? messages[messages.length - 1]!.seq : null;
+    if (!includeSuperseded) return { messages, next_after };
+    return { messages: withSuperseded(messages, this.store.supersededBetween(after, next_after ?? Number.MAX_SAFE_INTEGER)), next_after };
   }
 
   async episodes(): Promise<EpisodeView[]> {
@@ -219,11 +225,11 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return this.context(query, this.budget(budgetTokens), []);
   }
 
-  async planTurn(messages: ChatMessage[], options?: { budget_tokens?: number }): Promise<TurnPlan> {
+  async planTurn(messages: ChatMessage[], options?: { budget_tokens?: number; arrived_at?: number }): Promise<TurnPlan> {
     const valid = validateMessages(messages, { allowEmpty: false });
-    const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+    const match = this.history(valid, options?.arrived_at);
     const fresh = match.newIndices.map((i) => valid[i]!);
-    const context = await this.context(queryText(fresh, valid), this.budget(options?.budget_tokens), fresh);
+    const context = await this.context(queryText(fresh, valid), this.budget(options?.budget_tokens), fresh, match.forkAt);
     return { new_messages: fresh.length, context };
   }
 
@@ -239,10 +245,10 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
         // this call: where the Worker and the object share a thread (one workerd process),
         // the append's ≈ 1 ms of CPU would otherwise delay it.
         await new Promise((resolve) => setTimeout(resolve, 0));
-        const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+        const match = this.history(valid, options.arrived_at);
         const fresh = match.newIndices.map((i) => valid[i]!);
         const appended = [...fresh, answer];
-        await this.append(appended, () => {
+        await this.append(appended, match.forkAt, validTime(options.visible_at), () => {
           if (usage && typeof sentTokens === "number") {
             this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
           }
@@ -260,7 +266,13 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
 
   async beginTurn(messages: ChatMessage[], options: BeginTurnOptions = {}): Promise<TurnStart> {
     const key = validIdempotencyKey(options.idempotency_key);
-    const ticket = await this.turns.acquire(turnLeaseMs(options.lease_ms));
+    let ticket: string;
+    try {
+      ticket = await this.turns.acquire(turnLeaseMs(options.lease_ms));
+    } catch (err) {
+      if (conversationErrorCode(err)) return { kind: "refused", message: (err as Error).message }; // conversation_busy
+      throw err;
+    }
     try {
       if (key) {
         const stored = storedTurn(this.store, key, requestFingerprint(validateMessages(messages, { allowEmpty: false })));
@@ -269,10 +281,12 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
           return { kind: "replay", response: stored };
         }
       }
-      const [info, plan] = [await this.info(), await this.planTurn(messages, { budget_tokens: options.budget_tokens })];
-      return { kind: "go", ticket, info, plan: sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()) };
+      const [info, plan] = [await this.info(), options.plan === false ? null : await this.planTurn(messages, { budget_tokens: options.budget_tokens, arrived_at: options.arrived_at })];
+      return { kind: "go", ticket, info, plan: plan && sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()) };
     } catch (err) {
       this.turns.release(ticket);
+      // An expected refusal (409, 400) is returned: workerd logs every error an RPC method throws as uncaught.
+      if (conversationErrorCode(err)) return { kind: "refused", message: (err as Error).message };
       throw err;
     }
   }
@@ -301,10 +315,21 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return requested;
   }
 
-  /** The context for `query` plus the turn's new messages (turn-context.ts; reads only). */
-  private context(query: string, budget: number, turn: readonly ChatMessage[]): Promise<ContextSelection> {
+  /** The context for `query` plus the turn's new messages (turn-context.ts; reads only); under a pending fork, only from the messages before it. */
+  private context(query: string, budget: number, turn: readonly ChatMessage[], forkAt: number | null = null): Promise<ContextSelection> {
     const source = { store: this.store, mirrors: this.mirrors, kernels: this.kernels(), embedder: this.embedder(), settings: this.settingsOrDefault(), charsPerToken: this.charsPerToken() };
-    return turnContext(source, query, budget, turn);
+    return turnContext(source, query, budget, turn, forkAt);
+  }
+
+  /** How the request's messages relate to the stored history under the conversation's history setting (history-divergence.ts). */
+  private history(valid: readonly ChatMessage[], arrivedAt: number | undefined): HistoryDecision {
+    const count = this.store.counter("messages");
+    const mode = this.settingsOrDefault().history ?? "fork";
+    const lastRole = (this.store.lastMessage()?.role ?? null) as ChatMessage["role"] | null;
+    // What the request's client could have seen: the messages visible before it arrived (their created_at).
+    const at = validTime(arrivedAt);
+    const seen = at === null ? undefined : this.store.countCreatedBefore(at, count);
+    return resolveHistory(valid, this.store.chainView(count), { mode, seen, lastRole });
   }
 
   /**
@@ -335,17 +360,27 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    * (ingest.ts) and runs `extra`, all in one transaction; embedding happens
    * before it. The in-memory mirrors follow only once it committed.
    */
-  private async append(messages: readonly ChatMessage[], extra: () => void): Promise<void> {
+  private async append(messages: readonly ChatMessage[], forkAt: number | null, visibleAt: number | null, extra: () => void): Promise<void> {
     const settings = this.settingsOrDefault();
     const embedder = this.embedder();
-    const prepared = await prepareAppend(this.store, messages, settings.window, this.charsPerToken(), embedder, Date.now());
+    const now = Date.now();
+    // Under a fork the rows continue the live prefix before it (fork.ts); created_at is when the reply became visible.
+    const prepared = await prepareAppend(this.store, messages, settings.window, this.charsPerToken(), embedder, visibleAt ?? now, forkAt);
     let indexed: ReturnType<typeof writeAppend> = [];
     this.store.transaction(() => {
       this.ensureCreated();
+      if (forkAt !== null) supersedeFrom(this.store, forkAt, now, { reclusterAt: now + RECLUSTER_DELAY_MS });
       indexed = writeAppend(this.store, prepared, embedder, settings.episodes, this.mirrors.clusterIdf());
       extra();
     });
-    this.mirrors.followAppend(prepared.rows, indexed);
+    // A fork removed rows the mirrors hold: they are rebuilt from storage on next use.
+    if (forkAt !== null) this.mirrors.clear();
+    else this.mirrors.followAppend(prepared.rows, indexed);
     await this.armAlarm();
   }
+}
+
+/** A time from the Worker (ms since the epoch), or null when absent or not a plausible one. */
+function validTime(t: unknown): number | null {
+  return typeof t === "number" && Number.isFinite(t) && t > 0 ? t : null;
 }

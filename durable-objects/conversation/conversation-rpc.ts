@@ -18,7 +18,8 @@ export interface ConversationApi {
   /** Delete every row; returns false when there was nothing. */
   destroy(): Promise<boolean>;
   importMessages(messages: ChatMessage[], idempotencyKey?: string): Promise<ImportResult>;
-  listMessages(after?: number, limit?: number): Promise<MessagePage>;
+  /** The live conversation; with includeSuperseded, also the messages forks superseded (marked superseded_at), each after the live message that took its seq. */
+  listMessages(after?: number, limit?: number, includeSuperseded?: boolean): Promise<MessagePage>;
   episodes(): Promise<EpisodeView[]>;
   previewContext(query: string, budgetTokens?: number): Promise<ContextSelection>;
   /** Recognise which of `messages` are new (resent history is deduplicated by a hash chain) and choose the context. Writes nothing. */

@@ -169,6 +169,38 @@ export class ConversationStore {
   lastMessage(): Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain"> | null {
     return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain FROM messages ORDER BY seq DESC LIMIT 1`;
   }
+  /** The last message before `seq` (the live tail once a fork at `seq` has superseded the rest). */
+  lastMessageBefore(seq: number): Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain"> | null {
+    return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain FROM messages WHERE seq < ${seq} ORDER BY seq DESC LIMIT 1`;
+  }
+  /**
+   * Messages created before `t` among the first `count`: created_at never
+   * decreases along seq (appends only, each at its own time), so a binary
+   * search with O(log N) point reads.
+   */
+  countCreatedBefore(t: number, count: number): number {
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const at = this.sql.first<{ created_at: number }>`SELECT created_at FROM messages WHERE seq = ${mid}`?.created_at ?? Number.POSITIVE_INFINITY;
+      if (at < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  /** Moves messages at and after `seq` to superseded_messages (fork.ts); returns how many and their weight. */
+  supersedeMessagesFrom(seq: number, now: number): { count: number; weight: number } {
+    const moved = this.sql.first<{ n: number; w: number | null }>`SELECT COUNT(*) AS n, SUM(weight) AS w FROM messages WHERE seq >= ${seq}`!;
+    const columns = MESSAGE_COLUMNS.join(", ");
+    this.sql.exec(`INSERT INTO superseded_messages (${columns}, superseded_at) SELECT ${columns}, ? FROM messages WHERE seq >= ?`, [now, seq]);
+    this.sql.run`DELETE FROM messages WHERE seq >= ${seq}`;
+    return { count: moved.n, weight: moved.w ?? 0 };
+  }
+  /** Superseded messages with seq in (after, through], oldest fork first (listing with include_superseded). */
+  supersededBetween(after: number, through: number): (MessageRow & { superseded_at: number })[] {
+    return this.sql.all`SELECT * FROM superseded_messages WHERE seq > ${after} AND seq <= ${through} ORDER BY seq, superseded_at`;
+  }
   insertMessages(rows: readonly MessageRow[]): void {
     insertRows(this.sql, "messages", MESSAGE_COLUMNS, rows.map((r) => MESSAGE_COLUMNS.map((c) => r[c] as SqlValue)));
   }
@@ -194,8 +226,8 @@ export class ConversationStore {
     return this.sql.all<Utterance>`SELECT seq, role, content, name FROM messages WHERE seq BETWEEN ${first} AND ${last} AND role != 'system' ORDER BY seq`;
   }
   /** Utterances after `afterSeq` (the open segment tail; fewer than a window). */
-  utterancesAfter(afterSeq: number, limit: number): Utterance[] {
-    return this.sql.all<Utterance>`SELECT seq, role, content, name FROM messages WHERE seq > ${afterSeq} AND role != 'system' ORDER BY seq LIMIT ${limit}`;
+  utterancesAfter(afterSeq: number, limit: number, beforeSeq = Number.MAX_SAFE_INTEGER): Utterance[] {
+    return this.sql.all<Utterance>`SELECT seq, role, content, name FROM messages WHERE seq > ${afterSeq} AND seq < ${beforeSeq} AND role != 'system' ORDER BY seq LIMIT ${limit}`;
   }
   pinnedMeta(): MessageMetaRow[] {
     return this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE role = 'system' ORDER BY seq`;
@@ -224,6 +256,17 @@ export class ConversationStore {
   // --- segments and embeddings ------------------------------------------
   lastSegment(): SegmentRow | null {
     return this.sql.first<SegmentRow>`SELECT * FROM segments ORDER BY id DESC LIMIT 1`;
+  }
+  /** The last segment that ends before `seq` (what survives a fork at `seq`). */
+  lastSegmentBefore(seq: number): SegmentRow | null {
+    return this.sql.first<SegmentRow>`SELECT * FROM segments WHERE last_seq < ${seq} ORDER BY id DESC LIMIT 1`;
+  }
+  /** Deletes segments reaching `seq` or later with their embeddings; returns the (unweighted) embeddings deleted. */
+  deleteSegmentsFrom(seq: number): Float32Array[] {
+    const vecs = this.sql.all<{ vec: ArrayBuffer }>`SELECT e.vec FROM segments s JOIN segment_embeddings e ON e.segment_id = s.id WHERE s.last_seq >= ${seq}`.map((r) => fromBlob(r.vec));
+    this.sql.run`DELETE FROM segment_embeddings WHERE segment_id IN (SELECT id FROM segments WHERE last_seq >= ${seq})`;
+    this.sql.run`DELETE FROM segments WHERE last_seq >= ${seq}`;
+    return vecs;
   }
   /** Batched inserts of segments and their (unweighted) embeddings. */
   insertSegments(rows: readonly { segment: SegmentRow; vec: Float32Array }[]): void {

@@ -14,6 +14,7 @@ import type { ChatMessage } from "./conversation-api";
 import type { ConversationStore, EpisodeRow, MessageRow, SegmentRow } from "./conversation-store";
 import { chainNext, messageDigest, messageId } from "./hash-chain";
 import { unitHeadFor, type UnitLink } from "./tool-units";
+import { appendBase } from "./fork";
 import { RECLUSTER_DELAY_MS, RECLUSTER_JOB } from "./alarm-jobs";
 import { addDocumentFrequency, reweight } from "../episodes/bucket-idf";
 import type { Embedder } from "../episodes/embedder";
@@ -51,14 +52,17 @@ export function messageRows(last: ReturnType<ConversationStore["lastMessage"]>, 
   return rows;
 }
 
-/** Rows, closed segments and their embeddings for `messages` (reads only; awaits the embedder). */
-export async function prepareAppend(store: ConversationStore, messages: readonly ChatMessage[], window: number, charsPerToken: number, embedder: Embedder, now: number): Promise<PreparedAppend> {
-  const rows = messageRows(store.lastMessage(), messages, charsPerToken, now);
-  const lastSegment = store.lastSegment();
-  const tail = store.utterancesAfter(lastSegment?.last_seq ?? -1, window);
-  const { segments } = closeWindows(tail, rows, window);
+/**
+ * Rows, closed segments and their embeddings for `messages` (reads only;
+ * awaits the embedder). With `forkAt`, they continue the conversation as it
+ * will be once the fork applied (fork.ts, appendBase).
+ */
+export async function prepareAppend(store: ConversationStore, messages: readonly ChatMessage[], window: number, charsPerToken: number, embedder: Embedder, now: number, forkAt: number | null = null): Promise<PreparedAppend> {
+  const base = appendBase(store, forkAt, window);
+  const rows = messageRows(base.last, messages, charsPerToken, now);
+  const { segments } = closeWindows(base.tail, rows, window);
   const vectors = segments.length ? await embedder.embed(segments.map((s) => s.text)) : [];
-  return { rows, segments, vectors, firstSegmentId: (lastSegment?.id ?? 0) + 1 };
+  return { rows, segments, vectors, firstSegmentId: base.nextSegmentId };
 }
 
 /** Stores a prepared append (inside the caller's transaction); returns its segments as the index holds them. */

@@ -16,7 +16,7 @@ import type { Sql } from "../storage/sql";
  * Bump when a migration is appended to MIGRATIONS (set it to the new last
  * version). Never edit a migration that has shipped; add a new one instead.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Largest message content accepted, in UTF-8 bytes (keeps every row well under 2 MB). */
 export const MAX_MESSAGE_BYTES = 512 * 1024;
@@ -108,6 +108,28 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE IF NOT EXISTS kv_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
       // Background cache rebuilds (online growth): one row per episode whose prompt changed.
       `CREATE TABLE IF NOT EXISTS kv_rebuilds (episode INTEGER PRIMARY KEY, prompt BLOB NOT NULL, requested_at INTEGER NOT NULL)`,
+    ],
+  },
+  {
+    version: 5,
+    description: "messages superseded by a fork (regenerate, edit): kept out of the live tables (conversation/fork.ts)",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS superseded_messages (
+         seq INTEGER NOT NULL,
+         id TEXT NOT NULL,
+         role TEXT NOT NULL,
+         content TEXT NOT NULL,
+         name TEXT,
+         tool_call_id TEXT,
+         tool_calls TEXT,
+         tokens INTEGER NOT NULL,
+         digest TEXT NOT NULL,
+         chain TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         weight INTEGER NOT NULL,
+         unit_head INTEGER,
+         superseded_at INTEGER NOT NULL)`,
+      `CREATE INDEX IF NOT EXISTS superseded_by_seq ON superseded_messages (seq, superseded_at)`,
     ],
   },
 ];

@@ -29,6 +29,9 @@ export function mergeSettings(base: ConversationSettings, update: Partial<Conver
         throw new InvalidConversationRequestError(`${key} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(value)}`);
       }
       (out as unknown as Record<string, number>)[key] = value;
+    } else if (key === "history") {
+      if (value !== "fork" && value !== "strict") throw new InvalidConversationRequestError(`history must be "fork" or "strict", got ${JSON.stringify(value)}`);
+      out.history = value;
     } else if (key === "model" || key === "backend") {
       if (typeof value !== "string" || value.length === 0 || value.length > 200) {
         throw new InvalidConversationRequestError(`${key} must be a non-empty string of at most 200 characters`);

@@ -12,6 +12,10 @@ export interface BeginTurnOptions {
   idempotency_key?: string;
   /** How long the ticket holds the conversation if never released (ms). */
   lease_ms?: number;
+  /** When the request arrived at the edge (ms): messages that became visible after it were unknown to its client (rule (q)). */
+  arrived_at?: number;
+  /** false: take the ticket (and any stored result) without choosing a context (kv mode decodes against its own cache). */
+  plan?: boolean;
 }
 
 /** The stored first result of an idempotent turn. */
@@ -27,11 +31,18 @@ export type TurnStart =
       kind: "go";
       ticket: string;
       info: ConversationInfo | null;
-      plan: SentPlan;
+      /** null when asked with plan: false. */
+      plan: SentPlan | null;
       /** Backend the conversation is pinned to (pinning.ts), while the pin holds. */
       pinned_backend: string | null;
     }
-  | { kind: "replay"; response: StoredTurnResponse };
+  | { kind: "replay"; response: StoredTurnResponse }
+  /**
+   * An expected refusal (a ConversationErrorCode message, "code: detail"):
+   * returned, not thrown, because workerd logs every error an RPC method
+   * throws as an uncaught exception, and a 409 or 429 is not a fault.
+   */
+  | { kind: "refused"; message: string };
 
 export interface CommitTurnOptions {
   /** The ticket beginTurn gave; released after the write. */
@@ -43,6 +54,12 @@ export interface CommitTurnOptions {
   backend?: string;
   /** When the turn arrived at the edge (ms), to time tool calls. */
   arrived_at?: number;
+  /**
+   * When the reply began reaching the client (ms, the edge's clock): the
+   * turn's messages are stored with it as created_at, so a later request can
+   * tell whether its client could have seen them (history-divergence.ts rule (q)).
+   */
+  visible_at?: number;
 }
 
 /** Default and bounds of a ticket's lease (ms). */

@@ -15,6 +15,12 @@ export function addDocumentFrequency(df: Float64Array, vec: Float32Array): void 
   for (let b = 0; b < vec.length; b++) if (vec[b] !== 0) df[b]! += 1;
 }
 
+/** The inverse of addDocumentFrequency, for a segment that is deleted (a fork superseded its messages). */
+export function removeDocumentFrequency(df: Float64Array, vec: Float32Array): void {
+  if (df.length !== vec.length) throw new RangeError(`df has ${df.length} buckets, vector ${vec.length}`);
+  for (let b = 0; b < vec.length; b++) if (vec[b] !== 0) df[b] = Math.max(0, df[b]! - 1);
+}
+
 // The smoothed IDF itself, ln((1 + n) / (1 + df)) + 1, is the embedder's
 // idfFromDocumentFrequency (wasm/src/text-features.ts).
 

@@ -60,7 +60,17 @@ async function failure(res: Response): Promise<KvBackendError> {
 }
 
 export class KvBackendClient {
-  constructor(readonly baseUrl: string, private readonly fetcher: Fetcher = (i, init) => fetch(i, init)) {}
+  private readonly fetcher: Fetcher;
+  constructor(readonly baseUrl: string, fetcher: Fetcher = (i, init) => fetch(i, init)) {
+    // A connection that fails is the backend's fault, not a bug: it surfaces as 502 upstream_unreachable (worker/kv/kv-errors.ts).
+    this.fetcher = async (input, init) => {
+      try {
+        return await fetcher(input, init);
+      } catch (err) {
+        throw new KvBackendError(502, "upstream_unreachable", `cannot reach ${this.baseUrl}: ${(err as Error)?.message ?? String(err)}`);
+      }
+    };
+  }
 
   private url(path: string): string {
     return this.baseUrl.replace(/\/+$/, "") + path;

@@ -23,7 +23,7 @@ import type { Embedder } from "../episodes/embedder";
 import { matchQueryEpisode } from "../episodes/episodes";
 import { segmentText } from "../episodes/segmentation";
 import type { Sql } from "../storage/sql";
-import { KvBackendClient, type Fetcher } from "./backend-client";
+import { KvBackendClient, KvBackendError, type Fetcher } from "./backend-client";
 import { DEFAULT_KV_SETTINGS, KvMode, type KvModeSettings } from "./kv-mode";
 import { KvService, type KvChatMessage, type KvTurnEvent } from "./kv-service";
 import { SqlitePageStore } from "./sqlite-page-store";
@@ -77,6 +77,22 @@ async function openService(deps: KvDurableDeps, requested: Partial<KvModeSetting
   return service;
 }
 
+/**
+ * Drops the kv mirror of the conversation (its token stream, pages, queued
+ * rebuilds; the kv settings stay) after a fork superseded messages it had
+ * mirrored: KV cannot be un-prefilled, so the next kv turn mirrors the live
+ * conversation again from its first message. Call inside the fork's transaction.
+ */
+export function forgetKvMirror(sql: Sql): void {
+  const mirrored = sql.first<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'kv_state'`;
+  services.delete(sql);
+  if (!mirrored) return;
+  sql.run`DELETE FROM kv_pages`;
+  sql.run`DELETE FROM kv_tokens`;
+  sql.run`DELETE FROM kv_rebuilds`;
+  sql.run`DELETE FROM kv_state WHERE key != 'settings'`;
+}
+
 export class KvModeError extends Error {
   override name = "KvModeError";
 }
@@ -126,6 +142,17 @@ export function queryMessages(messages: readonly KvChatMessage[]): KvChatMessage
 
 /** Runs a kv turn; the stream carries one JSON KvTurnEvent per line (or {"type":"error",…}). */
 export async function kvTurnStream(deps: KvDurableDeps, request: KvTurnRequest): Promise<ReadableStream<Uint8Array>> {
+  try {
+    return await startKvTurn(deps, request);
+  } catch (e) {
+    // A backend failure before decoding travels as the stream's error line, not as a thrown RPC error (which workerd logs as uncaught).
+    if (!(e instanceof KvBackendError)) throw e;
+    const line = JSON.stringify({ type: "error", message: e.message, code: e.code }) + "\n";
+    return new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(new TextEncoder().encode(line)), c.close()) });
+  }
+}
+
+async function startKvTurn(deps: KvDurableDeps, request: KvTurnRequest): Promise<ReadableStream<Uint8Array>> {
   const service = await openService(deps, request.kv);
   await mirrorMessages(deps, service);
   const { centroids, ids, dim } = await mirrorEpisodes(deps, service);

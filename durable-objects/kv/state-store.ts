@@ -32,7 +32,7 @@ export class MemoryKvStateStore implements KvStateStore {
     this.values.set(key, JSON.stringify(value));
   }
   appendTokens(tokens: readonly number[]): void {
-    this.tokens.push(...tokens);
+    for (const t of tokens) this.tokens.push(t); // not a spread: a long message would overflow the stack
   }
   tokenCount(): number {
     return this.tokens.length;

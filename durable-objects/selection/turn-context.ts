@@ -23,6 +23,7 @@ import { DEFAULT_MESSAGE_RANKING } from "./message-ranking";
 import { rankedCandidates } from "./neighbours";
 import { MESSAGE_LOOP_BOUNDS, rankTurnMessages } from "./turn-ranking";
 import { conversationTokens, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight } from "./token-estimator";
+import { liveBefore } from "../conversation/history-divergence";
 
 /** Scored segments a streamed ranking keeps at most (past the index's cap). */
 export const MAX_SCORED_SEGMENTS = 16_384;
@@ -45,20 +46,27 @@ interface RoutedQuery {
   matched: EpisodeRow;
 }
 
-/** Chooses the context for `query` plus the turn's new messages (reads only). */
-export async function turnContext(source: TurnContextSource, query: string, budget: number, turn: readonly ChatMessage[]): Promise<ContextSelection> {
+/**
+ * Chooses the context for `query` plus the turn's new messages (reads only).
+ * `forkAt`: the turn forks there (conversation/history-divergence.ts), so
+ * only the messages before it are the conversation; every candidate is
+ * filtered by that per-message predicate (liveBefore). Once the fork is
+ * committed the superseded messages are out of the live tables and mirrors.
+ */
+export async function turnContext(source: TurnContextSource, query: string, budget: number, turn: readonly ChatMessage[], forkAt: number | null = null): Promise<ContextSelection> {
   const { store, mirrors, settings, charsPerToken: cpt } = source;
-  const count = store.counter("messages");
+  const live = liveBefore(forkAt);
+  const count = forkAt ?? store.counter("messages");
   const refs = (rows: readonly MessageMetaRow[]): MessageRef[] => rows.map((r) => ({ seq: r.seq, tokens: tokensForWeight(r.weight, cpt) }));
   const turnTokens = turn.map((m) => tokensForWeight(messageWeight(m), cpt));
 
-  const required: Candidate[] = store.pinnedMeta().map((r) => ({ messages: refs([r]), provenance: { kind: "pinned" } }));
-  if (turn[0]?.role === "tool" && count > 0) {
+  const required: Candidate[] = store.pinnedMeta().filter((r) => live(r.seq)).map((r) => ({ messages: refs([r]), provenance: { kind: "pinned" } }));
+  if (turn[0]?.role === "tool" && count > 0 && forkAt === null) {
     // The new tool result answers a stored assistant tool call: send the whole unit.
     const last = store.lastMessage()!;
     required.push({ messages: refs(store.unitWidenedMeta(last.unit_head, last.seq)), provenance: { kind: "recent" } });
   }
-  const recentRows = store.recentMeta(settings.recent_messages, count);
+  const recentRows = store.recentMeta(settings.recent_messages, count).filter((r) => live(r.seq));
   const recent: Candidate[] = groupUnits(recentRows.map((r) => ({ ...r, unitHead: r.unit_head })))
     .reverse()
     .map((unit) => ({ messages: refs(unit), provenance: { kind: "recent" } }));
@@ -67,9 +75,10 @@ export async function turnContext(source: TurnContextSource, query: string, budg
   // No await from here to selectContext: the ranked sequences are lazy and must be consumed before the mirrors change.
   const lexical = mirrors.lexicalIndex();
   const limit = rankLimit(budget, settings.window);
-  const { ranked, bounds } = lexical
+  const { ranked: rankedAll, bounds } = lexical
     ? { ranked: rankedMessages(source, routed, refs, limit, query), bounds: MESSAGE_LOOP_BOUNDS }
     : { ranked: routed ? rankedSegments(source, routed, refs, limit) : [], bounds: rankedLoopBounds(settings.window) };
+  const ranked = forkAt === null ? rankedAll : liveCandidates(rankedAll, live);
   const matched = routed ? routed.matched.id : null;
   const result = selectContext({ budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked, ...bounds });
 
@@ -164,6 +173,14 @@ function rankStreamed({ store, kernels }: TurnContextSource, { q, idf, dim, matc
   const otherScores = otherSegments.length ? score(otherRows) : new Float32Array(0);
   const othersScored = otherSegments.map((s, i) => ({ id: s.id, first: s.first_seq, last: s.last_seq, episode: s.episode ?? -1, score: otherScores[i]! }));
   return orderSpans(matchedScored, othersScored, DEFAULT_RANKING.matchBonus, limit);
+}
+
+/** Ranked candidates restricted to live messages (a fork is pending): each keeps its live messages, or is dropped. */
+function* liveCandidates(ranked: Iterable<Candidate>, live: (seq: number) => boolean): Iterable<Candidate> {
+  for (const c of ranked) {
+    const messages = c.messages.filter((m) => live(m.seq));
+    if (messages.length) yield messages.length === c.messages.length ? c : { ...c, messages };
+  }
 }
 
 function contextFields(m: ChatMessage): Pick<ContextMessage, "role" | "content" | "name" | "tool_call_id" | "tool_calls"> {

@@ -37,6 +37,17 @@ const ROWS: Row[] = [
   { fault: "client retries a turn (same Idempotency-Key)", file: "test/worker/idempotency-turns.test.ts", test: /retried non-streaming turn/ },
   { fault: "concurrent turns on one conversation", file: "test/worker/concurrency-turns.test.ts", test: /simultaneous turns/ },
   { fault: "random bytes / JSON at every edge parser", file: "test/node/property-parsers.test.ts", test: /chat requests/ },
+  { fault: "malformed bodies: same 4xx on both chat routes", file: "test/worker/property-chat-routes.test.ts", test: /same 4xx status, code and param/ },
+  // Against wrangler dev and the reference backend (test/e2e/client-habits.test.ts).
+  { fault: "kv: client hangs up mid-stream", file: "test/e2e/client-habits.test.ts", test: /kv hang-up mid-stream/ },
+  { fault: "kv: backend down", file: "test/e2e/client-habits.test.ts", test: /kv backend down/ },
+  { fault: "kv: client retries (same Idempotency-Key)", file: "test/e2e/client-habits.test.ts", test: /kv retry with the same Idempotency-Key/ },
+  { fault: "regenerate (history without the last reply)", file: "test/e2e/client-habits.test.ts", test: /regenerate: the last reply/ },
+  { fault: "edit of the first message", file: "test/e2e/client-habits.test.ts", test: /edit of the first message/ },
+  { fault: "edit of a middle message", file: "test/e2e/client-habits.test.ts", test: /edit of a middle message/ },
+  { fault: "diverging resend, history \"strict\"", file: "test/e2e/client-habits.test.ts", test: /strict mode/ },
+  { fault: "20 concurrent resends of one history", file: "test/e2e/client-habits.test.ts", test: /20 concurrent resends/ },
+  { fault: "tool_calls nested 10,000 deep", file: "test/e2e/client-habits.test.ts", test: /nested tool_calls 10,000 deep/ },
 ];
 
 interface JsonReport {
@@ -56,8 +67,9 @@ function main(): void {
   const dir = mkdtempSync(join(tmpdir(), "epikv-faults-"));
   try {
     const files = (prefix: string) => [...new Set(ROWS.map((r) => r.file).filter((f) => f.startsWith(prefix)))];
-    process.stderr.write("running fault tests (worker, node)…\n");
-    const results = [run("worker", files("test/worker/"), join(dir, "worker.json")), run("node", files("test/node/"), join(dir, "node.json"))].flatMap((rep) =>
+    process.stderr.write("running fault tests (worker, node, e2e against wrangler dev)…\n");
+    const reports = [run("worker", files("test/worker/"), join(dir, "worker.json")), run("node", files("test/node/"), join(dir, "node.json")), run("e2e", files("test/e2e/"), join(dir, "e2e.json"))];
+    const results = reports.flatMap((rep) =>
       rep.testResults.flatMap((f) => f.assertionResults.map((a) => ({ file: f.name, ...a }))),
     );
     const lines = ["| fault | test (what it asserts) | observed in this run |", "| --- | --- | --- |"];

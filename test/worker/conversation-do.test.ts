@@ -125,9 +125,10 @@ describe("turns", () => {
     expect(all.messages.map((m) => m.content)).toEqual(["Be brief.", "hi", "hello", "how are you", "fine", "bye", "ciao"]);
   });
 
-  it("rejects edited history with history_conflict and writes nothing", async () => {
+  it('rejects edited history with history_conflict and writes nothing under history "strict"', async () => {
     const name = uniqueName("conflict");
     const stub = stubFor(name);
+    await stub.configure(name, { history: "strict" });
     await stub.commitTurn([{ role: "user", content: "a" }], { role: "assistant", content: "b" });
     await stub.commitTurn([{ role: "user", content: "c" }], { role: "assistant", content: "d" });
     const before = await rowCounts(stub);
@@ -135,6 +136,25 @@ describe("turns", () => {
     expect(conversationErrorCode(await errorOf(stub.planTurn(edited)))).toBe("history_conflict");
     expect(conversationErrorCode(await errorOf(stub.commitTurn(edited, { role: "assistant", content: "x" })))).toBe("history_conflict");
     expect(await rowCounts(stub)).toEqual(before);
+  });
+
+  it("forks edited history by default: planning writes nothing, the commit supersedes in one step", async () => {
+    const name = uniqueName("fork");
+    const stub = stubFor(name);
+    await stub.commitTurn([{ role: "user", content: "a" }], { role: "assistant", content: "b" });
+    await stub.commitTurn([{ role: "user", content: "c" }], { role: "assistant", content: "d" });
+    const before = await rowCounts(stub);
+    const edited: ChatMessage[] = [{ role: "user", content: "a" }, { role: "assistant", content: "B!" }, { role: "user", content: "e" }];
+    const plan = await stub.planTurn(edited);
+    expect(plan.new_messages).toBe(2);
+    expect(plan.context.messages.map((m) => m.content)).toEqual(["a", "B!", "e"]);
+    expect(await rowCounts(stub)).toEqual(before);
+    expect(await stub.commitTurn(edited, { role: "assistant", content: "x" })).toEqual({ message_count: 4, appended: 3 });
+    expect((await stub.listMessages()).messages.map((m) => m.content)).toEqual(["a", "B!", "e", "x"]);
+    const all = (await stub.listMessages(-1, 100, true)).messages;
+    expect(all.map((m) => [m.seq, m.content, m.superseded_at !== undefined])).toEqual([
+      [0, "a", false], [1, "B!", false], [1, "b", true], [2, "e", false], [2, "c", true], [3, "x", false], [3, "d", true],
+    ]);
   });
 
   it("planTurn and previewContext write nothing", async () => {

@@ -48,8 +48,10 @@ describe("idempotent turns (workerd)", () => {
     expect(reused.status).toBe(400);
     expect(((await reused.json()) as { error: { message: string } }).error.message).toMatch(/Idempotency-Key was already used/);
     expect((await allMessages(id)).map((m) => m.content)).toEqual([`retry me ${id}`, `echo 1: retry me ${id}`]);
-    // Without a key the same request is a new turn (its message is new by the hash-chain rule): that is what the key prevents.
+    // Without a key the same request is a regenerate (history-divergence.ts): the stored reply is superseded by a new one. The key prevents that.
     expect((await chat({ messages: msgs }, id)).status).toBe(200);
-    expect(await allMessages(id)).toHaveLength(4);
+    expect(await allMessages(id)).toHaveLength(2);
+    const all = await (await api("GET", `/v1/conversations/${id}/messages?include_superseded=true`)).json<{ data: { superseded_at?: number }[] }>();
+    expect(all.data.filter((m) => m.superseded_at !== undefined)).toHaveLength(1);
   });
 });

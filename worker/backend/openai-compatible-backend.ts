@@ -1,12 +1,15 @@
 // ChatBackend over HTTP for any OpenAI-compatible server. Maps every way a
 // call can fail to one ApiError: unreachable → 502 upstream_unreachable,
-// non-2xx → 502 upstream_status, unparsable answer → 502
+// a 4xx that judges the client's request (unknown model, a parameter out of
+// range) → passed through with the backend's status and error fields,
+// any other non-2xx → 502 upstream_status_N, unparsable answer → 502
 // upstream_invalid_response, stream ending before a finish → 502
 // upstream_stream_incomplete, silence past the timeout → 504 upstream_timeout.
 import { ApiError, upstreamError } from "../http/api-error";
 import type { BackendConfig } from "./backend-config";
 import type { ChatBackend, ChatChunk, ChatCompletion, UpstreamJson } from "./chat-backend";
 import { sseEvents } from "./sse-parser";
+import { passedThrough, upstreamMessage } from "./upstream-errors";
 
 type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -26,7 +29,7 @@ export function openAiCompatibleBackend(config: BackendConfig, fetchFn?: FetchFn
     if (!res.ok) {
       const detail = await res.text().catch(() => "");
       watchdog.stop();
-      throw upstreamError(502, `backend answered HTTP ${res.status}: ${upstreamMessage(detail)}`, `upstream_status_${res.status}`);
+      throw passedThrough(res.status, detail) ?? upstreamError(502, `backend answered HTTP ${res.status}: ${upstreamMessage(detail)}`, `upstream_status_${res.status}`);
     }
     return res;
   }
@@ -115,18 +118,6 @@ export function parseChunk(data: string): ChatChunk {
   }
   if (!obj || !Array.isArray(obj.choices)) throw upstreamError(502, `backend stream chunk has no choices array: ${data.slice(0, 200)}`, "upstream_invalid_response");
   return obj;
-}
-
-/** The message inside an upstream error body when it has one ({"error":{"message"}} or {"error":"..."}), else the text. */
-function upstreamMessage(text: string): string {
-  try {
-    const j = JSON.parse(text) as { error?: { message?: string } | string; message?: string; detail?: string };
-    const m = typeof j.error === "string" ? j.error : (j.error?.message ?? j.message ?? j.detail);
-    if (typeof m === "string") return m;
-  } catch {
-    /* not JSON: use the text */
-  }
-  return text.slice(0, 500) || "(empty body)";
 }
 
 function timeoutError(config: BackendConfig): ApiError {

@@ -11,6 +11,7 @@ import type { SentPlan } from "../../durable-objects/conversation/sent-plan";
 import type { StoredTurnResponse } from "../../durable-objects/conversation/turn-api";
 import type { ChatBackend, ChatCompletion } from "../backend/chat-backend";
 import { chooseModel, buildUpstreamBody } from "./upstream-request";
+import { toApiError } from "../http/api-error";
 import { replyOf, toUsage } from "./reply-accumulator";
 import type { ChatRequest } from "../validation/chat-request";
 import type { JsonObject } from "../validation/fields";
@@ -37,6 +38,8 @@ export interface PreparedTurn {
   idempotencyKey: string | undefined;
   /** When the request arrived (ms), to time tool calls for pinning. */
   arrivedAt: number;
+  /** When the reply began reaching the client (first streamed chunk, or the whole completion): its messages' created_at. */
+  visibleAt: number | null;
 }
 
 export interface TurnOptions {
@@ -67,16 +70,18 @@ export async function prepareTurn(stub: ConversationApi, conversationId: string,
   const timings: Record<string, number> = {};
   // One round trip: waits for earlier turns on this conversation, then info + plan (+ a stored idempotent result).
   const start = await timed(timings, "plan", () =>
-    stub.beginTurn(request.messages, { budget_tokens: request.budgetTokens, idempotency_key: options.idempotencyKey, lease_ms: options.leaseMs }),
+    stub.beginTurn(request.messages, { budget_tokens: request.budgetTokens, idempotency_key: options.idempotencyKey, lease_ms: options.leaseMs, arrived_at: arrivedAt }),
   );
+  if (start.kind === "refused") throw toApiError(start.message);
   if (start.kind === "replay") return { kind: "replay", response: start.response };
   const { info, plan, ticket } = start;
+  if (plan === null) throw new Error("beginTurn answered without a plan");
   const model = chooseModel(request.model, info?.settings, defaultModel);
   return {
     kind: "turn",
     turn: {
       conversationId, stub, request, plan, existed: info !== null, upstreamBody: buildUpstreamBody(request, plan, model), model, timings,
-      ticket, pinnedBackend: start.pinned_backend, servedBy: null, idempotencyKey: options.idempotencyKey, arrivedAt,
+      ticket, pinnedBackend: start.pinned_backend, servedBy: null, idempotencyKey: options.idempotencyKey, arrivedAt, visibleAt: null,
     },
   };
 }
@@ -102,6 +107,7 @@ export async function commitReply(turn: PreparedTurn, reply: ChatMessage, usage:
       response,
       backend: turn.servedBy ?? undefined,
       arrived_at: turn.arrivedAt,
+      visible_at: turn.visibleAt ?? Date.now(),
     });
   });
 }
@@ -135,6 +141,7 @@ export async function completeTurn(turn: PreparedTurn, backend: ChatBackend, bac
   let completion: ChatCompletion;
   try {
     completion = await timed(turn.timings, "backend", () => backend.complete(turn.upstreamBody));
+    turn.visibleAt = Date.now();
   } catch (err) {
     await abandonTurn(turn);
     throw err;

@@ -32,6 +32,7 @@ async function pump(turn: PreparedTurn, chunks: AsyncGenerator<ChatChunk>, sink:
   try {
     for await (const chunk of chunks) {
       first ??= chunk;
+      turn.visibleAt ??= Date.now();
       reply.add(chunk);
       const out = chunkForClient(chunk, turn.request.includeUsage);
       if (out) await sink.send(`data: ${JSON.stringify(out)}\n\n`);
@@ -67,7 +68,7 @@ export function chunkForClient(chunk: ChatChunk, includeUsage: boolean): ChatChu
 }
 
 /** Writes to the client until it disconnects; afterwards writes are dropped so the pump can finish the turn. */
-class ClientSink {
+export class ClientSink {
   private readonly encoder = new TextEncoder();
   private gone = false;
   constructor(private readonly writer: WritableStreamDefaultWriter<Uint8Array>) {}

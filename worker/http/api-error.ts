@@ -56,8 +56,17 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const code = conversationErrorCode(err);
-  if (code) return new ApiError(CONVERSATION_ERROR_STATUS[code], message.slice(code.length + 1).trim(), "invalid_request_error", null, code);
+  if (code) return new ApiError(CONVERSATION_ERROR_STATUS[code], conversationErrorDetail(message), "invalid_request_error", null, code);
   return new ApiError(500, `internal error: ${message}`, "server_error", null, "internal_error");
+}
+
+/**
+ * The detail of a ConversationDO error message: what follows its code. Across
+ * RPC the message arrives as "ErrorName: code: detail", in-process as
+ * "code: detail"; both lose everything up to and including the code.
+ */
+export function conversationErrorDetail(message: string): string {
+  return message.replace(/^(?:[A-Za-z]*Error: )?[a-z_]+:\s*/, "");
 }
 
 export function errorResponse(err: ApiError, headers?: HeadersInit): Response {

@@ -1,8 +1,10 @@
 // Reads a request body as JSON with the checks every POST route shares:
 // 415 for a non-JSON content type, 413 past the size limit (checked while
 // reading, so a missing or lying Content-Length cannot get around it),
-// 400 for malformed JSON.
+// 400 for malformed JSON or JSON nested deeper than MAX_JSON_DEPTH
+// (protocol/json-depth.ts).
 import { ApiError, invalidRequest } from "./api-error";
+import { firstTooDeep, tooDeepMessage } from "../../protocol/json-depth";
 
 /** Default body limit: a bulk import of ~50k typical messages fits. */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -16,6 +18,8 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   const text = await readTextWithin(req, maxBytes);
   if (text.trim() === "") throw invalidRequest("request body is empty; expected a JSON object", null, "empty_body");
+  const deep = firstTooDeep(text);
+  if (deep >= 0) throw invalidRequest(tooDeepMessage(deep), null, "json_too_deep");
   try {
     return JSON.parse(text);
   } catch (err) {

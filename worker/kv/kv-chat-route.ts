@@ -4,24 +4,29 @@
 // its episodic KV cache on a kv backend (KV_BACKEND_URL, docs/kv-protocol.md)
 // instead of sending selected messages to an OpenAI-compatible server.
 // Optional body field `kv`: {policy, budget, blockSize, encoding, alpha}
-// (durable-objects/kv/kv-mode.ts). The turn is committed through the
-// object's commitTurn, as in context mode, so both modes share one history.
+// (durable-objects/kv/kv-mode.ts).
+//
+// The same guarantees as context mode (worker/routes/chat-completions.ts):
+// the same validation (worker/validation/chat-turn.ts); the turn holds the
+// conversation's turn ticket (arrival order) from beginTurn to commitTurn; an
+// Idempotency-Key retry gets the stored first result; the reply is recorded
+// under waitUntil even when the client hangs up mid-stream; a kv backend
+// failure is a 502 (kv-errors.ts) and writes nothing.
 import { Hono } from "hono";
 import type { Env } from "../env";
 import type { ChatChunk } from "../backend/chat-backend";
-import { invalidRequest, upstreamError } from "../http/api-error";
-import { readJsonBody } from "../http/json-body";
-import { maxBodyBytes } from "../http/body-limit";
-import { waitUntilOf } from "../http/wait-until";
-import { parseChatRequest } from "../validation/chat-request";
-import { parseKvSettings } from "../validation/kv-settings";
-import { newConversationId, parseConversationId } from "../validation/conversation-id";
-import { conversationStub } from "../conversations/conversation-stub";
-import { tenantOf } from "../conversations/conversation-index";
-import { SSE_HEADERS } from "../chat/stream-turn";
 import type { KvTurnRequest } from "../../durable-objects/kv/kv-durable";
 import type { KvTurnEvent } from "../../durable-objects/kv/kv-service";
+import { waitUntilOf } from "../http/wait-until";
+import { toApiError } from "../http/api-error";
+import { readChatTurn } from "../chat/read-chat-turn";
+import { conversationStub } from "../conversations/conversation-stub";
+import { tenantOf } from "../conversations/conversation-index";
+import { ClientSink, SSE_HEADERS } from "../chat/stream-turn";
+import { replayResponse } from "../chat/turn-replay";
+import { backendConfig } from "../backend/backend-config";
 import { kvChatChunks } from "./kv-chunks";
+import { kvTurnError } from "./kv-errors";
 import { workerMetrics } from "../metrics/worker-metrics";
 
 /** The kv method of the conversation object (ConversationDO.kvTurn). */
@@ -29,7 +34,7 @@ interface KvTurnStub {
   kvTurn(request: KvTurnRequest): Promise<ReadableStream<Uint8Array>>;
 }
 
-/** NDJSON events from the object; an {"type":"error"} line becomes a 502. */
+/** NDJSON events from the object; an {"type":"error"} line becomes a 502 (kv-errors.ts). */
 async function* kvEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<KvTurnEvent> {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -42,86 +47,133 @@ async function* kvEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<KvT
       buffer = buffer.slice(cut + 1);
       if (!line) continue;
       const e = JSON.parse(line) as KvTurnEvent | { type: "error"; message: string; code: string };
-      if (e.type === "error") throw upstreamError(502, `kv backend: ${e.message}`, e.code || "kv_backend_error");
+      if (e.type === "error") throw kvTurnError(new Error(e.message.startsWith("kv backend ") ? e.message : `kv backend 502 ${e.code || "error"}: ${e.message}`));
       yield e;
     }
     if (done) return;
   }
 }
 
-export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/completions", async (c) => {
-  const body = await readJsonBody(c.req.raw, maxBodyBytes(c.env));
-  const kv = parseKvSettings((body as Record<string, unknown>).kv);
-  const { kv: _kv, ...openai } = body as Record<string, unknown>;
-  const request = parseChatRequest(openai);
-  // kv mode decodes an answer to the request's last turn: it must not end with the assistant.
-  if (request.messages.at(-1)?.role === "assistant") {
-    throw invalidRequest("kv mode answers the messages after the last assistant message; the request ends with an assistant message", "messages");
-  }
-  const header = c.req.header("x-conversation-id");
-  const id = header ? parseConversationId(header, "X-Conversation-Id") : (request.conversationId ?? newConversationId());
-  const stub = conversationStub(c.env, tenantOf(c), id);
-  const p = request.passthrough as Record<string, unknown>;
-  const maxTokens = (p.max_completion_tokens ?? p.max_tokens) as number | undefined;
-  const stream = await (stub as unknown as KvTurnStub).kvTurn({
-    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-    max_tokens: maxTokens,
-    temperature: p.temperature as number | undefined,
-    seed: p.seed as number | undefined,
-    kv,
-  });
-  const chunkContext = { id: `chatcmpl-${crypto.randomUUID()}`, created: Math.floor(Date.now() / 1000), model: request.model ?? "epikv-kv", includeUsage: request.includeUsage };
-  let text = "";
-  let usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined;
-  let finish: string | null = null;
-  let kvInfo: Record<string, number | boolean> | undefined;
-  /** Records what the object reported about the kv turn (returned as the completion's `epikv` field). */
-  async function* noting(events: AsyncIterable<KvTurnEvent>): AsyncGenerator<KvTurnEvent> {
-    for await (const e of events) {
-      if (e.type === "done") {
-        kvInfo = { episode: e.episode, cached_entries: e.cachedEntries, folded_tokens: e.folded, bytes_sent: e.bytesSent, used_handle: e.usedHandle };
-        if (e.triedHandle) (e.usedHandle ? workerMetrics().kvPinHits : workerMetrics().kvPinMisses).inc({});
-      }
-      yield e;
-    }
-  }
-  const chunks = async function* (): AsyncGenerator<ChatChunk> {
-    for await (const chunk of kvChatChunks(noting(kvEvents(stream)), { ...chunkContext, includeUsage: true })) {
-      text += chunk.choices[0]?.delta?.content ?? "";
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      if (chunk.usage) usage = chunk.usage as typeof usage;
-      if (chunk.usage && !request.includeUsage) continue;
-      yield chunk;
-    }
-  };
-  const commit = () => stub.commitTurn(request.messages, { role: "assistant", content: text }, usage);
-  const headers = { "x-conversation-id": id, "x-epikv-mode": "kv" };
+type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 
-  if (!request.stream) {
-    for await (const _ of chunks());
-    await commit();
-    return c.json({
-      id: chunkContext.id, object: "chat.completion", created: chunkContext.created, model: chunkContext.model,
-      choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: finish ?? "stop" }],
-      usage,
-      epikv: kvInfo,
-    }, 200, headers);
-  }
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const writer = writable.getWriter();
-  const enc = new TextEncoder();
-  const pump = (async () => {
+export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/completions", async (c) => {
+  const { request, conversationId: id, idempotencyKey, kv } = await readChatTurn(c, "kv");
+  const stub = conversationStub(c.env, tenantOf(c), id);
+  const waitUntil = waitUntilOf(c);
+  const p = request.passthrough as Record<string, unknown>;
+  const headers = { "x-conversation-id": id, "x-epikv-mode": "kv" };
+  const leaseMs = backendConfig(c.env).timeoutMs * 3 + 60_000;
+  const arrivedAt = Date.now();
+  /** When the reply began reaching the client (its messages' created_at; history-divergence.ts rule (q)). */
+  let visibleAt: number | null = null;
+
+  // From here the turn holds its conversation; it runs to the end under waitUntil even if the client hangs up.
+  const serving = (async () => {
+    const start = await stub.beginTurn(request.messages, { idempotency_key: idempotencyKey, lease_ms: leaseMs, plan: false, arrived_at: arrivedAt });
+    if (start.kind === "refused") throw toApiError(start.message);
+    if (start.kind === "replay") return replayResponse(start.response, request.stream, request.includeUsage);
+    let ticket: string | null = start.ticket;
+    const release = async () => {
+      if (ticket !== null) await stub.endTurn(ticket).catch(() => {});
+      ticket = null;
+    };
+    let events: AsyncGenerator<KvTurnEvent>;
     try {
-      for await (const chunk of chunks()) await writer.write(enc.encode(`data: ${JSON.stringify(chunk)}\n\n`));
-      await commit();
-      await writer.write(enc.encode("data: [DONE]\n\n"));
+      const stream = await (stub as unknown as KvTurnStub).kvTurn({
+        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+        max_tokens: (p.max_completion_tokens ?? p.max_tokens) as number | undefined,
+        temperature: p.temperature as number | undefined,
+        seed: p.seed as number | undefined,
+        kv,
+      });
+      // The first event before any answer: a backend that is down is a 502, also for a streaming request.
+      events = await peeked(kvEvents(stream));
+      visibleAt = Date.now();
     } catch (err) {
-      const e = err as { toBody?: () => unknown; message?: string };
-      await writer.write(enc.encode(`data: ${JSON.stringify(e.toBody ? e.toBody() : { error: { message: e.message ?? String(err), type: "server_error" } })}\n\n`));
-    } finally {
-      await writer.close().catch(() => {});
+      await release();
+      throw kvTurnError(err);
     }
+    const context = { id: `chatcmpl-${crypto.randomUUID()}`, created: Math.floor(Date.now() / 1000), model: request.model ?? "epikv-kv", includeUsage: true };
+    const reply = { text: "", finish: null as string | null, usage: undefined as Usage | undefined, kvInfo: undefined as Record<string, number | boolean> | undefined };
+    const chunks = async function* (): AsyncGenerator<ChatChunk> {
+      for await (const chunk of kvChatChunks(noting(events, reply), context)) {
+        reply.text += chunk.choices[0]?.delta?.content ?? "";
+        reply.finish = chunk.choices[0]?.finish_reason ?? reply.finish;
+        if (chunk.usage) reply.usage = chunk.usage as Usage;
+        if (chunk.usage && !request.includeUsage) continue;
+        yield chunk;
+      }
+    };
+    const completion = () => ({
+      id: context.id, object: "chat.completion", created: context.created, model: context.model,
+      choices: [{ index: 0, message: { role: "assistant", content: reply.text }, finish_reason: reply.finish ?? "stop" }],
+      usage: reply.usage,
+      epikv: reply.kvInfo,
+    });
+    /** Records the turn (creating the conversation on its first turn) with its stored result; gives the ticket back. */
+    const commit = async () => {
+      if (start.info === null) await stub.configure(id, {});
+      const t = ticket;
+      ticket = null;
+      await stub.commitTurn(request.messages, { role: "assistant", content: reply.text }, reply.usage, undefined, {
+        ticket: t ?? undefined,
+        idempotency_key: idempotencyKey,
+        response: idempotencyKey ? { completion: completion(), headers } : undefined,
+        arrived_at: arrivedAt,
+        visible_at: visibleAt ?? Date.now(),
+      });
+    };
+
+    if (!request.stream) {
+      try {
+        for await (const _ of chunks());
+        visibleAt = Date.now();
+        await commit();
+      } catch (err) {
+        throw kvTurnError(err);
+      } finally {
+        await release();
+      }
+      return c.json(completion(), 200, headers);
+    }
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const sink = new ClientSink(writable.getWriter());
+    // A client that hangs up stops receiving, not the turn: the pump reads to the end and commits.
+    waitUntil((async () => {
+      try {
+        for await (const chunk of chunks()) await sink.send(`data: ${JSON.stringify(chunk)}\n\n`);
+        await commit();
+        await sink.send("data: [DONE]\n\n");
+      } catch (err) {
+        await sink.send(`data: ${JSON.stringify(kvTurnError(err).toBody())}\n\n`);
+      } finally {
+        await release();
+        await sink.close();
+      }
+    })());
+    return new Response(readable, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
   })();
-  waitUntilOf(c)(pump);
-  return new Response(readable, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
+  waitUntil(serving.catch(() => {}));
+  return serving;
 });
+
+/** The generator with its first item already read (so its failure throws here), replayed first. */
+async function peeked<T>(it: AsyncGenerator<T>): Promise<AsyncGenerator<T>> {
+  const first = await it.next();
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    yield* it;
+  })();
+}
+
+/** Notes what the object reported about the kv turn (returned as the completion's `epikv` field). */
+async function* noting(events: AsyncIterable<KvTurnEvent>, reply: { kvInfo?: Record<string, number | boolean> }): AsyncGenerator<KvTurnEvent> {
+  for await (const e of events) {
+    if (e.type === "done") {
+      reply.kvInfo = { episode: e.episode, cached_entries: e.cachedEntries, folded_tokens: e.folded, bytes_sent: e.bytesSent, used_handle: e.usedHandle };
+      if (e.triedHandle) (e.usedHandle ? workerMetrics().kvPinHits : workerMetrics().kvPinMisses).inc({});
+    }
+    yield e;
+  }
+}

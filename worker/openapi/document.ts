@@ -16,7 +16,7 @@ const ERROR_TEXT: Record<number, string> = {
   403: "The key's tenant may not use this route (code metrics_forbidden: /metrics is for METRICS_TENANTS)",
   429: "Rate limit of this API key (code rate_limit_exceeded, Retry-After header) or too many turns waiting on one conversation (conversation_busy)",
   404: "No such conversation or route",
-  409: "The request's history diverges from the stored conversation (stored history is never rewritten)",
+  409: "Under settings.history \"strict\": the request's history diverges from the stored conversation (by default it forks instead)",
   413: "Request body larger than MAX_BODY_BYTES",
   415: "Content-Type is not application/json",
   500: "Internal error",
@@ -37,6 +37,7 @@ export function openApiDocument(version: string): object {
       "/healthz": { get: { summary: "Liveness and build information", security: [], responses: { "200": { description: "OK", content: json({ type: "object" }) } } } },
       "/openapi.json": { get: { summary: "This document", security: [], responses: { "200": { description: "OpenAPI 3.1 document", content: json({ type: "object" }) } } } },
       "/v1/models": { get: { summary: "Models a client may name", responses: { "200": { description: "Model list", content: json(ref("ModelList")) } } } },
+      "/v1/kv/models": { get: { summary: "Models a kv-mode request may name (epikv-kv, the aliases, BACKEND_MODEL)", responses: { "200": { description: "Model list", content: json(ref("ModelList")) } } } },
       "/v1/chat/completions": {
         post: {
           summary: "Chat Completions over a conversation",
@@ -141,6 +142,7 @@ export function openApiDocument(version: string): object {
             idParam,
             { name: "after", in: "query", required: false, description: "Return messages with seq > after", schema: { type: "integer", minimum: -1 } },
             { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+            { name: "include_superseded", in: "query", required: false, description: "Also list the messages regenerate/edit forks superseded (marked superseded_at), each after the live message that took its seq", schema: { type: "boolean", default: false } },
           ],
           responses: { "200": { description: "A page", content: json(ref("MessagePage")) }, ...errors(400, 404, 500) },
         },
@@ -210,6 +212,7 @@ export function openApiDocument(version: string): object {
             recent_messages: { type: "integer", minimum: 0, maximum: 1024 },
             model: { type: "string" },
             backend: { type: "string" },
+            history: { enum: ["fork", "strict"], description: "fork (default): a resend that diverges (regenerate, edit) supersedes the stored messages from the divergence point; strict: it is refused with 409 history_conflict" },
           },
         },
         CreateConversationRequest: { type: "object", additionalProperties: false, properties: { id: ref("ConversationId"), settings: ref("Settings") } },

@@ -4,32 +4,20 @@
 // id returned in the X-Conversation-Id response header.
 import { Hono } from "hono";
 import type { Env } from "../env";
-import { invalidRequest } from "../http/api-error";
-import { readJsonBody } from "../http/json-body";
-import { maxBodyBytes } from "../http/body-limit";
 import { waitUntilOf } from "../http/wait-until";
-import { parseChatRequest } from "../validation/chat-request";
-import { newConversationId, parseConversationId } from "../validation/conversation-id";
+import { readChatTurn } from "../chat/read-chat-turn";
 import { conversationStub } from "../conversations/conversation-stub";
 import { backendConfig } from "../backend/backend-config";
 import { completeTurn, abandonTurn, prepareTurn, serverTiming, turnHeaders } from "../chat/chat-turn";
 import { streamTurn } from "../chat/stream-turn";
 import { replayResponse } from "../chat/turn-replay";
 import { tenantOf } from "../conversations/conversation-index";
-import { backendSpecs, pooledBackend } from "../backend/pool-backend";
-import { backendsForModel } from "../backend/pool";
-import { EPIKV_MODEL_ALIASES } from "../chat/upstream-request";
-import { checkChatLimits, maxMessagesPerRequest } from "../limits/request-limits";
-import { parseIdempotencyKey } from "../validation/conversation-requests";
+import { pooledBackend } from "../backend/pool-backend";
 
 export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat/completions", async (c) => {
-  const request = parseChatRequest(await readJsonBody(c.req.raw, maxBodyBytes(c.env)));
-  checkChatLimits(request.messages, maxMessagesPerRequest(c.env));
-  const id = conversationIdOf(c.req.header("x-conversation-id"), request.conversationId);
-  const idempotencyKey = parseIdempotencyKey(c.req.header("idempotency-key"));
+  // The same checks, in the same order, as the kv route (worker/validation/chat-turn.ts).
+  const { request, conversationId: id, idempotencyKey } = await readChatTurn(c, "context");
   const config = backendConfig(c.env);
-  // An explicit unknown model is refused before the turn waits for its conversation.
-  if (request.model && !EPIKV_MODEL_ALIASES.includes(request.model)) backendsForModel(backendSpecs(c.env), request.model);
   const waitUntil = waitUntilOf(c);
   const tenant = tenantOf(c);
   const leaseMs = config.timeoutMs * 3 + 60_000;
@@ -62,11 +50,3 @@ export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat
   waitUntil(serving.catch(() => {}));
   return serving;
 });
-
-function conversationIdOf(header: string | undefined, bodyId: string | undefined): string {
-  const fromHeader = header === undefined || header === "" ? undefined : parseConversationId(header, "X-Conversation-Id");
-  if (fromHeader && bodyId && fromHeader !== bodyId) {
-    throw invalidRequest(`X-Conversation-Id (${fromHeader}) and conversation_id (${bodyId}) name different conversations`, "conversation_id", "conflicting_conversation_id");
-  }
-  return fromHeader ?? bodyId ?? newConversationId();
-}

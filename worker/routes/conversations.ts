@@ -13,6 +13,7 @@ import { newConversationId, parseConversationId } from "../validation/conversati
 import {
   parseContextRequest,
   parseCreateConversation,
+  parseFlag,
   parseIdempotencyKey,
   parseImport,
   parsePageQuery,
@@ -64,7 +65,7 @@ export const conversationsRoute = new Hono<{ Bindings: Env }>()
   .get("/v1/conversations/:id/messages", async (c) => {
     const { id, stub } = await existing(c);
     const { after, limit } = parsePageQuery(c.req.query("after"), c.req.query("limit"));
-    const page = await stub.listMessages(after, limit);
+    const page = await stub.listMessages(after, limit, parseFlag(c.req.query("include_superseded"), "include_superseded"));
     return c.json({ object: "list", conversation_id: id, data: page.messages, next_after: page.next_after });
   })
   .get("/v1/conversations/:id/episodes", async (c) => {

@@ -19,6 +19,9 @@ export interface ChatRequest {
   passthrough: JsonObject;
 }
 
+/** Longest model name accepted (Hugging Face repo ids are at most 96 characters). */
+export const MAX_MODEL_NAME = 256;
+
 /** Fields consumed here; everything else is passthrough. */
 const OWN_FIELDS = ["model", "messages", "stream", "stream_options", "conversation_id", "budget_tokens"];
 const NUMBER_FIELDS = ["temperature", "top_p", "frequency_penalty", "presence_penalty", "repetition_penalty", "min_p"];
@@ -27,6 +30,9 @@ const INT_FIELDS = ["max_tokens", "max_completion_tokens", "seed", "top_k", "log
 export function parseChatRequest(body: unknown): ChatRequest {
   const obj = requireObject(body, null);
   const model = optionalString(obj, "model");
+  if (model !== undefined && (model.length === 0 || model.length > MAX_MODEL_NAME)) {
+    throw invalidRequest(`model must be 1-${MAX_MODEL_NAME} characters (got ${model.length})`, "model", "invalid_value");
+  }
   const messages = parseMessages(obj.messages);
   const stream = optionalBoolean(obj, "stream") ?? false;
   let includeUsage = false;

@@ -11,7 +11,7 @@ import { optionalInt, optionalString, rejectUnknownKeys, requireObject, requireS
 export const MAX_IMPORT_MESSAGES = 50_000;
 export const MAX_PAGE_LIMIT = 1000;
 
-const SETTING_KEYS = ["budget_tokens", "episodes", "window", "recent_messages", "model", "backend"] as const;
+const SETTING_KEYS = ["budget_tokens", "episodes", "window", "recent_messages", "model", "backend", "history"] as const;
 
 export function parseSettings(value: unknown, param = "settings"): Partial<ConversationSettings> {
   if (value === undefined || value === null) return {};
@@ -31,6 +31,9 @@ export function parseSettings(value: unknown, param = "settings"): Partial<Conve
   if (model !== undefined) settings.model = model;
   const backend = optionalString(obj, "backend", p);
   if (backend !== undefined) settings.backend = backend;
+  const history = optionalString(obj, "history", p);
+  if (history !== undefined && history !== "fork" && history !== "strict") throw invalidRequest(`${p}history must be "fork" or "strict", got "${history}"`, `${p}history`);
+  if (history !== undefined) settings.history = history as "fork" | "strict";
   return settings;
 }
 
@@ -68,6 +71,13 @@ export function parsePageQuery(after: string | undefined, limit: string | undefi
     return n;
   };
   return { after: int(after, "after", -1, Number.MAX_SAFE_INTEGER), limit: int(limit, "limit", 1, MAX_PAGE_LIMIT) ?? 100 };
+}
+
+/** A boolean query flag: absent, "false" or "0" is false; "true", "1" or empty (?flag) is true. */
+export function parseFlag(raw: string | undefined, name: string): boolean {
+  if (raw === undefined || raw === "false" || raw === "0") return false;
+  if (raw === "" || raw === "true" || raw === "1") return true;
+  throw invalidRequest(`${name} must be true or false, got "${raw}"`, name);
 }
 
 export function parseIdempotencyKey(raw: string | undefined): string | undefined {
