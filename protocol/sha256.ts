@@ -1,6 +1,6 @@
 // SHA-256 (FIPS 180-4) in plain TypeScript, synchronous.
 //
-// The hash chain (durable-objects/hash-chain.ts) and API-key lookup
+// The hash chain (durable-objects/conversation/hash-chain.ts) and API-key lookup
 // (worker/auth) hash a few short strings per request. WebCrypto's digest is
 // asynchronous and node:crypto's createHash builds a stream object per call
 // (it needs the nodejs_compat flag, and cost ≈ 0.2 ms per turn in a workerd

@@ -97,7 +97,7 @@ const model = await client.model(MODEL);
 const kernels = wasmKernels(loadWasmModule());
 const engineWith = (store: MemoryPageStore): KvEngine => ({ client, store, model, kernels, encoding: ENCODING });
 
-// The conversation, its segments, episodes and representative prompts (DESIGN.md steps 1–3).
+// The conversation, its segments, episodes and representative prompts (docs/architecture.md, EpiCache steps 1–3).
 const messages = benchConversation(TOKENS);
 const stream = [model.bosToken, ...messages.flatMap((m) => messageTokens(model, m.role, [...new TextEncoder().encode(m.content)]))];
 const folded = Math.floor(stream.length / BLOCK) * BLOCK;
@@ -112,7 +112,7 @@ const centroids = Array.from({ length: centroidsFlat.length / dim }, (_, i) => c
 let prompts = representativeSegments(embeddings, centroids).map((ids) => clipPrompt([...new TextEncoder().encode(representativeText(segments, ids))], Math.min(PROMPT_TOKENS, model.maxPromptTokens)));
 log(`bench:kv — ${MODEL}, ${stream.length} tokens (${folded / BLOCK} blocks of ${BLOCK}, tail ${stream.length - folded}), ${segments.length} segments, ${centroids.length} episodes, int8 pages`);
 
-// Layer sensitivity, profiled once on the conversation (DESIGN.md step 6).
+// Layer sensitivity, profiled once on the conversation (docs/architecture.md, EpiCache step 6).
 const sensitivity = await client.profile(model.id, [stream.slice(0, Math.min(stream.length, model.maxProfileTokens))], BLOCK);
 log(`layer sensitivity: ${sensitivity.map((x) => x.toFixed(3)).join(", ")}`);
 

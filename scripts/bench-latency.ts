@@ -12,8 +12,9 @@
 //   epikv:  POST /v1/chat/completions through wrangler dev (plan → backend → answer;
 //           the commit of a non-streaming turn on an existing conversation
 //           finishes after the answer, before the next turn plans)
-// and reports p50/p99 of both and the added latency (epikv − direct at the
-// same percentile). Both paths use the same loopback HTTP client and the same
+// and reports p50/p99 of both and of the added latency: the percentiles of
+// the per-turn differences epikv − direct of the same pair (a difference of
+// two p99s, taken from different turns, can even be negative). Both paths use the same loopback HTTP client and the same
 // backend, so the difference is epikv's work: HTTP edge, validation, the
 // Durable Object's beginTurn (queue + selection); the commitTurn RPC is sent
 // before the answer but awaited under waitUntil (worker/chat/chat-turn.ts).
@@ -23,8 +24,8 @@
 // turns (one turn and one /healthz each), from /proc: unlike wall time, it
 // barely moves with the machine's load.
 //
-// Memory: the Durable Object's memory cannot be read from inside workerd, so
-// this reports from outside: RSS of the workerd process(es) serving it
+// Memory (the isolate's own heap and WASM figures: npm run bench:memory,
+// docs/memory.md): this reports from outside: RSS of the workerd process(es) serving it
 // (Worker + Durable Object isolates + SQLite caches; one DO is
 // active per conversation, so its growth is what the conversation costs)
 // before any import and after each size's import and turns, plus the size of
@@ -42,6 +43,7 @@ import { startWranglerDev } from "../testing/wrangler-dev";
 import { serveBundle } from "./load/workerd-server";
 import { buildSnapshot } from "./load/snapshot";
 import { cpuMs, groupMembers, rssMiB } from "./load/processes";
+import { API_KEY, conversationInfo, flagValue, importConversation, log, markdownTable, MIB, nonNegativeInt, percentile, positiveInt, postJson, settle, TOPICS } from "./bench/conversation-driver";
 // @ts-expect-error plain .mjs test double without types
 import { startTestDoubleServer } from "../testing/test-double-server.mjs";
 
@@ -93,24 +95,18 @@ interface SizeResult {
   sqlite_mb: number;
 }
 
-const IMPORT_BATCH = 5000;
-/** A key for this run only: the Worker refuses every /v1 request without API_KEYS (worker/auth). */
-const API_KEY = `bench-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
-const AUTH = { authorization: `Bearer ${API_KEY}` };
-/** Ports assigned to this benchmark (a free one is picked at run time, else one the OS assigns). */
 const PORT_RANGE: [number, number] = [8930, 8949];
 const WARMUP_TURNS = 10;
 const MIN_TURNS = 20;
 const TARGET = { messages: 100_000, p50: 5, p99: 25 };
-const TOPICS = ["sourdough hydration", "kubernetes eviction", "violin rosin", "tax deadline", "alps huts", "python asyncio", "garden tomatoes", "marathon pace"];
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { json: false, sizes: [1000, 10_000, 100_000], turns: 200, budget: 4096, secondsPerSize: 60, gapMs: 20, via: "workerd" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
-      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
-      if (!v) throw new Error(`${a} needs a value`);
+      const { value: v, next } = flagValue(argv, i);
+      i = next;
       return v;
     };
     if (a === "--json") args.json = true;
@@ -132,21 +128,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function nonNegativeInt(s: string, flag: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: expected a non-negative integer, got ${s}`);
-  return n;
-}
-
-function positiveInt(s: string, flag: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got ${s}`);
-  return n;
-}
-
-const log = (msg: string) => process.stderr.write(msg + "\n");
-const MIB = 1024 * 1024;
-
 /** "plan;dur=3, backend;dur=12" → { plan: 3, backend: 12 }. */
 function parseServerTiming(header: string | null): Record<string, number> {
   const out: Record<string, number> = {};
@@ -155,19 +136,6 @@ function parseServerTiming(header: string | null): Record<string, number> {
     if (m) out[m[1]!] = Number(m[2]);
   }
   return out;
-}
-
-/** Nearest-rank percentile. */
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
-function history(n: number, offset = 0) {
-  return Array.from({ length: n }, (_, k) => {
-    const i = k + offset;
-    return { role: i % 2 === 0 ? "user" : "assistant", content: `msg ${i}: about ${TOPICS[Math.floor(i / 16) % TOPICS.length]}, detail ${(i * 7919) % 10007}` };
-  });
 }
 
 /** RSS (MiB) of the workerd processes serving the Worker. */
@@ -192,68 +160,16 @@ function dirSqliteMb(dir: string): number {
   return bytes / (1024 * 1024);
 }
 
-async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ ms: number; res: Response; json: any }> {
-  const t0 = performance.now();
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...AUTH, ...headers }, body: JSON.stringify(body) });
-  const text = await res.text();
-  const ms = performance.now() - t0;
-  if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status} ${text.slice(0, 500)}`);
-  try {
-    return { ms, res, json: JSON.parse(text) };
-  } catch {
-    throw new Error(`POST ${url}: HTTP ${res.status} but not JSON: ${text.slice(0, 500)}`);
-  }
-}
-
-async function importConversation(epikv: Served, id: string, n: number, budget: number): Promise<number> {
-  await postJson(`${epikv.url}/v1/conversations`, { id, settings: { budget_tokens: budget } });
-  const t0 = performance.now();
-  for (let done = 0; done < n; ) {
-    const batch = history(Math.min(IMPORT_BATCH, n - done), done);
-    await postJson(`${epikv.url}/v1/conversations/${id}/messages`, { messages: batch }, { "idempotency-key": `${id}-${done}` });
-    done += batch.length;
-    const s = (performance.now() - t0) / 1000;
-    log(`  import ${id}: ${done}/${n} messages (${s.toFixed(1)} s, ${Math.round(done / s)} msg/s)`);
-  }
-  return (performance.now() - t0) / 1000;
-}
-
-interface ConversationMemory {
-  index_segments: number;
-  index_bytes: number;
-  message_meta_bytes: number;
-  message_cache_bytes: number;
-}
-
-async function conversationInfo(epikv: Served, id: string): Promise<{ episode_count: number; segment_count: number; recluster_pending?: boolean; memory?: ConversationMemory }> {
-  const res = await fetch(`${epikv.url}/v1/conversations/${id}`, { headers: AUTH });
-  if (!res.ok) throw new Error(`GET conversation ${id}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as never;
-}
-
-/**
- * Waits until the import's deferred full clustering (an alarm, RECLUSTER_DELAY_MS
- * after the last write) has run, so turns are measured on a settled
- * conversation and not beside a k-means of the whole import.
- */
-async function settle(epikv: Served, id: string): Promise<void> {
-  const deadline = performance.now() + 90_000;
-  while (performance.now() < deadline) {
-    const info = await conversationInfo(epikv, id);
-    if (info.episode_count > 0 && info.recluster_pending !== true) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  log(`  warning: ${id} still has a re-clustering pending after 90 s; measuring anyway`);
-}
-
 async function measureSize(epikv: Served, backend: { url: string; requests: () => { body: unknown }[] }, n: number, args: Args): Promise<SizeResult> {
   const id = `bench-${n}-${Date.now().toString(36)}`;
   log(`[${n} messages] importing`);
-  const importS = await importConversation(epikv, id, n, args.budget);
-  await settle(epikv, id);
+  const importS = await importConversation(epikv.url, id, n, args.budget);
+  await settle(epikv.url, id);
   const rssAfterImport = workerdRssMb(epikv);
   const direct: number[] = [];
   const viaEpikv: number[] = [];
+  /** epikv − direct of the same pair: what epikv added to that turn. */
+  const added: number[] = [];
   const healthz: number[] = [];
   const steps: Record<"plan" | "backend" | "commit", number[]> = { plan: [], backend: [], commit: [] };
   let contextMessages = 0;
@@ -279,6 +195,7 @@ async function measureSize(epikv: Served, backend: { url: string; requests: () =
     if (t >= WARMUP_TURNS) {
       viaEpikv.push(e.ms);
       direct.push(d.ms);
+      added.push(e.ms - d.ms);
       healthz.push(h);
       const timing = parseServerTiming(e.res.headers.get("server-timing"));
       for (const k of ["plan", "backend", "commit"] as const) steps[k].push(timing[k] ?? NaN);
@@ -289,7 +206,7 @@ async function measureSize(epikv: Served, backend: { url: string; requests: () =
   }
   if (args.gapMs > 0) await new Promise((r) => setTimeout(r, args.gapMs)); // the last turn's commit
   const cpuPerTurn = (workerdCpuMs(epikv) - cpuStart) / Math.max(1, viaEpikv.length);
-  const after = await conversationInfo(epikv, id);
+  const after = await conversationInfo(epikv.url, id);
   const p = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
   const dp = p(direct);
   const ep = p(viaEpikv);
@@ -299,7 +216,7 @@ async function measureSize(epikv: Served, backend: { url: string; requests: () =
     turns: viaEpikv.length,
     direct_ms: dp,
     epikv_ms: ep,
-    added_ms: { p50: ep.p50 - dp.p50, p99: ep.p99 - dp.p99 },
+    added_ms: p(added),
     healthz_ms: p(healthz),
     plan_ms: p(steps.plan),
     backend_ms: p(steps.backend),
@@ -323,9 +240,7 @@ function table(rows: SizeResult[], baselineRss: number): string {
     String(r.messages), String(r.turns), f(r.import_s, 1), f(r.direct_ms.p50), f(r.direct_ms.p99), f(r.epikv_ms.p50), f(r.epikv_ms.p99), f(r.added_ms.p50), f(r.added_ms.p99), f(r.healthz_ms.p50), f(r.added_ms.p50 - r.healthz_ms.p50), f(r.plan_ms.p50, 0), f(r.plan_ms.p99, 0), f(r.backend_ms.p50, 0), f(r.workerd_cpu_ms_per_turn),
     String(r.context_messages), String(r.context_tokens), String(r.segments), r.do_memory ? f(r.do_memory.index_mb, 1) : "?", r.do_memory ? f(r.do_memory.message_meta_mb + r.do_memory.message_cache_mb, 1) : "?", f(r.workerd_rss_mb.after_turns, 0), f(r.workerd_rss_mb.after_turns - baselineRss, 0), f(r.sqlite_mb, 1),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => "| " + cells.map((c, i) => c.padStart(widths[i]!)).join(" | ") + " |";
-  return [line(head), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...body.map(line)].join("\n");
+  return markdownTable(head, body);
 }
 
 async function main() {
@@ -376,7 +291,7 @@ async function main() {
       process.stdout.write(`\nepikv added latency per non-streaming turn (served via ${args.via}; test double backend, loopback, budget ${args.budget} tokens, up to ${args.turns} turn pairs per size, ${args.gapMs} ms between pairs)\n`);
       process.stdout.write(`workerd RSS before any import: ${baselineRss.toFixed(0)} MiB; RSS = all workerd processes serving it (Worker + Durable Objects + SQLite cache)\n\n`);
       process.stdout.write(table(rows, baselineRss) + "\n");
-      process.stdout.write("times in ms; added = epikv − direct at the same percentile; healthz = the HTTP hop into workerd and back alone (via wrangler: also its local proxy); added−edge = added p50 − healthz p50; plan/backend = the Worker's Server-Timing of the beginTurn RPC and its backend call (ms resolution); workerd CPU/turn = CPU ms of the workerd processes per measured turn (one turn + one /healthz, /proc); index/meta+cache = the Durable Object's own accounting (info().memory)\n");
+      process.stdout.write("times in ms; added = percentile of the paired per-turn differences (epikv − direct of the same pair); healthz = the HTTP hop into workerd and back alone (via wrangler: also its local proxy); added−edge = added p50 − healthz p50; plan/backend = the Worker's Server-Timing of the beginTurn RPC and its backend call (ms resolution); workerd CPU/turn = CPU ms of the workerd processes per measured turn (one turn + one /healthz, /proc); index/meta+cache = the Durable Object's own accounting (info().memory)\n");
       process.stdout.write(`load average (1 min) at start ${result.load_average.start.toFixed(2)}, at end ${result.load_average.end.toFixed(2)} on ${result.machine.cpus} cores\n\n`);
       if (targets) {
         process.stdout.write(`target at ${TARGET.messages} messages: added p50 ${targets.added_p50_ms.toFixed(2)} ms ≤ ${TARGET.p50} ms: ${targets.p50_met ? "met" : "NOT met"}; added p99 ${targets.added_p99_ms.toFixed(2)} ms ≤ ${TARGET.p99} ms: ${targets.p99_met ? "met" : "NOT met"}\n`);

@@ -6,7 +6,7 @@
 // Attention of new token t covers every supplied entry of its KV head (all
 // positions precede the new tokens, checked) plus new tokens 0..t. Supplying
 // a subset of positions is exactly attention masked to that subset, which is
-// what makes an evicted cache meaningful (DESIGN.md EpiCache steps 4–5).
+// what makes an evicted cache meaningful (docs/architecture.md, EpiCache steps 4–5).
 import type { ModelConfig } from "./config";
 import { checkKv, checkPositions, KvError, lastPosition, type KvCache } from "./kv";
 import { upload, type ModelOps } from "./ops";
@@ -21,7 +21,7 @@ export interface ForwardInput {
   /** Also return each layer's post-RoPE queries, [heads, tokens, headDim]. */
   captureQueries?: boolean;
   /**
-   * Block-restricted mask for layer profiling (DESIGN.md EpiCache step 6):
+   * Block-restricted mask for layer profiling (docs/architecture.md, EpiCache step 6):
    * new token t attends only to new tokens of its own block of this many
    * tokens (indices ⌊t/B⌋·B..t). Not combinable with `past`.
    */

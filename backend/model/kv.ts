@@ -1,7 +1,7 @@
 // A KV cache as the wire protocol carries it: per layer, per KV head, the
 // retained absolute positions (strictly increasing) with their post-RoPE keys
 // and values. Heads of one layer may retain different positions (AdaKV-style
-// pooled budgets, DESIGN.md EpiCache step 5).
+// pooled budgets, docs/architecture.md, EpiCache step 5).
 import type { ModelConfig } from "./config";
 
 export interface HeadKv {

@@ -72,8 +72,8 @@ export function referenceForward(
 export const causal = (i: number, j: number): boolean => j <= i;
 
 /**
- * The intended block-restricted mask of EpiCache's layer profiler (DESIGN.md
- * step 6): token i sees j ≤ i in its own block of `block` tokens only. (The
+ * The intended block-restricted mask of EpiCache's layer profiler (docs/architecture.md,
+ * EpiCache step 6): token i sees j ≤ i in its own block of `block` tokens only. (The
  * published profiler's mask looks inverted, letting tokens see everything
  * except their block; this is the mask block-wise prefill actually imposes.)
  */

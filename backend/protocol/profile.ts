@@ -1,4 +1,4 @@
-// Per-layer sensitivity to block-wise prefill (DESIGN.md EpiCache step 6):
+// Per-layer sensitivity to block-wise prefill (docs/architecture.md, EpiCache step 6):
 // s_l = mean, over KV heads, windows and tokens, of the cosine between a
 // token's post-RoPE key under full causal attention and under the
 // block-restricted mask (token t sees only tokens of its own block of B,

@@ -1,4 +1,4 @@
-// EpiCache scoring (DESIGN.md step 5, arXiv 2509.17396 §3): for layer l and
+// EpiCache scoring (docs/architecture.md, EpiCache step 5; arXiv 2509.17396 §3): for layer l and
 // KV head h with cached keys K (the prompt's own tokens excluded),
 // A = softmax(Q·Kᵀ/√d) over K for every query row of the representative
 // prompt and every query head of h's GQA group; a key's score is the max of

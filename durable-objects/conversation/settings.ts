@@ -4,8 +4,8 @@ import { InvalidConversationRequestError } from "./conversation-api";
 
 export const DEFAULT_SETTINGS: ConversationSettings = {
   budget_tokens: 4096,
-  episodes: 4, // DESIGN.md EpiCache step 3 default E
-  window: 4, // DESIGN.md EpiCache step 1 default w
+  episodes: 4, // docs/architecture.md, EpiCache step 3 default E
+  window: 4, // docs/architecture.md, EpiCache step 1 default w
   recent_messages: 8, // ≥ window, so the still-open segment tail is always a recency candidate
 };
 

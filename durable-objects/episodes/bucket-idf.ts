@@ -1,4 +1,4 @@
-// Per-conversation IDF over the hashing embedder's buckets (DESIGN.md step 2).
+// Per-conversation IDF over the hashing embedder's buckets (docs/architecture.md, EpiCache step 2).
 //
 // The hashing embedder multiplies per-bucket weights into the hashed counts
 // and then L2-normalises, so embedding with IDF equals re-weighting the

@@ -1,4 +1,4 @@
-// Segment/query embedders (DESIGN.md, EpiCache step 2). The default is the
+// Segment/query embedders (docs/architecture.md, EpiCache step 2). The default is the
 // WASM signed feature-hashing embedder; an OpenAI-compatible /v1/embeddings
 // endpoint replaces it by configuration (ConversationEnv.EMBEDDINGS_URL).
 import type { Kernels } from "../../wasm/src/kernels";

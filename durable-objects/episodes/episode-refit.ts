@@ -1,5 +1,5 @@
-// Full re-clustering of a conversation's episodes (DESIGN.md, EpiCache step
-// 3), run only from the object's alarm.
+// Full re-clustering of a conversation's episodes (docs/architecture.md,
+// EpiCache step 3), run only from the object's alarm.
 //
 // planRefit reads and computes: k-means on at most MAX_FIT_SEGMENTS
 // IDF-weighted segment embeddings (an even stride over the conversation),

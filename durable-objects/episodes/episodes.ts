@@ -1,4 +1,4 @@
-// Episodes: clusters of segment embeddings (DESIGN.md, EpiCache steps 3 and 7),
+// Episodes: clusters of segment embeddings (docs/architecture.md, EpiCache steps 3 and 7),
 // kept online.
 //
 // - Full clustering: k-means (k-means++ with a fixed seed, Lloyd, restarts)

@@ -1,4 +1,4 @@
-// Segments: windows of `window` utterances (DESIGN.md, EpiCache step 1).
+// Segments: windows of `window` utterances (docs/architecture.md, EpiCache step 1).
 //
 // Utterances are the conversation's non-system messages in order (system
 // messages are pinned, never segmented). Segment i covers utterances

@@ -1,4 +1,4 @@
-// Block-wise prefill of one episode cache (DESIGN.md EpiCache steps 4–5):
+// Block-wise prefill of one episode cache (docs/architecture.md, EpiCache steps 4–5):
 // the block goes to the backend at its original absolute positions, against
 // the episode's current (evicted) cache streamed from its pages; the backend
 // returns the block's KV plus the queries the policy scores with (the

@@ -1,4 +1,4 @@
-// Budgets (DESIGN.md EpiCache step 6): a conversation's budget is given in
+// Budgets (docs/architecture.md, EpiCache step 6): a conversation's budget is given in
 // tokens per KV head per layer (M) or in bytes for the whole conversation;
 // bytes become M through the stored size of one entry. Per-layer budgets come
 // from the model's sensitivity profile through `allocateLayerBudgets`

@@ -1,4 +1,4 @@
-// kv mode for one conversation (DESIGN.md EpiCache steps 4 and 7), as pure
+// kv mode for one conversation (docs/architecture.md, EpiCache steps 4 and 7), as pure
 // async functions over a state object and a page store; the Durable Object
 // persists the state and runs these (durable-objects/kv/sqlite-page-store.ts,
 // docs/kv-mode.md). The conversation is one token stream in the model's chat
@@ -21,7 +21,7 @@ import type { KvStateStore } from "./state-store";
 
 export interface KvSettings {
   policy: PolicyName;
-  /** Block size B in tokens (DESIGN.md step 4). */
+  /** Block size B in tokens (docs/architecture.md, EpiCache step 4). */
   blockSize: number;
 }
 

@@ -1,4 +1,4 @@
-// Selection, written once for every policy (DESIGN.md EpiCache step 5):
+// Selection, written once for every policy (docs/architecture.md, EpiCache step 5):
 // lay the layer's heads out on the union of their positions, protect sinks
 // and recent positions, and keep the top entries with the `selectKeep` kernel,
 // pooled across heads (AdaKV) or per head. Order is preserved, so positions

@@ -2,7 +2,7 @@
 // head, the retained absolute positions (strictly increasing) with their
 // post-RoPE keys and values, and, for policies that keep running statistics
 // (H2O), one accumulated score per entry. Heads of a layer may retain
-// different positions (pooled budgets, DESIGN.md EpiCache step 5). Only one
+// different positions (pooled budgets, docs/architecture.md, EpiCache step 5). Only one
 // layer is ever held at a time (docs/kv-mode.md, "Memory bound").
 
 export interface HeadEntries {

@@ -1,5 +1,5 @@
 // KV pages: how one head's retained entries are stored in SQLite rows
-// (DESIGN.md "Platform facts": rows well under 2 MB, paged by episode, layer
+// (docs/architecture.md "Storage": rows well under 2 MB, paged by episode, layer
 // and token range). A page holds up to `pageEntries` consecutive entries of
 // one KV head as one blob:
 //

@@ -1,4 +1,4 @@
-// An episode's representative prompt (DESIGN.md EpiCache step 3): its top-n
+// An episode's representative prompt (docs/architecture.md, EpiCache step 3): its top-n
 // segments by cosine to the centroid, in conversation order, joined. The
 // Durable Object already keeps the representative segment ids per episode
 // (context mode); kv mode turns them into prompt tokens, cut to what the

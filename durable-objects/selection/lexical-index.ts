@@ -1,6 +1,6 @@
 // The conversation's lexical index: Okapi BM25 over single messages with
 // per-conversation document frequencies (Robertson & Zaragoza 2009;
-// docs/context-mode.md, "Ranking"), updated incrementally as messages are
+// docs/context-selection.md), updated incrementally as messages are
 // appended. Scoring runs in WASM (wasm/assembly/bm25.ts); this file owns the
 // postings and hands the kernel one query's postings at a time.
 //

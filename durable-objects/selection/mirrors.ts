@@ -26,6 +26,13 @@ export const META_BATCH = 8192;
 export const MAX_META_MESSAGES = 2_000_000;
 /** Message rows per SQL read when building the lexical index. */
 export const LEXICAL_BATCH = 2048;
+/**
+ * Bytes the lexical index may hold (≈ 550k messages of chat-length text at
+ * 4 bytes a posting); past it the index is dropped and selection falls back
+ * to the segment ranking, so the object stays inside its memory budget
+ * (docs/context-selection.md, "Memory and time").
+ */
+export const MAX_LEXICAL_BYTES = 48 * 1024 * 1024;
 /** Characters of message text the per-object cache keeps (≈ 2 MB; a 4k-token context is ≈ 16k characters). */
 export const MESSAGE_CACHE_CHARS = 1 << 20;
 
@@ -50,6 +57,8 @@ export class ConversationMirrors {
   private idfParsed: { raw: string; idf: Float32Array } | null = null;
   /** BM25 postings of every message; null until first needed, or past MAX_LEXICAL_DOCUMENTS. */
   private lexical: LexicalIndex | null = null;
+  /** The index passed MAX_LEXICAL_BYTES once: not rebuilt on every turn. */
+  private lexicalTooLarge = false;
 
   constructor(private readonly store: ConversationStore) {}
 
@@ -65,6 +74,7 @@ export class ConversationMirrors {
     this.index = null;
     this.meta = null;
     this.lexical = null;
+    this.lexicalTooLarge = false;
     this.texts.clear();
   }
 
@@ -73,6 +83,10 @@ export class ConversationMirrors {
     if (this.lexical) {
       if (rows.length && rows[rows.length - 1]!.seq >= MAX_LEXICAL_DOCUMENTS) this.lexical = null;
       else for (const r of rows) this.lexical.add(r.seq, r.role, messageTerms(r));
+      if (this.lexical && this.lexical.bytes > MAX_LEXICAL_BYTES) {
+        this.lexical = null;
+        this.lexicalTooLarge = true;
+      }
     }
     if (this.meta) {
       if ((rows.length && rows[0]!.seq !== this.meta.count) || this.meta.count + rows.length > MAX_META_MESSAGES) this.meta = null;
@@ -120,16 +134,22 @@ export class ConversationMirrors {
   /**
    * The lexical index, built from SQLite on first use (one pass over the
    * messages' text, LEXICAL_BATCH rows a read); null when the conversation
-   * has more messages than packed postings address.
+   * has more messages than packed postings address, or its postings would
+   * pass MAX_LEXICAL_BYTES (then it is not built again until the object
+   * restarts: `lexicalTooLarge`).
    */
   lexicalIndex(): LexicalIndex | null {
     if (this.lexical) return this.lexical;
-    if (this.store.counter("messages") >= MAX_LEXICAL_DOCUMENTS) return null;
+    if (this.lexicalTooLarge || this.store.counter("messages") >= MAX_LEXICAL_DOCUMENTS) return null;
     const lexical = new LexicalIndex();
     for (let after = -1; ; ) {
       const batch = this.store.page(after, LEXICAL_BATCH);
       if (!batch.length) break;
       for (const r of batch) lexical.add(r.seq, r.role, messageTerms(r));
+      if (lexical.bytes > MAX_LEXICAL_BYTES) {
+        this.lexicalTooLarge = true;
+        return null;
+      }
       after = batch[batch.length - 1]!.seq;
     }
     this.lexical = lexical;

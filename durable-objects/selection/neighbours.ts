@@ -1,6 +1,6 @@
 // Neighbours: a ranked message brings its partner turn — the question it
 // answers, or the reply it got — as one candidate with one provenance, when
-// the budget allows (docs/context-mode.md, "Neighbours"). In conversations
+// the budget allows (docs/context-selection.md, step 5). In conversations
 // the answer to a question often sits in the turn after the words that
 // match it ("what did you paint?" / "a sunset over the lake").
 //

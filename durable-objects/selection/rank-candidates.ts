@@ -1,6 +1,6 @@
 // Step 4 of context selection (select-context.ts): which stored segments a
 // turn offers after the pinned messages and the recent window, in which
-// order, and within which per-turn bounds (DESIGN.md, "In context mode";
+// order, and within which per-turn bounds (docs/context-mode.md;
 // EpiCache step 7, arXiv 2509.17396 §3: route the query to its episode).
 //
 // Pure: a query vector, the episodes (centroids, representatives) and the
@@ -11,7 +11,7 @@
 //
 // Order: every segment's relevance (cosine of IDF-weighted unit vectors)
 // plus MATCHED_EPISODE_BONUS when it belongs to the episode the query is
-// routed to. The bonus keeps DESIGN.md's shape (the matched episode's
+// routed to. The bonus keeps EpiCache's shape (the matched episode's
 // segments first, then other episodes' best) where relevance is close, but
 // lets a clearly better segment of another episode outrank a weak one of
 // the matched episode: on the evaluation's long synthetic chats routing
@@ -41,7 +41,7 @@ export type ScoredSpan = IndexedSpan;
 export interface RankingPolicy {
   /**
    * "dot": the centroid with the largest dot product with the query
-   * (DESIGN.md step 7 as first written: a large diffuse episode has a short
+   * (EpiCache step 7 as first built, docs/architecture.md: a large diffuse episode has a short
    * centroid and loses); "cosine": the largest cosine.
    */
   route: "dot" | "cosine";

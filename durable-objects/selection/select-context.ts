@@ -1,4 +1,4 @@
-// Context selection under a token budget (DESIGN.md, "In context mode").
+// Context selection under a token budget (docs/context-mode.md).
 //
 // Priority, each step only while the budget allows:
 //   1. required — pinned system messages, and the stored head of a tool-call

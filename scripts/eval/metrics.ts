@@ -11,7 +11,7 @@ export function evidenceRecall(evidence: readonly number[], selected: ReadonlySe
 
 /**
  * Share of a question's content words (3+ letters, no stop words; the
- * durable-objects/top-terms.ts rule) that also occur in its evidence: how much
+ * durable-objects/episodes/top-terms.ts rule) that also occur in its evidence: how much
  * a purely lexical retriever has to go on.
  */
 export function lexicalOverlap(query: string, evidenceTexts: readonly string[]): number {

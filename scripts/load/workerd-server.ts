@@ -3,7 +3,9 @@
 // Durable Objects and compatibility settings: the runtime a deployed Worker
 // runs in, without `wrangler dev`'s local proxy (a second workerd process
 // every request crosses on its way in and out, ≈ 1–2 ms per request here).
-// Loopback only; persistence in a directory the caller owns.
+// Loopback only; persistence in a directory the caller owns. With
+// `inspectorPort`, workerd serves its V8 inspector there (loopback), one
+// target per Worker service (scripts/load/isolate-inspector.ts reads it).
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { buildSnapshot } from "./snapshot";
@@ -16,8 +18,12 @@ export interface WorkerdServer {
   stop: () => Promise<void>;
 }
 
-export async function serveBundle(opts: { root: string; bundleDir: string; persistTo: string; vars: Record<string, string>; port?: number }): Promise<WorkerdServer> {
-  const config = buildSnapshot(opts.root, opts.bundleDir);
+/** The inspector target of the Worker (and of the Durable Objects it defines): Miniflare names a user Worker's service `core:user:<name>`. */
+export const WORKER_INSPECTOR_TARGET = "core:user:epikv";
+
+/** Builds the bundle into `bundleDir` (once) unless `prebuilt` says it is there already. */
+export async function serveBundle(opts: { root: string; bundleDir: string; persistTo: string; vars: Record<string, string>; port?: number; inspectorPort?: number; prebuilt?: boolean }): Promise<WorkerdServer> {
+  const config = opts.prebuilt ? `${opts.bundleDir}/wrangler.toml` : buildSnapshot(opts.root, opts.bundleDir);
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   const mf = new Miniflare({
     ...(workerOptions as object),
@@ -32,6 +38,7 @@ export async function serveBundle(opts: { root: string; bundleDir: string; persi
     // Requests go straight to the Worker's own socket, not through Miniflare's
     // entry worker (which a deployed Worker does not have either).
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
   });
   await mf.ready;
   const url = (await mf.unsafeGetDirectURL("epikv")).toString().replace(/\/$/, "");

@@ -1,6 +1,7 @@
 // End to end, kv mode: `wrangler dev` (real workerd, SQLite Durable Objects)
-// in front of the REFERENCE kv backend (backend/, real model, real HTTP),
-// driven by the official `openai` client at `/v1/kv`. With the full policy,
+// in front of a kv backend over real HTTP — the TypeScript reference backend
+// (backend/) and the PyTorch backend (backends/torch/, on CPU here), each
+// serving epikv-tiny — driven by the official `openai` client at `/v1/kv`. With the full policy,
 // fp32 pages and a budget larger than the conversation, every kv-mode reply
 // (the Durable Object decoding against its stored pages + tail + query)
 // equals the backend's own chat completion over the whole history — across
@@ -11,40 +12,47 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBackend, type RunningBackend } from "../../backend/server";
+import { startBackend } from "../../backend/server";
+import { startTorchBackend } from "../../testing/torch-backend";
 import { startWranglerDev, type WranglerDev } from "../../testing/wrangler-dev";
 import { TEST_API_KEY } from "../../testing/test-api-keys";
 
-let backend: RunningBackend;
-let wrangler: WranglerDev;
-let persistTo: string;
-
-beforeAll(async () => {
-  backend = await startBackend(0);
-  persistTo = mkdtempSync(join(tmpdir(), "epikv-kv-e2e-"));
-  wrangler = await startWranglerDev({ persistTo, vars: { KV_BACKEND_URL: backend.url, BACKEND_URL: `${backend.url}/v1`, BACKEND_MODEL: "epikv-tiny" }, portRange: [8860, 8879] });
-});
-
-afterAll(async () => {
-  await wrangler?.stop();
-  await backend?.close();
-  if (persistTo) rmSync(persistTo, { recursive: true, force: true });
-});
-
-function kvClient(conversationId: string): OpenAI {
-  return new OpenAI({ baseURL: `${wrangler.url}/v1/kv`, apiKey: TEST_API_KEY, defaultHeaders: { "X-Conversation-Id": conversationId }, maxRetries: 0 });
-}
-
-/** The backend's own answer over the whole history (full recompute, greedy). */
-async function reference(messages: { role: "user" | "assistant" | "system"; content: string }[], maxTokens: number): Promise<string> {
-  const direct = new OpenAI({ baseURL: `${backend.url}/v1`, apiKey: "unused", maxRetries: 0 });
-  const r = await direct.chat.completions.create({ model: "epikv-tiny", messages, max_tokens: maxTokens, temperature: 0 });
-  return r.choices[0].message.content ?? "";
-}
-
 const TOPICS = ["the garden tomatoes need sun", "the train to Lisbon leaves at nine", "rent is due on the first", "the puppy chewed the sofa"];
 
-describe("kv mode through wrangler dev", () => {
+/** The kv backends under test: each starts on a free port and serves epikv-tiny. */
+const BACKENDS: { name: string; start: () => Promise<{ url: string; close: () => Promise<void> }> }[] = [
+  { name: "reference backend", start: () => startBackend(0) },
+  { name: "torch backend", start: () => startTorchBackend() },
+];
+
+for (const kind of BACKENDS) describe(`kv mode through wrangler dev (${kind.name})`, () => {
+  let backend: { url: string; close: () => Promise<void> };
+  let wrangler: WranglerDev;
+  let persistTo: string;
+
+  beforeAll(async () => {
+    backend = await kind.start();
+    persistTo = mkdtempSync(join(tmpdir(), "epikv-kv-e2e-"));
+    wrangler = await startWranglerDev({ persistTo, vars: { KV_BACKEND_URL: backend.url, BACKEND_URL: `${backend.url}/v1`, BACKEND_MODEL: "epikv-tiny" }, portRange: [8860, 8879] });
+  });
+
+  afterAll(async () => {
+    await wrangler?.stop();
+    await backend?.close();
+    if (persistTo) rmSync(persistTo, { recursive: true, force: true });
+  });
+
+  function kvClient(conversationId: string): OpenAI {
+    return new OpenAI({ baseURL: `${wrangler.url}/v1/kv`, apiKey: TEST_API_KEY, defaultHeaders: { "X-Conversation-Id": conversationId }, maxRetries: 0 });
+  }
+
+  /** The backend's own answer over the whole history (full recompute, greedy). */
+  async function reference(messages: { role: "user" | "assistant" | "system"; content: string }[], maxTokens: number): Promise<string> {
+    const direct = new OpenAI({ baseURL: `${backend.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const r = await direct.chat.completions.create({ model: "epikv-tiny", messages, max_tokens: maxTokens, temperature: 0 });
+    return r.choices[0].message.content ?? "";
+  }
+
   it("full policy, fp32, oversized budget: every reply equals the full recompute, across blocks and turns", async () => {
     const id = `kv-exact-${Date.now().toString(36)}`;
     const client = kvClient(id);

@@ -1,4 +1,4 @@
-// Layer sensitivity profiling (DESIGN.md EpiCache step 6) with the intended
+// Layer sensitivity profiling (docs/architecture.md, EpiCache step 6) with the intended
 // block-restricted mask, on the tiny model; and the handle store's TTL/LRU.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type RunningBackend } from "../../backend/server";

@@ -5,11 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type RunningBackend } from "../../backend/server";
 import { concatKv, type KvCache } from "../../backend/model/kv";
 import { argmax } from "../../backend/model/sample";
-import { kvEncodingMetadata, kvTensors, readKv, type KvEncoding } from "../../backend/protocol/kv-frame";
+import { readKv, type KvEncoding } from "../../backend/protocol/kv-frame";
 import { maxAttentionScores } from "../../backend/protocol/scores";
 import { PROTOCOL } from "../../backend/protocol/calls";
-import { parseSafetensors, readF32, writeSafetensors, type SafetensorsFile, type TensorInput } from "../../protocol/safetensors";
+import { parseSafetensors, readF32, type TensorInput } from "../../protocol/safetensors";
 import type { Model } from "../../backend/model/forward";
+import { expectError as expectErrorAt, frameHeaders, frameOf, maxDiff, post as postTo, requestFrame as frameFor } from "./support/kv-http";
+import { kvMalformedSuite } from "./support/kv-malformed-suite";
 
 let backend: RunningBackend;
 let model: Model;
@@ -23,36 +25,10 @@ beforeAll(async () => {
 });
 afterAll(() => backend.close());
 
-async function post(path: string, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }): Promise<Response> {
-  return fetch(backend.url + path, { method: "POST", headers, body: body instanceof Uint8Array ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body) });
-}
+const post = (path: string, body: unknown, headers?: Record<string, string>) => postTo(backend.url, path, body, headers);
+const requestFrame = (request: unknown, kv?: KvCache, enc?: KvEncoding, extra?: [string, TensorInput][]) => frameFor(model, request, kv, enc, extra);
 
-function requestFrame(request: unknown, kv?: KvCache, enc: KvEncoding = { dtype: "F32" }, extra: [string, TensorInput][] = []): Uint8Array {
-  const tensors = [...(kv ? kvTensors(kv, model.config.headDim, enc) : []), ...extra];
-  return writeSafetensors(tensors, { protocol: PROTOCOL, request: JSON.stringify(request), ...(kv ? kvEncodingMetadata(enc) : {}) });
-}
-const frameHeaders = { "content-type": "application/x-safetensors" };
-
-async function frameOf(res: Response): Promise<{ file: SafetensorsFile; response: Record<string, any> }> {
-  expect(res.headers.get("content-type")).toBe("application/x-safetensors");
-  const file = parseSafetensors(new Uint8Array(await res.arrayBuffer()));
-  return { file, response: JSON.parse(file.metadata.response) };
-}
-
-async function expectError(res: Response, status: number, code: string, message: RegExp) {
-  expect(res.status).toBe(status);
-  const body = (await res.json()) as { error: { code: string; message: string; type: string } };
-  expect(body.error.code).toBe(code);
-  expect(body.error.message).toMatch(message);
-  // The server keeps serving.
-  expect((await fetch(backend.url + "/healthz")).status).toBe(200);
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return a.length === b.length ? m : Infinity;
-}
+const expectError = (res: Response, status: number, code: string, message: RegExp) => expectErrorAt(backend.url, res, status, code, message);
 
 describe("KV protocol over HTTP", () => {
   it("publishes model metadata", async () => {
@@ -166,67 +142,5 @@ describe("KV protocol over HTTP", () => {
   });
 });
 
-describe("KV protocol rejects malformed input and keeps serving", () => {
-  const kv = () => model.forward({ tokens: [1, 2, 3, 4], positions: [0, 1, 2, 3], logits: "none" }).kv;
 
-  it("truncated frames, lying headers and huge declared sizes", async () => {
-    const good = requestFrame({ tokens: [5] }, kv());
-    await expectError(await post("/kv/v1/prefill", good.subarray(0, good.length - 3), frameHeaders), 400, "invalid_frame", /trailing|past the end|truncated/);
-    await expectError(await post("/kv/v1/prefill", good.subarray(0, 6), frameHeaders), 400, "invalid_frame", /truncated frame/);
-    const lying = good.slice();
-    new DataView(lying.buffer).setUint32(0, 0xfffffff0, true);
-    await expectError(await post("/kv/v1/prefill", lying, frameHeaders), 400, "invalid_frame", /exceeds the limit/);
-    const header = JSON.stringify({ "kv.0.0.keys": { dtype: "F32", shape: [2 ** 30, 2 ** 20], data_offsets: [0, 2 ** 52] } });
-    const huge = new Uint8Array(8 + header.length + 8);
-    new DataView(huge.buffer).setUint32(0, header.length, true);
-    huge.set(new TextEncoder().encode(header), 8);
-    await expectError(await post("/kv/v1/prefill", huge, frameHeaders), 400, "invalid_frame", /needs more bytes than the 8-byte data buffer/);
-  });
-
-  it("NaN, wrong shapes, missing heads, stray tensors, unknown encodings", async () => {
-    const bad = kv();
-    bad[1][0].keys[5] = NaN;
-    await expectError(await post("/kv/v1/prefill", requestFrame({ tokens: [5] }, bad), frameHeaders), 400, "invalid_frame", /"kv.1.0.keys" has a non-finite value at element 5/);
-    const k = kv();
-    const tensors = kvTensors(k, 16).map(([n, t]) => (n === "kv.2.1.values" ? ([n, { dtype: "F32", shape: [2, 32], data: t.data }] as [string, TensorInput]) : [n, t] as [string, TensorInput]));
-    await expectError(await post("/kv/v1/prefill", writeSafetensors(tensors, { request: JSON.stringify({ tokens: [5] }) }), frameHeaders), 400, "invalid_kv", /"kv.2.1.values" has shape \[2,32\], expected \[4,16\]/);
-    const missing = kvTensors(k, 16).filter(([n]) => !n.startsWith("kv.3.1."));
-    await expectError(await post("/kv/v1/prefill", writeSafetensors(missing, { request: JSON.stringify({ tokens: [5] }) }), frameHeaders), 400, "invalid_kv", /missing tensor "kv.3.1.positions"/);
-    await expectError(await post("/kv/v1/prefill", requestFrame({ tokens: [5] }, k, undefined, [["kv.4.0.positions", { dtype: "I32", shape: [0], data: new Int32Array(0) }]]), frameHeaders), 400, "invalid_kv", /unexpected tensor "kv.4.0.positions"/);
-    await expectError(await post("/kv/v1/prefill", writeSafetensors(kvTensors(k, 16), { kv_dtype: "fp8", request: "{}" }), frameHeaders), 400, "invalid_kv", /unknown kv_dtype "fp8"/);
-    await expectError(await post("/kv/v1/prefill", writeSafetensors([], { protocol: "epikv-kv/99" }), frameHeaders), 400, "invalid_frame", /speaks protocol "epikv-kv\/99"/);
-  });
-
-  it("out-of-range and out-of-order positions and tokens", async () => {
-    const k = kv();
-    await expectError(await post("/kv/v1/prefill", requestFrame({ tokens: [5], start_position: 2 }, k), frameHeaders), 400, "invalid_positions", /not after the supplied kv \(last position 3\)/);
-    await expectError(await post("/kv/v1/prefill", { tokens: [5, 6], positions: [4, 4] }), 400, "invalid_positions", /strictly increasing/);
-    await expectError(await post("/kv/v1/prefill", { tokens: [5], positions: [1 << 20] }), 400, "invalid_request", /positions\[0\]/);
-    await expectError(await post("/kv/v1/prefill", { tokens: [5, 6], positions: [1] }), 400, "invalid_positions", /1 entries for 2 tokens/);
-    const shuffled = kv();
-    shuffled[0][1].positions.set([0, 2, 1, 3]);
-    await expectError(await post("/kv/v1/prefill", requestFrame({ tokens: [5] }, shuffled), frameHeaders), 400, "invalid_positions", /kv layer 0 head 1: positions must be strictly increasing/);
-    const negative = kv();
-    negative[2][0].positions[0] = -5;
-    await expectError(await post("/kv/v1/decode", requestFrame({ tokens: [5] }, negative), frameHeaders), 400, "invalid_positions", /position -5 at index 0 is outside/);
-    await expectError(await post("/kv/v1/decode", { tokens: [264] }), 400, "invalid_request", /tokens\[0\] = 264/);
-    await expectError(await post("/kv/v1/decode", { tokens: [] }), 400, "invalid_request", /at least 1/);
-  });
-
-  it("bad JSON, unknown models, routes and methods, media types, oversized bodies", async () => {
-    await expectError(await post("/kv/v1/prefill", new TextEncoder().encode("{nope"), { "content-type": "application/json" }), 400, "invalid_request", /not valid JSON/);
-    await expectError(await post("/kv/v1/decode", { model: "gpt-5", tokens: [1] }), 404, "model_not_found", /"gpt-5" is not served here/);
-    await expectError(await fetch(backend.url + "/kv/v1/nope"), 404, "not_found", /no route GET \/kv\/v1\/nope/);
-    await expectError(await fetch(backend.url + "/kv/v1/prefill"), 405, "method_not_allowed", /use POST/);
-    await expectError(await post("/kv/v1/prefill", new Uint8Array(4), { "content-type": "text/plain" }), 415, "unsupported_media_type", /text\/plain/);
-    const small = await startBackend(0, { maxBodyBytes: 1024 });
-    try {
-      const res = await fetch(small.url + "/kv/v1/prefill", { method: "POST", headers: frameHeaders, body: new Uint8Array(4096) });
-      expect(res.status).toBe(413);
-      expect(((await res.json()) as any).error.code).toBe("payload_too_large");
-      expect((await fetch(small.url + "/healthz")).status).toBe(200);
-    } finally {
-      await small.close();
-    }
-  });
-});
+kvMalformedSuite("reference backend", () => ({ url: backend.url, model, startSmall: (maxBodyBytes) => startBackend(0, { maxBodyBytes }) }));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { arrayRowStore, grownCapacity, reusingFactory, ROW_STORE_SCRATCH_BYTES, SegmentIndex } from "../../durable-objects/selection/segment-index";
 import { loadWasmModule } from "../../wasm/src/node-module";
-import { ResidentColumns, ResidentRows } from "../../wasm/src/bindings/retrieval";
+import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
+import { ResidentRows } from "../../wasm/src/bindings/resident-rows";
 
 const unit = (dim: number, hot: number, second = -1) => {
   const v = new Float32Array(dim);

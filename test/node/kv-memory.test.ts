@@ -1,4 +1,4 @@
-// Bounded memory (issue 5, "Must show"; DESIGN.md EpiCache step 4): the
+// Bounded memory (docs/architecture.md, EpiCache step 4): the
 // working set of block-wise prefill — response frame, one layer of cache +
 // block, scores, new pages, as counted by MemoryMeter — is the same for a
 // conversation of 10× and of 100× the block size, and so is the stored cache.

@@ -1,5 +1,5 @@
-// Continuum-style pinning TTL (durable-objects/pinning.ts) and the turn queue
-// that orders a conversation's turns (durable-objects/turn-queue.ts).
+// Continuum-style pinning TTL (durable-objects/conversation/pinning.ts) and the turn queue
+// that orders a conversation's turns (durable-objects/conversation/turn-queue.ts).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { activePin, afterTurn, DEFAULT_TTL_MS, MAX_TOOLS, MAX_TTL_MS, MIN_TTL_MS, observe, predictTtlMs, toolNames, type PinningState } from "../../durable-objects/conversation/pinning";

@@ -11,7 +11,8 @@
 // |Δ| ≤ 2e-5 · Σ|qⱼ·rⱼ| + 1e-7.
 import { describe, expect, it } from "vitest";
 import type { RetrievalKernels } from "../../wasm/src/bindings/retrieval";
-import { ResidentColumns, ResidentRows } from "../../wasm/src/bindings/retrieval";
+import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
+import { ResidentRows } from "../../wasm/src/bindings/resident-rows";
 import { mulberry32 } from "../../protocol/mulberry32";
 import { randomArray } from "./random-arrays";
 

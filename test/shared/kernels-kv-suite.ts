@@ -339,7 +339,7 @@ export function kvKernelSuite(runtime: string, kernels: () => Kernels): void {
     });
 
     describe("allocateLayerBudgets", () => {
-      it("hand cases (DESIGN.md EpiCache step 6)", () => {
+      it("hand cases (docs/architecture.md, EpiCache step 6)", () => {
         for (const impl of [kernels(), oracle]) {
           const s = Float64Array.of(0, 0.5, 1);
           // α = 1, M = 100, L = 3: ŝ = [0, 0.5, 1], w = [1, 0.5, 0], Σw = 1.5, M·L = 300

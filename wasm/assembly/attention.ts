@@ -4,7 +4,7 @@
 // For query rows q (nq × d: the G query heads of a GQA group × the prompt's
 // positions) and keys k (n × d), each row's A = softmax(q·kᵀ/√d) is computed
 // in fp32 with the row max subtracted, then folded into one score per key:
-//   mode 0  max over rows                      (EpiCache, DESIGN.md step 5)
+//   mode 0  max over rows                      (EpiCache step 5, docs/architecture.md)
 //   mode 1  mean over rows, then an optional 1-D max-pool of odd width
 //           (SnapKV: the observation window's attention, smoothed)
 //   mode 2  out[i] += Σ over rows               (H2O accumulated attention)

@@ -1,4 +1,4 @@
-// Hashing embedder (DESIGN.md, EpiCache step 2: epikv's offline default
+// Hashing embedder (docs/architecture.md, EpiCache step 2: the offline default
 // embedder). Tokens arrive already lower-cased and split (wasm/src/text-features.ts
 // documents the tokenisation), as UTF-8 bytes plus offsets; everything from
 // the bytes on happens here:

@@ -1,4 +1,4 @@
-// k-means for EpiCache episodes (DESIGN.md, EpiCache step 3; arXiv 2509.17396 §3
+// k-means for EpiCache episodes (docs/architecture.md, EpiCache step 3; arXiv 2509.17396 §3
 // clusters conversation segments with k-means). sklearn semantics where they
 // matter: k-means++ seeding, Lloyd until the labels stop changing or the
 // centroids move less than tol (squared shift, relative to the mean column

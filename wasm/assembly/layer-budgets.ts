@@ -1,4 +1,4 @@
-// Per-layer KV budgets from layer sensitivities, DESIGN.md EpiCache step 6
+// Per-layer KV budgets from layer sensitivities, docs/architecture.md EpiCache step 6
 // (arXiv 2509.17396, sensitivity-aware layer-wise budget allocation).
 // Contract: wasm/src/kernels.ts; oracle: wasm/oracle/layer-budgets.ts, which
 // performs the same f64 operations in the same order, so results are equal.

@@ -7,7 +7,7 @@
 //   q     = round_half_even((x − min) · (L / (max − min)))  ∈ [0, L]
 //   x̂     = q · scale + zero
 // so |x − x̂| ≤ scale/2 up to fp32 rounding (KIVI / KVQuant-style asymmetric
-// groups; EpiCache's KV pages travel quantized, DESIGN.md "kv mode").
+// groups; EpiCache's KV pages travel quantized, docs/kv-mode.md "Storage").
 //
 // Two guards keep extreme groups finite: when max − min overflows fp32 the
 // group is quantized at half scale (x/2 − min/2, exact for normal numbers),

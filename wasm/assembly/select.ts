@@ -5,7 +5,7 @@
 // sinks, the recent window; StreamingLLM / H2O) are kept in every head and
 // count against the budget. The rest of the budget goes to the highest
 // scores: pooled across the layer's heads, so head budgets adapt (AdaKV,
-// DESIGN.md EpiCache step 5), or per head. Ties go to the lower flattened
+// docs/architecture.md, EpiCache step 5), or per head. Ties go to the lower flattened
 // index h·n + i (lower head, then lower position); NaN ranks below −Inf.
 // The result is a mask, so kept entries keep their order by construction.
 //

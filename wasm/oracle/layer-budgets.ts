@@ -1,5 +1,5 @@
-// Oracle for per-layer budgets (wasm/assembly/layer-budgets.ts), DESIGN.md
-// EpiCache step 6: ŝ = (s − min)/(max − min), w = (1 − ŝ)^α,
+// Oracle for per-layer budgets (wasm/assembly/layer-budgets.ts),
+// docs/architecture.md, EpiCache step 6: ŝ = (s − min)/(max − min), w = (1 − ŝ)^α,
 // b_l = floor(w_l·M·L/Σw) floored at max(1, floor(M/4)); α = 0 or equal
 // sensitivities give every layer M. Same f64 operations in the same order as
 // the kernel, so the integers agree exactly.

@@ -143,7 +143,7 @@ export interface Kernels {
   selectKeep(scores: Float32Array, heads: number, options: SelectOptions): Uint8Array;
 
   /**
-   * DESIGN.md EpiCache step 6: per-layer integer budgets from sensitivities; α = 0 (or equal
+   * docs/architecture.md, EpiCache step 6: per-layer integer budgets from sensitivities; α = 0 (or equal
    * sensitivities) gives every layer M; each budget is at least max(1, floor(M/4)). M a positive integer.
    */
   allocateLayerBudgets(sensitivity: Float64Array, budget: number, alpha: number): Int32Array;

@@ -1,4 +1,4 @@
-// Text → hashed features for the hashing embedder (DESIGN.md, EpiCache step 2).
+// Text → hashed features for the hashing embedder (docs/architecture.md, EpiCache step 2).
 // Pure TypeScript, no WASM: the embedText bindings tokenise here and send
 // the token bytes to WASM (wasm/assembly/embed.ts hashes, counts, weights and
 // normalises); the same hashes are computed here so callers can see which

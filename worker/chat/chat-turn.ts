@@ -1,4 +1,4 @@
-// One chat turn, the flow of durable-objects/conversation-api.ts:
+// One chat turn, the flow of durable-objects/conversation/conversation-api.ts:
 //   info + planTurn (both read-only, sent together) → backend → commitTurn.
 // commitTurn runs only after the backend's reply is complete, so a failed
 // upstream call writes nothing — not even the conversation of a first turn:
@@ -29,7 +29,7 @@ export interface PreparedTurn {
   model: string | undefined;
   /** Wall time of each step in ms, for the Server-Timing header (see turnTimer). */
   timings: Record<string, number>;
-  /** The conversation's turn ticket (arrival order, durable-objects/turn-queue.ts); null once given back. */
+  /** The conversation's turn ticket (arrival order, durable-objects/conversation/turn-queue.ts); null once given back. */
   ticket: string | null;
   /** Backend the conversation is pinned to (Continuum TTL), if any. */
   pinnedBackend: string | null;

@@ -22,7 +22,7 @@ export function chooseModel(requested: string | undefined, settings: Partial<Con
 /**
  * The backend's request body as JSON text: the client's fields and the
  * model, with `messages` spliced in as the Durable Object serialised them
- * (durable-objects/sent-plan.ts), so the context is never parsed or
+ * (durable-objects/conversation/sent-plan.ts), so the context is never parsed or
  * re-serialised here.
  */
 export function buildUpstreamBody(req: ChatRequest, plan: SentPlan, model: string | undefined): string {

@@ -1,5 +1,5 @@
 // The conversation's Durable Object stub, typed by the RPC contract
-// (durable-objects/conversation-api.ts). One object per (tenant, conversation id).
+// (durable-objects/conversation/conversation-api.ts). One object per (tenant, conversation id).
 import type { ConversationApi } from "../../durable-objects/conversation/conversation-rpc";
 import type { Env } from "../env";
 

@@ -7,7 +7,8 @@
 // "unmatched". Latency is measured with Date.now(), which in workerd moves
 // only across I/O: what it sees is the time spent waiting on Durable
 // Objects and the backend, which is where a request's time goes (pure
-// compute inside one request reads as 0, TOOLCHAIN.md).
+// compute inside one request reads as 0: workerd does not advance timers
+// during a request).
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { waitUntilOf } from "../http/wait-until";

@@ -5,7 +5,7 @@
 // nothing else needs to change for the page's layer chart and the
 // epikv_kv_* metrics to appear.
 export interface KvFigures {
-  /** Retained entries per KV head for each layer, b_l (DESIGN.md EpiCache step 6). */
+  /** Retained entries per KV head for each layer, b_l (docs/architecture.md, EpiCache step 6). */
   layer_budgets: number[];
   /** Bytes of compressed KV pages stored for this conversation. */
   bytes_stored: number;

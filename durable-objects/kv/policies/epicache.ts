@@ -1,4 +1,4 @@
-// epicache — EpiCache (arXiv 2509.17396; DESIGN.md steps 4–5): the episode's
+// epicache — EpiCache (arXiv 2509.17396; docs/architecture.md, steps 4–5): the episode's
 // representative prompt, run after the block, scores every cached key of KV
 // head h by the max over prompt positions and the GQA group's query heads of
 // softmax(Q·Kᵀ/√d); scores are pooled across the heads of the layer and the

@@ -1,7 +1,7 @@
 // Rotary position embedding in place (Su et al. 2021), Llama "rotate half"
 // pairing: (x[i], x[i + hd/2]) rotated by pos · θ^(−2i/hd). Keys leave the
 // model post-RoPE at their absolute positions and are never re-rotated
-// (DESIGN.md EpiCache step 4). Angles in f64: positions reach 2^20.
+// (docs/architecture.md, EpiCache step 4). Angles in f64: positions reach 2^20.
 
 export function ropeF32(x: usize, positions: usize, tokens: i32, heads: i32, headDim: i32, theta: f64): void {
   const half = headDim >> 1;

@@ -1,88 +1,86 @@
-// The inspector's browser code (served as /ui/inspector.js). Plain ES2020,
-// no dependencies. It reads only this Worker's API, sending
-// `Authorization: Bearer <key>` when a key is saved (localStorage), so it
-// keeps working once tenants and API keys are enforced.
+// The inspector's browser code, bundled into /ui/inspector.js at build time
+// (scripts/build-ui.mjs; worker/routes/ui.ts serves it). No dependencies. It
+// reads only this Worker's API, sending `Authorization: Bearer <key>` when a
+// key is saved (localStorage), so it keeps working once tenants and API keys
+// are enforced.
 //
 // Data it reads: GET /v1/conversations (list), GET /v1/conversations/{id}
 // (figures; `kv` when kv mode fills it, worker/ui/kv-figures.ts),
 // GET …/episodes (timeline), POST …/context (the selection for a query).
 // Test hooks: list items carry data-conversation-id, timeline segments
 // data-episode, context rows data-message-id/data-provenance/data-seq.
-// (String.raw and no backticks/template placeholders inside: this file is a string.)
-export const INSPECTOR_JS = String.raw`
+import type { ContextSelection, ConversationInfo, EpisodeView, Provenance } from "../../../durable-objects/conversation/conversation-api";
+import type { KvFigures } from "../kv-figures";
+import { $, clear, el, fmt, fmtBytes, fmtRatio } from "./dom";
+
 const KEY_STORAGE = "epikv.apiKey";
-const SVG_NS = "http://www.w3.org/2000/svg";
 const PALETTE = ["#2f5bea", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0c8599", "#e67700", "#5c940d", "#a61e4d", "#1864ab", "#862e9c", "#d9480f"];
-const PROVENANCE_COLOR = { pinned: "#495057", recent: "#868e96", turn: "#212529", ranked: "#0b7285" };
+const PROVENANCE_COLOR: Record<string, string> = { pinned: "#495057", recent: "#868e96", turn: "#212529", ranked: "#0b7285" };
 
-// Ranked messages take their episode's colour when they have one.
-function provenanceColor(p) {
-  if ((p.kind === "episode" || p.kind === "ranked") && p.episode !== null && p.episode !== undefined) return episodeColor(p.episode);
-  return PROVENANCE_COLOR[p.kind] || "#212529";
+/** Episode and ranked messages take their episode's colour when they have one. */
+function provenanceColor(p: Provenance): string {
+  if ((p.kind === "episode" || p.kind === "ranked") && p.episode !== null) return episodeColor(p.episode);
+  return PROVENANCE_COLOR[p.kind] ?? "#212529";
 }
 
-const $ = (id) => document.getElementById(id);
-const state = { id: null, info: null, episodes: [], selection: null };
-
-function episodeColor(episode) { return PALETTE[((episode % PALETTE.length) + PALETTE.length) % PALETTE.length]; }
-function fmt(n) { return typeof n === "number" && isFinite(n) ? n.toLocaleString("en-US") : "–"; }
-function fmtRatio(r) { return typeof r === "number" && isFinite(r) ? r.toFixed(r >= 10 ? 1 : 2) + "×" : "–"; }
-function fmtBytes(b) {
-  if (typeof b !== "number" || !isFinite(b)) return "–";
-  const units = ["B", "KiB", "MiB", "GiB"]; let i = 0;
-  while (b >= 1024 && i < units.length - 1) { b /= 1024; i++; }
-  return (i === 0 ? String(b) : b.toFixed(1)) + " " + units[i];
+type Info = ConversationInfo & { kv?: KvFigures };
+interface State {
+  id: string | null;
+  info: Info | null;
+  episodes: EpisodeView[];
+  selection: ContextSelection | null;
 }
-function el(tag, attrs, children) {
-  const node = tag.startsWith("svg:") ? document.createElementNS(SVG_NS, tag.slice(4)) : document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null) continue;
-    if (k === "text") node.textContent = String(v);
-    else if (k === "class") node.setAttribute("class", v);
-    else if (k === "style") node.style.cssText = v; // CSSOM, allowed by the page's CSP (no inline style attributes)
-    else node.setAttribute(k, String(v));
+interface Bar {
+  label: string;
+  value: number;
+  color: string;
+}
+
+const state: State = { id: null, info: null, episodes: [], selection: null };
+
+/** A failed API call, with the HTTP status (401/403 hint at the key). */
+class RequestFailed extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
   }
-  for (const c of children || []) if (c !== null && c !== undefined) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
-  return node;
 }
-function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
 
-function setStatus(message, kind) {
+function episodeColor(episode: number): string { return PALETTE[((episode % PALETTE.length) + PALETTE.length) % PALETTE.length]!; }
+
+function setStatus(message: string, kind?: "info" | "error"): void {
   const s = $("status");
   s.textContent = message || "";
   s.className = "status" + (message ? " " + (kind || "info") : "");
 }
 
-function apiKey() { try { return localStorage.getItem(KEY_STORAGE) || ""; } catch (e) { return ""; } }
+function apiKey(): string { try { return localStorage.getItem(KEY_STORAGE) || ""; } catch { return ""; } }
 
-async function api(method, path, body) {
-  const headers = { accept: "application/json" };
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
   const key = apiKey();
   if (key) headers.authorization = "Bearer " + key;
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+  let data: unknown = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (!res.ok) {
-    const msg = data && data.error && data.error.message ? data.error.message : text.slice(0, 200);
-    const err = new Error(method + " " + path + " → " + res.status + ": " + msg);
-    err.status = res.status;
-    throw err;
+    const message = (data as { error?: { message?: unknown } } | null)?.error?.message;
+    throw new RequestFailed(method + " " + path + " → " + res.status + ": " + (typeof message === "string" ? message : text.slice(0, 200)), res.status);
   }
-  return data;
+  return data as T;
 }
 
-function showError(err) {
-  const hint = err && (err.status === 401 || err.status === 403) ? " (check the API key above)" : "";
-  setStatus(String(err && err.message ? err.message : err) + hint, "error");
+function showError(err: unknown): void {
+  const hint = err instanceof RequestFailed && (err.status === 401 || err.status === 403) ? " (check the API key above)" : "";
+  setStatus(String(err instanceof Error ? err.message : err) + hint, "error");
 }
 
 // --- conversation list --------------------------------------------------
-async function loadList() {
+async function loadList(): Promise<void> {
   const list = clear($("conversation-list"));
   try {
-    const page = await api("GET", "/v1/conversations?limit=200");
+    const page = await api<{ data: Info[] }>("GET", "/v1/conversations?limit=200");
     if (!page.data.length) list.appendChild(el("li", { class: "none", text: "No conversations yet. Import one with the CLI (docs/inspector.md)." }));
     for (const c of page.data) {
       const li = el("li", { "data-conversation-id": c.id, class: c.id === state.id ? "active" : null }, [
@@ -97,15 +95,15 @@ async function loadList() {
 }
 
 // --- one conversation ---------------------------------------------------
-async function openConversation(id) {
+async function openConversation(id: string): Promise<void> {
   state.id = id; state.selection = null;
   if (location.hash !== "#" + encodeURIComponent(id)) history.replaceState(null, "", "#" + encodeURIComponent(id));
   for (const li of document.querySelectorAll("#conversation-list li")) li.classList.toggle("active", li.getAttribute("data-conversation-id") === id);
   setStatus("Loading " + id + " …");
   try {
     const [info, episodes] = await Promise.all([
-      api("GET", "/v1/conversations/" + encodeURIComponent(id)),
-      api("GET", "/v1/conversations/" + encodeURIComponent(id) + "/episodes"),
+      api<Info>("GET", "/v1/conversations/" + encodeURIComponent(id)),
+      api<{ data: EpisodeView[] }>("GET", "/v1/conversations/" + encodeURIComponent(id) + "/episodes"),
     ]);
     if (state.id !== id) return;
     state.info = info; state.episodes = episodes.data;
@@ -119,12 +117,12 @@ async function openConversation(id) {
   } catch (err) { showError(err); }
 }
 
-function figure(label, value, key) {
+function figure(label: string, value: string, key: string): HTMLElement | SVGElement {
   return el("div", { class: "figure", "data-figure": key }, [el("div", { class: "v", text: value }), el("div", { class: "k", text: label })]);
 }
 
-function renderFigures() {
-  const info = state.info, sel = state.selection, kv = info.kv;
+function renderFigures(): void {
+  const info = state.info!, sel = state.selection, kv = info.kv;
   const budget = info.settings.budget_tokens;
   const items = [
     figure("messages", fmt(info.message_count), "messages"),
@@ -147,12 +145,12 @@ function renderFigures() {
 // Segments coloured by episode along the message axis; representative
 // segments get a dark top tick; after a query, the chosen messages are
 // marked in a strip below, coloured by provenance.
-function renderTimeline() {
-  const info = state.info, episodes = state.episodes;
+function renderTimeline(): void {
+  const info = state.info!, episodes = state.episodes;
   const total = Math.max(1, info.message_count);
   const W = 1000, left = 0, top = 10, laneH = 40, markH = 12, axisY = top + laneH + markH + 10;
   const H = axisY + 22;
-  const x = (seq) => left + (seq / total) * W;
+  const x = (seq: number): number => left + (seq / total) * W;
   const svg = el("svg:svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "episodes on the message timeline" });
   svg.appendChild(el("svg:rect", { x: 0, y: top, width: W, height: laneH, fill: "#f1f3f5", rx: 4 }));
   let segCount = 0;
@@ -198,9 +196,8 @@ function renderTimeline() {
   }
 }
 
-// A ranked message shows its BM25, dense and fused scores and its episode; the partner turn it
-// brought says whose neighbour it is.
-function provenanceLabel(p, seq) {
+/** A ranked message shows its BM25, dense and fused scores and its episode; the partner turn it brought says whose neighbour it is. */
+function provenanceLabel(p: Provenance, seq: number | null): string {
   if (p.kind === "episode") return "episode " + p.episode + " · " + p.score.toFixed(3);
   if (p.kind === "ranked") {
     if (p.partner !== null && seq === p.partner) return "neighbour of #" + p.seq;
@@ -210,25 +207,25 @@ function provenanceLabel(p, seq) {
   return p.kind;
 }
 
-async function runQuery(ev) {
+async function runQuery(ev: Event): Promise<void> {
   ev.preventDefault();
-  const query = $("query").value.trim();
+  const query = $<HTMLInputElement>("query").value.trim();
   if (!state.id || !query) { setStatus("Type a query first.", "error"); return; }
-  const body = { query };
-  const budget = $("budget").value.trim();
+  const body: { query: string; budget_tokens?: number } = { query };
+  const budget = $<HTMLInputElement>("budget").value.trim();
   if (budget) body.budget_tokens = Number(budget);
   setStatus("Choosing context …");
   try {
-    const sel = await api("POST", "/v1/conversations/" + encodeURIComponent(state.id) + "/context", body);
+    const sel = await api<ContextSelection>("POST", "/v1/conversations/" + encodeURIComponent(state.id) + "/context", body);
     state.selection = sel;
     renderSelection(); renderFigures(); renderTimeline(); renderChart();
     setStatus("");
   } catch (err) { showError(err); }
 }
 
-function renderSelection() {
-  const sel = state.selection;
-  const counts = {};
+function renderSelection(): void {
+  const sel = state.selection!;
+  const counts: Record<string, number> = {};
   for (const m of sel.messages) counts[m.provenance.kind] = (counts[m.provenance.kind] || 0) + 1;
   const summary = clear($("context-summary"));
   summary.append("Matched episode ", el("b", { text: sel.matched_episode === null ? "none" : String(sel.matched_episode) }),
@@ -237,7 +234,7 @@ function renderSelection() {
     el("b", { text: fmt(sel.conversation_tokens) }), " tokens (", el("b", { text: fmtRatio(sel.conversation_tokens / Math.max(1, sel.used_tokens)) }), ") · ",
     Object.entries(counts).map(([k, v]) => k + " " + v).join(", "));
   const table = $("context-table");
-  const tbody = clear(table.querySelector("tbody"));
+  const tbody = clear(table.querySelector("tbody")!);
   for (const m of sel.messages) {
     const p = m.provenance;
     const color = provenanceColor(p);
@@ -251,15 +248,15 @@ function renderSelection() {
     ]));
   }
   table.hidden = false;
-  table.setAttribute("data-query", $("query").value.trim());
+  table.setAttribute("data-query", $<HTMLInputElement>("query").value.trim());
 }
 
 // Bars: per-layer KV budgets when the conversation reports kv figures;
 // otherwise how the last query's context spent the token budget.
-function renderChart() {
+function renderChart(): void {
   const box = clear($("budget-chart"));
-  const kv = state.info.kv;
-  let bars, title, unit, cap = null;
+  const info = state.info!, kv = info.kv;
+  let bars: Bar[], title: string, unit: string, cap: number | null = null;
   if (kv && Array.isArray(kv.layer_budgets) && kv.layer_budgets.length) {
     title = "Per-layer KV budgets (entries per KV head)" + (kv.encoding ? " · " + kv.encoding : "");
     unit = "entries";
@@ -270,13 +267,13 @@ function renderChart() {
     title = "Token budget by provenance (context mode has no KV layers)";
     unit = "tokens";
     const sel = state.selection;
-    cap = sel ? sel.budget_tokens : state.info.settings.budget_tokens;
+    cap = sel ? sel.budget_tokens : info.settings.budget_tokens;
     if (!sel) {
       $("chart-title").textContent = title;
       box.appendChild(el("p", { class: "summary", text: "Run a query to see how its context spends the budget of " + fmt(cap) + " tokens. kv-mode conversations show per-layer KV budgets here." }));
       return;
     }
-    const groups = new Map();
+    const groups = new Map<string, Bar>();
     for (const m of sel.messages) {
       const p = m.provenance;
       const key = p.kind === "episode" ? "episode " + p.episode : p.kind;
@@ -319,20 +316,19 @@ function renderChart() {
 }
 
 // --- wiring ---------------------------------------------------------------
-function init() {
-  $("api-key").value = apiKey();
+function init(): void {
+  $<HTMLInputElement>("api-key").value = apiKey();
   $("key-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    try { localStorage.setItem(KEY_STORAGE, $("api-key").value.trim()); } catch (e) { /* private mode */ }
+    try { localStorage.setItem(KEY_STORAGE, $<HTMLInputElement>("api-key").value.trim()); } catch { /* private mode */ }
     setStatus("API key saved in this browser.");
     loadList();
   });
   $("refresh").addEventListener("click", () => loadList());
-  $("open-form").addEventListener("submit", (ev) => { ev.preventDefault(); const id = $("open-id").value.trim(); if (id) openConversation(id); });
+  $("open-form").addEventListener("submit", (ev) => { ev.preventDefault(); const id = $<HTMLInputElement>("open-id").value.trim(); if (id) openConversation(id); });
   $("query-form").addEventListener("submit", runQuery);
   const fromHash = decodeURIComponent(location.hash.slice(1));
   loadList().then(() => { document.body.setAttribute("data-ready", "1"); });
   if (fromHash) openConversation(fromHash);
 }
 init();
-`;

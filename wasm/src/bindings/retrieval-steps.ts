@@ -1,0 +1,93 @@
+// The raw exports of the retrieval kernels and the pointer-level steps that
+// both binding styles share: the copying `Kernels` contract (retrieval.ts)
+// and the resident stores (ResidentRows in resident-rows.ts,
+// ResidentColumns in retrieval.ts), plus the shape checks and scratch
+// reservation of those stores.
+import type { KMeansOptions, KMeansResult, TopK } from "../kernels";
+import type { KernelInstance } from "../instance";
+import type { Arena } from "../arena";
+import { clipTopK, resolveKMeansOptions } from "../retrieval-checks";
+
+export type Fn = (...args: number[]) => number;
+
+/** The raw exports this file calls, named so a missing export fails loudly at bind time. */
+export function retrievalExports(instance: KernelInstance) {
+  const e = instance.exports;
+  const fn = (name: string): Fn => {
+    const f = e[name];
+    if (typeof f !== "function") throw new Error(`kernels module has no export ${name}; rebuild with npm run build`);
+    return f;
+  };
+  return {
+    dotRowsF32: fn("dotRowsF32"),
+    dotRowsBatchF32: fn("dotRowsBatchF32"),
+    cosineRowsF32: fn("cosineRowsF32"),
+    columnScoresF32: fn("columnScoresF32"),
+    nonzeroDimsF32: fn("nonzeroDimsF32"),
+    rowsToColumnsF32: fn("rowsToColumnsF32"),
+    topKF32: fn("topKF32"),
+    kmeansF32: fn("kmeansF32"),
+    kmeansScratchBytes: fn("kmeansScratchBytes"),
+    kmeansWorkBytes: fn("kmeansWorkBytes"),
+    kmeansAssignF32: fn("kmeansAssignF32"),
+    kmeansCentroidsF32: fn("kmeansCentroidsF32"),
+    embedTokensF32: fn("embedTokensF32"),
+    embedScratchBytes: fn("embedScratchBytes"),
+  };
+}
+export type RetrievalExports = ReturnType<typeof retrievalExports>;
+
+// ---- pointer-level steps shared by both APIs ---------------------------------
+
+export function topKAt(x: RetrievalExports, arena: Arena, scoresPtr: number, n: number, k: number): TopK {
+  const kk = clipTopK(k, n);
+  const idxPtr = arena.alloc(kk * 4);
+  const outPtr = arena.alloc(kk * 4);
+  x.topKF32(scoresPtr, n, kk, idxPtr, outPtr);
+  return { indices: arena.i32(idxPtr, kk).slice(), scores: arena.f32(outPtr, kk).slice() };
+}
+
+export function kmeansAt(x: RetrievalExports, arena: Arena, dataPtr: number, n: number, dim: number, options: KMeansOptions): KMeansResult {
+  const { k, seed, maxIter, tol, nInit } = resolveKMeansOptions(options, n);
+  if (n === 0) return { labels: new Int32Array(0), centroids: new Float32Array(0), inertia: 0, iterations: 0 };
+  const labelsPtr = arena.alloc(n * 4);
+  const centPtr = arena.alloc(k * dim * 4);
+  const statsPtr = arena.alloc(16);
+  const scratch = arena.alloc(x.kmeansScratchBytes(n, dim, k));
+  x.kmeansF32(dataPtr, n, dim, k, seed, maxIter, tol, nInit, labelsPtr, centPtr, statsPtr, scratch);
+  const stats = arena.f64(statsPtr, 2);
+  return {
+    labels: arena.i32(labelsPtr, n).slice(),
+    centroids: arena.f32(centPtr, k * dim).slice(),
+    inertia: stats[0]!,
+    iterations: stats[1]!,
+  };
+}
+
+// ---- resident stores ---------------------------------------------------------
+
+export const SCRATCH_HEADROOM = 1 << 20;
+
+export function checkRowCopy(what: string, sourceDim: number, dim: number, n: number, capacity: number): void {
+  if (sourceDim !== dim) throw new RangeError(`${what}: source has dim ${sourceDim}, expected ${dim}`);
+  if (!Number.isInteger(n) || n < 0 || n > capacity) throw new RangeError(`${what}: cannot copy ${n} rows into capacity ${capacity}`);
+}
+
+/** What ResidentRows and ResidentColumns check when created. */
+export function checkStoreShape(store: string, capacity: number, dim: number): void {
+  if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`${store}: capacity must be a non-negative integer, got ${capacity}`);
+  if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`${store}: dim must be a positive integer, got ${dim}`);
+}
+
+/** A valid number of rows for a scan to cover. */
+export function checkedCount(store: string, n: number, capacity: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > capacity) throw new RangeError(`${store}: count must be an integer in [0, ${capacity}], got ${n}`);
+  return n;
+}
+
+/** Grows a resident store's memory once, so small scoped scratch later never detaches its views. */
+export function reserveScratchHeadroom(arena: Arena): void {
+  const mark = arena.mark();
+  arena.alloc(SCRATCH_HEADROOM);
+  arena.reset(mark);
+}
