@@ -104,7 +104,17 @@ export class KvModeError extends Error {
   override name = "KvModeError";
 }
 
-async function mirrorMessages(deps: KvDurableDeps, service: KvService): Promise<void> {
+/** The mirroring in progress per object: a turn and the alarm's background work must not both append the same messages. */
+const mirroring = new WeakMap<Sql, Promise<void>>();
+
+/** Mirrors new stored messages into the kv token stream, one caller at a time (each re-reads how far the last one got). */
+function mirrorMessages(deps: KvDurableDeps, service: KvService): Promise<void> {
+  const run = (mirroring.get(deps.sql) ?? Promise.resolve()).catch(() => {}).then(() => mirrorNow(deps, service));
+  mirroring.set(deps.sql, run);
+  return run;
+}
+
+async function mirrorNow(deps: KvDurableDeps, service: KvService): Promise<void> {
   const state = new SqliteKvStateStore(deps.sql);
   let after = state.get<number>("mirrored_seq") ?? -1;
   for (;;) {
@@ -181,8 +191,9 @@ function pumpKvTurn(deps: KvDurableDeps, events: AsyncGenerator<KvTurnEvent>, re
         reply.add(e, Date.now());
         send(e satisfies KvTurnEvent);
       }
-      deps.scheduleBackground();
+      // Recorded before the background work is scheduled: it mirrors what this turn committed.
       if (record) send({ type: "committed", completion: await recordKvTurn(deps.writer, record, reply, Date.now()) });
+      deps.scheduleBackground();
     } catch (e) {
       if (record?.ticket) deps.writer.release(record.ticket);
       send({ type: "error", message: (e as Error).message, code: (e as { code?: string }).code ?? "kv_backend_error" });
