@@ -35,7 +35,8 @@ import { freePort } from "../testing/wrangler-dev";
 import { serveBundle, WORKER_INSPECTOR_TARGET, type WorkerdServer } from "./load/workerd-server";
 import { cpuMs, rssMiB } from "./load/processes";
 import { IsolateInspector, isolateTotal, samplePeak, type IsolateMemory } from "./load/isolate-inspector";
-import { API_KEY, conversationInfo, flagValue, importConversation, log, markdownTable, MIB, positiveInt, postJson, settle, TOPICS, type ConversationMemory } from "./bench/conversation-driver";
+import { API_KEY, conversationInfo, flagValue, importConversation, log, markdownTable, MIB, positiveInt, postJson, settle, TOPICS } from "./bench/conversation-driver";
+import type { ConversationMemory } from "../durable-objects/conversation/conversation-api";
 import { startBackend, type RunningBackend } from "../backend/server";
 // @ts-expect-error plain .mjs test double without types
 import { startTestDoubleServer } from "../testing/test-double-server.mjs";
