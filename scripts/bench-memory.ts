@@ -154,6 +154,7 @@ async function measure(m: Mode, n: number, args: Args, bundleDir: string, prebui
   try {
     await (await fetch(`${server.url}/healthz`)).arrayBuffer();
     inspector = await IsolateInspector.connect(inspectorPort, WORKER_INSPECTOR_TARGET);
+    await inspector.trackWasm();
     const baseline = await inspector.read();
     const id = `mem-${m}-${n}`;
     log(`[${m} ${n}] import`);

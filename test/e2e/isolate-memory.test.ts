@@ -37,6 +37,7 @@ beforeAll(async () => {
   server = await serveBundle({ root: process.cwd(), bundleDir, persistTo, vars, inspectorPort });
   await (await fetch(`${server.url}/healthz`)).arrayBuffer();
   inspector = await IsolateInspector.connect(inspectorPort, WORKER_INSPECTOR_TARGET);
+  await inspector.trackWasm();
 });
 
 afterAll(async () => {
