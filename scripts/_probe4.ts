@@ -1,0 +1,23 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serveBundle, WORKER_INSPECTOR_TARGET } from "./load/workerd-server";
+import { IsolateInspector } from "./load/isolate-inspector";
+import { API_KEY, importConversation } from "./bench/conversation-driver";
+import { rssMiB } from "./load/processes";
+const bundleDir = mkdtempSync(join(tmpdir(), "probe-b-"));
+const persist = mkdtempSync(join(tmpdir(), "probe-p-"));
+const s = await serveBundle({ root: process.cwd(), bundleDir, persistTo: persist, vars: { API_KEYS: `${API_KEY}:t` }, inspectorPort: 8953 });
+await fetch(`${s.url}/healthz`);
+const i = await IsolateInspector.connect(8953, WORKER_INSPECTOR_TARGET);
+await i.trackWasm();
+(i as any).ws.addEventListener("message", (e: any) => { const m = JSON.parse(String(e.data)); if (m.method && !m.method.startsWith("Runtime.executionContext")) console.log("EVENT", String(e.data).slice(0, 400)); });
+await i.call("Log.enable").catch(() => {});
+let last = "";
+const t = setInterval(async () => { try { const h = await i.heap(); const w = await i.trackedWasmBytes(); last = `heap ${(h.used/2**20).toFixed(1)} total ${(h.total/2**20).toFixed(1)} backing ${(h.backing/2**20).toFixed(1)} wasm ${(w/2**20).toFixed(1)} rss ${s.workerdPids().map(rssMiB).join(",")}`; } catch (e) { last = String(e); } }, 300);
+try { await importConversation(s.url, "c", 70000, 4096); console.log("OK"); } catch (e) { console.log("FAIL", String(e)); }
+console.log("last", last);
+await new Promise((r) => setTimeout(r, 1000));
+console.log("after", last);
+clearInterval(t); i.close();
+await s.stop();
