@@ -73,6 +73,8 @@ interface Row {
   after_import: IsolateMemory;
   turns_phase: Phase;
   after_turns: IsolateMemory;
+  /** Each live WASM memory after the turns, largest first (bytes): the kernels instance and one per index row store. */
+  wasm_memories: number[];
   turns: number;
   workerd_cpu_ms_per_turn: number;
   workerd_rss_mb: number;
@@ -198,12 +200,13 @@ async function measure(m: Mode, n: number, args: Args, bundleDir: string, prebui
     });
     const cpuPerTurn = (server.workerdPids().reduce((s, pid) => s + cpuMs(pid), 0) - cpu0) / args.turns;
     const afterTurns = await inspector.read();
+    const wasmMemories = await inspector.wasmMemories();
     const info = await conversationInfo(server.url, id);
     const row: Row = {
-      mode: m, messages: n, baseline, import: importPhase, recluster, after_import: afterImport, turns_phase: turnsPhase, after_turns: afterTurns, turns: args.turns,
+      mode: m, messages: n, baseline, import: importPhase, recluster, after_import: afterImport, turns_phase: turnsPhase, after_turns: afterTurns, wasm_memories: wasmMemories, turns: args.turns,
       workerd_cpu_ms_per_turn: cpuPerTurn, workerd_rss_mb: server.workerdPids().reduce((s, pid) => s + rssMiB(pid), 0), do_memory: info.memory ?? null, segments: info.segment_count,
     };
-    log(`[${m} ${n}] after turns ${mb(isolateTotal(afterTurns)).toFixed(1)} MiB (heap ${mb(afterTurns.used).toFixed(1)}, backing ${mb(afterTurns.backing).toFixed(1)}, wasm ${mb(afterTurns.wasm).toFixed(1)}); peak ${mb(Math.max(importPhase.peak_total, recluster.peak_total, turnsPhase.peak_total)).toFixed(1)} MiB; ${cpuPerTurn.toFixed(1)} ms CPU/turn`);
+    log(`[${m} ${n}] after turns ${mb(isolateTotal(afterTurns)).toFixed(1)} MiB (heap ${mb(afterTurns.used).toFixed(1)}, backing ${mb(afterTurns.backing).toFixed(1)}, wasm ${mb(afterTurns.wasm).toFixed(1)} in ${wasmMemories.length} memories: ${wasmMemories.map((b) => mb(b).toFixed(1)).join(", ")}); peak ${mb(Math.max(importPhase.peak_total, recluster.peak_total, turnsPhase.peak_total)).toFixed(1)} MiB; ${cpuPerTurn.toFixed(1)} ms CPU/turn`);
     return row;
   } finally {
     inspector?.close();

@@ -111,16 +111,21 @@ export class IsolateInspector {
 
   /** Summed byteLength of every live WebAssembly.Memory in the isolate. */
   async wasmBytes(): Promise<number> {
+    return (await this.wasmMemories()).reduce((s, b) => s + b, 0);
+  }
+
+  /** byteLength of each live WebAssembly.Memory in the isolate, largest first. */
+  async wasmMemories(): Promise<number[]> {
     const uniqueContextId = await this.context();
     const proto = await this.call("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", uniqueContextId });
     const found = await this.call("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId, objectGroup: "epikv-memory" });
     const sum = await this.call("Runtime.callFunctionOn", {
       objectId: found.objects.objectId,
-      functionDeclaration: "function () { return this.reduce((s, m) => s + m.buffer.byteLength, 0); }",
+      functionDeclaration: "function () { return this.map((m) => m.buffer.byteLength).sort((a, b) => b - a); }",
       returnByValue: true,
     });
     await this.call("Runtime.releaseObjectGroup", { objectGroup: "epikv-memory" });
-    return sum.result.value as number;
+    return sum.result.value as number[];
   }
 
   /**
