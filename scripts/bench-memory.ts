@@ -23,8 +23,9 @@
 //
 // "total" = heap used + backing stores + WASM memory: what counts against a
 // Durable Object's 128 MB. Peaks are sampled (between the isolate's
-// JavaScript tasks; no GC forced), so they are lower bounds. WASM memory
-// never shrinks: its value after the run is its high-water mark. workerd
+// JavaScript tasks; no GC forced; WASM memories counted until V8 frees them,
+// through the inspector's WASM tracker), so they are lower bounds. A
+// memory's size never shrinks; "WASM high-water" is the largest sampled sum. workerd
 // CPU/turn is the CPU time of the workerd process per measured turn (/proc).
 // The last two sizes give a linear extrapolation to 1M messages (formula printed).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
