@@ -105,7 +105,16 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       this.store.schedule(KV_BACKGROUND_JOB, Date.now());
       this.ctx.waitUntil(this.armAlarm());
     };
-    return { sql: this.store.sql, store: this.store, kernels: this.kernels(), embedder: this.embedder(), backendUrl: this.env.KV_BACKEND_URL, scheduleBackground };
+    // A kv turn records itself through the same writes as context mode (../kv/kv-turn-record.ts).
+    const writer = {
+      configure: (id: string) => this.configure(id, {}),
+      commit: (messages: ChatMessage[], reply: ChatMessage, usage: Usage | undefined, options: CommitTurnOptions) => this.commitTurn(messages, reply, usage, undefined, options),
+      release: (ticket: string) => void this.turns.release(ticket),
+    };
+    return {
+      sql: this.store.sql, store: this.store, kernels: this.kernels(), embedder: this.embedder(), backendUrl: this.env.KV_BACKEND_URL, scheduleBackground,
+      waitUntil: (work: Promise<unknown>) => this.ctx.waitUntil(work), writer,
+    };
   }
   private charsPerToken(): number {
     return Number(this.store.meta("chars_per_token") ?? DEFAULT_CHARS_PER_TOKEN);

@@ -28,6 +28,7 @@ import { DEFAULT_KV_SETTINGS, KvMode, type KvModeSettings } from "./kv-mode";
 import { KvService, type KvChatMessage, type KvTurnEvent } from "./kv-service";
 import { SqlitePageStore } from "./sqlite-page-store";
 import { SqliteKvStateStore } from "./state-store";
+import { KvReply, recordKvTurn, type KvTurnRecord, type KvTurnWriter } from "./kv-turn-record";
 
 export interface KvTurnRequest {
   /** The request's messages; those after the last assistant message are the query. */
@@ -37,6 +38,8 @@ export interface KvTurnRequest {
   seed?: number;
   /** Conversation kv settings (stored on first use; later requests may change policy/budget). */
   kv?: Partial<KvModeSettings>;
+  /** Present: the object records the turn itself once decoded (kv-turn-record.ts), and says so with a {"type":"committed"} line. */
+  record?: KvTurnRecord;
 }
 
 export interface KvDurableDeps {
@@ -48,6 +51,10 @@ export interface KvDurableDeps {
   fetcher?: Fetcher;
   /** Asks for kvBackground() to run soon, off the turn's path (the object schedules an alarm job). */
   scheduleBackground: () => void;
+  /** Keeps the object's own work alive after the caller went away (ctx.waitUntil). */
+  waitUntil: (work: Promise<unknown>) => void;
+  /** The object's turn writes (commitTurn, configure, endTurn). */
+  writer: KvTurnWriter;
 }
 
 /** Messages mirrored per read (bounded memory, like context mode's cursors). */
@@ -145,11 +152,45 @@ export async function kvTurnStream(deps: KvDurableDeps, request: KvTurnRequest):
   try {
     return await startKvTurn(deps, request);
   } catch (e) {
+    if (request.record?.ticket) deps.writer.release(request.record.ticket);
     // A backend failure before decoding travels as the stream's error line, not as a thrown RPC error (which workerd logs as uncaught).
     if (!(e instanceof KvBackendError)) throw e;
     const line = JSON.stringify({ type: "error", message: e.message, code: e.code }) + "\n";
     return new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(new TextEncoder().encode(line)), c.close()) });
   }
+}
+
+/**
+ * Drives the decode to its end in the object's own task (not pulled by the
+ * reader: a Worker whose client hung up stops reading), writing each event
+ * to the returned stream while anyone reads it, then records the turn.
+ */
+function pumpKvTurn(deps: KvDurableDeps, events: AsyncGenerator<KvTurnEvent>, record: KvTurnRecord | undefined): ReadableStream<Uint8Array> {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const encoder = new TextEncoder();
+  let readerGone = false;
+  // Not awaited: a reader that stopped must not hold up the decode (a reply is at most max_tokens events).
+  const send = (line: unknown) => {
+    if (!readerGone) writer.write(encoder.encode(JSON.stringify(line) + "\n")).catch(() => (readerGone = true));
+  };
+  const reply = new KvReply();
+  deps.waitUntil((async () => {
+    try {
+      for await (const e of events) {
+        reply.add(e, Date.now());
+        send(e satisfies KvTurnEvent);
+      }
+      deps.scheduleBackground();
+      if (record) send({ type: "committed", completion: await recordKvTurn(deps.writer, record, reply, Date.now()) });
+    } catch (e) {
+      if (record?.ticket) deps.writer.release(record.ticket);
+      send({ type: "error", message: (e as Error).message, code: (e as { code?: string }).code ?? "kv_backend_error" });
+    } finally {
+      await writer.close().catch(() => {});
+    }
+  })());
+  return readable;
 }
 
 async function startKvTurn(deps: KvDurableDeps, request: KvTurnRequest): Promise<ReadableStream<Uint8Array>> {
@@ -167,23 +208,7 @@ async function startKvTurn(deps: KvDurableDeps, request: KvTurnRequest): Promise
     episode = match.index >= 0 ? ids[match.index] : null;
   }
   const events = service.decode(query, episode, { maxTokens: request.max_tokens ?? 256, temperature: request.temperature, seed: request.seed, pinTtlS: service.mode.settings.pinTtlS });
-  const encoder = new TextEncoder();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const n = await events.next();
-        if (n.done) {
-          controller.close();
-          deps.scheduleBackground();
-          return;
-        }
-        controller.enqueue(encoder.encode(JSON.stringify(n.value satisfies KvTurnEvent) + "\n"));
-      } catch (e) {
-        controller.enqueue(encoder.encode(JSON.stringify({ type: "error", message: (e as Error).message, code: (e as { code?: string }).code ?? "kv_backend_error" }) + "\n"));
-        controller.close();
-      }
-    },
-  });
+  return pumpKvTurn(deps, events, request.record);
 }
 
 /** Background work on its own (for an alarm): fold blocks, run queued rebuilds. */

@@ -9,16 +9,16 @@
 // The same guarantees as context mode (worker/routes/chat-completions.ts):
 // the same validation (worker/validation/chat-turn.ts); the turn holds the
 // conversation's turn ticket (arrival order) from beginTurn to commitTurn; an
-// Idempotency-Key retry gets the stored first result; the reply is recorded
-// under waitUntil even when the client hangs up mid-stream; a kv backend
-// failure is a 502 (kv-errors.ts) and writes nothing.
+// Idempotency-Key retry gets the stored first result; the object records the
+// turn itself once the reply is decoded (durable-objects/kv/kv-turn-record.ts),
+// so a client that hangs up mid-stream loses nothing; a kv backend failure is
+// a 502 (kv-errors.ts) and writes nothing.
 import { Hono } from "hono";
 import type { Env } from "../env";
-import type { ChatChunk } from "../backend/chat-backend";
 import type { KvTurnRequest } from "../../durable-objects/kv/kv-durable";
 import type { KvTurnEvent } from "../../durable-objects/kv/kv-service";
 import { waitUntilOf } from "../http/wait-until";
-import { toApiError } from "../http/api-error";
+import { toApiError, upstreamError } from "../http/api-error";
 import { readChatTurn } from "../chat/read-chat-turn";
 import { conversationStub } from "../conversations/conversation-stub";
 import { tenantOf } from "../conversations/conversation-index";
@@ -34,8 +34,11 @@ interface KvTurnStub {
   kvTurn(request: KvTurnRequest): Promise<ReadableStream<Uint8Array>>;
 }
 
-/** NDJSON events from the object; an {"type":"error"} line becomes a 502 (kv-errors.ts). */
-async function* kvEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<KvTurnEvent> {
+/** The object's {"type":"committed"} line: the turn is recorded; `completion` is what it stored. */
+type Committed = { type: "committed"; completion: Record<string, unknown> };
+
+/** NDJSON events from the object; an {"type":"error"} line becomes a 502 (kv-errors.ts); `committed` is noted, not yielded. */
+async function* kvEvents(stream: ReadableStream<Uint8Array>, outcome: { committed: Committed | null }): AsyncGenerator<KvTurnEvent> {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   for (;;) {
@@ -46,15 +49,14 @@ async function* kvEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<KvT
       const line = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 1);
       if (!line) continue;
-      const e = JSON.parse(line) as KvTurnEvent | { type: "error"; message: string; code: string };
+      const e = JSON.parse(line) as KvTurnEvent | Committed | { type: "error"; message: string; code: string };
       if (e.type === "error") throw kvTurnError(new Error(e.message.startsWith("kv backend ") ? e.message : `kv backend 502 ${e.code || "error"}: ${e.message}`));
-      yield e;
+      if (e.type === "committed") outcome.committed = e;
+      else yield e;
     }
     if (done) return;
   }
 }
-
-type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 
 export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/completions", async (c) => {
   const { request, conversationId: id, idempotencyKey, kv } = await readChatTurn(c, "kv");
@@ -64,19 +66,14 @@ export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/compl
   const headers = { "x-conversation-id": id, "x-epikv-mode": "kv" };
   const leaseMs = backendConfig(c.env).timeoutMs * 3 + 60_000;
   const arrivedAt = Date.now();
-  /** When the reply began reaching the client (its messages' created_at; history-divergence.ts rule (q)). */
-  let visibleAt: number | null = null;
 
-  // From here the turn holds its conversation; it runs to the end under waitUntil even if the client hangs up.
+  // From here the turn holds its conversation; the object decodes and records it to the end whatever the client does.
   const serving = (async () => {
     const start = await stub.beginTurn(request.messages, { idempotency_key: idempotencyKey, lease_ms: leaseMs, plan: false, arrived_at: arrivedAt });
     if (start.kind === "refused") throw toApiError(start.message);
     if (start.kind === "replay") return replayResponse(start.response, request.stream, request.includeUsage);
-    let ticket: string | null = start.ticket;
-    const release = async () => {
-      if (ticket !== null) await stub.endTurn(ticket).catch(() => {});
-      ticket = null;
-    };
+    const context = { id: `chatcmpl-${crypto.randomUUID()}`, created: Math.floor(Date.now() / 1000), model: request.model ?? "epikv-kv", includeUsage: request.includeUsage };
+    const outcome: { committed: Committed | null } = { committed: null };
     let events: AsyncGenerator<KvTurnEvent>;
     try {
       const stream = await (stub as unknown as KvTurnStub).kvTurn({
@@ -85,69 +82,45 @@ export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/compl
         temperature: p.temperature as number | undefined,
         seed: p.seed as number | undefined,
         kv,
+        record: {
+          messages: request.messages, ticket: start.ticket, idempotency_key: idempotencyKey, arrived_at: arrivedAt, stream: request.stream,
+          create_id: start.info === null ? id : undefined,
+          completion: { id: context.id, created: context.created, model: context.model, headers },
+        },
       });
       // The first event before any answer: a backend that is down is a 502, also for a streaming request.
-      events = await peeked(kvEvents(stream));
-      visibleAt = Date.now();
+      events = await peeked(kvEvents(stream, outcome));
     } catch (err) {
-      await release();
+      await stub.endTurn(start.ticket).catch(() => {});
       throw kvTurnError(err);
     }
-    const context = { id: `chatcmpl-${crypto.randomUUID()}`, created: Math.floor(Date.now() / 1000), model: request.model ?? "epikv-kv", includeUsage: true };
-    const reply = { text: "", finish: null as string | null, usage: undefined as Usage | undefined, kvInfo: undefined as Record<string, number | boolean> | undefined };
-    const chunks = async function* (): AsyncGenerator<ChatChunk> {
-      for await (const chunk of kvChatChunks(noting(events, reply), context)) {
-        reply.text += chunk.choices[0]?.delta?.content ?? "";
-        reply.finish = chunk.choices[0]?.finish_reason ?? reply.finish;
-        if (chunk.usage) reply.usage = chunk.usage as Usage;
-        if (chunk.usage && !request.includeUsage) continue;
-        yield chunk;
-      }
-    };
-    const completion = () => ({
-      id: context.id, object: "chat.completion", created: context.created, model: context.model,
-      choices: [{ index: 0, message: { role: "assistant", content: reply.text }, finish_reason: reply.finish ?? "stop" }],
-      usage: reply.usage,
-      epikv: reply.kvInfo,
-    });
-    /** Records the turn (creating the conversation on its first turn) with its stored result; gives the ticket back. */
-    const commit = async () => {
-      if (start.info === null) await stub.configure(id, {});
-      const t = ticket;
-      ticket = null;
-      await stub.commitTurn(request.messages, { role: "assistant", content: reply.text }, reply.usage, undefined, {
-        ticket: t ?? undefined,
-        idempotency_key: idempotencyKey,
-        response: idempotencyKey ? { completion: completion(), headers } : undefined,
-        arrived_at: arrivedAt,
-        visible_at: visibleAt ?? Date.now(),
-      });
+    const chunks = kvChatChunks(noting(events), context);
+    /** The turn is recorded only once the object said so. */
+    const recorded = () => {
+      if (!outcome.committed) throw upstreamError(502, "the kv turn ended without being recorded", "kv_turn_incomplete");
+      return outcome.committed.completion;
     };
 
     if (!request.stream) {
       try {
-        for await (const _ of chunks());
-        visibleAt = Date.now();
-        await commit();
+        for await (const _ of chunks);
+        const completion = recorded();
+        return c.json(completion, 200, headers);
       } catch (err) {
         throw kvTurnError(err);
-      } finally {
-        await release();
       }
-      return c.json(completion(), 200, headers);
     }
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const sink = new ClientSink(writable.getWriter());
-    // A client that hangs up stops receiving, not the turn: the pump reads to the end and commits.
+    // The client may hang up: the object still decodes and records the turn; this only stops sending.
     waitUntil((async () => {
       try {
-        for await (const chunk of chunks()) await sink.send(`data: ${JSON.stringify(chunk)}\n\n`);
-        await commit();
+        for await (const chunk of chunks) await sink.send(`data: ${JSON.stringify(chunk)}\n\n`);
+        recorded();
         await sink.send("data: [DONE]\n\n");
       } catch (err) {
         await sink.send(`data: ${JSON.stringify(kvTurnError(err).toBody())}\n\n`);
       } finally {
-        await release();
         await sink.close();
       }
     })());
@@ -167,13 +140,10 @@ async function peeked<T>(it: AsyncGenerator<T>): Promise<AsyncGenerator<T>> {
   })();
 }
 
-/** Notes what the object reported about the kv turn (returned as the completion's `epikv` field). */
-async function* noting(events: AsyncIterable<KvTurnEvent>, reply: { kvInfo?: Record<string, number | boolean> }): AsyncGenerator<KvTurnEvent> {
+/** Counts pinned-handle hits and misses as the object reports them. */
+async function* noting(events: AsyncIterable<KvTurnEvent>): AsyncGenerator<KvTurnEvent> {
   for await (const e of events) {
-    if (e.type === "done") {
-      reply.kvInfo = { episode: e.episode, cached_entries: e.cachedEntries, folded_tokens: e.folded, bytes_sent: e.bytesSent, used_handle: e.usedHandle };
-      if (e.triedHandle) (e.usedHandle ? workerMetrics().kvPinHits : workerMetrics().kvPinMisses).inc({});
-    }
+    if (e.type === "done" && e.triedHandle) (e.usedHandle ? workerMetrics().kvPinHits : workerMetrics().kvPinMisses).inc({});
     yield e;
   }
 }
