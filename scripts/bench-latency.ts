@@ -90,7 +90,7 @@ interface SizeResult {
   context_tokens: number;
   workerd_rss_mb: { after_import: number; after_turns: number };
   /** The Durable Object's own accounting of its in-memory structures after the turns (info().memory). */
-  do_memory: { index_segments: number; index_mb: number; message_meta_mb: number; message_cache_mb: number } | null;
+  do_memory: { index_segments: number; index_mb: number; lexical_mb: number; message_meta_mb: number; message_cache_mb: number } | null;
   segments: number;
   sqlite_mb: number;
 }
@@ -226,7 +226,7 @@ async function measureSize(epikv: Served, backend: { url: string; requests: () =
     context_tokens: contextTokens,
     workerd_rss_mb: { after_import: rssAfterImport, after_turns: workerdRssMb(epikv) },
     do_memory: after.memory
-      ? { index_segments: after.memory.index_segments, index_mb: after.memory.index_bytes / MIB, message_meta_mb: after.memory.message_meta_bytes / MIB, message_cache_mb: after.memory.message_cache_bytes / MIB }
+      ? { index_segments: after.memory.index_segments, index_mb: after.memory.index_bytes / MIB, lexical_mb: after.memory.lexical_bytes / MIB, message_meta_mb: after.memory.message_meta_bytes / MIB, message_cache_mb: after.memory.message_cache_bytes / MIB }
       : null,
     segments: after.segment_count,
     sqlite_mb: 0,
@@ -234,11 +234,11 @@ async function measureSize(epikv: Served, backend: { url: string; requests: () =
 }
 
 function table(rows: SizeResult[], baselineRss: number): string {
-  const head = ["messages", "turns", "import s", "direct p50", "direct p99", "epikv p50", "epikv p99", "added p50", "added p99", "healthz p50", "added−edge p50", "plan p50", "plan p99", "backend p50", "workerd CPU/turn", "ctx msgs", "ctx tokens", "segments", "index MiB", "meta+cache MiB", "workerd RSS MiB", "Δ RSS MiB", "sqlite MiB"];
+  const head = ["messages", "turns", "import s", "direct p50", "direct p99", "epikv p50", "epikv p99", "added p50", "added p99", "healthz p50", "added−edge p50", "plan p50", "plan p99", "backend p50", "workerd CPU/turn", "ctx msgs", "ctx tokens", "segments", "index MiB", "lexical MiB", "meta+cache MiB", "workerd RSS MiB", "Δ RSS MiB", "sqlite MiB"];
   const f = (x: number, d = 2) => x.toFixed(d);
   const body = rows.map((r) => [
     String(r.messages), String(r.turns), f(r.import_s, 1), f(r.direct_ms.p50), f(r.direct_ms.p99), f(r.epikv_ms.p50), f(r.epikv_ms.p99), f(r.added_ms.p50), f(r.added_ms.p99), f(r.healthz_ms.p50), f(r.added_ms.p50 - r.healthz_ms.p50), f(r.plan_ms.p50, 0), f(r.plan_ms.p99, 0), f(r.backend_ms.p50, 0), f(r.workerd_cpu_ms_per_turn),
-    String(r.context_messages), String(r.context_tokens), String(r.segments), r.do_memory ? f(r.do_memory.index_mb, 1) : "?", r.do_memory ? f(r.do_memory.message_meta_mb + r.do_memory.message_cache_mb, 1) : "?", f(r.workerd_rss_mb.after_turns, 0), f(r.workerd_rss_mb.after_turns - baselineRss, 0), f(r.sqlite_mb, 1),
+    String(r.context_messages), String(r.context_tokens), String(r.segments), r.do_memory ? f(r.do_memory.index_mb, 1) : "?", r.do_memory ? f(r.do_memory.lexical_mb, 1) : "?", r.do_memory ? f(r.do_memory.message_meta_mb + r.do_memory.message_cache_mb, 1) : "?", f(r.workerd_rss_mb.after_turns, 0), f(r.workerd_rss_mb.after_turns - baselineRss, 0), f(r.sqlite_mb, 1),
   ]);
   return markdownTable(head, body);
 }
@@ -291,7 +291,7 @@ async function main() {
       process.stdout.write(`\nepikv added latency per non-streaming turn (served via ${args.via}; test double backend, loopback, budget ${args.budget} tokens, up to ${args.turns} turn pairs per size, ${args.gapMs} ms between pairs)\n`);
       process.stdout.write(`workerd RSS before any import: ${baselineRss.toFixed(0)} MiB; RSS = all workerd processes serving it (Worker + Durable Objects + SQLite cache)\n\n`);
       process.stdout.write(table(rows, baselineRss) + "\n");
-      process.stdout.write("times in ms; added = percentile of the paired per-turn differences (epikv − direct of the same pair); healthz = the HTTP hop into workerd and back alone (via wrangler: also its local proxy); added−edge = added p50 − healthz p50; plan/backend = the Worker's Server-Timing of the beginTurn RPC and its backend call (ms resolution); workerd CPU/turn = CPU ms of the workerd processes per measured turn (one turn + one /healthz, /proc); index/meta+cache = the Durable Object's own accounting (info().memory)\n");
+      process.stdout.write("times in ms; added = percentile of the paired per-turn differences (epikv − direct of the same pair); healthz = the HTTP hop into workerd and back alone (via wrangler: also its local proxy); added−edge = added p50 − healthz p50; plan/backend = the Worker's Server-Timing of the beginTurn RPC and its backend call (ms resolution); workerd CPU/turn = CPU ms of the workerd processes per measured turn (one turn + one /healthz, /proc); index/lexical/meta+cache = the Durable Object's own accounting (info().memory: segment index, lexical index, message metadata and text cache)\n");
       process.stdout.write(`load average (1 min) at start ${result.load_average.start.toFixed(2)}, at end ${result.load_average.end.toFixed(2)} on ${result.machine.cpus} cores\n\n`);
       if (targets) {
         process.stdout.write(`target at ${TARGET.messages} messages: added p50 ${targets.added_p50_ms.toFixed(2)} ms ≤ ${TARGET.p50} ms: ${targets.p50_met ? "met" : "NOT met"}; added p99 ${targets.added_p99_ms.toFixed(2)} ms ≤ ${TARGET.p99} ms: ${targets.p99_met ? "met" : "NOT met"}\n`);

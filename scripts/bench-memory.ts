@@ -1,4 +1,4 @@
-// npm run bench:memory [-- --json] [--sizes 1000,10000,30000] [--modes context,kv] [--turns N] [--budget T] [--sample-ms M]
+// npm run bench:memory [-- --json] [--json-out FILE] [--sizes 1000,10000,30000] [--kv-sizes 1000] [--modes context,kv] [--turns N] [--budget T] [--sample-ms M]
 //
 // Memory of the conversation's Durable Object, read from its isolate (not
 // from the object's own bookkeeping): the V8 heap (used, committed), the
@@ -23,11 +23,12 @@
 //
 // "total" = heap used + backing stores + WASM memory: what counts against a
 // Durable Object's 128 MB. Peaks are sampled (between the isolate's
-// JavaScript tasks; no GC forced), so they are lower bounds. WASM memory
-// never shrinks: its value after the run is its high-water mark. workerd
+// JavaScript tasks; no GC forced; WASM memories counted until V8 frees them,
+// through the inspector's WASM tracker), so they are lower bounds. A
+// memory's size never shrinks; "WASM high-water" is the largest sampled sum. workerd
 // CPU/turn is the CPU time of the workerd process per measured turn (/proc).
 // The last two sizes give a linear extrapolation to 1M messages (formula printed).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -35,7 +36,8 @@ import { freePort } from "../testing/wrangler-dev";
 import { serveBundle, WORKER_INSPECTOR_TARGET, type WorkerdServer } from "./load/workerd-server";
 import { cpuMs, rssMiB } from "./load/processes";
 import { IsolateInspector, isolateTotal, samplePeak, type IsolateMemory } from "./load/isolate-inspector";
-import { API_KEY, conversationInfo, flagValue, importConversation, log, markdownTable, MIB, positiveInt, postJson, settle, TOPICS, type ConversationMemory } from "./bench/conversation-driver";
+import { API_KEY, conversationInfo, flagValue, importConversation, log, markdownTable, MIB, positiveInt, postJson, settle, TOPICS } from "./bench/conversation-driver";
+import type { ConversationMemory } from "../durable-objects/conversation/conversation-api";
 import { startBackend, type RunningBackend } from "../backend/server";
 // @ts-expect-error plain .mjs test double without types
 import { startTestDoubleServer } from "../testing/test-double-server.mjs";
@@ -44,7 +46,12 @@ type Mode = "context" | "kv";
 
 interface Args {
   json: boolean;
+  /** Also write the JSON result to this file (with the table on stdout). */
+  jsonOut: string | null;
+  /** Context-mode sizes. */
   sizes: number[];
+  /** kv-mode sizes: the first kv turn folds the whole imported history through the reference backend (≈ 6 min for 1000 messages on 2 busy cores). */
+  kvSizes: number[];
   modes: Mode[];
   turns: number;
   budget: number;
@@ -68,6 +75,8 @@ interface Row {
   after_import: IsolateMemory;
   turns_phase: Phase;
   after_turns: IsolateMemory;
+  /** Each live WASM memory after the turns, largest first (bytes): the kernels instance and one per index row store. */
+  wasm_memories: number[];
   turns: number;
   workerd_cpu_ms_per_turn: number;
   workerd_rss_mb: number;
@@ -80,7 +89,7 @@ const KV_SETTINGS = { policy: "epicache", blockSize: 256, encoding: { dtype: "in
 const LIMIT_MB = 96;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, sizes: [1000, 10_000, 30_000], modes: ["context", "kv"], turns: 20, budget: 4096, sampleMs: 100 };
+  const args: Args = { json: false, jsonOut: null, sizes: [1000, 10_000, 30_000], kvSizes: [1000], modes: ["context", "kv"], turns: 20, budget: 4096, sampleMs: 100 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -90,12 +99,14 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === "--json") args.json = true;
     else if (a.startsWith("--sizes")) args.sizes = value().split(",").map((s) => positiveInt(s, "--sizes"));
+    else if (a.startsWith("--json-out")) args.jsonOut = value();
+    else if (a.startsWith("--kv-sizes")) args.kvSizes = value().split(",").map((s) => positiveInt(s, "--kv-sizes"));
     else if (a.startsWith("--modes")) args.modes = value().split(",").map(mode);
     else if (a.startsWith("--turns")) args.turns = positiveInt(value(), "--turns");
     else if (a.startsWith("--budget")) args.budget = positiveInt(value(), "--budget");
     else if (a.startsWith("--sample-ms")) args.sampleMs = positiveInt(value(), "--sample-ms");
     else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: tsx scripts/bench-memory.ts [--json] [--sizes 1000,10000,30000] [--modes context,kv] [--turns 20] [--budget 4096] [--sample-ms 100]\n");
+      process.stdout.write("usage: tsx scripts/bench-memory.ts [--json] [--json-out FILE] [--sizes 1000,10000,30000] [--kv-sizes 1000] [--modes context,kv] [--turns 20] [--budget 4096] [--sample-ms 100]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -109,15 +120,31 @@ function mode(s: string): Mode {
 
 const mb = (bytes: number) => bytes / MIB;
 
+/** A phase that failed (the request was refused or its connection reset), with the peak sampled until then. */
+class PhaseFailure extends Error {
+  constructor(readonly phase: string, readonly sampled: Omit<Phase, "seconds">, cause: unknown) {
+    super(`${phase}: ${cause instanceof Error ? `${cause.message}${cause.cause ? ` (${(cause.cause as Error).message})` : ""}` : String(cause)}`);
+  }
+}
+
+interface Failure {
+  mode: Mode;
+  messages: number;
+  error: string;
+  /** Peak total sampled in the failing phase until it failed, bytes. */
+  peak_total: number;
+  peak: IsolateMemory;
+}
+
 /** Runs `work` while sampling the isolate's heap; the peak it saw. */
-async function duringPhase(inspector: IsolateInspector, sampleMs: number, work: () => Promise<unknown>): Promise<Phase> {
+async function duringPhase(inspector: IsolateInspector, sampleMs: number, phase: string, work: () => Promise<unknown>): Promise<Phase> {
   const t0 = performance.now();
   const sampler = samplePeak(inspector, sampleMs);
   try {
     await work();
   } catch (err) {
-    await sampler.stop();
-    throw err;
+    const { peak, total, samples } = await sampler.stop().catch(() => ({ peak: { used: 0, total: 0, backing: 0, wasm: 0 }, total: 0, samples: 0 }));
+    throw new PhaseFailure(phase, { peak, peak_total: total, samples }, err);
   }
   const { peak, total, samples } = await sampler.stop();
   return { peak_total: total, peak, samples, seconds: (performance.now() - t0) / 1000 };
@@ -154,16 +181,17 @@ async function measure(m: Mode, n: number, args: Args, bundleDir: string, prebui
   try {
     await (await fetch(`${server.url}/healthz`)).arrayBuffer();
     inspector = await IsolateInspector.connect(inspectorPort, WORKER_INSPECTOR_TARGET);
+    await inspector.trackWasm();
     const baseline = await inspector.read();
     const id = `mem-${m}-${n}`;
     log(`[${m} ${n}] import`);
-    const importPhase = await duringPhase(inspector, args.sampleMs, () => importConversation(server.url, id, n, args.budget));
+    const importPhase = await duringPhase(inspector, args.sampleMs, "import", () => importConversation(server.url, id, n, args.budget));
     log(`[${m} ${n}] waiting for the deferred re-clustering`);
-    const recluster = await duringPhase(inspector, args.sampleMs, () => settle(server.url, id, 300_000));
+    const recluster = await duringPhase(inspector, args.sampleMs, "re-cluster", () => settle(server.url, id, 300_000));
     const afterImport = await inspector.read();
     log(`[${m} ${n}] ${args.turns} turns`);
     let cpu0 = 0;
-    const turnsPhase = await duringPhase(inspector, args.sampleMs, async () => {
+    const turnsPhase = await duringPhase(inspector, args.sampleMs, "turns", async () => {
       // kv mode: the first turn folds the imported history; it is not counted in CPU per turn, and the background fold it schedules is waited for.
       if (m === "kv") {
         await turn(server, m, id, -1);
@@ -174,12 +202,13 @@ async function measure(m: Mode, n: number, args: Args, bundleDir: string, prebui
     });
     const cpuPerTurn = (server.workerdPids().reduce((s, pid) => s + cpuMs(pid), 0) - cpu0) / args.turns;
     const afterTurns = await inspector.read();
+    const wasmMemories = await inspector.wasmMemories();
     const info = await conversationInfo(server.url, id);
     const row: Row = {
-      mode: m, messages: n, baseline, import: importPhase, recluster, after_import: afterImport, turns_phase: turnsPhase, after_turns: afterTurns, turns: args.turns,
+      mode: m, messages: n, baseline, import: importPhase, recluster, after_import: afterImport, turns_phase: turnsPhase, after_turns: afterTurns, wasm_memories: wasmMemories, turns: args.turns,
       workerd_cpu_ms_per_turn: cpuPerTurn, workerd_rss_mb: server.workerdPids().reduce((s, pid) => s + rssMiB(pid), 0), do_memory: info.memory ?? null, segments: info.segment_count,
     };
-    log(`[${m} ${n}] after turns ${mb(isolateTotal(afterTurns)).toFixed(1)} MiB (heap ${mb(afterTurns.used).toFixed(1)}, backing ${mb(afterTurns.backing).toFixed(1)}, wasm ${mb(afterTurns.wasm).toFixed(1)}); peak ${mb(Math.max(importPhase.peak_total, recluster.peak_total, turnsPhase.peak_total)).toFixed(1)} MiB; ${cpuPerTurn.toFixed(1)} ms CPU/turn`);
+    log(`[${m} ${n}] after turns ${mb(isolateTotal(afterTurns)).toFixed(1)} MiB (heap ${mb(afterTurns.used).toFixed(1)}, backing ${mb(afterTurns.backing).toFixed(1)}, wasm ${mb(afterTurns.wasm).toFixed(1)} in ${wasmMemories.length} memories: ${wasmMemories.map((b) => mb(b).toFixed(1)).join(", ")}); peak ${mb(Math.max(importPhase.peak_total, recluster.peak_total, turnsPhase.peak_total)).toFixed(1)} MiB; ${cpuPerTurn.toFixed(1)} ms CPU/turn`);
     return row;
   } finally {
     inspector?.close();
@@ -198,10 +227,11 @@ function extrapolate(rows: Row[], pick: (r: Row) => number, at: number): { a: nu
 }
 
 function table(rows: Row[]): string {
-  const head = ["mode", "messages", "segments", "baseline MiB", "import peak", "re-cluster peak", "after import", "turns peak", "after turns: heap used", "heap committed", "backing", "WASM", "total", "workerd CPU/turn ms", "DO index MiB", "DO meta+cache MiB", "workerd RSS MiB"];
+  const head = ["mode", "messages", "segments", "baseline MiB", "import peak", "re-cluster peak", "after import", "turns peak", "WASM high-water", "after turns: heap used", "heap committed", "backing", "WASM", "total", "workerd CPU/turn ms", "DO index MiB", "DO meta+cache MiB", "workerd RSS MiB"];
   const f = (x: number, d = 1) => x.toFixed(d);
   const body = rows.map((r) => [
     r.mode, String(r.messages), String(r.segments), f(mb(isolateTotal(r.baseline))), f(mb(r.import.peak_total)), f(mb(r.recluster.peak_total)), f(mb(isolateTotal(r.after_import))), f(mb(r.turns_phase.peak_total)),
+    f(mb(Math.max(r.import.peak.wasm, r.recluster.peak.wasm, r.turns_phase.peak.wasm))),
     f(mb(r.after_turns.used)), f(mb(r.after_turns.total)), f(mb(r.after_turns.backing)), f(mb(r.after_turns.wasm)), f(mb(isolateTotal(r.after_turns))), f(r.workerd_cpu_ms_per_turn),
     r.do_memory ? f(mb(r.do_memory.index_bytes)) : "?", r.do_memory ? f(mb(r.do_memory.message_meta_bytes + r.do_memory.message_cache_bytes)) : "?", f(r.workerd_rss_mb, 0),
   ]);
@@ -215,11 +245,18 @@ async function main() {
   const testDouble = await startTestDoubleServer();
   const kvBackend = args.modes.includes("kv") ? await startBackend(0) : null;
   const rows: Row[] = [];
+  const failures: Failure[] = [];
   try {
     let prebuilt = false;
     for (const m of args.modes)
-      for (const n of args.sizes) {
-        rows.push(await measure(m, n, args, bundleDir, prebuilt, { context: testDouble.url, kv: kvBackend }));
+      for (const n of m === "kv" ? args.kvSizes : args.sizes) {
+        try {
+          rows.push(await measure(m, n, args, bundleDir, prebuilt, { context: testDouble.url, kv: kvBackend }));
+        } catch (err) {
+          if (!(err instanceof PhaseFailure)) throw err;
+          failures.push({ mode: m, messages: n, error: err.message, peak_total: err.sampled.peak_total, peak: err.sampled.peak });
+          log(`[${m} ${n}] FAILED in ${err.message}; sampled peak ${mb(err.sampled.peak_total).toFixed(1)} MiB`);
+        }
         prebuilt = true;
       }
   } finally {
@@ -237,21 +274,27 @@ async function main() {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version },
     limit_mb: LIMIT_MB,
     rows,
+    failures,
     projections,
     wall_s: (performance.now() - started) / 1000,
   };
+  if (args.jsonOut) writeFileSync(args.jsonOut, JSON.stringify(result, null, 1) + "\n");
   if (args.json) {
     process.stdout.write(JSON.stringify(result) + "\n");
     return;
   }
   process.stdout.write(`\nDurable Object isolate memory, from workerd's inspector (MiB; total = heap used + ArrayBuffer backing + WASM; peaks sampled every ${args.sampleMs} ms; ${args.turns} turns; budget ${args.budget} tokens)\n\n`);
   process.stdout.write(table(rows) + "\n\n");
+  for (const f of failures) {
+    const p = f.peak;
+    process.stdout.write(`FAILED: ${f.mode} mode, ${f.messages} messages, in ${f.error}; sampled until then: peak total ${mb(f.peak_total).toFixed(1)} MiB (heap used ≤ ${mb(p.used).toFixed(1)}, committed ≤ ${mb(p.total).toFixed(1)}, backing ≤ ${mb(p.backing).toFixed(1)}, WASM ≤ ${mb(p.wasm).toFixed(1)})\n`);
+  }
   for (const p of projections) {
     if (!p.peak || !p.after_turns || !p.cpu) continue;
     const line = (label: string, e: { a: number; b: number; value: number }, unit: string) => `  ${label}: ${e.a.toFixed(2)} + ${(e.b * 1000).toFixed(4)} × n/1000 → ${e.value.toFixed(1)} ${unit} at 1M`;
     process.stdout.write(`${p.mode} mode, linear through the two largest sizes (n = messages):\n${line("peak total MiB", p.peak, "MiB")}\n${line("after turns MiB", p.after_turns, "MiB")}\n${line("workerd CPU/turn ms", p.cpu, "ms")}\n`);
   }
-  const worst = Math.max(...rows.map((r) => mb(peakOf(r))));
+  const worst = Math.max(...rows.map((r) => mb(peakOf(r))), ...failures.map((f) => mb(f.peak_total)));
   process.stdout.write(`\nhighest measured total ${worst.toFixed(1)} MiB; limit ${LIMIT_MB} MB (128 MB isolate, with margin): ${worst <= LIMIT_MB ? "within" : "OVER"}\nwall time ${result.wall_s.toFixed(0)} s\n`);
 }
 

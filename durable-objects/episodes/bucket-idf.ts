@@ -41,8 +41,24 @@ export function reweight(vec: Float32Array, idf: Float32Array | null): Float32Ar
   return out;
 }
 
-/** Re-weights every row of a row-major matrix in place. */
+/**
+ * Re-weights every row of a row-major matrix in place, with the same
+ * arithmetic as `reweight` but no array per row (the alarm's re-clustering
+ * runs it over every segment; per-row arrays piled up as garbage,
+ * docs/memory.md).
+ */
 export function reweightRows(rows: Float32Array, dim: number, idf: Float32Array | null): void {
   if (!idf) return;
-  for (let off = 0; off < rows.length; off += dim) rows.set(reweight(rows.subarray(off, off + dim), idf), off);
+  for (let off = 0; off < rows.length; off += dim) {
+    let norm = 0;
+    for (let b = 0; b < dim; b++) {
+      const x = rows[off + b]! * idf[b]!;
+      rows[off + b] = x;
+      norm += x * x;
+    }
+    if (norm > 0) {
+      const inv = 1 / Math.sqrt(norm);
+      for (let b = 0; b < dim; b++) rows[off + b]! *= inv;
+    }
+  }
 }

@@ -8,9 +8,9 @@
 // memory), representatives (top-n by cosine, conversation order) and top
 // terms. applyRefit writes the result; call it inside one transaction.
 import type { Kernels } from "../../wasm/src/kernels";
-import { reweight, reweightRows } from "./bucket-idf";
+import { reweightRows } from "./bucket-idf";
 import { idfFromDocumentFrequency } from "../../wasm/src/text-features";
-import { fromBlob, type ConversationStore } from "../conversation/conversation-store";
+import type { ConversationStore } from "../conversation/conversation-store";
 import { fitEpisodes, matchEpisodeIds, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "./episodes";
 import { segmentText } from "./segmentation";
 import { topTerms } from "./top-terms";
@@ -48,11 +48,15 @@ export function planRefit(store: ConversationStore, kernels: Kernels, k: number,
   const reps = centroids.map(() => new TopN(REPRESENTATIVES_PER_EPISODE));
   const labels: RefitPlan["labels"] = [];
   let cosineSum = 0;
+  // One matrix for every batch: the blobs are copied in and re-weighted in place (no arrays per segment, docs/memory.md).
+  const scratch = new Float32Array(REFIT_BATCH * dim);
   for (let after = 0; ; ) {
     const batch = store.embeddingBatch(after, REFIT_BATCH, null);
     if (!batch.length) break;
-    for (const s of batch) {
-      const { index, cosine } = nearestCentroid(reweight(fromBlob(s.vec), idf), centroids);
+    batch.forEach((s, i) => scratch.set(new Float32Array(s.vec, 0, dim), i * dim));
+    reweightRows(scratch.subarray(0, batch.length * dim), dim, idf);
+    for (const [i, s] of batch.entries()) {
+      const { index, cosine } = nearestCentroid(scratch.subarray(i * dim, (i + 1) * dim), centroids);
       sizes[index]!++;
       reps[index]!.offer(s.id, cosine);
       cosineSum += cosine;

@@ -60,7 +60,8 @@ export class ConversationMirrors {
   /** The index passed MAX_LEXICAL_BYTES once: not rebuilt on every turn. */
   private lexicalTooLarge = false;
 
-  constructor(private readonly store: ConversationStore) {}
+  /** `lexicalCapBytes`: MAX_LEXICAL_BYTES, smaller in tests. */
+  constructor(private readonly store: ConversationStore, private readonly lexicalCapBytes = MAX_LEXICAL_BYTES) {}
 
   memory(): MirrorMemory {
     return {
@@ -83,7 +84,7 @@ export class ConversationMirrors {
     if (this.lexical) {
       if (rows.length && rows[rows.length - 1]!.seq >= MAX_LEXICAL_DOCUMENTS) this.lexical = null;
       else for (const r of rows) this.lexical.add(r.seq, r.role, messageTerms(r));
-      if (this.lexical && this.lexical.bytes > MAX_LEXICAL_BYTES) {
+      if (this.lexical && this.lexical.bytes > this.lexicalCapBytes) {
         this.lexical = null;
         this.lexicalTooLarge = true;
       }
@@ -146,7 +147,7 @@ export class ConversationMirrors {
       const batch = this.store.page(after, LEXICAL_BATCH);
       if (!batch.length) break;
       for (const r of batch) lexical.add(r.seq, r.role, messageTerms(r));
-      if (lexical.bytes > MAX_LEXICAL_BYTES) {
+      if (lexical.bytes > this.lexicalCapBytes) {
         this.lexicalTooLarge = true;
         return null;
       }

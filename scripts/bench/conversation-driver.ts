@@ -3,6 +3,7 @@
 // info, waiting for the import's deferred re-clustering, argument parsing
 // and percentiles.
 import { performance } from "node:perf_hooks";
+import type { ConversationMemory } from "../../durable-objects/conversation/conversation-api";
 
 /** A key for this run only: the Worker refuses every /v1 request without API_KEYS (worker/auth). */
 export const API_KEY = `bench-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
@@ -73,13 +74,6 @@ export async function importConversation(baseUrl: string, id: string, n: number,
     log(`  import ${id}: ${done}/${n} messages (${s.toFixed(1)} s, ${Math.round(done / s)} msg/s)`);
   }
   return (performance.now() - t0) / 1000;
-}
-
-export interface ConversationMemory {
-  index_segments: number;
-  index_bytes: number;
-  message_meta_bytes: number;
-  message_cache_bytes: number;
 }
 
 export interface ConversationInfo {

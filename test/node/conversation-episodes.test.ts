@@ -72,6 +72,17 @@ describe("full clustering (EpiCache step 3) and query matching (step 7)", () => 
     expect(index).toBe(labels[1]); // segment 1 is a tax segment
   });
 
+  it("reweightRows re-weights in place exactly as reweight does row by row", () => {
+    const dim = 8;
+    const idf = Float32Array.from({ length: dim }, (_, b) => 0.5 + b / 3);
+    const rows = Float32Array.from({ length: 3 * dim }, (_, i) => (i % 5 === 0 ? 0 : Math.sin(i + 1)));
+    rows.fill(0, dim, 2 * dim); // an all-zero row stays zero
+    const expected = [0, 1, 2].map((r) => Array.from(reweight(rows.slice(r * dim, (r + 1) * dim), idf)));
+    reweightRows(rows, dim, idf);
+    expect([0, 1, 2].map((r) => Array.from(rows.subarray(r * dim, (r + 1) * dim)))).toEqual(expected);
+    expect(Array.from(rows.subarray(dim, 2 * dim))).toEqual(new Array(dim).fill(0));
+  });
+
   it("clips k to the number of rows and returns nothing for no rows", () => {
     expect(fitEpisodes(kernels, unit(1, 0), 2, 4).length).toBe(2);
     expect(fitEpisodes(kernels, new Float32Array(0), 2, 4).length).toBe(0);
