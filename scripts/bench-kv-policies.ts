@@ -1,4 +1,6 @@
 // npm run bench:kv [-- --json] [--quick] [--model epikv-tiny] [--tokens N] [--block B] [--backend URL]
+//   --model epikv-recall…: answer accuracy on a recall model instead (scripts/bench/kv-recall-bench.ts;
+//   [--full] [--topics K] [--ratios 2,4,6,8] [--modes blockwise,oneshot] [--prompt-tokens P] [--seed S] [--episodes cluster|topics])
 //   ablations (docs/kv-mode.md, "Why EpiCache loses here"): [--policies recent,epicache] [--ratios 4]
 //   [--alpha A] (EpiCache's layer-budget skew, 0 = uniform M) [--protect S,R] (sinks, recent kept by EpiCache)
 //   [--reduce max|mean] [--select pooled|per-head] [--prompt rep|question] (question: the matched question's own tokens)
@@ -39,7 +41,7 @@ import { prefillBlock, type KvEngine } from "../durable-objects/kv/block-prefill
 import { episodeKv, messageTokens } from "../durable-objects/kv/conversation-kv";
 import { DEFAULT_ALPHA, layerBudgets } from "../durable-objects/kv/budgets";
 import { MemoryPageStore } from "../durable-objects/kv/page-store";
-import { decodeHeadPages, type PageEncoding } from "../durable-objects/kv/pages";
+import type { PageEncoding } from "../durable-objects/kv/pages";
 import { epicachePolicy } from "../durable-objects/kv/policies/epicache";
 import { POLICIES, policyByName } from "../durable-objects/kv/policies/index";
 import { groupRows, type EvictionPolicy, type PolicyName } from "../durable-objects/kv/policy";
@@ -50,12 +52,23 @@ import { loadWasmModule } from "../wasm/src/node-module";
 import { wasmKernels } from "../wasm/src/wasm-kernels";
 import { benchConversation, benchQuestions } from "./bench/kv-conversation";
 import { lastTokenAttentionSpread, ORACLE_KINDS, writeOracleCache } from "./bench/kv-oracle-cache";
+import { parseRecallArgs, recallTable, runRecallBench } from "./bench/kv-recall-bench";
+import { attentionError as attentionErrorOf, kl, softmax, type CacheRef } from "./bench/kv-metrics";
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(name + "="))?.slice(name.length + 1);
 };
+// A recall model (docs/recall-model.md): answer accuracy on a synthetic multi-session chat (scripts/bench/kv-recall-bench.ts).
+if ((flag("--model") ?? "").startsWith("epikv-recall")) {
+  const recallKnown = ["--json", "--full", "--model", "--backend", "--tokens", "--topics", "--block", "--ratios", "--policies", "--modes", "--prompt-tokens", "--seed", "--alpha", "--episodes"];
+  for (const a of argv) if (a.startsWith("--") && !recallKnown.includes(a.split("=")[0])) throw new Error(`unknown argument ${a} for a recall model (known: ${recallKnown.join(" ")})`);
+  const t0 = performance.now();
+  const result = await runRecallBench(parseRecallArgs(argv, flag), (s) => process.stderr.write(s + "\n"));
+  console.log(argv.includes("--json") ? JSON.stringify(result) : `\n${recallTable(result)}\n\n(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  process.exit(0);
+}
 const known = ["--json", "--quick", "--model", "--tokens", "--block", "--backend", "--policies", "--ratios", "--alpha", "--protect", "--reduce", "--select", "--prompt", "--oracle"];
 for (const a of argv) if (a.startsWith("--") && !known.includes(a.split("=")[0])) throw new Error(`unknown argument ${a} (known: ${known.join(" ")})`);
 const json = argv.includes("--json");
@@ -131,72 +144,7 @@ async function buildCaches(policy: PolicyName, m: number): Promise<{ store: Memo
   return { store, caches, seconds: (performance.now() - t0) / 1000 };
 }
 
-function softmax(logits: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const x of logits) max = Math.max(max, x);
-  const p = Float64Array.from(logits, (x) => Math.exp(x - max));
-  const s = p.reduce((a, b) => a + b, 0);
-  return p.map((x) => x / s);
-}
-
-function kl(p: Float64Array, q: Float64Array): number {
-  let d = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] > 0) d += p[i] * Math.log(p[i] / Math.max(q[i], 1e-30));
-  return d;
-}
-
-/** Attention output of one query row over keys/values (n × d). */
-function attend(q: Float32Array, keys: Float32Array, values: Float32Array, d: number): Float64Array {
-  const n = keys.length / d;
-  const s = new Float64Array(n);
-  let max = -Infinity;
-  for (let j = 0; j < n; j++) {
-    let dot = 0;
-    for (let i = 0; i < d; i++) dot += q[i] * keys[j * d + i];
-    s[j] = dot / Math.sqrt(d);
-    max = Math.max(max, s[j]);
-  }
-  let sum = 0;
-  for (let j = 0; j < n; j++) sum += s[j] = Math.exp(s[j] - max);
-  const o = new Float64Array(d);
-  for (let j = 0; j < n; j++) for (let i = 0; i < d; i++) o[i] += (s[j] / sum) * values[j * d + i];
-  return o;
-}
-
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-/** Mean relative error of the last query token's attention output, policy cache vs full cache (same queries and tail KV). */
-function attentionError(full: { store: MemoryPageStore; cache: string }, pol: { store: MemoryPageStore; cache: string }, run: SafetensorsFile, T: number): number {
-  const d = model.headDim, g = model.heads / model.kvHeads;
-  let total = 0, count = 0;
-  for (let l = 0; l < model.layers; l++) {
-    const Q = readF32(requireTensor(run, `block.queries.${l}`, "F32"));
-    for (let h = 0; h < model.kvHeads; h++) {
-      const tailK = readF32(requireTensor(run, `kv.${l}.${h}.keys`, "F32"));
-      const tailV = readF32(requireTensor(run, `kv.${l}.${h}.values`, "F32"));
-      const f = decodeHeadPages(full.store.readHead(full.cache, l, h), d, ENCODING, kernels);
-      const p = decodeHeadPages(pol.store.readHead(pol.cache, l, h), d, ENCODING, kernels);
-      const fk = concat(f.keys, tailK), fv = concat(f.values, tailV), pk = concat(p.keys, tailK), pv = concat(p.values, tailV);
-      for (let qh = h * g; qh < (h + 1) * g; qh++) {
-        const q = Q.subarray((qh * T + T - 1) * d, (qh * T + T) * d);
-        const of = attend(q, fk, fv, d), op = attend(q, pk, pv, d);
-        let num = 0, den = 0;
-        for (let i = 0; i < d; i++) {
-          num += (op[i] - of[i]) ** 2;
-          den += of[i] ** 2;
-        }
-        total += Math.sqrt(num / Math.max(den, 1e-30));
-        count++;
-      }
-    }
-  }
-  return total / count;
-}
+const attentionError = (full: CacheRef, pol: CacheRef, run: SafetensorsFile, T: number) => attentionErrorOf({ model, encoding: ENCODING, kernels }, full, pol, run, T);
 
 async function logitsOf(request: Record<string, unknown>, store: MemoryPageStore, cache: string): Promise<{ file: SafetensorsFile; logits: Float32Array; sent: number }> {
   const r = await client.frameCall("/kv/v1/prefill", request, episodeKv(engineWith(store), cache));

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { decode } from "../model/generate";
 import { emptyKv } from "../model/kv";
 import { makeSampler } from "../model/sample";
-import { applyChatTemplate, StreamDecoder, STOP_TOKENS } from "../model/tokenizer";
+import { chatTokens } from "../model/tokenizer";
 import { DEFAULT_MAX_TOKENS, parseMessages, pickModel, type BackendState } from "../protocol/calls";
 import { invalid } from "../protocol/errors";
 import { asObject, optBool, optInt, optNumber, type Json } from "../protocol/fields";
@@ -34,20 +34,20 @@ export function startChat(state: BackendState, body: Json, cancelled: () => bool
   const includeUsage = stream ? (optBool(asObject(body.stream_options ?? {}, "stream_options").include_usage, "stream_options.include_usage") ?? false) : true;
   const stops = body.stop === undefined || body.stop === null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;
   if (!Array.isArray(stops) || stops.length > 4 || stops.some((s) => typeof s !== "string" || s.length === 0)) invalid("stop must be a non-empty string or an array of up to 4 such strings", "stop");
-  const prompt = applyChatTemplate(messages, true);
+  const prompt = chatTokens(m.tokenizer, messages, true);
   if (prompt.length > state.limits.maxInputTokens) invalid(`the chat is ${prompt.length} tokens, at most ${state.limits.maxInputTokens} allowed`, "messages");
   const positions = prompt.map((_, i) => i);
   const tokens = decode(m, { tokens: prompt, positions, past: emptyKv(m.config) }, {
     maxTokens,
     sampler: makeSampler({ temperature, topP, seed: seed === undefined ? undefined : seed >>> 0 }),
-    stopTokens: STOP_TOKENS,
+    stopTokens: m.tokenizer.stopTokens,
     kvOfLast: false,
     cancelled,
   });
   const holdBack = Math.max(0, ...stops.map((s) => (s as string).length - 1));
 
   async function* deltas(): AsyncGenerator<string, { finishReason: "stop" | "length"; completionTokens: number }, void> {
-    const dec = new StreamDecoder();
+    const dec = m.tokenizer.streamDecoder();
     let pending = "";
     let count = 0;
     let finish: "stop" | "length" = "length";
