@@ -59,6 +59,7 @@ export function wordTokenizer(vocab: WordVocabulary): Tokenizer {
   const names = [...vocab.special_tokens, ...vocab.words];
   const ids = new Map(names.map((n, i) => [n, i]));
   const specials = vocab.special_tokens.length;
+  const wordIds = new Map(vocab.words.map((w, i) => [w, specials + i]));
   const unk = ids.get(UNKNOWN_TOKEN)!;
   const special = (t: SpecialToken) => ids.get(t)!;
   const stopTokens = [special("<|end|>"), special("<|eos|>")];
@@ -72,7 +73,8 @@ export function wordTokenizer(vocab: WordVocabulary): Tokenizer {
     vocabSize: names.length,
     special,
     stopTokens,
-    encode: (text) => splitWords(text).map((w) => ids.get(w) ?? unk),
+    // Only words are looked up: "<|end|>" in text is an unknown word, never the special token.
+    encode: (text) => splitWords(text).map((w) => wordIds.get(w) ?? unk),
     decode(list, keepSpecial = false) {
       let text = "";
       for (const id of list) text += piece(id, text === "" || (keepSpecial && id < specials) || text.endsWith("|>"), keepSpecial);

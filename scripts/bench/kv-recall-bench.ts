@@ -29,7 +29,7 @@ import { fitEpisodes, matchQueryEpisode } from "../../durable-objects/episodes";
 import { segmentText } from "../../durable-objects/segmentation";
 import { loadWasmModule } from "../../wasm/src/node-module";
 import { wasmKernels } from "../../wasm/src/wasm-kernels";
-import { recallChat } from "../recall/conversation";
+import { recallChat, type RecallQuestion } from "../recall/conversation";
 import { argmax, attentionError, softmax } from "./kv-metrics";
 
 export interface RecallBenchOptions {
@@ -97,13 +97,12 @@ export async function runRecallBench(o: RecallBenchOptions, log: (s: string) => 
     const sensitivity = await client.profile(model.id, [stream.slice(0, Math.min(stream.length, model.maxProfileTokens))], o.block);
     log(`bench:kv (recall) — ${model.id}, ${stream.length} tokens (${folded / o.block} blocks of ${o.block}), ${centroids.length} episodes, ${chat.questions.length} questions; layer sensitivity ${sensitivity.map((x) => x.toFixed(3)).join(", ")}`);
 
-    const questions = [];
+    const questions: (RecallQuestion & { answerId: number; episode: number; request: { model: string; tokens: number[]; start_position: number } })[] = [];
     for (const q of chat.questions) {
       const query = [...(await client.tokenizeMessages(model.id, [{ role: "user", content: q.text }])).slice(1), model.roleTokens.assistant];
       const [answer] = await client.tokenize(model.id, q.answer);
-      const [entityId] = await client.tokenize(model.id, q.entity);
       const episode = o.episodes === "topics" ? q.topic : Math.max(0, matchQueryEpisode(kernels, kernels.embedText(q.text, { dim: DIM }), centroidsFlat, DIM).index);
-      questions.push({ ...q, answerId: answer, entityId, episode, request: { model: model.id, tokens: [...stream.slice(folded), ...query], start_position: folded } });
+      questions.push({ ...q, answerId: answer, episode, request: { model: model.id, tokens: [...stream.slice(folded), ...query], start_position: folded } });
     }
 
     async function build(policy: PolicyName, m: number, block: number): Promise<{ store: MemoryPageStore; caches: string[]; seconds: number }> {
@@ -138,14 +137,13 @@ export async function runRecallBench(o: RecallBenchOptions, log: (s: string) => 
         const budget = Math.max(1, Math.floor(folded / ratio));
         for (const policy of o.policies) {
           const built = await build(policy, budget, mode === "blockwise" ? o.block : folded);
-          const runs = [];
+          const runs: { p: Float64Array }[] = [];
           let err = 0;
           for (const [i, q] of questions.entries()) {
             const cache = built.caches.length > 1 ? built.caches[q.episode] : built.caches[0];
             runs.push(await ask(built.store, cache, q.request, { return_kv: false }));
             err += attentionError({ model, encoding: ENCODING, kernels }, { store: full.store, cache: "all" }, { store: built.store, cache }, fullRuns[i].file, q.request.tokens.length);
           }
-          if (process.env.EPIKV_RECALL_DEBUG) questions.forEach((q, i) => log(`  ${q.entity} (topic ${q.topic}, episode ${q.episode}, in prompt: ${prompts[q.episode].includes(q.answerId - 0) ? "value" : "-"}/${prompts[q.episode].some((t, j) => prompts[q.episode][j] === (q as { entityId?: number }).entityId) ? "entity" : "-"}): ${argmax(runs[i].p) === q.answerId ? "ok" : "MISS"}`));
           const row: RecallRow = { policy, mode, ratio, budget, ...score(runs), attnRelErr: err / questions.length, bytesStored: built.store.bytes(), buildSeconds: built.seconds };
           log(`${mode} ${policy} ${ratio}×: accuracy ${(100 * row.accuracy).toFixed(1)}%, NLL ${row.answerNll.toFixed(3)} (${row.buildSeconds.toFixed(1)} s)`);
           out.push(row);
