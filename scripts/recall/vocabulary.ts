@@ -50,3 +50,8 @@ export function vocabularyWords(): string[] {
 export function recallVocabulary(): WordVocabulary {
   return { format: WORD_VOCAB_FORMAT, special_tokens: [...SPECIAL_TOKENS, UNKNOWN_TOKEN], words: vocabularyWords() };
 }
+
+/** What scripts/train/recall_data.py reads (scripts/train/recall-words.json; a test keeps it equal to this). */
+export function trainingWords(): { topics: Topic[]; values: string[]; vocabulary: WordVocabulary } {
+  return { topics: TOPICS.map((t) => ({ ...t })), values: [...VALUES], vocabulary: recallVocabulary() };
+}
