@@ -15,11 +15,12 @@ from recall_data import fixed_rng, sample
 def export_safetensors(model, cfg, path, vocab, state):
     model.eval()
     tokens, _ = sample(vocab, fixed_rng(99), 96, False)
+    device = next(model.parameters()).device
     with torch.no_grad():
-        logits = model(torch.tensor([tokens]))[0, -1].tolist()
+        logits = model(torch.tensor([tokens], device=device))[0, -1].tolist()
     header, blobs, offset = {}, [], 0
     for name, t in model.named_for_export():
-        data = t.detach().to(torch.float32).contiguous().numpy().tobytes()
+        data = t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()
         header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)

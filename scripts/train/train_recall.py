@@ -109,10 +109,18 @@ def main():
             if acc >= a.advance_at and state["stage"] + 1 < len(STAGES):
                 state["stage"] += 1
         if time.time() - last_ckpt > a.checkpoint_minutes * 60:
-            save(ckpt, model, opt, state)
+            checkpoint(a, cfg, ckpt, model, opt, state, vocab, final=False)
             last_ckpt = time.time()
+    checkpoint(a, cfg, ckpt, model, opt, state, vocab, final=True)
+
+
+def checkpoint(a, cfg, ckpt, model, opt, state, vocab, final):
+    """Saves the resumable checkpoint and exports the weights; the final one also measures the card's accuracies."""
     save(ckpt, model, opt, state)
-    export_safetensors(model.cpu(), cfg, os.path.join(a.out, cfg["name"] + ".safetensors"), vocab, state)
+    export_safetensors(model, cfg, os.path.join(a.out, cfg["name"] + ".safetensors"), vocab, state)
+    model.train()
+    if not final:
+        return
     evals = {str(n): evaluate(model, vocab, n, False, samples=64)[0] for n in (128, 512, 1024)}
     card = {"model": cfg["name"], "config": cfg, "steps": state["step"], "stage": state["stage"], "stage_tokens": STAGES[state["stage"]][0], "wall_s": round(state["wall_s"]), "batch": a.batch, "lr": a.lr, "device": a.device, "threads": a.threads, "held_out_accuracy_by_length": evals, "history": state["history"][-20:]}
     with open(os.path.join(a.out, cfg["name"] + ".card.json"), "w") as f:
