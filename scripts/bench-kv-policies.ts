@@ -42,15 +42,15 @@ import { episodeKv, messageTokens } from "../durable-objects/kv/conversation-kv"
 import { DEFAULT_ALPHA, layerBudgets } from "../durable-objects/kv/budgets";
 import { MemoryPageStore } from "../durable-objects/kv/page-store";
 import type { PageEncoding } from "../durable-objects/kv/pages";
-import { epicachePolicy } from "../durable-objects/kv/policies/epicache";
 import { POLICIES, policyByName } from "../durable-objects/kv/policies/index";
-import { groupRows, type EvictionPolicy, type PolicyName } from "../durable-objects/kv/policy";
+import type { PolicyName } from "../durable-objects/kv/policy";
 import { clipPrompt, representativeSegments, representativeText } from "../durable-objects/kv/representative-prompt";
 import { fitEpisodes, matchQueryEpisode } from "../durable-objects/episodes";
 import { segmentText } from "../durable-objects/segmentation";
 import { loadWasmModule } from "../wasm/src/node-module";
 import { wasmKernels } from "../wasm/src/wasm-kernels";
 import { benchConversation, benchQuestions } from "./bench/kv-conversation";
+import { epicacheVariant, parseEpicacheVariant } from "./bench/epicache-variant";
 import { lastTokenAttentionSpread, ORACLE_KINDS, writeOracleCache } from "./bench/kv-oracle-cache";
 import { parseRecallArgs, recallTable, runRecallBench } from "./bench/kv-recall-bench";
 import { attentionError as attentionErrorOf, kl, softmax, type CacheRef } from "./bench/kv-metrics";
@@ -62,7 +62,7 @@ const flag = (name: string): string | undefined => {
 };
 // A recall model (docs/recall-model.md): answer accuracy on a synthetic multi-session chat (scripts/bench/kv-recall-bench.ts).
 if ((flag("--model") ?? "").startsWith("epikv-recall")) {
-  const recallKnown = ["--json", "--full", "--model", "--backend", "--tokens", "--topics", "--block", "--ratios", "--policies", "--modes", "--prompt-tokens", "--seed", "--alpha", "--episodes"];
+  const recallKnown = ["--json", "--full", "--model", "--backend", "--tokens", "--topics", "--block", "--ratios", "--policies", "--modes", "--prompt-tokens", "--seed", "--alpha", "--episodes", "--select", "--reduce", "--protect"];
   for (const a of argv) if (a.startsWith("--") && !recallKnown.includes(a.split("=")[0])) throw new Error(`unknown argument ${a} for a recall model (known: ${recallKnown.join(" ")})`);
   const t0 = performance.now();
   const result = await runRecallBench(parseRecallArgs(argv, flag), (s) => process.stderr.write(s + "\n"));
@@ -86,20 +86,11 @@ if (RATIOS.some((r) => !(r > 1))) throw new RangeError(`--ratios must be numbers
 // EpiCache ablations: the published settings unless a flag says otherwise.
 const ALPHA = Number(flag("--alpha") ?? DEFAULT_ALPHA);
 if (!(ALPHA >= 0)) throw new RangeError(`--alpha must be ≥ 0, got ${flag("--alpha")}`);
-const PROTECT = (flag("--protect") ?? "0,0").split(",").map(Number);
-if (PROTECT.length !== 2 || PROTECT.some((x) => !Number.isSafeInteger(x) || x < 0)) throw new RangeError(`--protect must be SINKS,RECENT (non-negative integers), got ${flag("--protect")}`);
-const REDUCE = flag("--reduce") ?? "max";
-if (REDUCE !== "max" && REDUCE !== "mean") throw new RangeError(`--reduce must be max or mean, got ${REDUCE}`);
-const SELECT = flag("--select") ?? epicachePolicy.mode;
-if (SELECT !== "pooled" && SELECT !== "per-head") throw new RangeError(`--select must be pooled or per-head, got ${SELECT}`);
+const VARIANT = parseEpicacheVariant(flag);
+const PROTECT = VARIANT.protect, REDUCE = VARIANT.reduce, SELECT = VARIANT.select;
 const PROMPT_SOURCE = flag("--prompt") ?? "rep";
 if (PROMPT_SOURCE !== "rep" && PROMPT_SOURCE !== "question") throw new RangeError(`--prompt must be rep or question, got ${PROMPT_SOURCE}`);
-const epicacheVariant: EvictionPolicy = {
-  ...epicachePolicy,
-  mode: SELECT,
-  protection: () => ({ sinks: PROTECT[0], recent: PROTECT[1] }),
-  score: (input) => input.entries.map((head, kvHead) => input.kernels.attentionScores(groupRows(input.promptQueries!, input, kvHead, input.promptQueries!.length / (input.heads * input.headDim)), head.keys, input.headDim, { kind: REDUCE })),
-};
+const epicache = epicacheVariant(VARIANT);
 const log = (s: string) => process.stderr.write(s + "\n");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -138,7 +129,7 @@ async function buildCaches(policy: PolicyName, m: number): Promise<{ store: Memo
   for (let at = 0; at < folded; at += BLOCK) {
     for (const [e, cache] of caches.entries()) {
       const budgets = policy === "epicache" ? layerBudgets(kernels, model.layers, m, sensitivity, ALPHA) : Array.from({ length: model.layers }, () => m);
-      await prefillBlock(engine, { cache, policy: policy === "epicache" ? epicacheVariant : POLICIES[policy], budgets, promptTokens: prompts[e] }, stream.slice(at, at + BLOCK), at);
+      await prefillBlock(engine, { cache, policy: policy === "epicache" ? epicache : POLICIES[policy], budgets, promptTokens: prompts[e] }, stream.slice(at, at + BLOCK), at);
     }
   }
   return { store, caches, seconds: (performance.now() - t0) / 1000 };

@@ -30,6 +30,7 @@ import { segmentText } from "../../durable-objects/segmentation";
 import { loadWasmModule } from "../../wasm/src/node-module";
 import { wasmKernels } from "../../wasm/src/wasm-kernels";
 import { recallChat, type RecallQuestion } from "../recall/conversation";
+import { epicacheVariant, parseEpicacheVariant, type EpicacheVariant } from "./epicache-variant";
 import { argmax, attentionError, softmax } from "./kv-metrics";
 
 export interface RecallBenchOptions {
@@ -47,6 +48,8 @@ export interface RecallBenchOptions {
   alpha: number;
   /** Episodes from k-means over segment embeddings (what kv mode does), or the chat's known topics with questions routed to their topic (separates clustering from cache selection). */
   episodes: "cluster" | "topics";
+  /** EpiCache's selection, reduction and protection (ablations; default: as published). */
+  epicache: EpicacheVariant;
 }
 
 export interface RecallRow {
@@ -111,7 +114,7 @@ export async function runRecallBench(o: RecallBenchOptions, log: (s: string) => 
       const budgets = policy === "epicache" ? layerBudgets(kernels, model.layers, m, sensitivity, o.alpha) : Array.from({ length: model.layers }, () => m);
       const t0 = performance.now();
       for (let at = 0; at < folded; at += block) {
-        for (const [e, cache] of caches.entries()) await prefillBlock(engineWith(store), { cache, policy: POLICIES[policy], budgets, promptTokens: prompts[e] }, stream.slice(at, Math.min(folded, at + block)), at);
+        for (const [e, cache] of caches.entries()) await prefillBlock(engineWith(store), { cache, policy: policy === "epicache" ? epicacheVariant(o.epicache) : POLICIES[policy], budgets, promptTokens: prompts[e] }, stream.slice(at, Math.min(folded, at + block)), at);
       }
       return { store, caches, seconds: (performance.now() - t0) / 1000 };
     }
@@ -157,7 +160,7 @@ export async function runRecallBench(o: RecallBenchOptions, log: (s: string) => 
     };
     const matched = questions.filter((q) => topicOf(q.episode) === q.topic).length / questions.length;
     return {
-      config: { model: model.id, tokens: stream.length, block: o.block, folded, tail: stream.length - folded, episodes: centroids.length, topics: o.topics, questions: questions.length, updatedFacts: chat.questions.filter((q) => q.statements > 1).length, questionsMatchedToTheirTopicsEpisode: matched, promptTokens: o.promptTokens, alpha: o.alpha, episodeSource: o.episodes, seed: o.seed, encoding: ENCODING, sensitivity },
+      config: { model: model.id, tokens: stream.length, block: o.block, folded, tail: stream.length - folded, episodes: centroids.length, topics: o.topics, questions: questions.length, updatedFacts: chat.questions.filter((q) => q.statements > 1).length, questionsMatchedToTheirTopicsEpisode: matched, promptTokens: o.promptTokens, alpha: o.alpha, episodeSource: o.episodes, epicache: o.epicache, seed: o.seed, encoding: ENCODING, sensitivity },
       rows: out,
     };
   } finally {
@@ -214,5 +217,6 @@ export function parseRecallArgs(argv: readonly string[], flag: (name: string) =>
     seed: num("--seed", 7),
     alpha: Number(flag("--alpha") ?? DEFAULT_ALPHA),
     episodes: flag("--episodes") === "topics" ? "topics" : "cluster",
+    epicache: parseEpicacheVariant(flag),
   };
 }
