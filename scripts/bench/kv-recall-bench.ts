@@ -29,7 +29,8 @@ import { fitEpisodes, matchQueryEpisode } from "../../durable-objects/episodes";
 import { segmentText } from "../../durable-objects/segmentation";
 import { loadWasmModule } from "../../wasm/src/node-module";
 import { wasmKernels } from "../../wasm/src/wasm-kernels";
-import { recallChat, type RecallQuestion } from "../recall/conversation";
+import { completionQuestion, recallChat, type RecallQuestion } from "../recall/conversation";
+import { TOPICS } from "../recall/vocabulary";
 import { epicacheVariant, parseEpicacheVariant, type EpicacheVariant } from "./epicache-variant";
 import { argmax, attentionError, softmax } from "./kv-metrics";
 
@@ -48,6 +49,8 @@ export interface RecallBenchOptions {
   alpha: number;
   /** Episodes from k-means over segment embeddings (what kv mode does), or the chat's known topics with questions routed to their topic (separates clustering from cache selection). */
   episodes: "cluster" | "topics";
+  /** Question form: "what is my E ?" or the completion form ending in "my E is" (what the trained model learns). */
+  form: "what" | "is";
   /** EpiCache's selection, reduction and protection (ablations; default: as published). */
   epicache: EpicacheVariant;
 }
@@ -102,9 +105,10 @@ export async function runRecallBench(o: RecallBenchOptions, log: (s: string) => 
 
     const questions: (RecallQuestion & { answerId: number; episode: number; request: { model: string; tokens: number[]; start_position: number } })[] = [];
     for (const q of chat.questions) {
-      const query = [...(await client.tokenizeMessages(model.id, [{ role: "user", content: q.text }])).slice(1), model.roleTokens.assistant];
+      const text = o.form === "is" ? completionQuestion(TOPICS[q.topic].name, q.entity) : q.text;
+      const query = [...(await client.tokenizeMessages(model.id, [{ role: "user", content: text }])).slice(1), model.roleTokens.assistant];
       const [answer] = await client.tokenize(model.id, q.answer);
-      const episode = o.episodes === "topics" ? q.topic : Math.max(0, matchQueryEpisode(kernels, kernels.embedText(q.text, { dim: DIM }), centroidsFlat, DIM).index);
+      const episode = o.episodes === "topics" ? q.topic : Math.max(0, matchQueryEpisode(kernels, kernels.embedText(text, { dim: DIM }), centroidsFlat, DIM).index);
       questions.push({ ...q, answerId: answer, episode, request: { model: model.id, tokens: [...stream.slice(folded), ...query], start_position: folded } });
     }
 
@@ -160,7 +164,7 @@ export async function runRecallBench(o: RecallBenchOptions, log: (s: string) => 
     };
     const matched = questions.filter((q) => topicOf(q.episode) === q.topic).length / questions.length;
     return {
-      config: { model: model.id, tokens: stream.length, block: o.block, folded, tail: stream.length - folded, episodes: centroids.length, topics: o.topics, questions: questions.length, updatedFacts: chat.questions.filter((q) => q.statements > 1).length, questionsMatchedToTheirTopicsEpisode: matched, promptTokens: o.promptTokens, alpha: o.alpha, episodeSource: o.episodes, epicache: o.epicache, seed: o.seed, encoding: ENCODING, sensitivity },
+      config: { model: model.id, tokens: stream.length, block: o.block, folded, tail: stream.length - folded, episodes: centroids.length, topics: o.topics, questions: questions.length, updatedFacts: chat.questions.filter((q) => q.statements > 1).length, questionsMatchedToTheirTopicsEpisode: matched, promptTokens: o.promptTokens, alpha: o.alpha, episodeSource: o.episodes, questionForm: o.form, epicache: o.epicache, seed: o.seed, encoding: ENCODING, sensitivity },
       rows: out,
     };
   } finally {
@@ -209,7 +213,7 @@ export function parseRecallArgs(argv: readonly string[], flag: (name: string) =>
     backend: flag("--backend"),
     words: num("--tokens", full ? 4000 : 1500),
     topics: num("--topics", full ? 8 : 4),
-    block: num("--block", full ? 256 : 128),
+    block: num("--block", 256),
     ratios,
     policies,
     modes: modes as RecallBenchOptions["modes"],
@@ -218,5 +222,6 @@ export function parseRecallArgs(argv: readonly string[], flag: (name: string) =>
     alpha: Number(flag("--alpha") ?? DEFAULT_ALPHA),
     episodes: flag("--episodes") === "topics" ? "topics" : "cluster",
     epicache: parseEpicacheVariant(flag),
+    form: (flag("--form") ?? (/trained/.test(flag("--model") ?? "") ? "is" : "what")) === "is" ? "is" : "what",
   };
 }
