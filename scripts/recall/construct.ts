@@ -8,8 +8,8 @@
 //   back into residual slots P2 (resp. P3).
 // - Layer 1: an induction/lookup head per half of the entities: the query
 //   (P3: the entity 3 back) matches keys of value words whose P2 holds the
-//   same entity; a recency term (one RoPE pair) prefers the latest
-//   statement; <|bos|> is a sink that wins when nothing matches; the value
+//   same entity; a recency term (one RoPE pair, for such queries and value
+//   keys only) prefers the latest statement; <|bos|> is a sink that wins when nothing matches; the value
 //   copies the value word into slot A. A weak topic term (far below the
 //   sink) ranks a topic's values above the others for queries at that
 //   topic's words: that is what an episode's representative prompt sees.
@@ -22,7 +22,7 @@ import { ENTITIES, TOPICS, VALUES, recallVocabulary } from "./vocabulary";
 
 export const RECALL_MODEL = "epikv-recall";
 /** Bumped whenever the construction changes, so `npm run build` rewrites the file. */
-export const RECALL_CONSTRUCTION_VERSION = 2;
+export const RECALL_CONSTRUCTION_VERSION = 3;
 
 const HEAD_DIM = 64;
 const HALF = HEAD_DIM / 2;
@@ -39,15 +39,15 @@ const C0 = 1; // the constant residual coordinate
 export const RECALL_SCALES = {
   /** Layer-0 positional peak per pair; worst neighbour margin 0.508·G. */
   positional: 50,
-  /** Recency amplitude r: score −r·sin(θ_8·Δ). */
+  /** Recency amplitude r: score −r·sin(θ_8·Δ), for queries with an entity 3 back and value keys only. */
   recency: 7500,
-  /** Entity match s and value flag f: min(s, f) ≥ r·sin(1) + 2·margin. */
+  /** Entity match s and value flag f: s = f = r·sin(1) + 2·margin (margin 200). */
   match: 7500 * Math.sin(1) + 400,
   flag: 7500 * Math.sin(1) + 400,
   /** Topic term τ (below the sink's 200-nat margin, so the answer never changes; it ranks eviction scores). */
   topic: 150,
-  /** Sink B = max(s, f) + r·sin(1) + margin. */
-  sink: 2 * 7500 * Math.sin(1) + 600,
+  /** Sink B = f + margin. */
+  sink: 7500 * Math.sin(1) + 600,
   /** LM head: the copied value's logit, <|end|>'s base logit and its boost after a value word, other words' logit. */
   copy: 16,
   endBase: 4,
@@ -176,12 +176,12 @@ export function constructRecallWeights(): ModelWeights {
     }
     set(l1.wk, kh, FLAG_PAIR, L.kindValue, 1 / nu1);
     set(l1.wk, kh, FLAG_PAIR + HALF, L.bos, 1 / (Math.SQRT2 * nu1));
-    set(l1.wk, kh, RECENCY_PAIR, L.constant, 1 / (nu1 * C0));
+    set(l1.wk, kh, RECENCY_PAIR, L.kindValue, 1 / nu1);
     for (const qh of [2 * kh, 2 * kh + 1]) {
       set(l1.wq, qh, FLAG_PAIR, L.constant, (S.flag * sqrtHd) / (nu1 * C0));
       set(l1.wq, qh, FLAG_PAIR + HALF, L.constant, (S.sink * sqrtHd) / (nu1 * C0));
-      // q = (0, r√hd) on the recency pair: ⟨R(Δθ)(0, 1), (1, 0)⟩ = −sin(Δθ).
-      set(l1.wq, qh, RECENCY_PAIR + HALF, L.constant, (S.recency * sqrtHd) / (nu1 * C0));
+      // q = (0, r√hd) on the recency pair when P3 holds an entity, k = (1, 0) for a value: ⟨R(Δθ)(0, 1), (1, 0)⟩ = −sin(Δθ).
+      for (let e = 0; e < nE; e++) set(l1.wq, qh, RECENCY_PAIR + HALF, L.p3 + e, (S.recency * sqrtHd) / nu1);
     }
     for (let v = 0; v < nV; v++) set(l1.wv, kh, v, L.tokenValue + v, 1 / nu1);
   }

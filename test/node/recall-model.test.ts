@@ -10,7 +10,8 @@ import { chatTokens } from "../../backend/model/tokenizer";
 import { startBackend, type RunningBackend } from "../../backend/server";
 import { completionQuestion, recallChat } from "../../scripts/recall/conversation";
 import { positionalMargin, RECALL_MODEL } from "../../scripts/recall/construct";
-import { TOPICS } from "../../scripts/recall/vocabulary";
+import { TOPICS, VALUES } from "../../scripts/recall/vocabulary";
+import { parseSafetensors, readF32, requireTensor } from "../../protocol/safetensors";
 import { argmax } from "../../scripts/bench/kv-metrics";
 
 const tok = loadTokenizer(RECALL_MODEL);
@@ -69,6 +70,27 @@ describe("the reference backend serves the recall model", () => {
     backend = await startBackend(0, { models: ["epikv-tiny", RECALL_MODEL] });
   });
   afterAll(() => backend.close());
+
+  it("attention from a topic word ranks that topic's values above every other key, near and far (what EpiCache's prompt sees)", async () => {
+    const chat = recallChat({ seed: 5, words: 1200, topics: 4 });
+    const tokens = chatTokens(tok, chat.messages, false);
+    const prompt = tok.encode("the garden and the soil");
+    const res = await fetch(`${backend.url}/kv/v1/prefill`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: RECALL_MODEL, tokens, prompts: [{ tokens: prompt }], return_scores: true, return_queries: false, return_kv: false }) });
+    const file = parseSafetensors(new Uint8Array(await res.arrayBuffer()));
+    const garden = new Set(TOPICS[0].entities.map((e) => tok.encode(e)[0]));
+    const isValue = new Set(VALUES.map((v) => tok.encode(v)[0]));
+    const mine: number[] = [], others: number[] = [];
+    for (let h = 0; h < 2; h++) {
+      const scores = readF32(requireTensor(file, `prompt.0.scores.1.${h}`, "F32"));
+      tokens.forEach((t, p) => {
+        if (!isValue.has(t) || p < 2) return;
+        (garden.has(tokens[p - 2]) ? mine : others).push(scores[p]);
+      });
+    }
+    expect(mine.length).toBeGreaterThan(10);
+    expect(Math.min(...mine)).toBeGreaterThan(0);
+    expect(Math.max(...others)).toBe(0);
+  });
 
   it("by the request's model field: a word tokenizer in the metadata, the value as the reply, then stop", async () => {
     const meta = (await (await fetch(`${backend.url}/kv/v1/models/${RECALL_MODEL}`)).json()) as { tokenizer: { type: string }; bos_token: number; vocab_size: number };
