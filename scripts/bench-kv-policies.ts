@@ -1,7 +1,7 @@
 // npm run bench:kv [-- --json] [--quick] [--model epikv-tiny] [--tokens N] [--block B] [--backend URL]
 //   --model epikv-recall…: answer accuracy on a recall model instead (scripts/bench/kv-recall-bench.ts;
 //   [--full] [--topics K] [--ratios 2,4,6,8] [--modes blockwise,oneshot] [--prompt-tokens P] [--seed S] [--episodes cluster|topics]
-//   [--form what|is] [--select pooled|per-head] [--reduce max|mean] [--protect S,R] [--alpha A])
+//   [--facts once] [--form what|is] [--select pooled|per-head] [--reduce max|mean] [--protect S,R] [--alpha A])
 //   ablations (docs/kv-mode.md, "Why EpiCache loses here"): [--policies recent,epicache] [--ratios 4]
 //   [--alpha A] (EpiCache's layer-budget skew, 0 = uniform M) [--protect S,R] (sinks, recent kept by EpiCache)
 //   [--reduce max|mean] [--select pooled|per-head] [--prompt rep|question] (question: the matched question's own tokens)
@@ -63,7 +63,7 @@ const flag = (name: string): string | undefined => {
 };
 // A recall model (docs/recall-model.md): answer accuracy on a synthetic multi-session chat (scripts/bench/kv-recall-bench.ts).
 if ((flag("--model") ?? "").startsWith("epikv-recall")) {
-  const recallKnown = ["--json", "--full", "--model", "--backend", "--tokens", "--topics", "--block", "--ratios", "--policies", "--modes", "--prompt-tokens", "--seed", "--alpha", "--episodes", "--select", "--reduce", "--protect", "--form"];
+  const recallKnown = ["--json", "--full", "--model", "--backend", "--tokens", "--topics", "--block", "--ratios", "--policies", "--modes", "--prompt-tokens", "--seed", "--alpha", "--episodes", "--select", "--reduce", "--protect", "--form", "--facts"];
   for (const a of argv) if (a.startsWith("--") && !recallKnown.includes(a.split("=")[0])) throw new Error(`unknown argument ${a} for a recall model (known: ${recallKnown.join(" ")})`);
   const t0 = performance.now();
   const result = await runRecallBench(parseRecallArgs(argv, flag), (s) => process.stderr.write(s + "\n"));

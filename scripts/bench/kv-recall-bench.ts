@@ -49,6 +49,8 @@ export interface RecallBenchOptions {
   alpha: number;
   /** Episodes from k-means over segment embeddings (what kv mode does), or the chat's known topics with questions routed to their topic (separates clustering from cache selection). */
   episodes: "cluster" | "topics";
+  /** Facts referred to again before the question (echoes, mentions in small talk), or stated once (scripts/recall/conversation.ts). */
+  mentions: boolean;
   /** Question form: "what is my E ?" or the completion form ending in "my E is" (what the trained model learns). */
   form: "what" | "is";
   /** EpiCache's selection, reduction and protection (ablations; default: as published). */
@@ -84,7 +86,7 @@ export async function runRecallBench(o: RecallBenchOptions, log: (s: string) => 
     const kernels = wasmKernels(loadWasmModule());
     const engineWith = (store: MemoryPageStore): KvEngine => ({ client, store, model, kernels, encoding: ENCODING });
 
-    const chat = recallChat({ seed: o.seed, words: o.words, topics: o.topics });
+    const chat = recallChat({ seed: o.seed, words: o.words, topics: o.topics, mentions: o.mentions });
     const stream = await client.tokenizeMessages(model.id, chat.messages);
     const folded = Math.floor(stream.length / o.block) * o.block;
     // Segments, episodes and representative prompts as the Durable Object builds them (DESIGN.md steps 1–3).
@@ -164,7 +166,7 @@ export async function runRecallBench(o: RecallBenchOptions, log: (s: string) => 
     };
     const matched = questions.filter((q) => topicOf(q.episode) === q.topic).length / questions.length;
     return {
-      config: { model: model.id, tokens: stream.length, block: o.block, folded, tail: stream.length - folded, episodes: centroids.length, topics: o.topics, questions: questions.length, updatedFacts: chat.questions.filter((q) => q.statements > 1).length, questionsMatchedToTheirTopicsEpisode: matched, promptTokens: o.promptTokens, alpha: o.alpha, episodeSource: o.episodes, questionForm: o.form, epicache: o.epicache, seed: o.seed, encoding: ENCODING, sensitivity },
+      config: { model: model.id, tokens: stream.length, block: o.block, folded, tail: stream.length - folded, episodes: centroids.length, topics: o.topics, questions: questions.length, updatedFacts: chat.questions.filter((q) => q.statements > 1).length, questionsMatchedToTheirTopicsEpisode: matched, promptTokens: o.promptTokens, alpha: o.alpha, episodeSource: o.episodes, questionForm: o.form, factsMentioned: o.mentions, epicache: o.epicache, seed: o.seed, encoding: ENCODING, sensitivity },
       rows: out,
     };
   } finally {
@@ -187,7 +189,7 @@ function topicCentroids(embeddings: readonly Float32Array[], topicOf: readonly n
 export function recallTable(r: RecallBenchResult): string {
   const c = r.config as Record<string, number | string>;
   const lines = [
-    `${c.model}: ${c.tokens} tokens, B = ${c.block}, ${c.episodes} episodes (${c.episodeSource === "topics" ? "the chat's topics, questions routed to theirs" : `k-means; ${(100 * Number(c.questionsMatchedToTheirTopicsEpisode)).toFixed(0)}% of questions matched to their topic's episode`}), int8 pages, ${c.questions} questions (${c.updatedFacts} about updated facts), compression before the question is known`,
+    `${c.model}: ${c.tokens} tokens, B = ${c.block}, ${c.episodes} episodes (${c.episodeSource === "topics" ? "the chat's topics, questions routed to theirs" : `k-means; ${(100 * Number(c.questionsMatchedToTheirTopicsEpisode)).toFixed(0)}% of questions matched to their topic's episode`}), int8 pages, ${c.questions} questions (${c.updatedFacts} about updated facts), facts ${c.factsMentioned ? "echoed and mentioned again" : "stated once"}, compression before the question is known`,
     "",
     "| policy | prefill | compression | budget/head/layer | accuracy | answer NLL | attn-output rel. err | stored KiB |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -211,17 +213,18 @@ export function parseRecallArgs(argv: readonly string[], flag: (name: string) =>
   return {
     model: flag("--model")!,
     backend: flag("--backend"),
-    words: num("--tokens", full ? 4000 : 1500),
+    words: num("--tokens", full ? 4000 : 1200),
     topics: num("--topics", full ? 8 : 4),
     block: num("--block", 256),
     ratios,
     policies,
     modes: modes as RecallBenchOptions["modes"],
-    promptTokens: num("--prompt-tokens", 256),
+    promptTokens: num("--prompt-tokens", full ? 256 : 128),
     seed: num("--seed", 7),
     alpha: Number(flag("--alpha") ?? DEFAULT_ALPHA),
     episodes: flag("--episodes") === "topics" ? "topics" : "cluster",
     epicache: parseEpicacheVariant(flag),
+    mentions: flag("--facts") !== "once",
     form: (flag("--form") ?? (/trained/.test(flag("--model") ?? "") ? "is" : "what")) === "is" ? "is" : "what",
   };
 }

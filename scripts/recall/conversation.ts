@@ -40,6 +40,13 @@ export interface RecallChatOptions {
   chatterPerSession?: number;
   /** Probability that a fact in a revisited topic updates an already stated entity. */
   updateRate?: number;
+  /**
+   * Whether facts are referred to again before the question: the assistant
+   * echoes each fact ("ok , noted : my E is V .") and small talk mentions
+   * the topic's entities (default). Off: each fact is stated once and only
+   * the question refers to it, so no attention reaches it before.
+   */
+  mentions?: boolean;
 }
 
 const ADJECTIVES = ["nice", "good", "great"];
@@ -56,8 +63,9 @@ export function recallChat(o: RecallChatOptions): RecallChat {
     messages.push({ role, content, topic });
     words += content.split(" ").length + 2;
   };
+  const mentions = o.mentions ?? true;
   const chatter = (t: number) => {
-    const c = [...topics[t].chatter, ...topics[t].entities];
+    const c = mentions ? [...topics[t].chatter, ...topics[t].entities] : topics[t].chatter;
     const forms = [
       () => `the ${pick(c)} was ${pick(ADJECTIVES)} today , and the ${pick(c)} too .`,
       () => `we will talk more about the ${pick(c)} and the ${pick(c)} .`,
@@ -87,7 +95,7 @@ export function recallChat(o: RecallChatOptions): RecallChat {
       latest.set(entity, { value, topic: t, count: (previous?.count ?? 0) + 1 });
       if (!update) stated.push(entity);
       say("user", update ? `actually , my ${entity} is ${value} now .` : `${pick(["remember", "note"])} that my ${entity} is ${value} .`, t);
-      say("assistant", `ok , noted : my ${entity} is ${value} .`, t);
+      say("assistant", mentions ? `ok , noted : my ${entity} is ${value} .` : "ok , noted .", t);
     }
   }
   const questions: RecallQuestion[] = [];
