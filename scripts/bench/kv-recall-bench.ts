@@ -219,7 +219,7 @@ export function parseRecallArgs(argv: readonly string[], flag: (name: string) =>
     ratios,
     policies,
     modes: modes as RecallBenchOptions["modes"],
-    promptTokens: num("--prompt-tokens", full ? 256 : 128),
+    promptTokens: num("--prompt-tokens", 256),
     seed: num("--seed", 7),
     alpha: Number(flag("--alpha") ?? DEFAULT_ALPHA),
     episodes: flag("--episodes") === "topics" ? "topics" : "cluster",
