@@ -10,9 +10,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_MODEL } from "./model/config";
-import { createModel, loadWeights } from "./model/load";
+import { createModel, loadTokenizer, loadWeights } from "./model/load";
 import { KvError, type KvCache } from "./model/kv";
-import { StreamDecoder } from "./model/tokenizer";
 import { completionId, startChat } from "./openai/chat";
 import {
   decodeCall, DEFAULT_LIMITS, detokenizeCall, modelMetadata, pickModel, prefillCall, profileCall, PROTOCOL, tokenizeCall,
@@ -46,7 +45,7 @@ export interface RunningBackend {
 
 export function createBackendState(o: BackendOptions = {}): BackendState {
   const names = o.models?.length ? o.models : [DEFAULT_MODEL];
-  const models = new Map(names.map((n) => [n, createModel(loadWeights(n), o.kernels ?? "wasm")]));
+  const models = new Map(names.map((n) => [n, createModel(loadWeights(n), o.kernels ?? "wasm", loadTokenizer(n))]));
   return { models, defaultModel: names[0], handles: o.handles ?? new KvHandleStore(), limits: { ...DEFAULT_LIMITS, ...o.limits } };
 }
 
@@ -146,7 +145,7 @@ export function createBackendServer(o: BackendOptions = {}): { server: Server; s
       // Streaming: validate by taking the first step before committing to 200.
       let step = session.tokens.next();
       startSse(res, { "EpiKV-Protocol": PROTOCOL });
-      const dec = new StreamDecoder();
+      const dec = session.model.tokenizer.streamDecoder();
       try {
         while (!step.done) {
           generated.push(step.value);

@@ -1,4 +1,7 @@
 // npm run bench:kv [-- --json] [--quick] [--model epikv-tiny] [--tokens N] [--block B] [--backend URL]
+//   --model epikv-recall…: answer accuracy on a recall model instead (scripts/bench/kv-recall-bench.ts;
+//   [--full] [--topics K] [--ratios 2,4,6,8] [--modes blockwise,oneshot] [--prompt-tokens P] [--seed S] [--episodes cluster|topics]
+//   [--facts once] [--form what|is] [--select pooled|per-head] [--reduce max|mean] [--protect S,R] [--alpha A])
 //   ablations (docs/kv-mode.md, "Why EpiCache loses here"): [--policies recent,epicache] [--ratios 4]
 //   [--alpha A] (EpiCache's layer-budget skew, 0 = uniform M) [--protect S,R] (sinks, recent kept by EpiCache)
 //   [--reduce max|mean] [--select pooled|per-head] [--prompt rep|question] (question: the matched question's own tokens)
@@ -39,23 +42,33 @@ import { prefillBlock, type KvEngine } from "../durable-objects/kv/block-prefill
 import { episodeKv, messageTokens } from "../durable-objects/kv/conversation-kv";
 import { DEFAULT_ALPHA, layerBudgets } from "../durable-objects/kv/budgets";
 import { MemoryPageStore } from "../durable-objects/kv/page-store";
-import { decodeHeadPages, type PageEncoding } from "../durable-objects/kv/pages";
-import { epicachePolicy } from "../durable-objects/kv/policies/epicache";
+import type { PageEncoding } from "../durable-objects/kv/pages";
 import { POLICIES, policyByName, type PolicyName } from "../durable-objects/kv/policies/index";
-import { groupRows, type EvictionPolicy } from "../durable-objects/kv/policy";
 import { clipPrompt, representativeSegments, representativeText } from "../durable-objects/kv/representative-prompt";
 import { fitEpisodes, matchQueryEpisode } from "../durable-objects/episodes/episodes";
 import { segmentText } from "../durable-objects/episodes/segmentation";
 import { loadWasmModule } from "../wasm/src/node-module";
 import { wasmKernels } from "../wasm/src/wasm-kernels";
 import { benchConversation, benchQuestions } from "./bench/kv-conversation";
+import { epicacheVariant, parseEpicacheVariant } from "./bench/epicache-variant";
 import { lastTokenAttentionSpread, ORACLE_KINDS, writeOracleCache } from "./bench/kv-oracle-cache";
+import { parseRecallArgs, recallTable, runRecallBench } from "./bench/kv-recall-bench";
+import { attentionError as attentionErrorOf, kl, softmax, type CacheRef } from "./bench/kv-metrics";
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(name + "="))?.slice(name.length + 1);
 };
+// A recall model (docs/recall-model.md): answer accuracy on a synthetic multi-session chat (scripts/bench/kv-recall-bench.ts).
+if ((flag("--model") ?? "").startsWith("epikv-recall")) {
+  const recallKnown = ["--json", "--full", "--model", "--backend", "--tokens", "--topics", "--block", "--ratios", "--policies", "--modes", "--prompt-tokens", "--seed", "--alpha", "--episodes", "--select", "--reduce", "--protect", "--form", "--facts"];
+  for (const a of argv) if (a.startsWith("--") && !recallKnown.includes(a.split("=")[0])) throw new Error(`unknown argument ${a} for a recall model (known: ${recallKnown.join(" ")})`);
+  const t0 = performance.now();
+  const result = await runRecallBench(parseRecallArgs(argv, flag), (s) => process.stderr.write(s + "\n"));
+  console.log(argv.includes("--json") ? JSON.stringify(result) : `\n${recallTable(result)}\n\n(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  process.exit(0);
+}
 const known = ["--json", "--quick", "--model", "--tokens", "--block", "--backend", "--policies", "--ratios", "--alpha", "--protect", "--reduce", "--select", "--prompt", "--oracle"];
 for (const a of argv) if (a.startsWith("--") && !known.includes(a.split("=")[0])) throw new Error(`unknown argument ${a} (known: ${known.join(" ")})`);
 const json = argv.includes("--json");
@@ -73,20 +86,11 @@ if (RATIOS.some((r) => !(r > 1))) throw new RangeError(`--ratios must be numbers
 // EpiCache ablations: the published settings unless a flag says otherwise.
 const ALPHA = Number(flag("--alpha") ?? DEFAULT_ALPHA);
 if (!(ALPHA >= 0)) throw new RangeError(`--alpha must be ≥ 0, got ${flag("--alpha")}`);
-const PROTECT = (flag("--protect") ?? "0,0").split(",").map(Number);
-if (PROTECT.length !== 2 || PROTECT.some((x) => !Number.isSafeInteger(x) || x < 0)) throw new RangeError(`--protect must be SINKS,RECENT (non-negative integers), got ${flag("--protect")}`);
-const REDUCE = flag("--reduce") ?? "max";
-if (REDUCE !== "max" && REDUCE !== "mean") throw new RangeError(`--reduce must be max or mean, got ${REDUCE}`);
-const SELECT = flag("--select") ?? epicachePolicy.mode;
-if (SELECT !== "pooled" && SELECT !== "per-head") throw new RangeError(`--select must be pooled or per-head, got ${SELECT}`);
+const VARIANT = parseEpicacheVariant(flag);
+const PROTECT = VARIANT.protect, REDUCE = VARIANT.reduce, SELECT = VARIANT.select;
 const PROMPT_SOURCE = flag("--prompt") ?? "rep";
 if (PROMPT_SOURCE !== "rep" && PROMPT_SOURCE !== "question") throw new RangeError(`--prompt must be rep or question, got ${PROMPT_SOURCE}`);
-const epicacheVariant: EvictionPolicy = {
-  ...epicachePolicy,
-  mode: SELECT,
-  protection: () => ({ sinks: PROTECT[0], recent: PROTECT[1] }),
-  score: (input) => input.entries.map((head, kvHead) => input.kernels.attentionScores(groupRows(input.promptQueries!, input, kvHead, input.promptQueries!.length / (input.heads * input.headDim)), head.keys, input.headDim, { kind: REDUCE })),
-};
+const epicache = epicacheVariant(VARIANT);
 const log = (s: string) => process.stderr.write(s + "\n");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -125,78 +129,13 @@ async function buildCaches(policy: PolicyName, m: number): Promise<{ store: Memo
   for (let at = 0; at < folded; at += BLOCK) {
     for (const [e, cache] of caches.entries()) {
       const budgets = policy === "epicache" ? layerBudgets(kernels, model.layers, m, sensitivity, ALPHA) : Array.from({ length: model.layers }, () => m);
-      await prefillBlock(engine, { cache, policy: policy === "epicache" ? epicacheVariant : POLICIES[policy], budgets, promptTokens: prompts[e] }, stream.slice(at, at + BLOCK), at);
+      await prefillBlock(engine, { cache, policy: policy === "epicache" ? epicache : POLICIES[policy], budgets, promptTokens: prompts[e] }, stream.slice(at, at + BLOCK), at);
     }
   }
   return { store, caches, seconds: (performance.now() - t0) / 1000 };
 }
 
-function softmax(logits: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const x of logits) max = Math.max(max, x);
-  const p = Float64Array.from(logits, (x) => Math.exp(x - max));
-  const s = p.reduce((a, b) => a + b, 0);
-  return p.map((x) => x / s);
-}
-
-function kl(p: Float64Array, q: Float64Array): number {
-  let d = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] > 0) d += p[i] * Math.log(p[i] / Math.max(q[i], 1e-30));
-  return d;
-}
-
-/** Attention output of one query row over keys/values (n × d). */
-function attend(q: Float32Array, keys: Float32Array, values: Float32Array, d: number): Float64Array {
-  const n = keys.length / d;
-  const s = new Float64Array(n);
-  let max = -Infinity;
-  for (let j = 0; j < n; j++) {
-    let dot = 0;
-    for (let i = 0; i < d; i++) dot += q[i] * keys[j * d + i];
-    s[j] = dot / Math.sqrt(d);
-    max = Math.max(max, s[j]);
-  }
-  let sum = 0;
-  for (let j = 0; j < n; j++) sum += s[j] = Math.exp(s[j] - max);
-  const o = new Float64Array(d);
-  for (let j = 0; j < n; j++) for (let i = 0; i < d; i++) o[i] += (s[j] / sum) * values[j * d + i];
-  return o;
-}
-
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-/** Mean relative error of the last query token's attention output, policy cache vs full cache (same queries and tail KV). */
-function attentionError(full: { store: MemoryPageStore; cache: string }, pol: { store: MemoryPageStore; cache: string }, run: SafetensorsFile, T: number): number {
-  const d = model.headDim, g = model.heads / model.kvHeads;
-  let total = 0, count = 0;
-  for (let l = 0; l < model.layers; l++) {
-    const Q = readF32(requireTensor(run, `block.queries.${l}`, "F32"));
-    for (let h = 0; h < model.kvHeads; h++) {
-      const tailK = readF32(requireTensor(run, `kv.${l}.${h}.keys`, "F32"));
-      const tailV = readF32(requireTensor(run, `kv.${l}.${h}.values`, "F32"));
-      const f = decodeHeadPages(full.store.readHead(full.cache, l, h), d, ENCODING, kernels);
-      const p = decodeHeadPages(pol.store.readHead(pol.cache, l, h), d, ENCODING, kernels);
-      const fk = concat(f.keys, tailK), fv = concat(f.values, tailV), pk = concat(p.keys, tailK), pv = concat(p.values, tailV);
-      for (let qh = h * g; qh < (h + 1) * g; qh++) {
-        const q = Q.subarray((qh * T + T - 1) * d, (qh * T + T) * d);
-        const of = attend(q, fk, fv, d), op = attend(q, pk, pv, d);
-        let num = 0, den = 0;
-        for (let i = 0; i < d; i++) {
-          num += (op[i] - of[i]) ** 2;
-          den += of[i] ** 2;
-        }
-        total += Math.sqrt(num / Math.max(den, 1e-30));
-        count++;
-      }
-    }
-  }
-  return total / count;
-}
+const attentionError = (full: CacheRef, pol: CacheRef, run: SafetensorsFile, T: number) => attentionErrorOf({ model, encoding: ENCODING, kernels }, full, pol, run, T);
 
 async function logitsOf(request: Record<string, unknown>, store: MemoryPageStore, cache: string): Promise<{ file: SafetensorsFile; logits: Float32Array; sent: number }> {
   const r = await client.frameCall("/kv/v1/prefill", request, episodeKv(engineWith(store), cache));

@@ -10,6 +10,7 @@
 import type { ModelConfig } from "./config";
 import { checkKv, checkPositions, KvError, lastPosition, type KvCache } from "./kv";
 import { upload, type ModelOps } from "./ops";
+import { byteTokenizer, type Tokenizer } from "./tokenizer";
 import type { ModelWeights } from "./weights";
 
 export interface ForwardInput {
@@ -47,8 +48,9 @@ export class Model {
   private readonly finalNorm: number;
   private readonly lmHead: number;
 
-  constructor(weights: ModelWeights, readonly ops: ModelOps) {
+  constructor(weights: ModelWeights, readonly ops: ModelOps, readonly tokenizer: Tokenizer = byteTokenizer) {
     this.config = weights.config;
+    if (tokenizer.vocabSize !== weights.config.vocabSize) throw new Error(`model ${weights.config.name}: tokenizer has ${tokenizer.vocabSize} tokens, the weights ${weights.config.vocabSize}`);
     this.embed = upload(ops, weights.embed);
     this.layers = weights.layers.map((L) => ({
       attnNorm: upload(ops, L.attnNorm), wq: upload(ops, L.wq), wk: upload(ops, L.wk), wv: upload(ops, L.wv), wo: upload(ops, L.wo),

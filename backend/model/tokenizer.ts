@@ -1,7 +1,11 @@
-// Byte-level vocabulary (ids 0–255 are the bytes of UTF-8 text) plus special
-// and role tokens, and the chat template that frames messages with them.
-// Plain text never encodes to a special token: "<|end|>" typed by a user stays
-// seven bytes, so message content cannot forge a turn boundary.
+// Tokenizers of the reference backend. Each model brings its own (chosen by
+// its files, backend/model/load.ts): the seeded models use the byte-level
+// vocabulary below (ids 0–255 are the bytes of UTF-8 text, then special and
+// role tokens); the recall models ship a word-level vocabulary
+// (word-tokenizer.ts, docs/recall-model.md). Both frame messages with the
+// same chat template. Plain text never encodes to a special token: "<|end|>"
+// typed by a user stays seven bytes (or one unknown word), so message content
+// cannot forge a turn boundary.
 
 export const SPECIAL_TOKENS = ["<|bos|>", "<|eos|>", "<|system|>", "<|user|>", "<|assistant|>", "<|tool|>", "<|end|>", "<|pad|>"] as const;
 export type SpecialToken = (typeof SPECIAL_TOKENS)[number];
@@ -37,16 +41,9 @@ export interface ChatMessage {
   content: string;
 }
 
+/** The chat template in the byte-level vocabulary. */
 export function applyChatTemplate(messages: readonly ChatMessage[], addGenerationPrompt = true): number[] {
-  const out = [BOS];
-  for (const m of messages) {
-    out.push(specialId(`<|${m.role}|>` as SpecialToken));
-    // A loop, not a spread: spreading a long message's tokens as arguments overflows the stack.
-    for (const t of encodeText(m.content)) out.push(t);
-    out.push(END);
-  }
-  if (addGenerationPrompt) out.push(specialId("<|assistant|>"));
-  return out;
+  return chatTokens(byteTokenizer, messages, addGenerationPrompt);
 }
 
 /** Text of token ids; special tokens are dropped unless `keepSpecial`, invalid UTF-8 becomes U+FFFD. */
@@ -79,6 +76,49 @@ export class StreamDecoder {
     return this.decoder.decode();
   }
 }
+
+/** What the backend needs of a model's tokenizer. */
+export interface Tokenizer {
+  readonly vocabSize: number;
+  /** Id of a special token (every SpecialToken exists in every vocabulary). */
+  special(token: SpecialToken): number;
+  readonly stopTokens: readonly number[];
+  encode(text: string): number[];
+  /** Text of token ids; special tokens are dropped unless `keepSpecial`. */
+  decode(ids: readonly number[], keepSpecial?: boolean): string;
+  streamDecoder(): { push(id: number): string; end(): string };
+  /** The `tokenizer` field of the model metadata (docs/kv-protocol.md). */
+  describe(): Record<string, unknown>;
+  /** One token as logprobs report it: its text (special tokens included) and raw bytes. */
+  tokenPiece(id: number): { text: string; bytes: number[] };
+}
+
+/** The chat template (`CHAT_TEMPLATE`) in any vocabulary. */
+export function chatTokens(tok: Tokenizer, messages: readonly ChatMessage[], addGenerationPrompt = true): number[] {
+  const out = [tok.special("<|bos|>")];
+  for (const m of messages) {
+    out.push(tok.special(`<|${m.role}|>` as SpecialToken));
+    // A loop, not a spread: spreading a long message's tokens as arguments overflows the stack.
+    for (const t of tok.encode(m.content)) out.push(t);
+    out.push(tok.special("<|end|>"));
+  }
+  if (addGenerationPrompt) out.push(tok.special("<|assistant|>"));
+  return out;
+}
+
+export const byteTokenizer: Tokenizer = {
+  vocabSize: VOCAB_SIZE,
+  special: specialId,
+  stopTokens: STOP_TOKENS,
+  encode: encodeText,
+  decode: decodeTokens,
+  streamDecoder: () => new StreamDecoder(),
+  tokenPiece: (id) =>
+    id < BYTE_TOKENS
+      ? { text: new TextDecoder().decode(new Uint8Array([id])), bytes: [id] } // a lone byte of a multi-byte character reads as U+FFFD
+      : { text: SPECIAL_TOKENS[id - BYTE_TOKENS] ?? "", bytes: Array.from(new TextEncoder().encode(SPECIAL_TOKENS[id - BYTE_TOKENS] ?? "")) },
+  describe: () => ({ type: "byte", byte_tokens: BYTE_TOKENS, special_tokens: Object.fromEntries(SPECIAL_TOKENS.map((t, i) => [t, BYTE_TOKENS + i])) }),
+};
 
 export function tokenName(id: number): string {
   return id < BYTE_TOKENS ? `<0x${id.toString(16).padStart(2, "0").toUpperCase()}>` : (SPECIAL_TOKENS[id - BYTE_TOKENS] ?? `<unk:${id}>`);

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { decode } from "../model/generate";
 import { emptyKv } from "../model/kv";
 import { makeSampler } from "../model/sample";
-import { applyChatTemplate, StreamDecoder, STOP_TOKENS } from "../model/tokenizer";
+import { chatTokens } from "../model/tokenizer";
 import { DEFAULT_MAX_TOKENS, parseMessages, pickModel, type BackendState } from "../protocol/calls";
 import { invalid } from "../protocol/errors";
 import { asObject, optBool, optInt, optNumber, type Json } from "../protocol/fields";
@@ -50,7 +50,7 @@ export function startChat(state: BackendState, body: Json, cancelled: () => bool
   const logprobs = optBool(body.logprobs, "logprobs") ?? false;
   const topLogprobs = optInt(body.top_logprobs, "top_logprobs", 0, MAX_TOP_LOGPROBS);
   if (topLogprobs !== undefined && !logprobs) invalid("top_logprobs needs logprobs: true", "top_logprobs");
-  const prompt = applyChatTemplate(messages, true);
+  const prompt = chatTokens(m.tokenizer, messages, true);
   if (prompt.length > state.limits.maxInputTokens) invalid(`the chat is ${prompt.length} tokens, at most ${state.limits.maxInputTokens} allowed`, "messages");
   const positions = prompt.map((_, i) => i);
   const sample = makeSampler({ temperature, topP, seed: seed === undefined ? undefined : seed >>> 0 });
@@ -61,11 +61,11 @@ export function startChat(state: BackendState, body: Json, cancelled: () => bool
     sampler: logprobs
       ? (logits) => {
           const id = sample(logits);
-          scored.push(tokenLogprob(logits, id, topLogprobs ?? 0));
+          scored.push(tokenLogprob(m.tokenizer, logits, id, topLogprobs ?? 0));
           return id;
         }
       : sample,
-    stopTokens: STOP_TOKENS,
+    stopTokens: m.tokenizer.stopTokens,
     kvOfLast: false,
     cancelled,
   });
@@ -79,7 +79,7 @@ export function startChat(state: BackendState, body: Json, cancelled: () => bool
   };
 
   async function* deltas(): AsyncGenerator<ChatDelta, { finishReason: "stop" | "length"; completionTokens: number }, void> {
-    const dec = new StreamDecoder();
+    const dec = m.tokenizer.streamDecoder();
     let pending = "";
     let count = 0;
     let finish: "stop" | "length" = "length";

@@ -5,7 +5,7 @@ import type { Model } from "../model/forward";
 import { decode, type DecodeResult } from "../model/generate";
 import { checkPositions, concatKv, emptyKv, KvError, lastPosition, type KvCache } from "../model/kv";
 import { makeSampler } from "../model/sample";
-import { applyChatTemplate, CHAT_TEMPLATE, decodeTokens, encodeText, ROLES, SPECIAL_TOKENS, BYTE_TOKENS, STOP_TOKENS, type ChatMessage, type Role } from "../model/tokenizer";
+import { chatTokens, CHAT_TEMPLATE, ROLES, type ChatMessage, type Role, type SpecialToken } from "../model/tokenizer";
 import type { TensorInput } from "../../protocol/safetensors";
 import { invalid, ProtocolError } from "./errors";
 import { asObject, intArray, optBool, optInt, optNumber, optString, type Json } from "./fields";
@@ -54,7 +54,7 @@ export function pickModel(state: BackendState, name: unknown): Model {
 
 export function modelMetadata(m: Model, state: BackendState): Json {
   const c = m.config;
-  const special = Object.fromEntries(SPECIAL_TOKENS.map((t, i) => [t, BYTE_TOKENS + i]));
+  const tok = m.tokenizer;
   return {
     protocol: PROTOCOL,
     id: c.name,
@@ -70,10 +70,10 @@ export function modelMetadata(m: Model, state: BackendState): Json {
     rms_eps: c.rmsEps,
     max_positions: c.maxPositions,
     vocab_size: c.vocabSize,
-    tokenizer: { type: "byte", byte_tokens: BYTE_TOKENS, special_tokens: special },
-    role_tokens: Object.fromEntries(ROLES.map((r) => [r, special[`<|${r}|>`]])),
-    bos_token: special["<|bos|>"],
-    stop_tokens: [...STOP_TOKENS],
+    tokenizer: tok.describe() as Json,
+    role_tokens: Object.fromEntries(ROLES.map((r) => [r, tok.special(`<|${r}|>` as SpecialToken)])),
+    bos_token: tok.special("<|bos|>"),
+    stop_tokens: [...tok.stopTokens],
     chat_template: CHAT_TEMPLATE,
     kv: { encodings: ["F32", "int8"], int8_group_sizes: [...KV_GROUP_SIZES], keys: "post_rope" },
     handles: { max_ttl_s: state.handles.maxTtlS },
@@ -112,11 +112,11 @@ export function parseMessages(v: unknown): ChatMessage[] {
 export function tokenizeCall(state: BackendState, body: Json): Json {
   const m = pickModel(state, body.model);
   let tokens: number[];
-  if (body.messages !== undefined) tokens = applyChatTemplate(parseMessages(body.messages), optBool(body.add_generation_prompt, "add_generation_prompt") ?? true);
+  if (body.messages !== undefined) tokens = chatTokens(m.tokenizer, parseMessages(body.messages), optBool(body.add_generation_prompt, "add_generation_prompt") ?? true);
   else {
     const text = optString(body.text, "text");
     if (text === undefined) invalid("give text or messages", "text");
-    tokens = encodeText(text);
+    tokens = m.tokenizer.encode(text);
   }
   return { protocol: PROTOCOL, model: m.config.name, tokens, count: tokens.length };
 }
@@ -124,7 +124,7 @@ export function tokenizeCall(state: BackendState, body: Json): Json {
 export function detokenizeCall(state: BackendState, body: Json): Json {
   const m = pickModel(state, body.model);
   const tokens = intArray(body.tokens, "tokens", { min: 0, max: m.config.vocabSize - 1, maxLength: 1 << 20 });
-  return { protocol: PROTOCOL, model: m.config.name, text: decodeTokens(tokens, optBool(body.keep_special, "keep_special") ?? false) };
+  return { protocol: PROTOCOL, model: m.config.name, text: m.tokenizer.decode(tokens, optBool(body.keep_special, "keep_special") ?? false) };
 }
 
 /** The cache a call runs against: the frame's bytes, a pinned handle, or nothing. */
@@ -258,7 +258,7 @@ export function decodeCall(state: BackendState, body: Json, kv: KvCache | null, 
   const temperature = optNumber(body.temperature, "temperature", 0, 2) ?? 0;
   const topP = optNumber(body.top_p, "top_p", 0, 1);
   const seed = optInt(body.seed, "seed", 0, 2 ** 32 - 1);
-  const stopTokens = body.stop_tokens === undefined ? [...STOP_TOKENS] : intArray(body.stop_tokens, "stop_tokens", { min: 0, max: c.vocabSize - 1, maxLength: 64 });
+  const stopTokens = body.stop_tokens === undefined ? [...m.tokenizer.stopTokens] : intArray(body.stop_tokens, "stop_tokens", { min: 0, max: c.vocabSize - 1, maxLength: 64 });
   const wantKv = optBool(body.return_kv, "return_kv") ?? true;
   const stream = optBool(body.stream, "stream") ?? false;
   const enc = kvEncoding(body.kv_encoding);
@@ -272,7 +272,7 @@ export function decodeCall(state: BackendState, body: Json, kv: KvCache | null, 
         protocol: PROTOCOL,
         model: c.name,
         tokens: generated,
-        text: decodeTokens(generated),
+        text: m.tokenizer.decode(generated),
         finish_reason: result.finishReason,
         first_position: positions[0],
         next_position: result.nextPosition,
@@ -295,7 +295,7 @@ export function profileCall(state: BackendState, body: Json): Json {
     windows = body.windows.map((w, i) => intArray(w, `windows[${i}]`, { min: 0, max: c.vocabSize - 1, maxLength: L.maxProfileTokens }));
   } else if (body.texts !== undefined) {
     if (!Array.isArray(body.texts) || body.texts.length === 0) invalid("texts must be a non-empty array of strings", "texts");
-    windows = body.texts.map((t, i) => encodeText(optString(t, `texts[${i}]`) ?? ""));
+    windows = body.texts.map((t, i) => m.tokenizer.encode(optString(t, `texts[${i}]`) ?? ""));
   } else invalid("give windows (token arrays) or texts", "windows");
   const total = windows.reduce((s, w) => s + w.length, 0);
   if (total > L.maxProfileTokens) invalid(`profiling windows hold ${total} tokens, at most ${L.maxProfileTokens} allowed`, "windows");

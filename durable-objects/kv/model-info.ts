@@ -33,6 +33,11 @@ export function parseModelInfo(body: unknown): KvModelInfo {
     if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new TypeError(`kv backend model metadata: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
     return v as number;
   };
+  // Token ids start at 0 (a word-level vocabulary puts its special tokens first).
+  const tokenId = (v: unknown, name: string): number => {
+    if (!Number.isSafeInteger(v) || (v as number) < 0) throw new TypeError(`kv backend model metadata: ${name} must be a token id (integer ≥ 0), got ${JSON.stringify(v)}`);
+    return v as number;
+  };
   if (typeof o !== "object" || o === null) throw new TypeError("kv backend model metadata is not an object");
   const limits = (o.limits ?? {}) as Record<string, unknown>;
   const stop = Array.isArray(o.stop_tokens) ? (o.stop_tokens as number[]) : [];
@@ -43,9 +48,9 @@ export function parseModelInfo(body: unknown): KvModelInfo {
     kvHeads: int(o.kv_heads, "kv_heads"),
     headDim: int(o.head_dim, "head_dim"),
     vocabSize: int(o.vocab_size, "vocab_size"),
-    bosToken: int(o.bos_token, "bos_token"),
+    bosToken: tokenId(o.bos_token, "bos_token"),
     roleTokens: (o.role_tokens ?? {}) as Record<string, number>,
-    endToken: int(stop[0], "stop_tokens[0]"),
+    endToken: tokenId(stop[0], "stop_tokens[0]"),
     stopTokens: stop,
     maxInputTokens: int(limits.max_input_tokens, "limits.max_input_tokens"),
     maxPrompts: int(limits.max_prompts, "limits.max_prompts"),

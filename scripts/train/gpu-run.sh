@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Continues training the recall model on a GPU machine (docs/recall-model.md,
+# "The trained model"): resumes from scripts/train/checkpoints/, trains for
+# MINUTES (default 8, so the whole run stays under 10 minutes with start-up
+# and the final evaluation), then writes the checkpoint, the exported
+# weights and the card's measurements back into scripts/train/checkpoints/.
+# Needs python3 with torch (CUDA build); nothing else, no network.
+# Usage: bash scripts/train/gpu-run.sh [MINUTES]
+set -euo pipefail
+cd "$(dirname "$0")"
+PY="${PYTHON:-python3}"
+"$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else "no CUDA device visible to torch")'
+# A GPU step is cheap, so larger batches; the curriculum and held-out seeds are the CPU run's.
+exec "$PY" train_recall.py --device cuda --threads 8 --batch 64 --lr 1e-3 \
+  --minutes "${1:-8}" --checkpoint-minutes 2 --eval-every 100
