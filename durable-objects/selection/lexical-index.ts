@@ -120,20 +120,29 @@ export class LexicalIndex {
     this.totalLength += terms.length;
   }
 
-  /** The kernel input for a query (its distinct indexed terms), or null when none of its terms is indexed. */
-  query(terms: readonly string[]): Bm25Query | null {
+  /**
+   * The kernel input for a query (its distinct indexed terms, plus expansion terms whose idf is scaled
+   * by their weight; related-terms.ts), or null when none of them is indexed.
+   */
+  query(terms: readonly string[], expansion: ReadonlyMap<string, number> = new Map()): Bm25Query | null {
     const ids: number[] = [];
-    for (const t of new Set(terms)) {
+    const scale: number[] = [];
+    const take = (t: string, w: number) => {
       const id = this.termIds.get(t);
-      if (id !== undefined) ids.push(id);
-    }
+      if (id === undefined) return;
+      ids.push(id);
+      scale.push(w);
+    };
+    const own = new Set(terms);
+    for (const t of own) take(t, 1);
+    for (const [t, w] of expansion) if (!own.has(t) && w > 0) take(t, w);
     if (!ids.length) return null;
     const starts = new Int32Array(ids.length + 1);
     ids.forEach((id, i) => (starts[i + 1] = starts[i]! + this.df[id]!));
     const posts = new Uint32Array(starts[ids.length]!);
     const idf = new Float32Array(ids.length);
     ids.forEach((id, i) => {
-      idf[i] = bm25Idf(this.documentCount, this.df[id]!);
+      idf[i] = scale[i]! * bm25Idf(this.documentCount, this.df[id]!);
       this.copyPostings(id, posts, starts[i]!);
     });
     return {

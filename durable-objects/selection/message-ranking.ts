@@ -37,9 +37,11 @@ export interface MessageRankingWeights {
   poolSize: number;
   /** The best this many ranked messages bring their partner turn (neighbours.ts). */
   partnerTop: number;
+  /** γ: query expansion's weight on related terms' idf (related-terms.ts); 0 turns it off. */
+  expansion: number;
 }
 
-export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = { dense: 0.3, recency: 0.02, poolSize: 128, partnerTop: 4 };
+export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = { dense: 0.3, recency: 0.02, poolSize: 128, partnerTop: 4, expansion: 1 };
 
 export interface ScoredMessage {
   seq: number;

@@ -60,7 +60,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
     name: variant.name ?? "epikv",
     summary: unit === "segments"
       ? `pinned + recent ${settings.recent_messages} + segments by relevance, matched episode +${ranking.matchBonus} (E ${settings.episodes}, window ${settings.window})`
-      : `pinned + recent ${settings.recent_messages} + messages by fused BM25/dense (λ ${weights.dense}, recency ρ ${weights.recency}, pool ${weights.poolSize} + ${variant.noDensePool ? "no" : "episode-aware"} dense pool, partner for top ${weights.partnerTop})`,
+      : `pinned + recent ${settings.recent_messages} + messages by fused BM25/dense (λ ${weights.dense}, recency ρ ${weights.recency}, pool ${weights.poolSize} + ${variant.noDensePool ? "no" : "episode-aware"} dense pool, partner for top ${weights.partnerTop}, query expansion γ ${weights.expansion})`,
     async prepare(conversation, { kernels, rowStore }) {
       const dim = HASH_EMBEDDING_DIM;
       const embedder = hashEmbedder(kernels, dim);

@@ -1,0 +1,66 @@
+// Query expansion with related terms (docs/context-selection.md, "Query
+// expansion"): a question that says "physician" also looks for "doctor".
+// The table (lexicon/related-terms-data.ts, built from WordNet nouns by
+// scripts/lexicon/build-related-terms.ts) maps a Porter stem to related
+// stems with weights in (0, 1]; expansion terms enter BM25 with their idf
+// scaled by that weight times one global factor, so a paraphrase can match
+// while an exact match still outranks it (Voorhees, SIGIR 1994).
+import { RELATED_TERMS_DATA } from "./lexicon/related-terms-data";
+
+export interface RelatedTerm {
+  term: string;
+  weight: number;
+}
+
+/** Offsets of the table's lines, built on first use (the table is sorted by key). */
+let lineStarts: Int32Array | null = null;
+
+function starts(): Int32Array {
+  if (lineStarts) return lineStarts;
+  const at = [0];
+  for (let i = RELATED_TERMS_DATA.indexOf("\n"); i >= 0; i = RELATED_TERMS_DATA.indexOf("\n", i + 1)) at.push(i + 1);
+  return (lineStarts = Int32Array.from(at));
+}
+
+function lineAt(i: number, starts: Int32Array): string {
+  const end = i + 1 < starts.length ? starts[i + 1]! - 1 : RELATED_TERMS_DATA.length;
+  return RELATED_TERMS_DATA.slice(starts[i]!, end);
+}
+
+/** The stems related to `stem`, strongest first; empty when the table has none. */
+export function relatedTerms(stem: string): RelatedTerm[] {
+  const s = starts();
+  let lo = 0;
+  let hi = s.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const line = lineAt(mid, s);
+    const key = line.slice(0, line.indexOf(" "));
+    if (key === stem) {
+      return line.slice(key.length + 1).split(" ").map((entry) => {
+        const colon = entry.lastIndexOf(":");
+        return { term: entry.slice(0, colon), weight: Number(entry.slice(colon + 1)) / 10 };
+      });
+    }
+    if (key < stem) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return [];
+}
+
+/**
+ * Expansion weights for a query's stems: each related stem that is not itself a
+ * query term gets `factor` × its strongest table weight over the query's stems.
+ */
+export function expandQuery(terms: readonly string[], factor: number): Map<string, number> {
+  const expansion = new Map<string, number>();
+  if (!(factor > 0)) return expansion;
+  const own = new Set(terms);
+  for (const q of own) {
+    for (const { term, weight } of relatedTerms(q)) {
+      if (own.has(term)) continue;
+      expansion.set(term, Math.max(expansion.get(term) ?? 0, factor * weight));
+    }
+  }
+  return expansion;
+}

@@ -1,0 +1,95 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { LexicalIndex, lexicalTerms } from "../../durable-objects/selection/lexical-index";
+import { EXPANSION_STOPWORDS } from "../../durable-objects/selection/lexicon/expansion-stopwords";
+import { RELATED_TERMS_DATA } from "../../durable-objects/selection/lexicon/related-terms-data";
+import { expandQuery, relatedTerms } from "../../durable-objects/selection/related-terms";
+import { porterStem } from "../../durable-objects/selection/porter-stemmer";
+import { oracleKernels } from "../../wasm/oracle/index";
+
+const stem = (w: string) => porterStem(w);
+
+describe("the related-terms table (WordNet nouns)", () => {
+  const lines = RELATED_TERMS_DATA.split("\n");
+
+  it("is sorted by key, unique, with weights in (0, 1] and never a key related to itself or a stopword", () => {
+    const keys = lines.map((l) => l.slice(0, l.indexOf(" ")));
+    for (let i = 1; i < keys.length; i++) expect(keys[i - 1]! < keys[i]!).toBe(true);
+    const stopStems = new Set([...EXPANSION_STOPWORDS].map(stem));
+    for (const line of lines) {
+      const [key, ...entries] = line.split(" ");
+      expect(entries.length).toBeGreaterThan(0);
+      expect(entries.length).toBeLessThanOrEqual(12);
+      for (const e of entries) {
+        const [term, w] = e.split(":");
+        expect(term).not.toBe(key);
+        expect(stopStems.has(term!)).toBe(false);
+        expect(Number(w)).toBeGreaterThanOrEqual(1);
+        expect(Number(w)).toBeLessThanOrEqual(9);
+      }
+    }
+  });
+
+  it("finds synonyms, hypernyms and hyponyms by stem, strongest first", () => {
+    const physician = relatedTerms(stem("physician"));
+    expect(physician[0]!.weight).toBeGreaterThanOrEqual(physician.at(-1)!.weight);
+    expect(physician.find((r) => r.term === stem("doctor"))!.weight).toBeGreaterThan(0.5);
+    expect(relatedTerms(stem("automobile")).map((r) => r.term)).toContain(stem("car"));
+    expect(relatedTerms(stem("molar")).map((r) => r.term)).toContain(stem("tooth")); // hypernym
+    expect(relatedTerms(stem("teeth")).map((r) => r.term).length).toBeGreaterThan(0); // irregular plural
+  });
+
+  it("answers every key by binary search and nothing for words it does not hold", () => {
+    for (const line of lines.filter((_, i) => i % 997 === 0)) {
+      const key = line.slice(0, line.indexOf(" "));
+      expect(relatedTerms(key).length).toBe(line.split(" ").length - 1);
+    }
+    expect(relatedTerms("")).toEqual([]);
+    expect(relatedTerms("zzzzqx")).toEqual([]);
+    expect(relatedTerms(stem("which"))).toEqual([]);
+  });
+});
+
+describe("expandQuery", () => {
+  it("weighs related terms by factor × table weight, the strongest over the query's terms, never a query term", () => {
+    fc.assert(fc.property(
+      fc.array(fc.constantFrom("physician", "doctor", "car", "automobile", "gate", "code", "sister", "what", "my"), { minLength: 1, maxLength: 5 }),
+      fc.double({ min: 0.05, max: 2, noNaN: true }),
+      (words, factor) => {
+        const terms = lexicalTerms(words.join(" "));
+        const expansion = expandQuery(terms, factor);
+        for (const [t, w] of expansion) {
+          expect(terms).not.toContain(t);
+          const best = Math.max(...terms.map((q) => relatedTerms(q).find((r) => r.term === t)?.weight ?? 0));
+          expect(w).toBeCloseTo(factor * best, 10);
+        }
+      },
+    ));
+    expect(expandQuery([stem("physician")], 0).size).toBe(0);
+  });
+});
+
+describe("LexicalIndex with an expanded query", () => {
+  it("lets a paraphrase match, below the same message's exact word (γ ≤ 1), and changes nothing else", () => {
+    const index = new LexicalIndex();
+    const texts = ["my doctor is Dr. Okafor", "my physician is Dr. Okafor", "we walked by the lake", "the gate code is 2547"];
+    texts.forEach((t, i) => index.add(i, "user", lexicalTerms(t)));
+    const terms = lexicalTerms("which physician do I see?");
+    const plain = oracleKernels.bm25Scores(index.query(terms)!);
+    const expanded = oracleKernels.bm25Scores(index.query(terms, expandQuery(terms, 1))!);
+    expect(plain[0]).toBe(0);
+    expect(expanded[0]!).toBeGreaterThan(0); // "doctor" found through the expansion
+    expect(expanded[1]!).toBeGreaterThan(expanded[0]!); // the exact word still ranks first
+    expect(expanded[1]!).toBeCloseTo(plain[1]!, 6);
+    expect(expanded[2]).toBe(0);
+    expect(expanded[3]).toBe(0);
+  });
+
+  it("ignores expansion terms that are query terms, unindexed or weighted 0", () => {
+    const index = new LexicalIndex();
+    index.add(0, "user", lexicalTerms("doctor visit"));
+    const q = index.query(["doctor"], new Map([["doctor", 0.5], ["visit", 0], ["absent", 1]]))!;
+    expect(q.idf.length).toBe(1);
+    expect(index.query(["absent"], new Map([["nothing", 1]]))).toBeNull();
+  });
+});
