@@ -5,6 +5,7 @@
 // stems with weights in (0, 1]; expansion terms enter BM25 with their idf
 // scaled by that weight times one global factor, so a paraphrase can match
 // while an exact match still outranks it (Voorhees, SIGIR 1994).
+import { lexicalTerms } from "./lexical-index";
 import { RELATED_TERMS_DATA } from "./lexicon/related-terms-data";
 
 export interface RelatedTerm {
@@ -48,15 +49,35 @@ export function relatedTerms(stem: string): RelatedTerm[] {
   return [];
 }
 
+/** Words of a text: a capitalised one right after another word (not opening a sentence) is taken for a name. */
+const WORD_IN_TEXT = /[\p{L}\p{M}\p{N}]+/gu;
+
+/**
+ * The stems of a question worth expanding: every word but names. "What did
+ * Jack say about the bill" expands "bill", not "jack" (which WordNet knows
+ * as a playing card and a tool), since a name is matched as itself.
+ */
+export function expandableTerms(text: string): string[] {
+  const words: string[] = [];
+  for (const m of text.matchAll(WORD_IN_TEXT)) {
+    const w = m[0];
+    const before = text.slice(0, m.index).trimEnd();
+    const opensSentence = before === "" || /[.!?:;"“(\n]$/.test(before);
+    if (w[0] !== w[0]!.toLowerCase() && !opensSentence) continue;
+    words.push(w);
+  }
+  return lexicalTerms(words.join(" "));
+}
+
 /**
  * Expansion weights for a query's stems: each related stem that is not itself a
- * query term gets `factor` × its strongest table weight over the query's stems.
+ * query term gets `factor` × its strongest table weight over the `expandable` stems.
  */
-export function expandQuery(terms: readonly string[], factor: number): Map<string, number> {
+export function expandQuery(terms: readonly string[], factor: number, expandable: readonly string[] = terms): Map<string, number> {
   const expansion = new Map<string, number>();
   if (!(factor > 0)) return expansion;
   const own = new Set(terms);
-  for (const q of own) {
+  for (const q of new Set(expandable)) {
     for (const { term, weight } of relatedTerms(q)) {
       if (own.has(term)) continue;
       expansion.set(term, Math.max(expansion.get(term) ?? 0, factor * weight));

@@ -9,7 +9,7 @@ import type { ScoredSpan } from "./rank-candidates";
 import type { LexicalIndex } from "./lexical-index";
 import { lexicalTerms } from "./lexical-index";
 import { rankMessages, type MessageRankingWeights, type ScoredMessage } from "./message-ranking";
-import { expandQuery } from "./related-terms";
+import { expandableTerms, expandQuery } from "./related-terms";
 import { MESSAGE_OVERHEAD_TOKENS } from "./token-estimator";
 
 /** Segments of the dense ranking whose messages join the candidate pool. */
@@ -43,7 +43,7 @@ export interface TurnRankingInput {
 export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessage> {
   const { kernels, lexical } = input;
   const terms = lexicalTerms(input.query);
-  const bm25 = lexical.query(terms, expandQuery(terms, input.weights.expansion));
+  const bm25 = lexical.query(terms, expandQuery(terms, input.weights.expansion, expandableTerms(input.query)));
   const scores = bm25 ? kernels.bm25Scores(bm25) : new Float32Array(lexical.size);
   const densePool: number[] = [];
   const spanOf = new Map<number, ScoredSpan>();

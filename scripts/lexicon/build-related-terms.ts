@@ -56,7 +56,7 @@ function parseSynsets(part: Part, into: Map<string, Synset>): void {
   for (const line of dataLines(`data.${file}`)) {
     const f = line.split(" | ")[0]!.trim().split(" ");
     const words = parseInt(f[3]!, 16);
-    const lemmas = Array.from({ length: words }, (_, i) => f[4 + 2 * i]!.toLowerCase().replace(/\(.*\)$/, ""));
+    const lemmas = Array.from({ length: words }, (_, i) => f[4 + 2 * i]!.replace(/\(.*\)$/, "")); // case kept: capitalised lemmas are proper names
     let at = 4 + 2 * words;
     const pointers = Number(f[at++]);
     const related: Synset["related"] = [];
@@ -84,17 +84,22 @@ function senseCounts(): Map<string, number> {
 }
 
 function relatedOf(part: Part, lemma: string, offsets: string[], synsets: Map<string, Synset>, counts: Map<string, number>): Map<string, number> {
-  const mass = offsets.map((_, i) => (counts.get(`${part} ${lemma} ${i + 1}`) ?? 0) + SENSE_SMOOTHING);
+  // A sense where the lemma is only a proper name ("John" the apostle for "john") is not the word's.
+  const common = offsets.map((offset) => synsets.get(`${part} ${offset}`)!.lemmas.includes(lemma));
+  const mass = offsets.map((_, i) => (common[i] ? (counts.get(`${part} ${lemma} ${i + 1}`) ?? 0) + SENSE_SMOOTHING : 0));
   const total = mass.reduce((a, b) => a + b, 0);
+  if (total === 0) return new Map();
   const key = porterStem(lemma);
   const weights = new Map<string, number>();
   offsets.forEach((offset, i) => {
     const p = mass[i]! / total;
+    if (p === 0) return;
     const best = new Map<string, number>(); // per sense: the strongest relation to each term
     const offer = (lemmas: string[], beta: number) => {
       for (const l of lemmas) {
+        if (!WORD.test(l)) continue; // also drops proper names (capitalised) and multi-word lemmas
         const t = porterStem(l);
-        if (!WORD.test(l) || STOP_STEMS.has(t)) continue;
+        if (STOP_STEMS.has(t)) continue;
         if (t !== key) best.set(t, Math.max(best.get(t) ?? 0, beta));
       }
     };

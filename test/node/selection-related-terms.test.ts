@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { LexicalIndex, lexicalTerms } from "../../durable-objects/selection/lexical-index";
 import { EXPANSION_STOPWORDS } from "../../durable-objects/selection/lexicon/expansion-stopwords";
 import { RELATED_TERMS_DATA } from "../../durable-objects/selection/lexicon/related-terms-data";
-import { expandQuery, relatedTerms } from "../../durable-objects/selection/related-terms";
+import { expandableTerms, expandQuery, relatedTerms } from "../../durable-objects/selection/related-terms";
 import { porterStem } from "../../durable-objects/selection/porter-stemmer";
 import { oracleKernels } from "../../wasm/oracle/index";
 
@@ -91,5 +91,17 @@ describe("LexicalIndex with an expanded query", () => {
     const q = index.query(["doctor"], new Map([["doctor", 0.5], ["visit", 0], ["absent", 1]]))!;
     expect(q.idf.length).toBe(1);
     expect(index.query(["absent"], new Map([["nothing", 1]]))).toBeNull();
+  });
+});
+
+describe("expandableTerms", () => {
+  it("leaves out names (capitalised words inside a sentence), keeps sentence-initial and lower-case words", () => {
+    expect(expandableTerms("What did Jack say about the bill?")).toEqual(lexicalTerms("What did say about the bill"));
+    expect(expandableTerms("Bill paid. Doctor Okafor called")).toEqual(lexicalTerms("Bill paid Doctor called"));
+    expect(expandableTerms("")).toEqual([]);
+    const terms = lexicalTerms("What did Jack say about the bill?");
+    const expansion = expandQuery(terms, 1, expandableTerms("What did Jack say about the bill?"));
+    for (const { term } of relatedTerms(stem("jack"))) if (!relatedTerms(stem("bill")).some((r) => r.term === term)) expect(expansion.has(term)).toBe(false);
+    expect(expansion.size).toBeGreaterThan(0);
   });
 });
