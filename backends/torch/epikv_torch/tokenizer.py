@@ -150,7 +150,7 @@ class HfTokenizer:
         if not self.role_prefixes:
             raise ValueError("this tokenizer has no known chat format (ChatML or Llama 3)")
         # Llama 3 opens with <|begin_of_text|> (bos); ChatML has no bos.
-        return frame_chat(messages, self.role_prefixes, self.message_suffix, self.encode, add_generation_prompt, self.bos if self.llama3 else None)
+        return frame_chat(messages, self.role_prefixes, self.message_suffix, self.encode, add_generation_prompt, self.bos if self.chat_template == "llama3" else None)
 
     def decode(self, ids, keep_special: bool = False) -> str:
         return self.tok.decode(list(ids), skip_special_tokens=not keep_special)
