@@ -39,7 +39,7 @@ import { startBackend } from "../backend/server";
 import { readF32, requireTensor, type SafetensorsFile } from "../protocol/safetensors";
 import { KvBackendClient } from "../durable-objects/kv/backend-client";
 import { prefillBlock, type KvEngine } from "../durable-objects/kv/block-prefill";
-import { episodeKv, messageTokens } from "../durable-objects/kv/conversation-kv";
+import { episodeKv, messageTokens, rolePrefix } from "../durable-objects/kv/conversation-kv";
 import { DEFAULT_ALPHA, layerBudgets } from "../durable-objects/kv/budgets";
 import { MemoryPageStore } from "../durable-objects/kv/page-store";
 import type { PageEncoding } from "../durable-objects/kv/pages";
@@ -163,7 +163,7 @@ async function ttftOnce(request: Record<string, unknown>, store: MemoryPageStore
 }
 
 const questions = benchQuestions().map((q) => {
-  const query = [...messageTokens(model, "user", [...new TextEncoder().encode(q.text)]), model.roleTokens.assistant];
+  const query = [...messageTokens(model, "user", [...new TextEncoder().encode(q.text)]), ...rolePrefix(model, "assistant")];
   const match = matchQueryEpisode(kernels, kernels.embedText(q.text, { dim }), centroidsFlat, dim).index;
   return { ...q, query, episode: Math.max(0, match), request: { model: model.id, tokens: [...stream.slice(folded), ...query], start_position: folded } };
 });

@@ -93,16 +93,31 @@ export interface Tokenizer {
   tokenPiece(id: number): { text: string; bytes: number[] };
 }
 
-/** The chat template (`CHAT_TEMPLATE`) in any vocabulary. */
+/**
+ * How the chat template frames a message: the tokens that open each role
+ * and those that close every message (the model metadata's `role_prefixes`
+ * and `message_suffix`, docs/kv-protocol.md). chatTokens frames with these
+ * very arrays, so what the edge builds from the metadata is what this
+ * backend tokenizes.
+ */
+export function messageFraming(tok: Tokenizer): { rolePrefixes: Record<Role, number[]>; messageSuffix: number[] } {
+  return {
+    rolePrefixes: Object.fromEntries(ROLES.map((r) => [r, [tok.special(`<|${r}|>`)]])) as Record<Role, number[]>,
+    messageSuffix: [tok.special("<|end|>")],
+  };
+}
+
+/** The chat template (`CHAT_TEMPLATE`) in any vocabulary: <|bos|>, then role prefix + content + suffix per message. */
 export function chatTokens(tok: Tokenizer, messages: readonly ChatMessage[], addGenerationPrompt = true): number[] {
+  const { rolePrefixes, messageSuffix } = messageFraming(tok);
   const out = [tok.special("<|bos|>")];
   for (const m of messages) {
-    out.push(tok.special(`<|${m.role}|>` as SpecialToken));
-    // A loop, not a spread: spreading a long message's tokens as arguments overflows the stack.
+    // Loops, not spreads: spreading a long message's tokens as arguments overflows the stack.
+    for (const t of rolePrefixes[m.role]) out.push(t);
     for (const t of tok.encode(m.content)) out.push(t);
-    out.push(tok.special("<|end|>"));
+    for (const t of messageSuffix) out.push(t);
   }
-  if (addGenerationPrompt) out.push(tok.special("<|assistant|>"));
+  if (addGenerationPrompt) for (const t of rolePrefixes.assistant) out.push(t);
   return out;
 }
 

@@ -5,7 +5,7 @@ import type { Model } from "../model/forward";
 import { decode, type DecodeResult } from "../model/generate";
 import { checkPositions, concatKv, emptyKv, KvError, lastPosition, type KvCache } from "../model/kv";
 import { makeSampler } from "../model/sample";
-import { chatTokens, CHAT_TEMPLATE, ROLES, type ChatMessage, type Role, type SpecialToken } from "../model/tokenizer";
+import { chatTokens, CHAT_TEMPLATE, messageFraming, ROLES, type ChatMessage, type Role, type SpecialToken } from "../model/tokenizer";
 import type { TensorInput } from "../../protocol/safetensors";
 import { invalid, ProtocolError } from "./errors";
 import { asObject, intArray, optBool, optInt, optNumber, optString, type Json } from "./fields";
@@ -55,6 +55,7 @@ export function pickModel(state: BackendState, name: unknown): Model {
 export function modelMetadata(m: Model, state: BackendState): Json {
   const c = m.config;
   const tok = m.tokenizer;
+  const framing = messageFraming(tok);
   return {
     protocol: PROTOCOL,
     id: c.name,
@@ -71,7 +72,10 @@ export function modelMetadata(m: Model, state: BackendState): Json {
     max_positions: c.maxPositions,
     vocab_size: c.vocabSize,
     tokenizer: tok.describe() as Json,
+    // role_tokens: for edges that predate role_prefixes (the same single tokens).
     role_tokens: Object.fromEntries(ROLES.map((r) => [r, tok.special(`<|${r}|>` as SpecialToken)])),
+    role_prefixes: framing.rolePrefixes,
+    message_suffix: framing.messageSuffix,
     bos_token: tok.special("<|bos|>"),
     stop_tokens: [...tok.stopTokens],
     chat_template: CHAT_TEMPLATE,

@@ -2,7 +2,7 @@
 // async functions over a state object and a page store; the Durable Object
 // persists the state and runs these (durable-objects/kv/sqlite-page-store.ts,
 // docs/kv-mode.md). The conversation is one token stream in the model's chat
-// template (`<|bos|>` then `<|role|>content<|end|>` per message); positions
+// template (`<|bos|>` then role prefix, content, suffix per message); positions
 // are indices into it, so every key keeps its original absolute position.
 //
 // - Blocks of B tokens are folded into every episode's cache once complete.
@@ -56,11 +56,16 @@ export function cacheSpec(settings: KvSettings, state: KvConversationState, epis
   return { cache, policy: policyByName(settings.policy), budgets: state.budgets, promptTokens };
 }
 
-/** Tokens of one message in the chat template: <|role|> content <|end|>. */
+/** The tokens that open a message of `role`; the assistant's also end a turn's query (the generation prompt). */
+export function rolePrefix(m: KvModelInfo, role: string): number[] {
+  const open = m.rolePrefixes[role];
+  if (open === undefined) throw new RangeError(`model ${m.id} has no role prefix for "${role}"`);
+  return open;
+}
+
+/** Tokens of one message in the chat template: role prefix, content, message suffix (docs/kv-protocol.md, "Message framing"). */
 export function messageTokens(m: KvModelInfo, role: string, content: number[]): number[] {
-  const open = m.roleTokens[role];
-  if (open === undefined) throw new RangeError(`model ${m.id} has no role token for "${role}"`);
-  return [open, ...content, m.endToken];
+  return [...rolePrefix(m, role), ...content, ...m.messageSuffix];
 }
 
 /**
@@ -113,7 +118,8 @@ export function turnRequest(engine: KvEngine, state: KvConversationState, queryT
 /**
  * Appends a finished turn (the query message and the assistant's reply) to
  * the stream; the caller folds blocks afterwards. `generated` may end with a
- * stop token, which is replaced by the template's <|end|>.
+ * stop token, which is replaced by the template's message suffix (which
+ * usually starts with that same token: ChatML's `<|im_end|>` then `\n`).
  */
 export function appendTurn(m: KvModelInfo, state: KvConversationState, queryMessage: readonly number[], generated: readonly number[]): void {
   const reply = generated.length && m.stopTokens.includes(generated[generated.length - 1]) ? generated.slice(0, -1) : [...generated];

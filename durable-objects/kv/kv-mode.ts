@@ -18,7 +18,7 @@ import type { KvEngine } from "./block-prefill";
 import { layerBudgets, tokensPerHead, type KvBudget, DEFAULT_ALPHA } from "./budgets";
 import { appendTurn, cacheName, episodeKv, foldPendingBlocks, rebuildEpisodeCache, turnRequest, type KvConversationState, type KvEpisode, type KvSettings } from "./conversation-kv";
 import type { MemoryMeter } from "./memory-meter";
-import type { KvModelInfo } from "./model-info";
+import { storedModelInfo, type KvModelInfo } from "./model-info";
 import type { KvPageStore } from "./page-store";
 import { DEFAULT_PAGE_ENCODING, type PageEncoding } from "./pages";
 import { policyByName, type PolicyName } from "./policies/index";
@@ -93,7 +93,8 @@ export class KvMode {
   static async open(deps: { client: KvBackendClient; pages: KvPageStore; state: KvStateStore; kernels: Kernels; meter?: MemoryMeter }, settings: KvModeSettings): Promise<KvMode> {
     checkKvSettings(settings);
     const key = `model:${settings.model ?? ""}`;
-    let model = deps.state.get<KvModelInfo>(key);
+    const stored = deps.state.get<KvModelInfo>(key);
+    let model = stored && storedModelInfo(stored);
     if (!model) {
       model = await deps.client.model(settings.model);
       deps.state.set(key, model);

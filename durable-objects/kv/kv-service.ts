@@ -10,6 +10,7 @@
 // arrives with the commit, as every other message does.
 import type { KvBackendClient } from "./backend-client";
 import type { KvMode } from "./kv-mode";
+import { rolePrefix } from "./conversation-kv";
 import { clipPrompt } from "./representative-prompt";
 
 export interface KvChatMessage {
@@ -58,11 +59,11 @@ export class KvService {
   /**
    * Decodes a turn: `newMessages` are the request's messages not yet stored
    * (usually the user's question); they go after the uncompressed tail,
-   * followed by the assistant role token. Streams tokens as they arrive.
+   * followed by the assistant's role prefix. Streams tokens as they arrive.
    */
   async *decode(newMessages: readonly KvChatMessage[], episode: number | null, options: KvDecodeOptions, handle?: string): AsyncGenerator<KvTurnEvent> {
     if (this.mode.tokenCount() === 0) this.mode.append([this.mode.model.bosToken]); // the stream opens with <|bos|>
-    const query = [...(await this.tokens(newMessages)), this.mode.model.roleTokens.assistant];
+    const query = [...(await this.tokens(newMessages)), ...rolePrefix(this.mode.model, "assistant")];
     const turn = this.mode.turn(episode, query, options, handle);
     const it = this.client.decodeStream(turn.request, turn.kv);
     for (;;) {

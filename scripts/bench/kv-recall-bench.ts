@@ -18,7 +18,7 @@ import { startBackend } from "../../backend/server";
 import { readF32, requireTensor, type SafetensorsFile } from "../../protocol/safetensors";
 import { KvBackendClient } from "../../durable-objects/kv/backend-client";
 import { prefillBlock, type KvEngine } from "../../durable-objects/kv/block-prefill";
-import { episodeKv } from "../../durable-objects/kv/conversation-kv";
+import { episodeKv, rolePrefix } from "../../durable-objects/kv/conversation-kv";
 import { DEFAULT_ALPHA, layerBudgets } from "../../durable-objects/kv/budgets";
 import { MemoryPageStore } from "../../durable-objects/kv/page-store";
 import type { PageEncoding } from "../../durable-objects/kv/pages";
@@ -107,7 +107,7 @@ export async function runRecallBench(o: RecallBenchOptions, log: (s: string) => 
     const questions: (RecallQuestion & { answerId: number; episode: number; request: { model: string; tokens: number[]; start_position: number } })[] = [];
     for (const q of chat.questions) {
       const text = o.form === "is" ? completionQuestion(TOPICS[q.topic].name, q.entity) : q.text;
-      const query = [...(await client.tokenizeMessages(model.id, [{ role: "user", content: text }])).slice(1), model.roleTokens.assistant];
+      const query = [...(await client.tokenizeMessages(model.id, [{ role: "user", content: text }])).slice(1), ...rolePrefix(model, "assistant")];
       const [answer] = await client.tokenize(model.id, q.answer);
       const episode = o.episodes === "topics" ? q.topic : Math.max(0, matchQueryEpisode(kernels, kernels.embedText(text, { dim: DIM }), centroidsFlat, DIM).index);
       questions.push({ ...q, answerId: answer, episode, request: { model: model.id, tokens: [...stream.slice(folded), ...query], start_position: folded } });

@@ -8,6 +8,8 @@ import { argmax } from "../../backend/model/sample";
 import { readKv, type KvEncoding } from "../../backend/protocol/kv-frame";
 import { maxAttentionScores } from "../../backend/protocol/scores";
 import { PROTOCOL } from "../../backend/protocol/calls";
+import { messageTokens, rolePrefix } from "../../durable-objects/kv/conversation-kv";
+import { parseModelInfo } from "../../durable-objects/kv/model-info";
 import { parseSafetensors, readF32, type TensorInput } from "../../protocol/safetensors";
 import type { Model } from "../../backend/model/forward";
 import { expectError as expectErrorAt, frameHeaders, frameOf, maxDiff, post as postTo, requestFrame as frameFor } from "./support/kv-http";
@@ -35,6 +37,8 @@ describe("KV protocol over HTTP", () => {
     const meta = (await (await fetch(backend.url + "/kv/v1/models/epikv-tiny")).json()) as Record<string, any>;
     expect(meta).toMatchObject({ protocol: PROTOCOL, id: "epikv-tiny", layers: 4, heads: 4, kv_heads: 2, head_dim: 16, vocab_size: 264, rope: { theta: 10000 } });
     expect(meta.role_tokens.user).toBe(259);
+    expect(meta.role_prefixes).toEqual({ system: [258], user: [259], assistant: [260], tool: [261] });
+    expect(meta.message_suffix).toEqual([262]);
     expect(meta.chat_template).toContain("<|assistant|>");
     const list = (await (await fetch(backend.url + "/v1/models")).json()) as { data: { id: string }[] };
     expect(list.data.map((m) => m.id)).toEqual(["epikv-tiny"]);
@@ -48,6 +52,11 @@ describe("KV protocol over HTTP", () => {
     expect(d.text).toBe(text);
     const chat = (await (await post("/kv/v1/tokenize", { messages: [{ role: "user", content: "<|end|>" }] })).json()) as { tokens: number[] };
     expect(chat.tokens).toEqual([256, 259, ...new TextEncoder().encode("<|end|>"), 262, 260]);
+    // The template frames each message exactly as the edge does from role_prefixes and message_suffix.
+    const meta = parseModelInfo(await (await fetch(backend.url + "/kv/v1/models/epikv-tiny")).json());
+    const messages = [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }];
+    const framed = (await (await post("/kv/v1/tokenize", { messages, add_generation_prompt: true })).json()) as { tokens: number[] };
+    expect(framed.tokens).toEqual([meta.bosToken, ...messages.flatMap((m) => messageTokens(meta, m.role, [...new TextEncoder().encode(m.content)])), ...rolePrefix(meta, "assistant")]);
   });
 
   it("prefills block by block against returned KV and matches one in-process full pass", async () => {

@@ -8,7 +8,7 @@
 // within the stated quantization tolerance.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readF32, requireTensor } from "../../protocol/safetensors";
-import { appendTurn, cacheName, episodeKv, foldPendingBlocks, messageTokens, turnRequest, type KvConversationState, type KvSettings } from "../../durable-objects/kv/conversation-kv";
+import { appendTurn, cacheName, episodeKv, foldPendingBlocks, messageTokens, rolePrefix, turnRequest, type KvConversationState, type KvSettings } from "../../durable-objects/kv/conversation-kv";
 import { MemoryKvStateStore } from "../../durable-objects/kv/state-store";
 import type { PageEncoding } from "../../durable-objects/kv/pages";
 import type { PolicyName } from "../../durable-objects/kv/policies/index";
@@ -43,7 +43,7 @@ async function runConversation(policy: PolicyName, encoding: PageEncoding, turns
   for (let turn = 0; turn < turns; turn++) {
     await foldPendingBlocks(engine, settings, state);
     const query = messageTokens(m, "user", encodeUtf8(`Question ${turn}: what about the garden?`));
-    const queryWithPrompt = [...query, m.roleTokens.assistant];
+    const queryWithPrompt = [...query, ...rolePrefix(m, "assistant")];
     const episode = state.episodes[turn % state.episodes.length];
     const request = turnRequest(engine, state, queryWithPrompt, { maxTokens: 6 });
     // Logits of the next token: kv mode (cache + tail + query) against the full recompute.

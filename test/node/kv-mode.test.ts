@@ -7,7 +7,7 @@
 // gives), and handles falling back to bytes on a 409 miss.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvBackendError } from "../../durable-objects/kv/backend-client";
-import { messageTokens } from "../../durable-objects/kv/conversation-kv";
+import { messageTokens, rolePrefix } from "../../durable-objects/kv/conversation-kv";
 import { KvMode, DEFAULT_KV_SETTINGS, type KvModeSettings } from "../../durable-objects/kv/kv-mode";
 import { MemoryPageStore } from "../../durable-objects/kv/page-store";
 import { MemoryKvStateStore } from "../../durable-objects/kv/state-store";
@@ -31,7 +31,7 @@ function history(): number[] {
 }
 
 async function streamTurn(mode: KvMode, episode: number | null, text: string): Promise<{ tokens: number[]; text: string; episode: number }> {
-  const query = [...messageTokens(mode.model, "user", encodeUtf8(text)), mode.model.roleTokens.assistant];
+  const query = [...messageTokens(mode.model, "user", encodeUtf8(text)), ...rolePrefix(mode.model, "assistant")];
   const turn = mode.turn(episode, query, { maxTokens: 5 });
   const it = t.client.decodeStream(turn.request, turn.kv);
   let out = "";
@@ -118,7 +118,7 @@ describe("KvMode", () => {
     mode.setEpisodes([{ id: 0, promptTokens: encodeUtf8("About the puppy.") }]);
     mode.append(history());
     await mode.fold();
-    const query = [...messageTokens(mode.model, "user", encodeUtf8("vet?")), mode.model.roleTokens.assistant];
+    const query = [...messageTokens(mode.model, "user", encodeUtf8("vet?")), ...rolePrefix(mode.model, "assistant")];
     const missed = mode.turn(0, query, { maxTokens: 4 }, "no-such-handle");
     const viaBytes = await t.client.frameCall("/kv/v1/decode", { ...missed.request, return_kv: false }, missed.kv);
     expect(viaBytes.usedHandle).toBe(false);

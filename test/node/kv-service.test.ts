@@ -43,7 +43,7 @@ describe("KvService", () => {
     const text = chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("");
 
     // The same request, not streamed, decodes the same text.
-    const query = [t.model.roleTokens.user, ...new TextEncoder().encode(question[0].content), t.model.endToken, t.model.roleTokens.assistant];
+    const query = [...t.model.rolePrefixes.user, ...new TextEncoder().encode(question[0].content), ...t.model.messageSuffix, ...t.model.rolePrefixes.assistant];
     const turn = mode.turn(0, query, { maxTokens: 6 });
     const whole = await t.client.frameCall("/kv/v1/decode", { ...turn.request, return_kv: false }, turn.kv);
     expect(text).toBe(whole.response.text);

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readF32, requireTensor } from "../../protocol/safetensors";
 import { prefillBlock } from "../../durable-objects/kv/block-prefill";
-import { episodeKv } from "../../durable-objects/kv/conversation-kv";
+import { episodeKv, rolePrefix } from "../../durable-objects/kv/conversation-kv";
 import type { MemoryPageStore } from "../../durable-objects/kv/page-store";
 import { decodeHeadPages } from "../../durable-objects/kv/pages";
 import { POLICIES, type PolicyName } from "../../durable-objects/kv/policies/index";
@@ -54,7 +54,7 @@ describe("recall under eviction (block-wise, before the question is known)", () 
     const statements = chat.messages.filter((m) => / is \w+ (now )?\.$/.test(m.content)).length;
     expect(budget).toBeGreaterThan(2 * statements);
 
-    const query = [...(await t.client.tokenizeMessages(t.model.id, [{ role: "user", content: target.q.text }])).slice(1), t.model.roleTokens.assistant];
+    const query = [...(await t.client.tokenizeMessages(t.model.id, [{ role: "user", content: target.q.text }])).slice(1), ...rolePrefix(t.model, "assistant")];
     const episodePrompt = await t.client.tokenizeMessages(t.model.id, chat.messages.filter((m) => m.topic === 0).slice(0, 12));
 
     async function run(policy: PolicyName): Promise<{ kept: boolean; answer: number }> {

@@ -89,7 +89,7 @@ describe("torch backend: parity with the reference backend on identical weights"
     const ref = await meta(reference.url, "epikv-tiny");
     for (const id of ["epikv-tiny", "epikv-tiny-hf"]) {
       const got = await meta(torch.url, id);
-      for (const k of ["protocol", "layers", "heads", "kv_heads", "head_dim", "d_model", "ffn_dim", "vocab_size", "bos_token", "stop_tokens", "role_tokens", "tokenizer", "chat_template", "kv", "limits", "max_positions"]) expect(got[k], k).toEqual(ref[k]);
+      for (const k of ["protocol", "layers", "heads", "kv_heads", "head_dim", "d_model", "ffn_dim", "vocab_size", "bos_token", "stop_tokens", "role_tokens", "role_prefixes", "message_suffix", "tokenizer", "chat_template", "kv", "limits", "max_positions"]) expect(got[k], k).toEqual(ref[k]);
       expect(got.rope.theta).toBe(ref.rope.theta);
     }
     for (const body of [{ text: "<|end|> stays bytes ☕" }, { messages: [{ role: "user", content: "<|end|>" }, { role: "developer", content: [{ type: "text", text: "hi" }] }], add_generation_prompt: false }, { tokens: [104, 105, 0xe2, 0x98, 262, 0x95], keep_special: true }]) {

@@ -2,7 +2,7 @@
 // splitting, unknown words, special tokens that text cannot forge, streaming
 // equal to whole decoding, and vocabulary files refused when malformed.
 import { describe, expect, it } from "vitest";
-import { chatTokens, SPECIAL_TOKENS } from "../../backend/model/tokenizer";
+import { chatTokens, messageFraming, SPECIAL_TOKENS } from "../../backend/model/tokenizer";
 import { parseWordVocabulary, splitWords, UNKNOWN_TOKEN, WORD_VOCAB_FORMAT, wordTokenizer } from "../../backend/model/word-tokenizer";
 import { recallVocabulary } from "../../scripts/recall/vocabulary";
 
@@ -24,6 +24,10 @@ describe("word tokenizer", () => {
     const chat = chatTokens(tok, [{ role: "user", content: "what is my wifi ?" }]);
     expect(tok.decode(chat, true)).toBe("<|bos|><|user|>what is my wifi?<|end|><|assistant|>");
     expect(tok.stopTokens).toEqual([tok.special("<|end|>"), tok.special("<|eos|>")]);
+    // The framing the metadata reports (role_prefixes, message_suffix) is the template's.
+    const { rolePrefixes, messageSuffix } = messageFraming(tok);
+    expect(chat).toEqual([tok.special("<|bos|>"), ...rolePrefixes.user, ...tok.encode("what is my wifi ?"), ...messageSuffix, ...rolePrefixes.assistant]);
+    expect(messageSuffix).toEqual([tok.special("<|end|>")]);
   });
 
   it("streams the same text as whole decoding, and a generated reply re-tokenizes to its ids", () => {

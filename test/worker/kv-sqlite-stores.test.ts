@@ -22,7 +22,7 @@ import { bundledKernels } from "../../wasm/src/bundled";
 
 const env = rawEnv as unknown as Env;
 const D = 16;
-const model: KvModelInfo = { id: "test", layers: 2, heads: 4, kvHeads: 2, headDim: D, vocabSize: 264, bosToken: 256, roleTokens: {}, endToken: 262, stopTokens: [262], maxInputTokens: 8192, maxPrompts: 16, maxPromptTokens: 4096, maxProfileTokens: 16384 };
+const model: KvModelInfo = { id: "test", layers: 2, heads: 4, kvHeads: 2, headDim: D, vocabSize: 264, bosToken: 256, rolePrefixes: {}, messageSuffix: [262], stopTokens: [262], maxInputTokens: 8192, maxPrompts: 16, maxPromptTokens: 4096, maxProfileTokens: 16384 };
 
 function randomHead(n: number, seed: number, acc = false): HeadEntries {
   let s = seed;

@@ -9,6 +9,12 @@
 A model directory may ship `epikv-tokenizer.json` ({"type": ..., ...}); its
 type picks a kind from TOKENIZER_KINDS, so a new vocabulary kind plugs in by
 registering a loader there.
+
+Every tokenizer frames a chat message as role prefix + content + message
+suffix (`role_prefixes`, `message_suffix` in the model metadata,
+docs/kv-protocol.md "Message framing"), and its chat template is built from
+those very arrays (frame_chat), so the token stream the edge builds from the
+metadata is the one this backend tokenizes.
 """
 import codecs
 import json
@@ -18,6 +24,38 @@ ROLES = ("system", "user", "assistant", "tool")
 SPECIAL_TOKENS = ("<|bos|>", "<|eos|>", "<|system|>", "<|user|>", "<|assistant|>", "<|tool|>", "<|end|>", "<|pad|>")
 BYTE_CHAT_TEMPLATE = "<|bos|>{% for m in messages %}<|{{ m.role }}|>{{ m.content }}<|end|>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"
 EPIKV_TOKENIZER_FILE = "epikv-tokenizer.json"
+
+# Chat formats of tokenizer.json checkpoints, as text: role → what opens a
+# message of that role, and what closes every message. ChatML (Qwen2) and
+# Llama 3 headers; the role name is written as given, as their templates do.
+CHAT_FORMATS = {
+    "chatml": (lambda role: f"<|im_start|>{role}\n", "<|im_end|>\n"),
+    "llama3": (lambda role: f"<|start_header_id|>{role}<|end_header_id|>\n\n", "<|eot_id|>"),
+}
+
+
+def chat_framing(chat_format: str, encode, roles=ROLES):
+    """(role_prefixes, message_suffix) of a chat format, by encoding its template pieces.
+
+    `encode` must turn the pieces' special-token text into those tokens (as
+    `tokenizers` does for added tokens even without add_special_tokens).
+    """
+    opens, close = CHAT_FORMATS[chat_format]
+    return {r: list(encode(opens(r))) for r in roles}, list(encode(close))
+
+
+def frame_chat(messages: list, role_prefixes: dict, message_suffix: list, encode, add_generation_prompt: bool, bos=None) -> list:
+    """A chat in the template: [bos], then prefix + content + suffix per message, then the assistant prefix.
+
+    Content is encoded on its own, never merged with the template text
+    around it, so every message is exactly prefix + content + suffix.
+    """
+    out = [] if bos is None else [bos]
+    for m in messages:
+        out += [*role_prefixes[m["role"]], *encode(m["content"]), *message_suffix]
+    if add_generation_prompt:
+        out += role_prefixes["assistant"]
+    return out
 
 
 class ByteTokenizer:
@@ -32,6 +70,8 @@ class ByteTokenizer:
         self.end = self.special_ids["<|end|>"]
         self.stop_tokens = [self.end, self.special_ids["<|eos|>"]]
         self.role_tokens = {r: self.special_ids[f"<|{r}|>"] for r in ROLES}
+        self.role_prefixes = {r: [t] for r, t in self.role_tokens.items()}
+        self.message_suffix = [self.end]
         self.chat_template = BYTE_CHAT_TEMPLATE
 
     def metadata(self) -> dict:
@@ -41,12 +81,7 @@ class ByteTokenizer:
         return list(text.encode("utf-8", errors="surrogatepass"))
 
     def apply_chat(self, messages: list, add_generation_prompt: bool = True) -> list:
-        out = [self.bos]
-        for m in messages:
-            out += [self.role_tokens[m["role"]], *self.encode(m["content"]), self.end]
-        if add_generation_prompt:
-            out.append(self.role_tokens["assistant"])
-        return out
+        return frame_chat(messages, self.role_prefixes, self.message_suffix, self.encode, add_generation_prompt, self.bos)
 
     def decode(self, ids, keep_special: bool = False) -> str:
         text, pending = [], bytearray()
@@ -96,10 +131,14 @@ class HfTokenizer:
         self.end = end if end is not None else (eos[0] if eos else 0)
         self.bos = bos if bos is not None else self.end
         self.stop_tokens = list(dict.fromkeys([self.end, *eos]))
-        # The edge frames messages as <role token> content <end> (durable-objects/kv/conversation-kv.ts); these
-        # vocabularies open a role with several tokens, so no single role token exists.
+        # These formats open a role with several tokens, so there are no single role tokens
+        # (role_tokens is for edges that predate role_prefixes); a checkpoint without a known
+        # format has no framing, and kv mode refuses its turns.
         self.role_tokens = {}
         self.chat_template = "chatml" if self.chatml else "llama3" if self.llama3 else "none"
+        # `tokenizers` matches added tokens in any text, so encoding the template pieces gives their special tokens
+        # (and content that spells one gets it too, as the whole-string template always did).
+        self.role_prefixes, self.message_suffix = chat_framing(self.chat_template, self.encode) if self.chat_template in CHAT_FORMATS else ({}, [])
 
     def metadata(self) -> dict:
         return {"type": "hf", "chat_format": self.chat_template}
@@ -108,15 +147,10 @@ class HfTokenizer:
         return self.tok.encode(text, add_special_tokens=False).ids
 
     def apply_chat(self, messages: list, add_generation_prompt: bool = True) -> list:
-        if self.chatml:
-            parts = [f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages]
-            tail = "<|im_start|>assistant\n" if add_generation_prompt else ""
-            return self.tok.encode("".join(parts) + tail, add_special_tokens=False).ids
-        if self.llama3:
-            parts = [f"<|start_header_id|>{m['role']}<|end_header_id|>\n\n{m['content']}<|eot_id|>" for m in messages]
-            tail = "<|start_header_id|>assistant<|end_header_id|>\n\n" if add_generation_prompt else ""
-            return [self.bos] + self.tok.encode("".join(parts) + tail, add_special_tokens=False).ids
-        raise ValueError("this tokenizer has no known chat format (ChatML or Llama 3)")
+        if not self.role_prefixes:
+            raise ValueError("this tokenizer has no known chat format (ChatML or Llama 3)")
+        # Llama 3 opens with <|begin_of_text|> (bos); ChatML has no bos.
+        return frame_chat(messages, self.role_prefixes, self.message_suffix, self.encode, add_generation_prompt, self.bos if self.chat_template == "llama3" else None)
 
     def decode(self, ids, keep_special: bool = False) -> str:
         return self.tok.decode(list(ids), skip_special_tokens=not keep_special)
