@@ -39,7 +39,7 @@ import { startBackend } from "../backend/server";
 import { readF32, requireTensor, type SafetensorsFile } from "../protocol/safetensors";
 import { KvBackendClient } from "../durable-objects/kv/backend-client";
 import { prefillBlock, type KvEngine } from "../durable-objects/kv/block-prefill";
-import { episodeKv, messageTokens, rolePrefix } from "../durable-objects/kv/conversation-kv";
+import { chatOpening, episodeKv, messageTokens, rolePrefix } from "../durable-objects/kv/conversation-kv";
 import { DEFAULT_ALPHA, layerBudgets } from "../durable-objects/kv/budgets";
 import { MemoryPageStore } from "../durable-objects/kv/page-store";
 import type { PageEncoding } from "../durable-objects/kv/pages";
@@ -103,7 +103,7 @@ const engineWith = (store: MemoryPageStore): KvEngine => ({ client, store, model
 
 // The conversation, its segments, episodes and representative prompts (docs/architecture.md, EpiCache steps 1–3).
 const messages = benchConversation(TOKENS);
-const stream = [model.bosToken, ...messages.flatMap((m) => messageTokens(model, m.role, [...new TextEncoder().encode(m.content)]))];
+const stream = [...chatOpening(model), ...messages.flatMap((m) => messageTokens(model, m.role, [...new TextEncoder().encode(m.content)]))];
 const folded = Math.floor(stream.length / BLOCK) * BLOCK;
 const segments: string[] = [];
 for (let i = 0; i + 4 <= messages.length; i += 4) segments.push(segmentText(messages.slice(i, i + 4).map((m, j) => ({ seq: i + j, role: m.role, content: m.content }))));

@@ -57,6 +57,11 @@ export function cacheSpec(settings: KvSettings, state: KvConversationState, epis
 }
 
 /** The tokens that open a message of `role`; the assistant's also end a turn's query (the generation prompt). */
+/** The tokens a chat's stream opens with: [bos_token], or none when the format has no bos (docs/kv-protocol.md). */
+export function chatOpening(m: KvModelInfo): number[] {
+  return m.bosToken === null ? [] : [m.bosToken];
+}
+
 export function rolePrefix(m: KvModelInfo, role: string): number[] {
   const open = m.rolePrefixes[role];
   if (open === undefined) throw new RangeError(`model ${m.id} has no role prefix for "${role}"`);

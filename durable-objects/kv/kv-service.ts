@@ -10,7 +10,7 @@
 // arrives with the commit, as every other message does.
 import type { KvBackendClient } from "./backend-client";
 import type { KvMode } from "./kv-mode";
-import { rolePrefix } from "./conversation-kv";
+import { chatOpening, rolePrefix } from "./conversation-kv";
 import { clipPrompt } from "./representative-prompt";
 
 export interface KvChatMessage {
@@ -39,12 +39,12 @@ export class KvService {
     if (messages.length === 0) return [];
     const model = this.mode.model;
     const all = await this.client.tokenizeMessages(model.id, messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content ?? "" })));
-    return all[0] === model.bosToken ? all.slice(1) : all;
+    return model.bosToken !== null && all[0] === model.bosToken ? all.slice(1) : all;
   }
 
   /** Appends stored messages to the token stream (the first call opens it with <|bos|>). */
   async appendMessages(messages: readonly KvChatMessage[]): Promise<void> {
-    const out: number[] = this.mode.tokenCount() === 0 ? [this.mode.model.bosToken] : [];
+    const out: number[] = this.mode.tokenCount() === 0 ? chatOpening(this.mode.model) : [];
     out.push(...(await this.tokens(messages)));
     this.mode.append(out);
   }
@@ -62,7 +62,7 @@ export class KvService {
    * followed by the assistant's role prefix. Streams tokens as they arrive.
    */
   async *decode(newMessages: readonly KvChatMessage[], episode: number | null, options: KvDecodeOptions, handle?: string): AsyncGenerator<KvTurnEvent> {
-    if (this.mode.tokenCount() === 0) this.mode.append([this.mode.model.bosToken]); // the stream opens with <|bos|>
+    if (this.mode.tokenCount() === 0) this.mode.append(chatOpening(this.mode.model)); // the stream opens with <|bos|>, if the format has one
     const query = [...(await this.tokens(newMessages)), ...rolePrefix(this.mode.model, "assistant")];
     const turn = this.mode.turn(episode, query, options, handle);
     const it = this.client.decodeStream(turn.request, turn.kv);

@@ -9,7 +9,8 @@ export interface KvModelInfo {
   kvHeads: number;
   headDim: number;
   vocabSize: number;
-  bosToken: number;
+  /** The token a chat opens with; null for formats that open with none (ChatML). */
+  bosToken: number | null;
   /**
    * Role name → the tokens that open a message of that role: one token for
    * epikv's vocabularies (`<|user|>`), several for real chat formats
@@ -55,7 +56,7 @@ export function parseModelInfo(body: unknown): KvModelInfo {
     kvHeads: int(o.kv_heads, "kv_heads"),
     headDim: int(o.head_dim, "head_dim"),
     vocabSize,
-    bosToken: tokenId(o.bos_token, "bos_token"),
+    bosToken: o.bos_token === null ? null : tokenId(o.bos_token, "bos_token"),
     ...framing,
     stopTokens: stop,
     maxInputTokens: int(limits.max_input_tokens, "limits.max_input_tokens"),

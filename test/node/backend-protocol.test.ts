@@ -8,7 +8,7 @@ import { argmax } from "../../backend/model/sample";
 import { readKv, type KvEncoding } from "../../backend/protocol/kv-frame";
 import { maxAttentionScores } from "../../backend/protocol/scores";
 import { PROTOCOL } from "../../backend/protocol/calls";
-import { messageTokens, rolePrefix } from "../../durable-objects/kv/conversation-kv";
+import { chatOpening, messageTokens, rolePrefix } from "../../durable-objects/kv/conversation-kv";
 import { parseModelInfo } from "../../durable-objects/kv/model-info";
 import { parseSafetensors, readF32, type TensorInput } from "../../protocol/safetensors";
 import type { Model } from "../../backend/model/forward";
@@ -56,7 +56,7 @@ describe("KV protocol over HTTP", () => {
     const meta = parseModelInfo(await (await fetch(backend.url + "/kv/v1/models/epikv-tiny")).json());
     const messages = [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }];
     const framed = (await (await post("/kv/v1/tokenize", { messages, add_generation_prompt: true })).json()) as { tokens: number[] };
-    expect(framed.tokens).toEqual([meta.bosToken, ...messages.flatMap((m) => messageTokens(meta, m.role, [...new TextEncoder().encode(m.content)])), ...rolePrefix(meta, "assistant")]);
+    expect(framed.tokens).toEqual([...chatOpening(meta), ...messages.flatMap((m) => messageTokens(meta, m.role, [...new TextEncoder().encode(m.content)])), ...rolePrefix(meta, "assistant")]);
   });
 
   it("prefills block by block against returned KV and matches one in-process full pass", async () => {

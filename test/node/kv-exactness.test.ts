@@ -8,7 +8,7 @@
 // within the stated quantization tolerance.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readF32, requireTensor } from "../../protocol/safetensors";
-import { appendTurn, cacheName, episodeKv, foldPendingBlocks, messageTokens, rolePrefix, turnRequest, type KvConversationState, type KvSettings } from "../../durable-objects/kv/conversation-kv";
+import { appendTurn, cacheName, chatOpening, episodeKv, foldPendingBlocks, messageTokens, rolePrefix, turnRequest, type KvConversationState, type KvSettings } from "../../durable-objects/kv/conversation-kv";
 import { MemoryKvStateStore } from "../../durable-objects/kv/state-store";
 import type { PageEncoding } from "../../durable-objects/kv/pages";
 import type { PolicyName } from "../../durable-objects/kv/policies/index";
@@ -37,7 +37,7 @@ async function runConversation(policy: PolicyName, encoding: PageEncoding, turns
     episodes: [0, 1].map((id) => ({ id, cache: cacheName(id, 0), generation: 0, promptTokens: encodeUtf8(`Episode ${id}: the garden and the trip, notes.`) })),
     budgets: Array.from({ length: m.layers }, () => 1 << 20),
   };
-  state.tokens.appendTokens([m.bosToken, ...topicMessages(14).flatMap((msg) => messageTokens(m, msg.role, encodeUtf8(msg.content)))]);
+  state.tokens.appendTokens([...chatOpening(m), ...topicMessages(14).flatMap((msg) => messageTokens(m, msg.role, encodeUtf8(msg.content)))]);
   const logitDiffs: number[] = [], tokenMatches: boolean[] = [];
   const all = () => state.tokens.readTokens(0, state.tokens.tokenCount());
   for (let turn = 0; turn < turns; turn++) {

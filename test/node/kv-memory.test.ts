@@ -4,7 +4,7 @@
 // conversation of 10× and of 100× the block size, and so is the stored cache.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prefillBlock } from "../../durable-objects/kv/block-prefill";
-import { messageTokens } from "../../durable-objects/kv/conversation-kv";
+import { chatOpening, messageTokens } from "../../durable-objects/kv/conversation-kv";
 import { MemoryMeter } from "../../durable-objects/kv/memory-meter";
 import { POLICIES, type PolicyName } from "../../durable-objects/kv/policies/index";
 import { encodeUtf8, startKvTestBackend, topicMessages, type KvTestBackend } from "./kv-helpers";
@@ -22,7 +22,7 @@ async function peakFor(policy: PolicyName, blocks: number): Promise<{ peak: numb
   const meter = new MemoryMeter();
   const engine = t.engine({ dtype: "int8", groupSize: 64 }, { meter });
   const m = t.model;
-  const stream = [m.bosToken, ...topicMessages(400).flatMap((msg) => messageTokens(m, msg.role, encodeUtf8(msg.content)))];
+  const stream = [...chatOpening(m), ...topicMessages(400).flatMap((msg) => messageTokens(m, msg.role, encodeUtf8(msg.content)))];
   expect(stream.length).toBeGreaterThanOrEqual(blocks * B);
   const spec = { cache: "mem", policy: POLICIES[policy], budgets: Array.from({ length: m.layers }, () => M), promptTokens: encodeUtf8("About the budget: rent and groceries.") };
   for (let b = 0; b < blocks; b++) await prefillBlock(engine, spec, stream.slice(b * B, (b + 1) * B), b * B);

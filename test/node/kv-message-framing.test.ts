@@ -4,7 +4,7 @@
 // (ChatML here), and the turn's reply stored with its stop token replaced by
 // the whole suffix, so the stream reads as the backend's chat template would.
 import { describe, expect, it } from "vitest";
-import { appendTurn, messageTokens, rolePrefix, type KvConversationState } from "../../durable-objects/kv/conversation-kv";
+import { appendTurn, chatOpening, messageTokens, rolePrefix, type KvConversationState } from "../../durable-objects/kv/conversation-kv";
 import { parseModelInfo } from "../../durable-objects/kv/model-info";
 import { MemoryKvStateStore } from "../../durable-objects/kv/state-store";
 
@@ -20,6 +20,11 @@ const chatml = parseModelInfo({
 });
 
 describe("kv message framing", () => {
+  it("opens the stream with bos_token, or with nothing when the format has none", () => {
+    expect(chatOpening(chatml)).toEqual([102]);
+    expect(chatOpening({ ...chatml, bosToken: null })).toEqual([]);
+  });
+
   it("frames a message with a multi-token role prefix and suffix", () => {
     expect(messageTokens(chatml, "user", [1, 2, 3])).toEqual([IM_START, 20, NL, 1, 2, 3, IM_END, NL]);
     expect(messageTokens(chatml, "assistant", [])).toEqual([IM_START, 21, NL, IM_END, NL]);

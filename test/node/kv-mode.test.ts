@@ -7,7 +7,7 @@
 // gives), and handles falling back to bytes on a 409 miss.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvBackendError } from "../../durable-objects/kv/backend-client";
-import { messageTokens, rolePrefix } from "../../durable-objects/kv/conversation-kv";
+import { chatOpening, messageTokens, rolePrefix } from "../../durable-objects/kv/conversation-kv";
 import { KvMode, DEFAULT_KV_SETTINGS, type KvModeSettings } from "../../durable-objects/kv/kv-mode";
 import { MemoryPageStore } from "../../durable-objects/kv/page-store";
 import { MemoryKvStateStore } from "../../durable-objects/kv/state-store";
@@ -27,7 +27,7 @@ async function openMode(pages = new MemoryPageStore(), state = new MemoryKvState
 
 function history(): number[] {
   const m = t.model;
-  return [m.bosToken, ...topicMessages(12).flatMap((msg) => messageTokens(m, msg.role, encodeUtf8(msg.content)))];
+  return [...chatOpening(m), ...topicMessages(12).flatMap((msg) => messageTokens(m, msg.role, encodeUtf8(msg.content)))];
 }
 
 async function streamTurn(mode: KvMode, episode: number | null, text: string): Promise<{ tokens: number[]; text: string; episode: number }> {

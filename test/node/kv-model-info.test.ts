@@ -29,6 +29,10 @@ describe("kv model metadata", () => {
     expect(parseModelInfo({ ...valid, role_prefixes: { user: [0] }, message_suffix: [] }).messageSuffix).toEqual([]);
   });
 
+  it("takes bos_token null for a format that opens a chat with no bos (ChatML)", () => {
+    expect(parseModelInfo({ ...valid, bos_token: null }).bosToken).toBeNull();
+  });
+
   it("upgrades model info stored before message framing to the legacy framing", () => {
     const { rolePrefixes: _p, messageSuffix: _s, ...rest } = parseModelInfo(valid);
     const old = { ...rest, roleTokens: { user: 3, assistant: 4 }, endToken: 6 } as unknown as KvModelInfo;

@@ -9,7 +9,7 @@ import { readF32, requireTensor } from "../../protocol/safetensors";
 import { prefillBlock, type KvEngine } from "../../durable-objects/kv/block-prefill";
 import type { LayerSelection } from "../../durable-objects/kv/evict";
 import { frameBytes, kvRequestFrame } from "../../durable-objects/kv/frame-stream";
-import { messageTokens } from "../../durable-objects/kv/conversation-kv";
+import { chatOpening, messageTokens } from "../../durable-objects/kv/conversation-kv";
 import { POLICIES } from "../../durable-objects/kv/policies/index";
 import { STREAMING_SINKS } from "../../durable-objects/kv/policies/recent";
 import type { PolicyName } from "../../durable-objects/kv/policies/index";
@@ -27,7 +27,7 @@ const BUDGET = 20;
 
 function conversationTokens(): number[] {
   const m = t.model;
-  return [m.bosToken, ...topicMessages(10).flatMap((msg) => messageTokens(m, msg.role, encodeUtf8(msg.content)))];
+  return [...chatOpening(m), ...topicMessages(10).flatMap((msg) => messageTokens(m, msg.role, encodeUtf8(msg.content)))];
 }
 
 /** Kept positions per head from a keep mask over the union layout (absent cells are NaN-scored and never real). */

@@ -54,7 +54,7 @@ def model_metadata(m, state: State) -> dict:
         "protocol": PROTOCOL, "id": c.name, "object": "model", "architecture": c.architecture,
         "layers": c.layers, "heads": c.heads, "kv_heads": c.kv_heads, "head_dim": c.head_dim, "d_model": c.d_model, "ffn_dim": c.ffn_dim,
         "rope": rope, "rms_eps": c.rms_eps, "max_positions": c.max_positions, "vocab_size": c.vocab_size,
-        "tokenizer": t.metadata(), "role_tokens": dict(t.role_tokens), "bos_token": t.bos, "stop_tokens": list(t.stop_tokens),
+        "tokenizer": t.metadata(), "role_tokens": dict(t.role_tokens), "bos_token": t.chat_bos, "stop_tokens": list(t.stop_tokens),
         "role_prefixes": {r: list(p) for r, p in t.role_prefixes.items()}, "message_suffix": list(t.message_suffix),
         "chat_template": t.chat_template,
         "kv": {"encodings": ["F32", "int8"], "int8_group_sizes": list(KV_GROUP_SIZES), "keys": "post_rope"},

@@ -67,6 +67,7 @@ class ByteTokenizer:
         self.special_ids = {t: byte_tokens + i for i, t in enumerate(self.specials)}
         self.vocab_size = byte_tokens + len(self.specials)
         self.bos = self.special_ids["<|bos|>"]
+        self.chat_bos = self.bos  # the token a chat opens with (the metadata's bos_token)
         self.end = self.special_ids["<|end|>"]
         self.stop_tokens = [self.end, self.special_ids["<|eos|>"]]
         self.role_tokens = {r: self.special_ids[f"<|{r}|>"] for r in ROLES}
@@ -136,6 +137,8 @@ class HfTokenizer:
         # format has no framing, and kv mode refuses its turns.
         self.role_tokens = {}
         self.chat_template = "chatml" if self.chatml else "llama3" if self.llama3 else "none"
+        # Llama 3 opens a chat with <|begin_of_text|> (bos); ChatML opens with nothing (bos_token null).
+        self.chat_bos = self.bos if self.chat_template == "llama3" else None
         # `tokenizers` matches added tokens in any text, so encoding the template pieces gives their special tokens
         # (and content that spells one gets it too, as the whole-string template always did).
         self.role_prefixes, self.message_suffix = chat_framing(self.chat_template, self.encode) if self.chat_template in CHAT_FORMATS else ({}, [])
@@ -149,8 +152,7 @@ class HfTokenizer:
     def apply_chat(self, messages: list, add_generation_prompt: bool = True) -> list:
         if not self.role_prefixes:
             raise ValueError("this tokenizer has no known chat format (ChatML or Llama 3)")
-        # Llama 3 opens with <|begin_of_text|> (bos); ChatML has no bos.
-        return frame_chat(messages, self.role_prefixes, self.message_suffix, self.encode, add_generation_prompt, self.bos if self.chat_template == "llama3" else None)
+        return frame_chat(messages, self.role_prefixes, self.message_suffix, self.encode, add_generation_prompt, self.chat_bos)
 
     def decode(self, ids, keep_special: bool = False) -> str:
         return self.tok.decode(list(ids), skip_special_tokens=not keep_special)

@@ -111,6 +111,7 @@ class ChatFramingTest(unittest.TestCase):
         whole = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in MESSAGES) + "<|im_start|>assistant\n"
         self.assertEqual(t.apply_chat(MESSAGES, True), fake.encode(whole, add_special_tokens=False).ids)
         self.assert_framed(t, MESSAGES + EDGY, bos=None)
+        self.assertIsNone(t.chat_bos, "ChatML opens with no bos: the metadata's bos_token is null")
 
     def test_llama3_checkpoint_frames_every_message_after_bos_and_matches_the_whole_template(self):
         t, fake = hf_tokenizer(LLAMA3_SPECIALS, bos=0, eos=[1, 4])
@@ -122,6 +123,7 @@ class ChatFramingTest(unittest.TestCase):
         whole += "<|start_header_id|>assistant<|end_header_id|>\n\n"
         self.assertEqual(t.apply_chat(MESSAGES, True), [0] + fake.encode(whole, add_special_tokens=False).ids)
         self.assert_framed(t, MESSAGES + EDGY, bos=0)
+        self.assertEqual(t.chat_bos, 0)
 
     def test_a_vocabulary_without_a_chat_format_has_no_framing(self):
         t, _ = hf_tokenizer(["<s>", "</s>"], bos=0, eos=[1])
