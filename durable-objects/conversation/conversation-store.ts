@@ -176,9 +176,13 @@ export class ConversationStore {
   /**
    * Messages created before `t` among the first `count`: created_at never
    * decreases along seq (appends only, each at its own time), so a binary
-   * search with O(log N) point reads.
+   * search with O(log N) point reads, after one read for the usual case
+   * (the last message is older than `t`: the client saw them all).
    */
   countCreatedBefore(t: number, count: number): number {
+    if (count === 0) return 0;
+    const last = this.sql.first<{ created_at: number }>`SELECT created_at FROM messages WHERE seq = ${count - 1}`?.created_at;
+    if (last !== undefined && last < t) return count;
     let lo = 0;
     let hi = count;
     while (lo < hi) {

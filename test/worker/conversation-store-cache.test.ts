@@ -64,4 +64,22 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
       expect(store.episodes()[0]!.size).toBe(42);
     });
   });
+
+  it("counts the messages created before a time as a scan would (the last-message shortcut and the binary search)", async () => {
+    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-created-${crypto.randomUUID()}`));
+    await runInDurableObject(stub, (_instance, state) => {
+      const store = freshStore(state);
+      expect(store.countCreatedBefore(100, 0)).toBe(0);
+      const times = [10, 20, 20, 30, 45, 45, 45, 60];
+      store.insertMessages(times.map((created_at, seq) => ({
+        seq, id: `m${seq}`, role: seq % 2 ? "assistant" : "user", content: `message ${seq}`, name: null, tool_call_id: null, tool_calls: null,
+        tokens: 3, digest: `d${seq}`, chain: `c${seq}`, created_at, weight: 1, unit_head: seq,
+      })));
+      for (const count of [1, 4, times.length]) {
+        for (const t of [0, 10, 11, 20, 21, 45, 46, 60, 61, 1000]) {
+          expect(store.countCreatedBefore(t, count), `t ${t}, first ${count}`).toBe(times.slice(0, count).filter((x) => x < t).length);
+        }
+      }
+    });
+  });
 });
