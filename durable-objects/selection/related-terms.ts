@@ -8,6 +8,9 @@
 import { lexicalTerms } from "./lexical-index";
 import { RELATED_TERMS_DATA } from "./lexicon/related-terms-data";
 
+/** The most expansion terms one query gets (a question has a few nouns; 12 related terms each at most). */
+export const MAX_EXPANSION_TERMS = 256;
+
 export interface RelatedTerm {
   term: string;
   weight: number;
@@ -83,5 +86,7 @@ export function expandQuery(terms: readonly string[], factor: number, expandable
       expansion.set(term, Math.max(expansion.get(term) ?? 0, factor * weight));
     }
   }
-  return expansion;
+  if (expansion.size <= MAX_EXPANSION_TERMS) return expansion;
+  // A long query (a pasted document) keeps its strongest expansions only, so expansion adds a bounded amount of work.
+  return new Map([...expansion].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_EXPANSION_TERMS));
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { LexicalIndex, lexicalTerms } from "../../durable-objects/selection/lexical-index";
 import { EXPANSION_STOPWORDS } from "../../durable-objects/selection/lexicon/expansion-stopwords";
 import { RELATED_TERMS_DATA } from "../../durable-objects/selection/lexicon/related-terms-data";
-import { expandableTerms, expandQuery, relatedTerms } from "../../durable-objects/selection/related-terms";
+import { expandableTerms, expandQuery, MAX_EXPANSION_TERMS, relatedTerms } from "../../durable-objects/selection/related-terms";
 import { porterStem } from "../../durable-objects/selection/porter-stemmer";
 import { oracleKernels } from "../../wasm/oracle/index";
 
@@ -67,6 +67,16 @@ describe("expandQuery", () => {
     ));
     expect(expandQuery([stem("physician")], 0).size).toBe(0);
   });
+
+  it("keeps only the strongest MAX_EXPANSION_TERMS of a very long query", () => {
+    const keys = RELATED_TERMS_DATA.split("\n").slice(0, 2000).map((l) => l.slice(0, l.indexOf(" ")));
+    const all = expandQuery(keys, 1, keys);
+    expect(all.size).toBe(MAX_EXPANSION_TERMS);
+    const weakestKept = Math.min(...all.values());
+    const unbounded = new Map<string, number>();
+    for (const k of keys) for (const { term, weight } of relatedTerms(k)) if (!keys.includes(term)) unbounded.set(term, Math.max(unbounded.get(term) ?? 0, weight));
+    expect([...unbounded.values()].filter((w) => w > weakestKept).length).toBeLessThanOrEqual(MAX_EXPANSION_TERMS);
+  });
 });
 
 describe("LexicalIndex with an expanded query", () => {
@@ -99,6 +109,12 @@ describe("expandableTerms", () => {
     expect(expandableTerms("What did Jack say about the bill?")).toEqual(lexicalTerms("What did say about the bill"));
     expect(expandableTerms("Bill paid. Doctor Okafor called")).toEqual(lexicalTerms("Bill paid Doctor called"));
     expect(expandableTerms("")).toEqual([]);
+    // Any text: other scripts, emoji, control characters and lone surrogates give terms or nothing, never a throw.
+    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 200 }), (text) => {
+      const terms = expandableTerms(text);
+      expect(expandQuery(lexicalTerms(text), 1, terms).size).toBeLessThanOrEqual(MAX_EXPANSION_TERMS);
+    }));
+    expect(expandableTerms("Ärzte 🩺 \u0000 physician\ud800")).toEqual(lexicalTerms("Ärzte physician"));
     const terms = lexicalTerms("What did Jack say about the bill?");
     const expansion = expandQuery(terms, 1, expandableTerms("What did Jack say about the bill?"));
     for (const { term } of relatedTerms(stem("jack"))) if (!relatedTerms(stem("bill")).some((r) => r.term === term)) expect(expansion.has(term)).toBe(false);
