@@ -28,7 +28,7 @@ export const ablationPolicies: readonly ContextPolicy[] = [
   epikvPolicy({ name: "3 + episodes (prior on the routed episode)", messages: { partnerTop: 0, recency: 0, expansion: 0 } }),
   epikvPolicy({ name: "4 + neighbours (partner turns of the top 4)", messages: { recency: 0, expansion: 0 } }),
   epikvPolicy({ name: "5 + update rule", messages: { expansion: 0 } }),
-  epikvPolicy({ name: "6 + query expansion (WordNet nouns, γ 1; = epikv)" }),
+  epikvPolicy({ name: "6 + query expansion (WordNet, γ 1; = epikv)" }),
   epikvPolicy({ name: "lexical only + query expansion", noDensePool: true, messages: { dense: 0, partnerTop: 0, recency: 0 } }),
   epikvPolicy({ name: "epikv, expansion γ 0.5", messages: { expansion: 0.5 } }),
   epikvPolicy({ name: "epikv, dense per message from its own text", perMessageDense: true }),
