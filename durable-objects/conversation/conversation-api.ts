@@ -97,9 +97,10 @@ export type Provenance =
   | { kind: "episode"; episode: number; score: number }
   /**
    * A ranked message (selection/message-ranking.ts): `seq` is the match, with its BM25, dense (null
-   * past the candidate pool) and fused scores and its episode; `partner` is the turn it brought with it.
+   * past the candidate pool) and fused scores and its episode; `window` is the range of messages around it
+   * that it brought with it (neighbours.ts), null when it came alone.
    */
-  | { kind: "ranked"; seq: number; episode: number | null; lexical: number; dense: number | null; fused: number; partner: number | null }
+  | { kind: "ranked"; seq: number; episode: number | null; lexical: number; dense: number | null; fused: number; window: { first: number; last: number } | null }
   /** The current turn's new messages (always sent). */
   | { kind: "turn" };
 

@@ -35,13 +35,15 @@ export interface MessageRankingWeights {
   recency: number;
   /** Lexical matches in the pool. */
   poolSize: number;
-  /** The best this many ranked messages bring their partner turn (neighbours.ts). */
-  partnerTop: number;
+  /** The best this many ranked messages bring their neighbours (neighbours.ts). */
+  neighbourTop: number;
+  /** How many messages on each side of such a message come with it. */
+  neighbourRadius: number;
   /** γ: query expansion's weight on related terms' idf (related-terms.ts); 0 turns it off. */
   expansion: number;
 }
 
-export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = { dense: 0.3, recency: 0.02, poolSize: 128, partnerTop: 4, expansion: 1 };
+export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = { dense: 0.3, recency: 0.02, poolSize: 128, neighbourTop: 4, neighbourRadius: 2, expansion: 1 };
 
 export interface ScoredMessage {
   seq: number;

@@ -123,7 +123,7 @@ function rankedMessages(source: TurnContextSource, routed: RoutedQuery | null, r
   });
   const meta = mirrors.messageMeta();
   const widen = (first: number, last: number) => refs(meta ? meta.unitWidened(first, last) : store.unitWidenedMeta(first, last));
-  return rankedCandidates(order, widen, (seq) => lexical.role(seq), DEFAULT_MESSAGE_RANKING.partnerTop);
+  return rankedCandidates(order, widen, (seq) => lexical.role(seq), { top: DEFAULT_MESSAGE_RANKING.neighbourTop, radius: DEFAULT_MESSAGE_RANKING.neighbourRadius });
 }
 
 /**

@@ -60,7 +60,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
     name: variant.name ?? "epikv",
     summary: unit === "segments"
       ? `pinned + recent ${settings.recent_messages} + segments by relevance, matched episode +${ranking.matchBonus} (E ${settings.episodes}, window ${settings.window})`
-      : `pinned + recent ${settings.recent_messages} + messages by fused BM25/dense (λ ${weights.dense}, recency ρ ${weights.recency}, pool ${weights.poolSize} + ${variant.noDensePool ? "no" : "episode-aware"} dense pool, partner for top ${weights.partnerTop}, query expansion γ ${weights.expansion})`,
+      : `pinned + recent ${settings.recent_messages} + messages by fused BM25/dense (λ ${weights.dense}, recency ρ ${weights.recency}, pool ${weights.poolSize} + ${variant.noDensePool ? "no" : "episode-aware"} dense pool, ±${weights.neighbourRadius} neighbours for the top ${weights.neighbourTop}, query expansion γ ${weights.expansion})`,
     async prepare(conversation, { kernels, rowStore }) {
       const dim = HASH_EMBEDDING_DIM;
       const embedder = hashEmbedder(kernels, dim);
@@ -129,7 +129,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
             messageDense: variant.perMessageDense ? (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf) : null,
             eligible: (seq) => messages[seq]!.role !== "system",
           });
-          const ranked = rankedCandidates(order, widen, (seq) => lexical.role(seq), weights.partnerTop);
+          const ranked = rankedCandidates(order, widen, (seq) => lexical.role(seq), { top: weights.neighbourTop, radius: weights.neighbourRadius });
           const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...MESSAGE_LOOP_BOUNDS });
           return { ...selection, matchedEpisode: matched.id };
         },

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Role } from "../../durable-objects/conversation/conversation-api";
 import { DEFAULT_MESSAGE_RANKING, fusePool, rankMessages, type RankingSources } from "../../durable-objects/selection/message-ranking";
-import { partnerOf, rankedCandidates } from "../../durable-objects/selection/neighbours";
+import { neighbourWindow, rankedCandidates } from "../../durable-objects/selection/neighbours";
 import { selectContext } from "../../durable-objects/selection/select-context";
 import { oracleKernels } from "../../wasm/oracle/index";
 
@@ -46,18 +46,23 @@ describe("neighbours", () => {
   const roles: Role[] = ["system", "user", "assistant", "user", "user", "assistant", "tool", "assistant"];
   const roleOf = (seq: number) => roles[seq] ?? null;
 
-  it("pairs a user message with its reply and a reply with its question, nothing else", () => {
-    expect([1, 2, 3, 4, 5, 6, 0].map((s) => partnerOf(s, roleOf))).toEqual([2, 1, null, 5, 4, null, null]);
+  it("takes up to `radius` stored non-system messages on each side, contiguous; null when there are none", () => {
+    expect(neighbourWindow(4, roleOf, 2)).toEqual({ first: 2, last: 6 });
+    expect(neighbourWindow(1, roleOf, 2)).toEqual({ first: 1, last: 3 }); // the system message is pinned, not a neighbour
+    expect(neighbourWindow(7, roleOf, 2)).toEqual({ first: 5, last: 7 }); // nothing stored after the last message
+    expect(neighbourWindow(4, roleOf, 1)).toEqual({ first: 3, last: 5 });
+    expect(neighbourWindow(4, roleOf, 0)).toBeNull();
+    expect(neighbourWindow(0, (s) => (s === 0 ? "user" : null), 2)).toBeNull();
   });
 
-  it("offers the best messages with their partner first, then alone, with one provenance naming the partner", () => {
+  it("offers the best messages with their window first, then alone, with one provenance naming the window", () => {
     const order = [...rankMessages(sources([0, 1, 0, 0, 5, 0, 0, 0], { eligible: (s) => s !== 0 }), DEFAULT_MESSAGE_RANKING)];
     const widen = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => ({ seq: first + i, tokens: 10 }));
-    const candidates = [...rankedCandidates(order, widen, roleOf, 1)];
-    expect(candidates[0]!.messages.map((m) => m.seq)).toEqual([4, 5]);
-    expect(candidates[0]!.provenance).toMatchObject({ kind: "ranked", seq: 4, partner: 5 });
+    const candidates = [...rankedCandidates(order, widen, roleOf, { top: 1, radius: 1 })];
+    expect(candidates[0]!.messages.map((m) => m.seq)).toEqual([3, 4, 5]);
+    expect(candidates[0]!.provenance).toMatchObject({ kind: "ranked", seq: 4, window: { first: 3, last: 5 } });
     expect(candidates[1]!.messages.map((m) => m.seq)).toEqual([4]);
-    expect(candidates[2]!.provenance).toMatchObject({ kind: "ranked", seq: 1, partner: null });
+    expect(candidates[2]!.provenance).toMatchObject({ kind: "ranked", seq: 1, window: null });
   });
 
   it("never exceeds the budget, and spends it when the conversation is larger (property)", () => {
@@ -68,7 +73,7 @@ describe("neighbours", () => {
         const roleOf = (s: number): Role | null => (messages[s] ? (messages[s]!.user ? "user" : "assistant") : null);
         const widen = (first: number, last: number) => messages.slice(first, last + 1).map((m, i) => ({ seq: first + i, tokens: m.tokens }));
         const order = rankMessages(sources(messages.map((m) => m.score)), DEFAULT_MESSAGE_RANKING);
-        const result = selectContext({ budgetTokens: budget, baseTokens: 3, required: [], turnTokens: [10], recent: [], ranked: rankedCandidates(order, widen, roleOf, 4) });
+        const result = selectContext({ budgetTokens: budget, baseTokens: 3, required: [], turnTokens: [10], recent: [], ranked: rankedCandidates(order, widen, roleOf, { top: 4, radius: 2 }) });
         expect(result.usedTokens).toBeLessThanOrEqual(budget);
         const total = 13 + messages.reduce((s, m) => s + m.tokens, 0);
         const left = messages.filter((_, s) => !result.stored.some((x) => x.seq === s));

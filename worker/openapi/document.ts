@@ -272,10 +272,11 @@ export function openApiDocument(version: string): object {
                   tokens: { type: "integer" },
                   provenance: {
                     type: "object",
-                    description: "Why the message is sent. ranked: seq is the matched message, lexical its BM25 score, dense its cosine (null past the candidate pool), fused the score it was ranked by, partner the turn it brought along (docs/context-selection.md).",
+                    description: "Why the message is sent. ranked: seq is the matched message, lexical its BM25 score, dense its cosine (null past the candidate pool), fused the score it was ranked by, window the messages around it that it brought along (first..last seq; null when it came alone; docs/context-selection.md).",
                     properties: {
                       kind: { enum: ["pinned", "recent", "episode", "ranked", "turn"] }, episode: { type: ["integer", "null"] }, score: { type: "number" },
-                      seq: { type: "integer" }, lexical: { type: "number" }, dense: { type: ["number", "null"] }, fused: { type: "number" }, partner: { type: ["integer", "null"] },
+                      seq: { type: "integer" }, lexical: { type: "number" }, dense: { type: ["number", "null"] }, fused: { type: "number" },
+                      window: { type: ["object", "null"], properties: { first: { type: "integer" }, last: { type: "integer" } } },
                     },
                   },
                 },

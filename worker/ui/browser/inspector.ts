@@ -196,11 +196,11 @@ function renderTimeline(): void {
   }
 }
 
-/** A ranked message shows its BM25, dense and fused scores and its episode; the partner turn it brought says whose neighbour it is. */
+/** A ranked message shows its BM25, dense and fused scores and its episode; a message its window brought says whose neighbour it is. */
 function provenanceLabel(p: Provenance, seq: number | null): string {
   if (p.kind === "episode") return "episode " + p.episode + " · " + p.score.toFixed(3);
   if (p.kind === "ranked") {
-    if (p.partner !== null && seq === p.partner) return "neighbour of #" + p.seq;
+    if (p.window !== null && seq !== p.seq) return "neighbour of #" + p.seq;
     return "bm25 " + p.lexical.toFixed(2) + " · dense " + (p.dense === null ? "–" : p.dense.toFixed(3)) + " · fused " + p.fused.toFixed(3) +
       (p.episode === null ? "" : " · episode " + p.episode);
   }
