@@ -131,9 +131,11 @@ export function turnHeaders(turn: PreparedTurn): Record<string, string> {
  * caller answers the client while it finishes under waitUntil, off the
  * critical path. That is safe for ordering: the commit holds the
  * conversation's turn ticket (turn-queue.ts) until it has written, so the
- * next turn plans only after it; and the commitTurn RPC is sent before the
- * response, so a read arriving after the response queues behind the write
- * (the object runs commitTurn under blockConcurrencyWhile). A first turn
+ * next turn plans only after it. A read arriving right after the response
+ * usually queues behind the write (the commitTurn RPC is sent first and runs
+ * under blockConcurrencyWhile), but calls from two requests are not ordered:
+ * under load a listing can miss the turn for a few milliseconds
+ * (docs/context-mode.md, "Recording"). A first turn
  * still commits before answering: the conversation must exist (configure)
  * by the time the client has its id.
  */
