@@ -48,6 +48,24 @@ function cachedStem(word: string): string {
   return stem;
 }
 
+/**
+ * Words that mark a sentence as a question — interrogatives and the
+ * do-support auxiliary — and never occur in the statement that answers it
+ * ("when did I buy the car?" / "I bought the car in May"). A question's
+ * BM25 terms leave them out (docs/context-selection.md, step 1); every
+ * other word counts, function words included.
+ */
+export const QUESTION_WORDS: ReadonlySet<string> = new Set(
+  ["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "whatever", "whichever", "do", "does", "did"].map(porterStem),
+);
+
+/** The terms a question is searched with: its lexical terms without QUESTION_WORDS (all of them when it has nothing else). */
+export function questionTerms(text: string): string[] {
+  const terms = lexicalTerms(text);
+  const kept = terms.filter((t) => !QUESTION_WORDS.has(t));
+  return kept.length ? kept : terms;
+}
+
 /** A message's terms: its content and, when it has one, its speaker name. */
 export function messageTerms(message: { content: string; name?: string | null }): string[] {
   const terms = lexicalTerms(message.content);

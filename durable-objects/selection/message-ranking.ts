@@ -41,9 +41,11 @@ export interface MessageRankingWeights {
   neighbourRadius: number;
   /** γ: query expansion's weight on related terms' idf (related-terms.ts); 0 turns it off. */
   expansion: number;
+  /** Search without question words (lexical-index.ts QUESTION_WORDS). */
+  dropQuestionWords: boolean;
 }
 
-export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = { dense: 0.3, recency: 0.02, poolSize: 128, neighbourTop: 4, neighbourRadius: 2, expansion: 1 };
+export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = { dense: 0.3, recency: 0.02, poolSize: 128, neighbourTop: 4, neighbourRadius: 2, expansion: 1, dropQuestionWords: true };
 
 export interface ScoredMessage {
   seq: number;

@@ -7,7 +7,7 @@ import type { Kernels } from "../../wasm/src/kernels";
 import { reweight } from "../episodes/bucket-idf";
 import type { ScoredSpan } from "./rank-candidates";
 import type { LexicalIndex } from "./lexical-index";
-import { lexicalTerms } from "./lexical-index";
+import { lexicalTerms, questionTerms } from "./lexical-index";
 import { rankMessages, type MessageRankingWeights, type ScoredMessage } from "./message-ranking";
 import { expandableTerms, expandQuery } from "./related-terms";
 import { MESSAGE_OVERHEAD_TOKENS } from "./token-estimator";
@@ -42,7 +42,7 @@ export interface TurnRankingInput {
 
 export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessage> {
   const { kernels, lexical } = input;
-  const terms = lexicalTerms(input.query);
+  const terms = input.weights.dropQuestionWords ? questionTerms(input.query) : lexicalTerms(input.query);
   const bm25 = lexical.query(terms, expandQuery(terms, input.weights.expansion, expandableTerms(input.query)));
   const scores = bm25 ? kernels.bm25Scores(bm25) : new Float32Array(lexical.size);
   const densePool: number[] = [];

@@ -60,7 +60,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
     name: variant.name ?? "epikv",
     summary: unit === "segments"
       ? `pinned + recent ${settings.recent_messages} + segments by relevance, matched episode +${ranking.matchBonus} (E ${settings.episodes}, window ${settings.window})`
-      : `pinned + recent ${settings.recent_messages} + messages by fused BM25/dense (λ ${weights.dense}, recency ρ ${weights.recency}, pool ${weights.poolSize} + ${variant.noDensePool ? "no" : "episode-aware"} dense pool, ±${weights.neighbourRadius} neighbours for the top ${weights.neighbourTop}, query expansion γ ${weights.expansion})`,
+      : `pinned + recent ${settings.recent_messages} + messages by fused BM25/dense (λ ${weights.dense}, recency ρ ${weights.recency}, pool ${weights.poolSize} + ${variant.noDensePool ? "no" : "episode-aware"} dense pool, ±${weights.neighbourRadius} neighbours for the top ${weights.neighbourTop}, query expansion γ ${weights.expansion}${weights.dropQuestionWords ? ", question words not searched" : ""})`,
     async prepare(conversation, { kernels, rowStore }) {
       const dim = HASH_EMBEDDING_DIM;
       const embedder = hashEmbedder(kernels, dim);

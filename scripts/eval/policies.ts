@@ -19,17 +19,18 @@ export const contextPolicies: readonly ContextPolicy[] = [
 
 /**
  * Variants of epikv run with `--ablations`, to explain its numbers (not
- * baselines). The first six add one component at a time, in the order of
+ * baselines). The first seven add one component at a time, in the order of
  * docs/context-selection.md; the rest vary one parameter of the default.
  */
 export const ablationPolicies: readonly ContextPolicy[] = [
-  epikvPolicy({ name: "1 lexical only (BM25 over stemmed messages)", noDensePool: true, messages: { dense: 0, neighbourTop: 0, recency: 0, expansion: 0 } }),
-  epikvPolicy({ name: "2 + dense, fused (segment scores, no episode prior)", ranking: { matchBonus: 0 }, messages: { neighbourTop: 0, recency: 0, expansion: 0 } }),
-  epikvPolicy({ name: "3 + episodes (prior on the routed episode)", messages: { neighbourTop: 0, recency: 0, expansion: 0 } }),
-  epikvPolicy({ name: "4 + neighbours (±2 messages around the top 4)", messages: { recency: 0, expansion: 0 } }),
-  epikvPolicy({ name: "5 + update rule", messages: { expansion: 0 } }),
-  epikvPolicy({ name: "6 + query expansion (WordNet, γ 1; = epikv)" }),
-  epikvPolicy({ name: "lexical only + query expansion", noDensePool: true, messages: { dense: 0, neighbourTop: 0, recency: 0 } }),
+  epikvPolicy({ name: "1 lexical only (BM25 over stemmed messages)", noDensePool: true, messages: { dense: 0, neighbourTop: 0, recency: 0, expansion: 0, dropQuestionWords: false } }),
+  epikvPolicy({ name: "2 + dense, fused (segment scores, no episode prior)", ranking: { matchBonus: 0 }, messages: { neighbourTop: 0, recency: 0, expansion: 0, dropQuestionWords: false } }),
+  epikvPolicy({ name: "3 + episodes (prior on the routed episode)", messages: { neighbourTop: 0, recency: 0, expansion: 0, dropQuestionWords: false } }),
+  epikvPolicy({ name: "4 + neighbours (±2 messages around the top 4)", messages: { recency: 0, expansion: 0, dropQuestionWords: false } }),
+  epikvPolicy({ name: "5 + update rule", messages: { expansion: 0, dropQuestionWords: false } }),
+  epikvPolicy({ name: "6 + query expansion (WordNet, γ 1)", messages: { dropQuestionWords: false } }),
+  epikvPolicy({ name: "7 + question words not searched (= epikv)" }),
+  epikvPolicy({ name: "lexical only + query expansion + question words not searched", noDensePool: true, messages: { dense: 0, neighbourTop: 0, recency: 0 } }),
   epikvPolicy({ name: "epikv, expansion γ 0.5", messages: { expansion: 0.5 } }),
   epikvPolicy({ name: "epikv, dense per message from its own text", perMessageDense: true }),
   epikvPolicy({ name: "epikv, λ 0.15", messages: { dense: 0.15 } }),

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bm25Scores, buildBm25Index } from "../../scripts/eval/baselines/bm25";
-import { LexicalIndex, lexicalTerms, messageTerms } from "../../durable-objects/selection/lexical-index";
+import { LexicalIndex, lexicalTerms, messageTerms, questionTerms } from "../../durable-objects/selection/lexical-index";
 import { oracleKernels } from "../../wasm/oracle/index";
 
 const words = ["gate", "code", "painted", "paint", "sunset", "lake", "my", "the", "is", "2547", "sister", "name", "Caroline", "adoption", "agencies"];
@@ -54,3 +54,15 @@ describe("LexicalIndex", () => {
     expect(index.query(["nothing"])).toBeNull();
   });
 });
+
+describe("questionTerms", () => {
+  it("searches a question without its question words, every other word kept", () => {
+    expect(questionTerms("When did I buy the car?")).toEqual(lexicalTerms("I buy the car"));
+    expect(questionTerms("Which company do I work for? What does it do?")).toEqual(lexicalTerms("company I work for it"));
+    expect(questionTerms("my wife's name")).toEqual(lexicalTerms("my wife's name"));
+    // A question of nothing but question words keeps them (there is nothing else to search with).
+    expect(questionTerms("who? what? when?")).toEqual(lexicalTerms("who what when"));
+    expect(questionTerms("")).toEqual([]);
+  });
+});
+
