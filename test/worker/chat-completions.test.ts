@@ -51,19 +51,19 @@ describe("chat completions, non-streaming (workerd)", () => {
     expect((await info(id)).message_count).toBe(4);
   });
 
-  it("records a turn of an existing conversation before the next one plans, even though it answers first", async () => {
+  it("records a turn of an existing conversation before it answers, so the next turn and a read both see it", async () => {
     const id = uniqueId("after");
     expect((await chat({ messages: [{ role: "user", content: `first ${id}` }] }, id)).status).toBe(200);
-    // An existing conversation: the reply is committed under waitUntil, after the response (chat-turn.ts completeTurn).
+    // The reply is committed before the response (chat-turn.ts completeTurn): Server-Timing names the commit.
     const second = await chat({ messages: [{ role: "user", content: `second ${id}` }] }, id);
     expect(second.status).toBe(200);
-    expect(second.headers.get("server-timing")).not.toMatch(/commit/);
+    expect(second.headers.get("server-timing")).toMatch(/commit;dur=/);
+    expect((await allMessages(id)).map((m) => m.content).at(-1)).toBe(`echo 3: second ${id}`);
     const marker = uniqueId("third");
     const third = await chat({ messages: [{ role: "user", content: `third ${marker}` }] }, id);
     expect(third.status).toBe(200);
     const [sent] = await backendRequestsWith(marker);
     expect(sent!.body.messages.map((m) => m.content)).toEqual([`first ${id}`, `echo 1: first ${id}`, `second ${id}`, `echo 3: second ${id}`, `third ${marker}`]);
-    // A read right after a response queues behind the commit that was sent before it.
     expect((await allMessages(id)).map((m) => m.content).at(-1)).toBe(`echo 5: third ${marker}`);
   });
 

@@ -3,8 +3,9 @@
 // commitTurn runs only after the backend's reply is complete, so a failed
 // upstream call writes nothing — not even the conversation of a first turn:
 // a conversation that did not exist is created (configure) only once the
-// backend has answered. Both paths run under ctx.waitUntil: a client that
-// disconnects does not stop the turn from being recorded.
+// backend has answered. A non-streaming turn answers after its commit; both
+// paths run under ctx.waitUntil, so a client that disconnects does not stop
+// the turn from being recorded.
 import type { ChatMessage, Usage } from "../../durable-objects/conversation/conversation-api";
 import type { ConversationApi } from "../../durable-objects/conversation/conversation-rpc";
 import type { SentPlan } from "../../durable-objects/conversation/sent-plan";
@@ -126,20 +127,14 @@ export function turnHeaders(turn: PreparedTurn): Record<string, string> {
 }
 
 /**
- * Non-streaming turn: the backend's completion. The commit is started before
- * this returns; with `background` (and a conversation that already exists) the
- * caller answers the client while it finishes under waitUntil, off the
- * critical path. That is safe for ordering: the commit holds the
- * conversation's turn ticket (turn-queue.ts) until it has written, so the
- * next turn plans only after it. A read arriving right after the response
- * usually queues behind the write (the commitTurn RPC is sent first and runs
- * under blockConcurrencyWhile), but calls from two requests are not ordered:
- * under load a listing can miss the turn for a few milliseconds
- * (docs/context-mode.md, "Recording"). A first turn
- * still commits before answering: the conversation must exist (configure)
- * by the time the client has its id.
+ * Non-streaming turn: the backend's completion, returned once the turn is
+ * recorded, so a client that reads the conversation after the answer sees
+ * it. (Committing under waitUntil after answering saved 0.2–0.6 ms of p50,
+ * but calls from two requests to one object are not ordered, and a listing
+ * read right after the answer was seen to miss the turn under load;
+ * docs/context-mode.md, "Recording".)
  */
-export async function completeTurn(turn: PreparedTurn, backend: ChatBackend, background?: (recorded: Promise<unknown>) => void): Promise<JsonObject> {
+export async function completeTurn(turn: PreparedTurn, backend: ChatBackend): Promise<JsonObject> {
   let completion: ChatCompletion;
   try {
     completion = await timed(turn.timings, "backend", () => backend.complete(turn.upstreamBody));
@@ -148,12 +143,7 @@ export async function completeTurn(turn: PreparedTurn, backend: ChatBackend, bac
     await abandonTurn(turn);
     throw err;
   }
-  const recorded = commitReply(turn, replyOf(completion), toUsage(completion.usage), completion).finally(() => abandonTurn(turn));
-  if (background && turn.existed) {
-    background(recorded.catch((err) => console.error("epikv: recording a completed turn failed:", err)));
-    return completion;
-  }
-  await recorded;
+  await commitReply(turn, replyOf(completion), toUsage(completion.usage), completion).finally(() => abandonTurn(turn));
   return completion;
 }
 

@@ -42,7 +42,7 @@ export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat
     const headers = turnHeaders(turn);
     if (request.stream) return streamTurn(turn, backend, waitUntil, { ...headers, "server-timing": serverTiming(turn) });
     // Under waitUntil so a client that hangs up mid-call still gets its turn recorded.
-    const done = completeTurn(turn, backend, waitUntil);
+    const done = completeTurn(turn, backend);
     waitUntil(done.catch(() => {}));
     const completion = await done;
     return c.json(completion, 200, { ...turnHeaders(turn), "server-timing": serverTiming(turn) });
