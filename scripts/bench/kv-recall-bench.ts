@@ -88,7 +88,7 @@ export async function runRecallBench(o: RecallBenchOptions, log: (s: string) => 
     const chat = recallChat({ seed: o.seed, words: o.words, topics: o.topics, mentions: o.mentions });
     const stream = await client.tokenizeMessages(model.id, chat.messages);
     const folded = Math.floor(stream.length / o.block) * o.block;
-    // Segments, episodes and representative prompts as the Durable Object builds them (DESIGN.md steps 1–3).
+    // Segments, episodes and representative prompts as the Durable Object builds them (docs/architecture.md, "EpiCache, step by step", steps 1–3).
     const segments: string[] = [];
     for (let i = 0; i + SEGMENT_MESSAGES <= chat.messages.length; i += SEGMENT_MESSAGES) {
       segments.push(segmentText(chat.messages.slice(i, i + SEGMENT_MESSAGES).map((m, j) => ({ seq: i + j, role: m.role, content: m.content }))));

@@ -84,7 +84,7 @@ describe("dependency direction", () => {
     expect(violations([{ from: "durable-objects/conversation/x.ts", to: "worker/env" }])).toHaveLength(1);
     expect(violations([{ from: "wasm/src/kernels.ts", to: "durable-objects/episodes/episodes" }])).toHaveLength(1);
     expect(violations([{ from: "backend/server.ts", to: "worker/index" }])).toHaveLength(1);
-    expect(violations([{ from: "scripts/bench.ts", to: "test/shared/random-arrays" }])).toHaveLength(1);
+    expect(violations([{ from: "scripts/bench.ts", to: "test/suites/random-arrays" }])).toHaveLength(1);
     expect(violations([{ from: "testing/wrangler-dev.ts", to: "scripts/start.mjs" }])).toHaveLength(1);
     expect(violations([{ from: "backend/model/ops-js.ts", to: "wasm/oracle/index" }])).toHaveLength(1);
     expect(violations([{ from: "wasm/src/bundled.ts", to: "wasm/oracle/kmeans" }])).toHaveLength(1);

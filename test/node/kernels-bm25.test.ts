@@ -2,6 +2,6 @@
 import { loadWasmModule } from "../../wasm/src/node-module";
 import { wasmKernels } from "../../wasm/src/wasm-kernels";
 import { oracleKernels } from "../../wasm/oracle/index";
-import { bm25Conformance } from "../shared/kernels-bm25-suite";
+import { bm25Conformance } from "../suites/kernels-bm25-suite";
 
 bm25Conformance({ runtime: "node", wasm: wasmKernels(loadWasmModule()), oracle: oracleKernels });

@@ -4,7 +4,7 @@ import { loadWasmModule } from "../../wasm/src/node-module";
 import { instantiateKernels } from "../../wasm/src/instance";
 import { retrievalBindings } from "../../wasm/src/bindings/retrieval";
 import { retrievalOracle } from "../../wasm/oracle/retrieval";
-import { columnScoresConformance } from "../shared/kernels-column-scores-suite";
+import { columnScoresConformance } from "../suites/kernels-column-scores-suite";
 
 const module = loadWasmModule();
 columnScoresConformance({ runtime: "node", wasm: retrievalBindings(instantiateKernels(module)), oracle: retrievalOracle, module });

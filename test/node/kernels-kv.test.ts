@@ -5,7 +5,7 @@ import { loadWasmModule } from "../../wasm/src/node-module";
 import { instantiateKernels } from "../../wasm/src/instance";
 import { wasmKernelsFromInstance } from "../../wasm/src/wasm-kernels";
 import { kvDirect } from "../../wasm/src/bindings/kv";
-import { kvKernelSuite } from "../shared/kernels-kv-suite";
+import { kvKernelSuite } from "../suites/kernels-kv-suite";
 
 const instance = instantiateKernels(loadWasmModule());
 const kernels = wasmKernelsFromInstance(instance);

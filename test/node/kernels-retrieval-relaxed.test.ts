@@ -11,7 +11,7 @@ import { loadWasmModule } from "../../wasm/src/node-module";
 import { instantiateKernels } from "../../wasm/src/instance";
 import { retrievalBindings } from "../../wasm/src/bindings/retrieval";
 import { retrievalOracle } from "../../wasm/oracle/retrieval";
-import { retrievalConformance } from "../shared/kernels-retrieval-suite";
+import { retrievalConformance } from "../suites/kernels-retrieval-suite";
 
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 const module = loadWasmModule("kernels", true); // throws a CompileError if relaxed SIMD is still rejected

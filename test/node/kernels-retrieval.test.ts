@@ -4,7 +4,7 @@ import { loadWasmModule } from "../../wasm/src/node-module";
 import { instantiateKernels } from "../../wasm/src/instance";
 import { retrievalBindings } from "../../wasm/src/bindings/retrieval";
 import { retrievalOracle } from "../../wasm/oracle/retrieval";
-import { retrievalConformance } from "../shared/kernels-retrieval-suite";
+import { retrievalConformance } from "../suites/kernels-retrieval-suite";
 
 const module = loadWasmModule();
 retrievalConformance({ runtime: "node", wasm: retrievalBindings(instantiateKernels(module)), oracle: retrievalOracle, module });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { formatPrometheus, formatValue, Registry } from "../../worker/metrics/registry";
 import { conversationFamilies, type ConversationSnapshot } from "../../worker/metrics/conversation-families";
-import { parsePrometheusText, sumSamples } from "../shared/prometheus-text-parser";
+import { parsePrometheusText, sumSamples } from "../suites/prometheus-text-parser";
 
 describe("metrics registry → Prometheus text", () => {
   it("writes counters, gauges and histograms that a strict parser reads back exactly", () => {

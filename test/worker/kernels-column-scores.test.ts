@@ -3,6 +3,6 @@
 import kernelsModule from "../../wasm/build/kernels.wasm";
 import { bundledKernels } from "../../wasm/src/bundled";
 import { retrievalOracle } from "../../wasm/oracle/retrieval";
-import { columnScoresConformance } from "../shared/kernels-column-scores-suite";
+import { columnScoresConformance } from "../suites/kernels-column-scores-suite";
 
 columnScoresConformance({ runtime: "workerd", wasm: bundledKernels(), oracle: retrievalOracle, module: kernelsModule });

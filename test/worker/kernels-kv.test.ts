@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { bundledKernelInstance, bundledKernels } from "../../wasm/src/bundled";
 import { kvDirect } from "../../wasm/src/bindings/kv";
 import { oracleKernels } from "../../wasm/oracle";
-import { kvKernelSuite } from "../shared/kernels-kv-suite";
+import { kvKernelSuite } from "../suites/kernels-kv-suite";
 
 kvKernelSuite("workerd", bundledKernels);
 

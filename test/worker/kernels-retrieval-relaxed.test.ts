@@ -6,6 +6,6 @@ import relaxedModule from "../../wasm/build/kernels.relaxed.wasm";
 import { instantiateKernels } from "../../wasm/src/instance";
 import { retrievalBindings } from "../../wasm/src/bindings/retrieval";
 import { retrievalOracle } from "../../wasm/oracle/retrieval";
-import { retrievalConformance } from "../shared/kernels-retrieval-suite";
+import { retrievalConformance } from "../suites/kernels-retrieval-suite";
 
 retrievalConformance({ runtime: "workerd, relaxed SIMD", wasm: retrievalBindings(instantiateKernels(relaxedModule)), oracle: retrievalOracle, module: relaxedModule });

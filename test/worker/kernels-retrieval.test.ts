@@ -4,6 +4,6 @@
 import kernelsModule from "../../wasm/build/kernels.wasm";
 import { bundledKernels } from "../../wasm/src/bundled";
 import { retrievalOracle } from "../../wasm/oracle/retrieval";
-import { retrievalConformance } from "../shared/kernels-retrieval-suite";
+import { retrievalConformance } from "../suites/kernels-retrieval-suite";
 
 retrievalConformance({ runtime: "workerd", wasm: bundledKernels(), oracle: retrievalOracle, module: kernelsModule });

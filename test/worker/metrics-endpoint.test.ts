@@ -3,7 +3,7 @@
 // (requests by route and status, latency histogram, tokens, budget use,
 // backend health, and the global figures read from the Durable Objects).
 import { describe, expect, it } from "vitest";
-import { parsePrometheusText, sumSamples, type ParsedFamily } from "../shared/prometheus-text-parser";
+import { parsePrometheusText, sumSamples, type ParsedFamily } from "../suites/prometheus-text-parser";
 import { api, chat, runPendingAlarm, syntheticHistory, uniqueId, waitFor } from "./support/epikv-client";
 import { OTHER_API_KEY, TEST_TENANT } from "../../testing/test-api-keys";
 
