@@ -44,7 +44,8 @@ export function profileTimes(profile: CpuProfile): { name: string; self: number;
   const total = new Map<string, number>();
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] ?? 0;
-    const node = byId.get(id)!;
+    const node = byId.get(id);
+    if (!node) throw new Error(`CPU profile: sample ${i} names node ${id}, which the profile does not have`);
     self.set(label(node), (self.get(label(node)) ?? 0) + dt);
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {

@@ -5,6 +5,7 @@
 // stems with weights in (0, 1]; expansion terms enter BM25 with their idf
 // scaled by that weight times one global factor, so a paraphrase can match
 // while an exact match still outranks it (Voorhees, SIGIR 1994).
+import { TOKEN } from "../../wasm/src/text-features";
 import { lexicalTerms } from "./lexical-index";
 import { RELATED_TERMS_DATA } from "./lexicon/related-terms-data";
 
@@ -52,9 +53,6 @@ export function relatedTerms(stem: string): RelatedTerm[] {
   return [];
 }
 
-/** Words of a text: a capitalised one right after another word (not opening a sentence) is taken for a name. */
-const WORD_IN_TEXT = /[\p{L}\p{M}\p{N}]+/gu;
-
 /**
  * The stems of a question worth expanding: every word but names. "What did
  * Jack say about the bill" expands "bill", not "jack" (which WordNet knows
@@ -62,14 +60,19 @@ const WORD_IN_TEXT = /[\p{L}\p{M}\p{N}]+/gu;
  */
 export function expandableTerms(text: string): string[] {
   const words: string[] = [];
-  for (const m of text.matchAll(WORD_IN_TEXT)) {
+  for (const m of text.matchAll(TOKEN)) {
     const w = m[0];
-    const before = text.slice(0, m.index).trimEnd();
-    const opensSentence = before === "" || /[.!?:;"“(\n]$/.test(before);
-    if (w[0] !== w[0]!.toLowerCase() && !opensSentence) continue;
+    if (w[0] !== w[0]!.toLowerCase() && !opensSentence(text, m.index)) continue; // a capitalised word inside a sentence: a name
     words.push(w);
   }
   return lexicalTerms(words.join(" "));
+}
+
+/** Whether the word at `at` opens a sentence: only spaces and tabs since the start, a line break or . ! ? : ; " “ (. */
+function opensSentence(text: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && (text[i] === " " || text[i] === "\t")) i--; // a backward scan, not a slice: a long query stays linear
+  return i < 0 || '.!?:;"“(\n\r'.includes(text[i]!);
 }
 
 /**

@@ -86,7 +86,7 @@ function parseSynsets(part: Part, into: Map<string, Synset>): void {
   }
 }
 
-/** Tagged counts by "part lemma sense-number", and by lemma over every part and sense. */
+/** Tagged counts by "part lemma sense-number" (SemCor, cntlist.rev). */
 function senseCounts(): Map<string, number> {
   const counts = new Map<string, number>();
   for (const line of readFileSync(`${WORDNET}/cntlist.rev`, "utf8").split("\n")) {
@@ -97,7 +97,6 @@ function senseCounts(): Map<string, number> {
     if (!part) continue;
     const lemma = key.slice(0, key.indexOf("%")).toLowerCase();
     counts.set(`${part} ${lemma} ${sense}`, Number(count));
-    counts.set(lemma, (counts.get(lemma) ?? 0) + Number(count));
   }
   return counts;
 }

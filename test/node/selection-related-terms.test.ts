@@ -121,6 +121,10 @@ describe("expandableTerms", () => {
       expect(expandQuery(lexicalTerms(text), 1, terms).size).toBeLessThanOrEqual(MAX_EXPANSION_TERMS);
     }));
     expect(expandableTerms("Ärzte 🩺 \u0000 physician\ud800")).toEqual(lexicalTerms("Ärzte physician"));
+    expect(expandableTerms("see notes:\nBill paid")).toEqual(lexicalTerms("see notes Bill paid")); // a line break opens a sentence
+    // A pasted 50,000-word text: names inside it left out, the first word opens the text (a quadratic scan would time the test out).
+    const long = Array.from({ length: 50_000 }, (_, i) => (i % 7 ? "physician" : "Doctor")).join(" ");
+    expect(expandableTerms(long).length).toBe(50_000 - Math.ceil(50_000 / 7) + 1);
     const terms = lexicalTerms("What did Jack say about the bill?");
     const expansion = expandQuery(terms, 1, expandableTerms("What did Jack say about the bill?"));
     for (const { term } of relatedTerms(stem("jack"))) if (!relatedTerms(stem("bill")).some((r) => r.term === term)) expect(expansion.has(term)).toBe(false);

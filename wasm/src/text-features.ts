@@ -46,7 +46,8 @@ export interface TextFeature {
   weight: number;
 }
 
-const TOKEN = /\p{Script=Han}|[\p{L}\p{M}\p{N}]+/gu;
+/** One word token (see the header for the rules); global, for match and matchAll. */
+export const TOKEN = /\p{Script=Han}|[\p{L}\p{M}\p{N}]+/gu;
 
 /** Lower-cased word tokens of `text` in order (see the header for the rules). */
 export function tokenize(text: string): string[] {
