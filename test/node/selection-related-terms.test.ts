@@ -18,6 +18,7 @@ describe("the related-terms table (WordNet nouns)", () => {
     const stopStems = new Set([...EXPANSION_STOPWORDS].map(stem));
     for (const line of lines) {
       const [key, ...entries] = line.split(" ");
+      expect(stopStems.has(key!)).toBe(false); // "offing" stems to "of": a function word must not become a key
       expect(entries.length).toBeGreaterThan(0);
       expect(entries.length).toBeLessThanOrEqual(12);
       for (const e of entries) {
@@ -53,6 +54,7 @@ describe("the related-terms table (WordNet nouns)", () => {
     expect(relatedTerms("")).toEqual([]);
     expect(relatedTerms("zzzzqx")).toEqual([]);
     expect(relatedTerms(stem("which"))).toEqual([]);
+    for (const w of ["of", "in", "at", "or", "us"]) expect(relatedTerms(stem(w))).toEqual([]); // stems of offing, inning, ate, ore, use
   });
 });
 

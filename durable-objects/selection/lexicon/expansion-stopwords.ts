@@ -1,9 +1,13 @@
 // Words never expanded and never added by query expansion
 // (durable-objects/selection/related-terms.ts): function words, question
 // words and auxiliaries. Several are also WordNet nouns by accident ("can",
-// "will", "may", "who" as an acronym), which would expand into noise.
+// "will", "may", "who" as an acronym), which would expand into noise. The
+// short ones matter as stems: Porter reduces "offing" to "of", "inning" to
+// "in", "ore" to "or" and "ate" to "at", so without them every "of" in a
+// question looked for "future" and every "at" for "eat".
 export const EXPANSION_STOPWORDS: ReadonlySet<string> = new Set(
   (
+    "a am an as at be by do he i if in is it me my no of on or so to up us we " +
     "about above across after again against all almost along also although always among and another any anybody anyone anything " +
     "are around because been before being below beside besides between both but can cannot could did does doing done down during each " +
     "either else enough even ever every everybody everyone everything few for from had has have having her here hers herself him himself " +
