@@ -249,11 +249,6 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       if (answer.role !== "assistant") throw new InvalidConversationRequestError("reply.role must be assistant");
       const key = validIdempotencyKey(options.idempotency_key);
       return await this.serialised(async () => {
-        // Holding the object (blockConcurrencyWhile: later calls queue behind this write),
-        // let the runtime first send the response the Worker returned right after making
-        // this call: where the Worker and the object share a thread (one workerd process),
-        // the append's ≈ 1 ms of CPU would otherwise delay it.
-        await new Promise((resolve) => setTimeout(resolve, 0));
         const match = this.history(valid, options.arrived_at);
         const fresh = match.newIndices.map((i) => valid[i]!);
         const appended = [...fresh, answer];

@@ -93,6 +93,12 @@ export class LexicalIndex {
   /** Role of each document by seq (ROLE_CODES), which neighbours.ts needs to pair turns. */
   private roleCodes = new Uint8Array(1024);
   private span = 0;
+  /**
+   * Per-query buffers reused across turns (a query at 100k messages gathers ~70k postings and
+   * scores 100k documents; allocating both every turn cost more than scoring them).
+   */
+  private postsScratch = new Uint32Array(1024);
+  private scoresScratch = new Float32Array(0);
   private documentCount = 0;
   private totalLength = 0;
   private lastDoc = -1;
@@ -111,7 +117,8 @@ export class LexicalIndex {
   /** Bytes held by the typed arrays, plus an estimate of the term map (64 bytes a term). */
   get bytes(): number {
     const perTerm = this.head.byteLength + this.tail.byteLength + this.fill.byteLength + this.level.byteLength + this.df.byteLength;
-    return this.pool.byteLength + this.lengths.byteLength + this.roleCodes.byteLength + perTerm + this.termIds.size * 64;
+    const scratch = this.postsScratch.byteLength + this.scoresScratch.byteLength;
+    return this.pool.byteLength + this.lengths.byteLength + this.roleCodes.byteLength + perTerm + scratch + this.termIds.size * 64;
   }
 
   /** The role of document `doc`, or null when it was never added. */
@@ -140,7 +147,8 @@ export class LexicalIndex {
 
   /**
    * The kernel input for a query (its distinct indexed terms, plus expansion terms whose idf is scaled
-   * by their weight; related-terms.ts), or null when none of them is indexed.
+   * by their weight; related-terms.ts), or null when none of them is indexed. Its postings are a view
+   * of a buffer the next query reuses: score them before querying again.
    */
   query(terms: readonly string[], expansion: ReadonlyMap<string, number> = new Map()): Bm25Query | null {
     const ids: number[] = [];
@@ -157,7 +165,8 @@ export class LexicalIndex {
     if (!ids.length) return null;
     const starts = new Int32Array(ids.length + 1);
     ids.forEach((id, i) => (starts[i + 1] = starts[i]! + this.df[id]!));
-    const posts = new Uint32Array(starts[ids.length]!);
+    this.postsScratch = grown(this.postsScratch, starts[ids.length]!);
+    const posts = this.postsScratch.subarray(0, starts[ids.length]!);
     const idf = new Float32Array(ids.length);
     ids.forEach((id, i) => {
       idf[i] = scale[i]! * bm25Idf(this.documentCount, this.df[id]!);
@@ -167,6 +176,12 @@ export class LexicalIndex {
       posts, starts, idf, lengths: this.lengths.subarray(0, this.span),
       avgDocLength: this.totalLength / this.documentCount, k1: BM25_K1, b: BM25_B,
     };
+  }
+
+  /** A buffer for one query's scores (bm25Scores' `out`), reused by every query: read it before the next. */
+  scoreBuffer(): Float32Array {
+    if (this.scoresScratch.length < this.span) this.scoresScratch = new Float32Array(grownLength(this.scoresScratch.length, this.span));
+    return this.scoresScratch;
   }
 
   private termId(term: string): number {
@@ -227,9 +242,14 @@ export class LexicalIndex {
 /** `a`, or a copy at least `n` long (doubling) when it is shorter. */
 function grown<T extends Uint32Array | Int32Array | Uint8Array>(a: T, n: number): T {
   if (n <= a.length) return a;
-  let size = a.length;
-  while (size < n) size *= 2;
-  const out = new (a.constructor as new (n: number) => T)(size);
+  const out = new (a.constructor as new (n: number) => T)(grownLength(a.length, n));
   out.set(a);
   return out;
+}
+
+/** `length` doubled until it holds `n` (at least 1024). */
+function grownLength(length: number, n: number): number {
+  let size = Math.max(length, 1024);
+  while (size < n) size *= 2;
+  return size;
 }

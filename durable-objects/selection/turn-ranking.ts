@@ -44,7 +44,7 @@ export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessa
   const { kernels, lexical } = input;
   const terms = input.weights.dropQuestionWords ? questionTerms(input.query) : lexicalTerms(input.query);
   const bm25 = lexical.query(terms, expandQuery(terms, input.weights.expansion, expandableTerms(input.query)));
-  const scores = bm25 ? kernels.bm25Scores(bm25) : new Float32Array(lexical.size);
+  const scores = bm25 ? kernels.bm25Scores(bm25, lexical.scoreBuffer()) : lexical.scoreBuffer().subarray(0, lexical.size).fill(0);
   const densePool: number[] = [];
   const spanOf = new Map<number, ScoredSpan>();
   if (input.spans) {

@@ -39,6 +39,13 @@ describe("LexicalIndex", () => {
     expect(index.bytes).toBeGreaterThan(5000 * 4 * 2);
     expect(index.role(3)).toBe("assistant");
     expect(index.role(5000)).toBeNull();
+    // Queries reuse one postings buffer: a small query after a large one sees only its own postings.
+    const small = index.query(["rare"])!;
+    expect(small.posts.length).toBe(Math.ceil(5000 / 7));
+    expect(Array.from(small.posts, (p) => p >>> 8)).toEqual(docsOfRare);
+    const scores = index.scoreBuffer();
+    expect(scores.length).toBeGreaterThanOrEqual(index.size);
+    expect(index.scoreBuffer()).toBe(scores);
   });
 
   it("indexes the speaker name with the content, clamps tf at 255, and rejects out-of-order documents", () => {

@@ -84,5 +84,21 @@ export function bm25Conformance({ runtime, wasm, oracle }: Bm25SuiteOptions): vo
         expect(() => oracle.bm25Scores(q)).toThrow(RangeError);
       }
     });
+
+    it("writes into a reused `out` buffer: the same scores, stale entries cleared, a short buffer refused", () => {
+      const random = mulberry32(12);
+      for (const impl of [wasm, oracle]) {
+        const out = new Float32Array(6000).fill(7);
+        for (const [n, terms, density] of [[5000, 4, 0.1], [300, 2, 0.3], [1, 1, 1]] as const) {
+          const q = randomQuery(random, n, terms, density);
+          const scores = impl.bm25Scores(q, out);
+          expect(scores.length).toBe(n);
+          expect(scores.buffer).toBe(out.buffer);
+          expect(Array.from(scores)).toEqual(Array.from(oracle.bm25Scores(q))); // a larger query's scores do not leak into a smaller one's
+        }
+        const q = randomQuery(random, 10, 1, 1);
+        expect(() => impl.bm25Scores(q, new Float32Array(9))).toThrow(RangeError);
+      }
+    });
   });
 }

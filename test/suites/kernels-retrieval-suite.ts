@@ -176,6 +176,26 @@ export function retrievalConformance({ runtime, wasm, oracle, module }: Retrieva
       expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
     });
 
+    it("keeps the k best through many buffer compactions: ascending, descending, all equal, sparse positive", () => {
+      const random = mulberry32(23);
+      const n = 20_000;
+      const inputs = [
+        Float32Array.from({ length: n }, (_, i) => i), // every entry beats the threshold: a compaction every k entries
+        Float32Array.from({ length: n }, (_, i) => n - i),
+        new Float32Array(n).fill(2),
+        Float32Array.from({ length: n }, () => (random() < 0.3 ? random() * 10 : 0)), // BM25-like
+        Float32Array.from({ length: n }, (_, i) => (i % 97 === 0 ? NaN : Math.floor(random() * 50))),
+      ];
+      for (const scores of inputs) {
+        for (const k of [1, 7, 512, 4096]) {
+          const got = wasm.topK(scores, k);
+          const want = oracle.topK(scores, k);
+          expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+          expect(Array.from(got.scores)).toEqual(Array.from(want.scores));
+        }
+      }
+    });
+
     it("rejects a negative or fractional k", () => {
       for (const k of [wasm, oracle]) {
         expect(() => k.topK(new Float32Array(3), -1)).toThrow(RangeError);

@@ -3,10 +3,10 @@
 import type { Kernels } from "../src/kernels";
 import { badPosting, checkBm25Query } from "../src/bm25-checks";
 
-export const bm25Scores: Kernels["bm25Scores"] = (q) => {
-  checkBm25Query(q);
+export const bm25Scores: Kernels["bm25Scores"] = (q, into) => {
+  checkBm25Query(q, into);
   const f = Math.fround;
-  const out = new Float32Array(q.lengths.length);
+  const out = into ? into.subarray(0, q.lengths.length).fill(0) : new Float32Array(q.lengths.length);
   const avgdl = f(q.avgDocLength), k1 = f(q.k1), b = f(q.b);
   const base = f(k1 * f(1 - b)), slope = f(f(k1 * b) / avgdl), k1p1 = f(k1 + 1);
   for (let t = 0; t < q.idf.length; t++) {

@@ -104,8 +104,12 @@ export interface Kernels {
    * k order in f32 (bit-exact between implementations; docs/kernels.md). Duplicate indices each add a term.
    */
   columnScores(columns: Float32Array, stride: number, n: number, indices: Int32Array, values: Float32Array): Float32Array;
-  /** Okapi BM25 score of each of the lengths.length documents (0 where no query term occurs), f32 in a fixed order (docs/kernels.md). */
-  bm25Scores(query: Bm25Query): Float32Array;
+  /**
+   * Okapi BM25 score of each of the lengths.length documents (0 where no query term occurs), f32 in a fixed order
+   * (docs/kernels.md). With `out` (at least that long) the scores are written there and its first lengths.length
+   * entries returned: a caller that scores every turn reuses one buffer instead of allocating one per query.
+   */
+  bm25Scores(query: Bm25Query, out?: Float32Array): Float32Array;
   /** The k largest (k clipped to scores.length), best first, ties → lower index, NaN last. */
   topK(scores: Float32Array, k: number): TopK;
 

@@ -62,6 +62,7 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
   const scanShape = `${n} x ${dim} fp32`;
   const scanBytes = n * dim * 4;
   const k = 10;
+  const LEXICAL_K = 512;
 
   // --- the same scan on rows that fit in L3 (compute bound rather than memory bound) ---
   const nSmall = options.quick ? 500 : 10_000;
@@ -76,6 +77,10 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
   const scoreSource = ResidentRows.create(module, n, 1);
   scoreSource.rows().set(scoresJs);
   scoreSource.dotScoresView(Float32Array.of(1));
+  const sparseJs = Float32Array.from(scoresJs, (v, i) => (i % 10 < 3 ? Math.abs(v) : 0));
+  const sparseSource = ResidentRows.create(module, n, 1);
+  sparseSource.rows().set(sparseJs);
+  sparseSource.dotScoresView(Float32Array.of(1));
 
   // --- one Lloyd iteration --------------------------------------------------------
   const kn = options.quick ? 200 : 2000;
@@ -220,6 +225,17 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
       impls: {
         wasm: () => scoreSource.topKLastScores(k),
         js: () => jsTopK(scoresJs, k),
+      },
+    },
+    {
+      // The lexical ranking's shape (durable-objects/selection/message-ranking.ts): k = 512 of the BM25
+      // scores of every message, most of them 0, read in place like topKLastScores.
+      kernel: "topK",
+      shape: `${n} fp32 scores, 30% positive, k = ${LEXICAL_K}`,
+      bytes: n * 4,
+      impls: {
+        wasm: () => sparseSource.topKLastScores(LEXICAL_K),
+        js: () => jsTopK(sparseJs, LEXICAL_K),
       },
     },
     {

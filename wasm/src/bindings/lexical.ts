@@ -10,8 +10,8 @@ export function lexicalBindings(instance: KernelInstance): LexicalKernels {
   if (typeof kernel !== "function") throw new Error("kernels module has no export bm25ScoresF32; rebuild with npm run build");
   const { arena } = instance;
   return {
-    bm25Scores(q) {
-      checkBm25Query(q);
+    bm25Scores(q, into) {
+      checkBm25Query(q, into);
       const n = q.lengths.length;
       return arena.scoped(() => {
         const posts = arena.put(q.posts);
@@ -21,7 +21,10 @@ export function lexicalBindings(instance: KernelInstance): LexicalKernels {
         const out = arena.alloc(n * 4);
         const bad = kernel(posts, starts, idf, q.idf.length, lengths, n, q.avgDocLength, q.k1, q.b, out);
         if (bad >= 0) throw badPosting(q, bad);
-        return arena.f32(out, n).slice();
+        if (!into) return arena.f32(out, n).slice();
+        const scores = into.subarray(0, n);
+        scores.set(arena.f32(out, n));
+        return scores;
       });
     },
   };

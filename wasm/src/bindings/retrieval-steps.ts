@@ -41,8 +41,9 @@ export type RetrievalExports = ReturnType<typeof retrievalExports>;
 
 export function topKAt(x: RetrievalExports, arena: Arena, scoresPtr: number, n: number, k: number): TopK {
   const kk = clipTopK(k, n);
-  const idxPtr = arena.alloc(kk * 4);
-  const outPtr = arena.alloc(kk * 4);
+  // 2k slots each: the kernel's candidate buffer (wasm/assembly/topk.ts); the first kk are the answer.
+  const idxPtr = arena.alloc(kk * 8);
+  const outPtr = arena.alloc(kk * 8);
   x.topKF32(scoresPtr, n, kk, idxPtr, outPtr);
   return { indices: arena.i32(idxPtr, kk).slice(), scores: arena.f32(outPtr, kk).slice() };
 }
