@@ -43,9 +43,18 @@ export interface MessageRankingWeights {
   expansion: number;
   /** Search without question words (lexical-index.ts QUESTION_WORDS). */
   dropQuestionWords: boolean;
+  /** Pseudo-relevance feedback (feedback.ts): the first pass's best this many messages (0: no feedback)… */
+  feedbackDocuments: number;
+  /** …give this many terms… */
+  feedbackTerms: number;
+  /** …weighted up to λ_fb times their idf. */
+  feedbackWeight: number;
 }
 
-export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = { dense: 0.3, recency: 0.02, poolSize: 128, neighbourTop: 4, neighbourRadius: 2, expansion: 1, dropQuestionWords: true };
+export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = {
+  dense: 0.3, recency: 0.02, poolSize: 128, neighbourTop: 4, neighbourRadius: 2, expansion: 1, dropQuestionWords: true,
+  feedbackDocuments: 3, feedbackTerms: 20, feedbackWeight: 0.5,
+};
 
 export interface ScoredMessage {
   seq: number;

@@ -1,7 +1,7 @@
 // Neighbours: a ranked message brings the messages around it — the turns
 // before and after, up to NEIGHBOUR radius on each side — as one candidate
 // with one provenance, when the budget allows (docs/context-selection.md,
-// step 6). In conversations the answer to a question often sits a turn or
+// step 7). In conversations the answer to a question often sits a turn or
 // two away from the words that match it ("the company I'm joining changed" /
 // "which one?" / "Pinecrest Schools"): the sentence-window retrieval of
 // retrieval-augmented generation, with turns as sentences.

@@ -21,6 +21,7 @@ import {
 import { selectContext, type Candidate, type MessageRef } from "./select-context";
 import { DEFAULT_MESSAGE_RANKING } from "./message-ranking";
 import { rankedCandidates } from "./neighbours";
+import { lexicalTerms } from "./lexical-index";
 import { MESSAGE_LOOP_BOUNDS, rankTurnMessages } from "./turn-ranking";
 import { conversationTokens, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight } from "./token-estimator";
 import { liveBefore } from "../conversation/history-divergence";
@@ -76,7 +77,7 @@ export async function turnContext(source: TurnContextSource, query: string, budg
   const lexical = mirrors.lexicalIndex();
   const limit = rankLimit(budget, settings.window);
   const { ranked: rankedAll, bounds } = lexical
-    ? { ranked: rankedMessages(source, routed, refs, limit, query), bounds: MESSAGE_LOOP_BOUNDS }
+    ? { ranked: rankedMessages(source, routed, refs, limit, query, live), bounds: MESSAGE_LOOP_BOUNDS }
     : { ranked: routed ? rankedSegments(source, routed, refs, limit) : [], bounds: rankedLoopBounds(settings.window) };
   const ranked = forkAt === null ? rankedAll : liveCandidates(rankedAll, live);
   const matched = routed ? routed.matched.id : null;
@@ -110,7 +111,10 @@ async function routedQuery({ store, mirrors, kernels, embedder }: TurnContextSou
  * from the segment ranking when there are episodes (a message scores as
  * its segment), so a turn embeds only its query.
  */
-function rankedMessages(source: TurnContextSource, routed: RoutedQuery | null, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number, query: string): Iterable<Candidate> {
+function rankedMessages(
+  source: TurnContextSource, routed: RoutedQuery | null, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number, query: string,
+  live: (seq: number) => boolean,
+): Iterable<Candidate> {
   const { store, mirrors, kernels } = source;
   const lexical = mirrors.lexicalIndex()!;
   const segmentIndex = routed ? mirrors.segmentIndex() : null;
@@ -120,6 +124,12 @@ function rankedMessages(source: TurnContextSource, routed: RoutedQuery | null, r
   const order = rankTurnMessages({
     kernels, lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
     eligible: (seq) => { const role = lexical.role(seq); return role !== null && role !== "system"; },
+    // The feedback documents' words (a few per turn), from the text cache; a message an edit supersedes gives none.
+    termsOf: (seq) => {
+      if (!live(seq)) return [];
+      const row = mirrors.texts.get([seq], (missing) => store.messagesBySeq(missing)).get(seq);
+      return row ? lexicalTerms(row.content) : [];
+    },
   });
   const meta = mirrors.messageMeta();
   const widen = (first: number, last: number) => refs(meta ? meta.unitWidened(first, last) : store.unitWidenedMeta(first, last));

@@ -1,5 +1,6 @@
 // One turn's message ranking, as the Durable Object and the context
-// evaluation both run it: the lexical index scores every message, the
+// evaluation both run it: the lexical index scores every message (twice:
+// the second pass adds the first pass's feedback terms, feedback.ts), the
 // episode-aware segment ranking (rank-candidates.ts) contributes the dense
 // pool, the hashing embedder scores the pool's messages, and
 // message-ranking.ts fuses and orders them. Pure apart from the callbacks.
@@ -10,6 +11,7 @@ import type { LexicalIndex } from "./lexical-index";
 import { lexicalTerms, questionTerms } from "./lexical-index";
 import { rankMessages, type MessageRankingWeights, type ScoredMessage } from "./message-ranking";
 import { expandableTerms, expandQuery } from "./related-terms";
+import { feedbackTerms } from "./feedback";
 import { MESSAGE_OVERHEAD_TOKENS } from "./token-estimator";
 
 /** Segments of the dense ranking whose messages join the candidate pool. */
@@ -38,13 +40,14 @@ export interface TurnRankingInput {
   weights: MessageRankingWeights;
   /** Messages that may be offered (not system, not superseded). */
   eligible(seq: number): boolean;
+  /** A stored message's index terms, from its content (lexicalTerms): the feedback documents' words. */
+  termsOf(seq: number): readonly string[];
 }
 
 export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessage> {
-  const { kernels, lexical } = input;
+  const { kernels } = input;
   const terms = input.weights.dropQuestionWords ? questionTerms(input.query) : lexicalTerms(input.query);
-  const bm25 = lexical.query(terms, expandQuery(terms, input.weights.expansion, expandableTerms(input.query)));
-  const scores = bm25 ? kernels.bm25Scores(bm25, lexical.scoreBuffer()) : lexical.scoreBuffer().subarray(0, lexical.size).fill(0);
+  const scores = lexicalScores(input, terms);
   const densePool: number[] = [];
   const spanOf = new Map<number, ScoredSpan>();
   if (input.spans) {
@@ -80,4 +83,27 @@ export function messageDenseScores(kernels: Kernels, weightedQuery: Float32Array
     out[i] = dot;
   });
   return out;
+}
+
+/**
+ * BM25 of every message for the question's terms and their related terms, then, with feedback on,
+ * plus the feedback terms of the first pass's best messages (a related term that is also a
+ * feedback term counts with the larger weight of the two: the second pass adds the excess). The
+ * second pass scores only the feedback terms' postings, not the question's again. A view of the
+ * index's score buffer.
+ */
+function lexicalScores(input: TurnRankingInput, terms: readonly string[]): Float32Array {
+  const { kernels, lexical, weights } = input;
+  const expansion = expandQuery(terms, weights.expansion, expandableTerms(input.query));
+  const first = lexical.query(terms, expansion);
+  if (!first) return lexical.scoreBuffer().subarray(0, lexical.size).fill(0);
+  const scores = kernels.bm25Scores(first, lexical.scoreBuffer());
+  if (weights.feedbackDocuments <= 0 || weights.feedbackTerms <= 0 || !(weights.feedbackWeight > 0)) return scores;
+  const top = kernels.topK(scores, Math.min(weights.feedbackDocuments, scores.length));
+  const documents = Array.from(top.indices, (seq, r) => ({ terms: top.scores[r]! > 0 && input.eligible(seq) ? input.termsOf(seq) : [], score: top.scores[r]! }));
+  const feedback = feedbackTerms(documents, new Set(terms), weights.feedbackTerms, weights.feedbackWeight);
+  const added = new Map<string, number>();
+  for (const [t, w] of feedback) if (w > (expansion.get(t) ?? 0)) added.set(t, w - (expansion.get(t) ?? 0));
+  const second = lexical.query([], added);
+  return second ? kernels.bm25Scores(second, scores, true) : scores;
 }

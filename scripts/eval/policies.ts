@@ -9,6 +9,8 @@ import type { ContextPolicy } from "./policy";
 
 /** epikv's ranking before the evaluation (dot-product routing, the matched episode strictly first, other episodes' representatives only), kept for the ablation table. */
 const MATCHED_FIRST_RANKING: RankingPolicy = { route: "dot", matchBonus: Infinity, others: "representatives" };
+/** Rows 1–7 of the ablation table are built up without pseudo-relevance feedback; row 8 adds it. */
+const NO_FEEDBACK = { feedbackDocuments: 0 } as const;
 
 export const contextPolicies: readonly ContextPolicy[] = [
   epikvPolicy(),
@@ -19,18 +21,24 @@ export const contextPolicies: readonly ContextPolicy[] = [
 
 /**
  * Variants of epikv run with `--ablations`, to explain its numbers (not
- * baselines). The first seven add one component at a time, in the order of
+ * baselines). The first eight add one component at a time, in the order of
  * docs/context-selection.md; the rest vary one parameter of the default.
  */
 export const ablationPolicies: readonly ContextPolicy[] = [
-  epikvPolicy({ name: "1 lexical only (BM25 over stemmed messages)", noDensePool: true, messages: { dense: 0, neighbourTop: 0, recency: 0, expansion: 0, dropQuestionWords: false } }),
-  epikvPolicy({ name: "2 + dense, fused (segment scores, no episode prior)", ranking: { matchBonus: 0 }, messages: { neighbourTop: 0, recency: 0, expansion: 0, dropQuestionWords: false } }),
-  epikvPolicy({ name: "3 + episodes (prior on the routed episode)", messages: { neighbourTop: 0, recency: 0, expansion: 0, dropQuestionWords: false } }),
-  epikvPolicy({ name: "4 + neighbours (±2 messages around the top 4)", messages: { recency: 0, expansion: 0, dropQuestionWords: false } }),
-  epikvPolicy({ name: "5 + update rule", messages: { expansion: 0, dropQuestionWords: false } }),
-  epikvPolicy({ name: "6 + query expansion (WordNet, γ 1)", messages: { dropQuestionWords: false } }),
-  epikvPolicy({ name: "7 + question words not searched (= epikv)" }),
-  epikvPolicy({ name: "lexical only + query expansion + question words not searched", noDensePool: true, messages: { dense: 0, neighbourTop: 0, recency: 0 } }),
+  epikvPolicy({ name: "1 lexical only (BM25 over stemmed messages)", noDensePool: true, messages: { ...NO_FEEDBACK, dense: 0, neighbourTop: 0, recency: 0, expansion: 0, dropQuestionWords: false } }),
+  epikvPolicy({ name: "2 + dense, fused (segment scores, no episode prior)", ranking: { matchBonus: 0 }, messages: { ...NO_FEEDBACK, neighbourTop: 0, recency: 0, expansion: 0, dropQuestionWords: false } }),
+  epikvPolicy({ name: "3 + episodes (prior on the routed episode)", messages: { ...NO_FEEDBACK, neighbourTop: 0, recency: 0, expansion: 0, dropQuestionWords: false } }),
+  epikvPolicy({ name: "4 + neighbours (±2 messages around the top 4)", messages: { ...NO_FEEDBACK, recency: 0, expansion: 0, dropQuestionWords: false } }),
+  epikvPolicy({ name: "5 + update rule", messages: { ...NO_FEEDBACK, expansion: 0, dropQuestionWords: false } }),
+  epikvPolicy({ name: "6 + query expansion (WordNet, γ 1)", messages: { ...NO_FEEDBACK, dropQuestionWords: false } }),
+  epikvPolicy({ name: "7 + question words not searched", messages: NO_FEEDBACK }),
+  epikvPolicy({ name: "8 + feedback (3 messages, 20 terms, λ 0.5; = epikv)" }),
+  epikvPolicy({ name: "lexical only + query expansion + question words not searched", noDensePool: true, messages: { ...NO_FEEDBACK, dense: 0, neighbourTop: 0, recency: 0 } }),
+  epikvPolicy({ name: "the same + feedback", noDensePool: true, messages: { dense: 0, neighbourTop: 0, recency: 0 } }),
+  epikvPolicy({ name: "epikv, feedback from 1 message", messages: { feedbackDocuments: 1 } }),
+  epikvPolicy({ name: "epikv, feedback from 10 messages (RM3's usual)", messages: { feedbackDocuments: 10 } }),
+  epikvPolicy({ name: "epikv, 10 feedback terms", messages: { feedbackTerms: 10 } }),
+  epikvPolicy({ name: "epikv, feedback λ 0.3", messages: { feedbackWeight: 0.3 } }),
   epikvPolicy({ name: "epikv, expansion γ 0.5", messages: { expansion: 0.5 } }),
   epikvPolicy({ name: "epikv, dense per message from its own text", perMessageDense: true }),
   epikvPolicy({ name: "epikv, λ 0.15", messages: { dense: 0.15 } }),

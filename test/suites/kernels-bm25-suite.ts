@@ -98,6 +98,30 @@ export function bm25Conformance({ runtime, wasm, oracle }: Bm25SuiteOptions): vo
         }
         const q = randomQuery(random, 10, 1, 1);
         expect(() => impl.bm25Scores(q, new Float32Array(9))).toThrow(RangeError);
+        expect(() => impl.bm25Scores(q, undefined, true)).toThrow(RangeError);
+      }
+    });
+
+    it("adds a second pass's terms to the first pass's scores, bit for bit as one pass over all the terms", () => {
+      const random = mulberry32(13);
+      for (const impl of [wasm, oracle]) {
+        const all = randomQuery(random, 3000, 6, 0.1);
+        const split = (from: number, to: number): Bm25Query => {
+          const base = all.starts[from]!;
+          return {
+            ...all, posts: all.posts.subarray(base, all.starts[to]!), idf: all.idf.subarray(from, to),
+            starts: Int32Array.from(all.starts.subarray(from, to + 1), (s) => s - base),
+          };
+        };
+        const out = new Float32Array(3000);
+        impl.bm25Scores(split(0, 4), out);
+        const twoPasses = Array.from(impl.bm25Scores(split(4, 6), out, true));
+        expect(twoPasses).toEqual(Array.from(oracle.bm25Scores(all)));
+        // A refused second pass leaves the first pass's scores as they were.
+        const before = Array.from(out);
+        const bad: Bm25Query = { ...split(4, 6), posts: Uint32Array.of(9999 << 8 | 1), starts: Int32Array.of(0, 1), idf: Float32Array.of(1) };
+        expect(() => impl.bm25Scores(bad, out, true)).toThrow(RangeError);
+        expect(Array.from(out)).toEqual(before);
       }
     });
   });

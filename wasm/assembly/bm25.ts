@@ -15,15 +15,16 @@
 //   per posting: norm = base + slope·len
 //                c = idf · ((tf·k1p1) / (tf + norm)); out[d] = out[d] + c
 // terms in the given order, postings in the given order. `out` is zeroed
-// first. A posting naming a document ≥ n, or with tf 0, stops the kernel:
+// first unless `add` is set (a second pass adding more terms' scores to a
+// first pass's, durable-objects/selection/turn-ranking.ts). A posting naming a document ≥ n, or with tf 0, stops the kernel:
 // it returns that posting's index (the binding throws), else -1. Checking
 // here costs a compare per posting; checking in JS cost as much as scoring.
 
 export function bm25ScoresF32(
   posts: usize, starts: usize, idf: usize, terms: i32,
-  lengths: usize, n: i32, avgdl: f32, k1: f32, b: f32, out: usize,
+  lengths: usize, n: i32, avgdl: f32, k1: f32, b: f32, out: usize, add: i32,
 ): i32 {
-  memory.fill(out, 0, <usize>n << 2);
+  if (!add) memory.fill(out, 0, <usize>n << 2);
   const base: f32 = k1 * (1.0 - b);
   const slope: f32 = (k1 * b) / avgdl;
   const k1p1: f32 = k1 + 1.0;

@@ -3,10 +3,13 @@
 import type { Kernels } from "../src/kernels";
 import { badPosting, checkBm25Query } from "../src/bm25-checks";
 
-export const bm25Scores: Kernels["bm25Scores"] = (q, into) => {
-  checkBm25Query(q, into);
+export const bm25Scores: Kernels["bm25Scores"] = (q, into, add = false) => {
+  checkBm25Query(q, into, add);
   const f = Math.fround;
-  const out = into ? into.subarray(0, q.lengths.length).fill(0) : new Float32Array(q.lengths.length);
+  // Every posting is checked before anything is written, so a refused query leaves `into` as it was (as the kernel's copy-back does).
+  for (let p = 0; p < q.posts.length; p++) if (q.posts[p]! >>> 8 >= q.lengths.length || (q.posts[p]! & 255) === 0) throw badPosting(q, p);
+  const out = into ? into.subarray(0, q.lengths.length) : new Float32Array(q.lengths.length);
+  if (!add) out.fill(0);
   const avgdl = f(q.avgDocLength), k1 = f(q.k1), b = f(q.b);
   const base = f(k1 * f(1 - b)), slope = f(f(k1 * b) / avgdl), k1p1 = f(k1 + 1);
   for (let t = 0; t < q.idf.length; t++) {
@@ -14,7 +17,6 @@ export const bm25Scores: Kernels["bm25Scores"] = (q, into) => {
     for (let p = q.starts[t]!; p < q.starts[t + 1]!; p++) {
       const d = q.posts[p]! >>> 8;
       const tf = q.posts[p]! & 255;
-      if (d >= out.length || tf === 0) throw badPosting(q, p);
       const norm = f(base + f(slope * q.lengths[d]!));
       const c = f(w * f(f(tf * k1p1) / f(tf + norm)));
       out[d] = f(out[d]! + c);

@@ -3,8 +3,9 @@
 // while scoring (one compare each), not in a separate pass.
 import type { Bm25Query } from "./kernels";
 
-export function checkBm25Query(q: Bm25Query, out?: Float32Array): void {
+export function checkBm25Query(q: Bm25Query, out?: Float32Array, add = false): void {
   const terms = q.idf.length;
+  if (add && !out) throw new RangeError("bm25Scores: add needs an out buffer to add to");
   if (out && out.length < q.lengths.length) throw new RangeError(`bm25Scores: out holds ${out.length} scores, need ${q.lengths.length}`);
   if (q.starts.length !== terms + 1) throw new RangeError(`bm25Scores: ${q.starts.length} starts for ${terms} terms (need terms + 1)`);
   if (q.starts[0] !== 0 || q.starts[terms] !== q.posts.length) throw new RangeError(`bm25Scores: starts must run from 0 to posts.length (${q.posts.length})`);

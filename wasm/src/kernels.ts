@@ -108,8 +108,10 @@ export interface Kernels {
    * Okapi BM25 score of each of the lengths.length documents (0 where no query term occurs), f32 in a fixed order
    * (docs/kernels.md). With `out` (at least that long) the scores are written there and its first lengths.length
    * entries returned: a caller that scores every turn reuses one buffer instead of allocating one per query.
+   * With `add`, they are added to what `out` holds (a later pass with more terms), in the same order as if
+   * those terms had followed the earlier pass's.
    */
-  bm25Scores(query: Bm25Query, out?: Float32Array): Float32Array;
+  bm25Scores(query: Bm25Query, out?: Float32Array, add?: boolean): Float32Array;
   /** The k largest (k clipped to scores.length), best first, ties → lower index, NaN last. */
   topK(scores: Float32Array, k: number): TopK;
 

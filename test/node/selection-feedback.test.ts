@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { feedbackTerms } from "../../durable-objects/selection/feedback";
+import { LexicalIndex, lexicalTerms, messageTerms } from "../../durable-objects/selection/lexical-index";
+import { DEFAULT_MESSAGE_RANKING } from "../../durable-objects/selection/message-ranking";
+import { rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
+import { oracleKernels } from "../../wasm/oracle/index";
+
+describe("feedbackTerms (the relevance model over the first pass's best messages)", () => {
+  it("weighs a word by Σ P(w|d)·P(d|q), the strongest at λ, never a question term or a function word", () => {
+    const docs = [
+      { terms: lexicalTerms("the wedding is in lisbon in june"), score: 3 },
+      { terms: lexicalTerms("my sister booked lisbon"), score: 1 },
+    ];
+    const fb = feedbackTerms(docs, new Set(lexicalTerms("wedding")), 20, 0.5);
+    const lisbon = (3 / 4) * (1 / 7) + (1 / 4) * (1 / 4);
+    const june = (3 / 4) * (1 / 7);
+    expect(fb.get("lisbon")).toBeCloseTo(0.5, 12); // the strongest feedback word weighs λ
+    expect(fb.get("june")).toBeCloseTo((0.5 * june) / lisbon, 12);
+    expect(fb.has("wed")).toBe(false); // the question's own term
+    for (const w of ["the", "is", "in", "my"]) expect(fb.has(w)).toBe(false);
+    expect([...fb.values()]).toEqual([...fb.values()].sort((a, b) => b - a));
+  });
+
+  it("keeps at most `count` terms, ignores documents that did not match, and is empty without matches", () => {
+    const docs = [{ terms: lexicalTerms("alpha beta gamma delta epsilon"), score: 2 }, { terms: lexicalTerms("zeta"), score: 0 }];
+    expect([...feedbackTerms(docs, new Set(), 2, 0.5).keys()]).toEqual(["alpha", "beta"]); // ties: alphabetical
+    expect(feedbackTerms(docs, new Set(), 20, 0.5).has("zeta")).toBe(false);
+    expect(feedbackTerms([{ terms: ["x"], score: 0 }], new Set(), 5, 0.5).size).toBe(0);
+    expect(feedbackTerms([], new Set(), 5, 0.5).size).toBe(0);
+    expect(feedbackTerms(docs, new Set(), 0, 0.5).size).toBe(0);
+  });
+});
+
+describe("rankTurnMessages with feedback", () => {
+  // A two-hop question: "hotel" names only the link message; its other words lead to the fact.
+  const messages = [
+    "Remind me to water the plants.",
+    "My sister's big day is in Porto this spring.",
+    "We talked about the weather.",
+    "The Ribeira Palace in Porto looks lovely, I booked it.",
+    "Trains are slow on Sundays.",
+    "I booked a hotel for my sister's wedding.",
+    "Let us plan dinner.",
+  ];
+  const index = new LexicalIndex();
+  messages.forEach((content, seq) => index.add(seq, seq % 2 ? "assistant" : "user", messageTerms({ content })));
+  const rank = (feedbackDocuments: number) => [...rankTurnMessages({
+    kernels: oracleKernels, lexical: index, query: "Which hotel did I book for the wedding?", spans: null, messageDense: null,
+    weights: { ...DEFAULT_MESSAGE_RANKING, feedbackDocuments }, eligible: () => true, termsOf: (seq) => lexicalTerms(messages[seq]!),
+  })].filter((m) => m.lexical > 0).map((m) => m.seq);
+
+  it("reaches the message that shares only the best match's words (sister, Porto), after the question's own matches", () => {
+    const without = rank(0);
+    const withFeedback = rank(3);
+    expect(without[0]).toBe(5);
+    expect(withFeedback[0]).toBe(5);
+    expect(without).not.toContain(1); // no question word occurs in it
+    expect(withFeedback).toContain(1);
+    expect(withFeedback.indexOf(1)).toBeGreaterThan(withFeedback.indexOf(5));
+  });
+});
