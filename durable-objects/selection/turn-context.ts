@@ -125,10 +125,9 @@ function rankedMessages(
     kernels, lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
     eligible: (seq) => { const role = lexical.role(seq); return role !== null && role !== "system"; },
     // The feedback documents' words (a few per turn), from the text cache; a message an edit supersedes gives none.
-    termsOf: (seq) => {
-      if (!live(seq)) return [];
-      const row = mirrors.texts.get([seq], (missing) => store.messagesBySeq(missing)).get(seq);
-      return row ? lexicalTerms(row.content) : [];
+    termsOf: (seqs) => {
+      const rows = mirrors.texts.get(seqs.filter(live), (missing) => store.messagesBySeq(missing));
+      return seqs.map((seq) => { const row = rows.get(seq); return row ? lexicalTerms(row.content) : []; });
     },
   });
   const meta = mirrors.messageMeta();

@@ -40,8 +40,8 @@ export interface TurnRankingInput {
   weights: MessageRankingWeights;
   /** Messages that may be offered (not system, not superseded). */
   eligible(seq: number): boolean;
-  /** A stored message's index terms, from its content (lexicalTerms): the feedback documents' words. */
-  termsOf(seq: number): readonly string[];
+  /** Stored messages' index terms, from their content (lexicalTerms): the feedback documents' words (one read for all). */
+  termsOf(seqs: readonly number[]): (readonly string[])[];
 }
 
 export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessage> {
@@ -100,7 +100,9 @@ function lexicalScores(input: TurnRankingInput, terms: readonly string[]): Float
   const scores = kernels.bm25Scores(first, lexical.scoreBuffer());
   if (weights.feedbackDocuments <= 0 || weights.feedbackTerms <= 0 || !(weights.feedbackWeight > 0)) return scores;
   const top = kernels.topK(scores, Math.min(weights.feedbackDocuments, scores.length));
-  const documents = Array.from(top.indices, (seq, r) => ({ terms: top.scores[r]! > 0 && input.eligible(seq) ? input.termsOf(seq) : [], score: top.scores[r]! }));
+  const matched = Array.from(top.indices).filter((seq, r) => top.scores[r]! > 0 && input.eligible(seq));
+  const words = input.termsOf(matched);
+  const documents = matched.map((seq, i) => ({ terms: words[i]!, score: scores[seq]! }));
   const feedback = feedbackTerms(documents, new Set(terms), weights.feedbackTerms, weights.feedbackWeight);
   const added = new Map<string, number>();
   for (const [t, w] of feedback) if (w > (expansion.get(t) ?? 0)) added.set(t, w - (expansion.get(t) ?? 0));

@@ -128,7 +128,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
             spans: variant.noDensePool ? null : rankedSpans(index, q, matched, episodes, ranking, limit),
             messageDense: variant.perMessageDense ? (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf) : null,
             eligible: (seq) => messages[seq]!.role !== "system",
-            termsOf: (seq) => lexicalTerms(messages[seq]!.content),
+            termsOf: (seqs) => seqs.map((seq) => lexicalTerms(messages[seq]!.content)),
           });
           const ranked = rankedCandidates(order, widen, (seq) => lexical.role(seq), { top: weights.neighbourTop, radius: weights.neighbourRadius });
           const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...MESSAGE_LOOP_BOUNDS });

@@ -46,7 +46,7 @@ describe("rankTurnMessages with feedback", () => {
   messages.forEach((content, seq) => index.add(seq, seq % 2 ? "assistant" : "user", messageTerms({ content })));
   const rank = (feedbackDocuments: number) => [...rankTurnMessages({
     kernels: oracleKernels, lexical: index, query: "Which hotel did I book for the wedding?", spans: null, messageDense: null,
-    weights: { ...DEFAULT_MESSAGE_RANKING, feedbackDocuments }, eligible: () => true, termsOf: (seq) => lexicalTerms(messages[seq]!),
+    weights: { ...DEFAULT_MESSAGE_RANKING, feedbackDocuments }, eligible: () => true, termsOf: (seqs) => seqs.map((seq) => lexicalTerms(messages[seq]!)),
   })].filter((m) => m.lexical > 0).map((m) => m.seq);
 
   it("reaches the message that shares only the best match's words (sister, Porto), after the question's own matches", () => {
