@@ -21,7 +21,6 @@ import {
 import { selectContext, type Candidate, type MessageRef } from "./select-context";
 import { DEFAULT_MESSAGE_RANKING } from "./message-ranking";
 import { rankedCandidates } from "./neighbours";
-import { lexicalTerms } from "./lexical-index";
 import { MESSAGE_LOOP_BOUNDS, rankTurnMessages } from "./turn-ranking";
 import { conversationTokens, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight } from "./token-estimator";
 import { liveBefore } from "../conversation/history-divergence";
@@ -124,10 +123,10 @@ function rankedMessages(
   const order = rankTurnMessages({
     kernels, lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
     eligible: (seq) => { const role = lexical.role(seq); return role !== null && role !== "system"; },
-    // The feedback documents' words (a few per turn), from the text cache; a message an edit supersedes gives none.
-    termsOf: (seqs) => {
+    // The feedback documents (a few per turn), from the text cache; a message an edit supersedes gives nothing.
+    textsOf: (seqs) => {
       const rows = mirrors.texts.get(seqs.filter(live), (missing) => store.messagesBySeq(missing));
-      return seqs.map((seq) => { const row = rows.get(seq); return row ? lexicalTerms(row.content) : []; });
+      return seqs.map((seq) => rows.get(seq)?.content ?? "");
     },
   });
   const meta = mirrors.messageMeta();

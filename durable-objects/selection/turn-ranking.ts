@@ -14,6 +14,8 @@ import { expandableTerms, expandQuery } from "./related-terms";
 import { feedbackTerms } from "./feedback";
 import { MESSAGE_OVERHEAD_TOKENS } from "./token-estimator";
 
+/** A feedback document's words come from its first this many characters: a pasted book costs a turn no more than a page. */
+export const MAX_FEEDBACK_CHARS = 8192;
 /** Segments of the dense ranking whose messages join the candidate pool. */
 export const DENSE_POOL_SEGMENTS = 32;
 /**
@@ -40,8 +42,8 @@ export interface TurnRankingInput {
   weights: MessageRankingWeights;
   /** Messages that may be offered (not system, not superseded). */
   eligible(seq: number): boolean;
-  /** Stored messages' index terms, from their content (lexicalTerms): the feedback documents' words (one read for all). */
-  termsOf(seqs: readonly number[]): (readonly string[])[];
+  /** Stored messages' content (one read for all): the feedback documents. */
+  textsOf(seqs: readonly number[]): string[];
 }
 
 export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessage> {
@@ -101,8 +103,8 @@ function lexicalScores(input: TurnRankingInput, terms: readonly string[]): Float
   if (weights.feedbackDocuments <= 0 || weights.feedbackTerms <= 0 || !(weights.feedbackWeight > 0)) return scores;
   const top = kernels.topK(scores, Math.min(weights.feedbackDocuments, scores.length));
   const matched = Array.from(top.indices).filter((seq, r) => top.scores[r]! > 0 && input.eligible(seq));
-  const words = input.termsOf(matched);
-  const documents = matched.map((seq, i) => ({ terms: words[i]!, score: scores[seq]! }));
+  const texts = input.textsOf(matched);
+  const documents = matched.map((seq, i) => ({ terms: lexicalTerms(texts[i]!.slice(0, MAX_FEEDBACK_CHARS)), score: scores[seq]! }));
   const feedback = feedbackTerms(documents, new Set(terms), weights.feedbackTerms, weights.feedbackWeight);
   const added = new Map<string, number>();
   for (const [t, w] of feedback) if (w > (expansion.get(t) ?? 0)) added.set(t, w - (expansion.get(t) ?? 0));

@@ -22,7 +22,7 @@ import { fitEpisodes, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample
 import {
   DEFAULT_RANKING, rankedLoopBounds, rankedSpans, rankLimit, routeQuery, spanCandidates, type RankingEpisode, type RankingPolicy,
 } from "../../durable-objects/selection/rank-candidates";
-import { LexicalIndex, lexicalTerms, messageTerms } from "../../durable-objects/selection/lexical-index";
+import { LexicalIndex, messageTerms } from "../../durable-objects/selection/lexical-index";
 import { DEFAULT_MESSAGE_RANKING, type MessageRankingWeights } from "../../durable-objects/selection/message-ranking";
 import { rankedCandidates } from "../../durable-objects/selection/neighbours";
 import { MESSAGE_LOOP_BOUNDS, messageDenseScores, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
@@ -128,7 +128,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
             spans: variant.noDensePool ? null : rankedSpans(index, q, matched, episodes, ranking, limit),
             messageDense: variant.perMessageDense ? (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf) : null,
             eligible: (seq) => messages[seq]!.role !== "system",
-            termsOf: (seqs) => seqs.map((seq) => lexicalTerms(messages[seq]!.content)),
+            textsOf: (seqs) => seqs.map((seq) => messages[seq]!.content),
           });
           const ranked = rankedCandidates(order, widen, (seq) => lexical.role(seq), { top: weights.neighbourTop, radius: weights.neighbourRadius });
           const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...MESSAGE_LOOP_BOUNDS });

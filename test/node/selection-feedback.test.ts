@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { feedbackTerms } from "../../durable-objects/selection/feedback";
 import { LexicalIndex, lexicalTerms, messageTerms } from "../../durable-objects/selection/lexical-index";
 import { DEFAULT_MESSAGE_RANKING } from "../../durable-objects/selection/message-ranking";
-import { rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
+import { MAX_FEEDBACK_CHARS, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
 import { oracleKernels } from "../../wasm/oracle/index";
 
 describe("feedbackTerms (the relevance model over the first pass's best messages)", () => {
@@ -46,7 +46,7 @@ describe("rankTurnMessages with feedback", () => {
   messages.forEach((content, seq) => index.add(seq, seq % 2 ? "assistant" : "user", messageTerms({ content })));
   const rank = (feedbackDocuments: number) => [...rankTurnMessages({
     kernels: oracleKernels, lexical: index, query: "Which hotel did I book for the wedding?", spans: null, messageDense: null,
-    weights: { ...DEFAULT_MESSAGE_RANKING, feedbackDocuments }, eligible: () => true, termsOf: (seqs) => seqs.map((seq) => lexicalTerms(messages[seq]!)),
+    weights: { ...DEFAULT_MESSAGE_RANKING, feedbackDocuments }, eligible: () => true, textsOf: (seqs) => seqs.map((seq) => messages[seq]!),
   })].filter((m) => m.lexical > 0).map((m) => m.seq);
 
   it("reaches the message that shares only the best match's words (sister, Porto), after the question's own matches", () => {
@@ -57,5 +57,20 @@ describe("rankTurnMessages with feedback", () => {
     expect(without).not.toContain(1); // no question word occurs in it
     expect(withFeedback).toContain(1);
     expect(withFeedback.indexOf(1)).toBeGreaterThan(withFeedback.indexOf(5));
+  });
+
+  it("reads a feedback document's words from its first MAX_FEEDBACK_CHARS characters only", () => {
+    const matchedWords = (word: string, at: number) => {
+      const long = `hotel booked ${"filler ".repeat(Math.ceil(at / 7))}`.slice(0, at) + ` ${word}`;
+      const texts = [long, `${word} trip`, "nothing here"];
+      const index = new LexicalIndex();
+      texts.forEach((content, seq) => index.add(seq, "user", messageTerms({ content })));
+      return [...rankTurnMessages({
+        kernels: oracleKernels, lexical: index, query: "which hotel?", spans: null, messageDense: null,
+        weights: DEFAULT_MESSAGE_RANKING, eligible: () => true, textsOf: (seqs) => seqs.map((seq) => texts[seq]!),
+      })].filter((m) => m.lexical > 0).map((m) => m.seq);
+    };
+    expect(matchedWords("zanzibar", 1000)).toContain(1); // within the first characters: a feedback word
+    expect(matchedWords("zanzibar", MAX_FEEDBACK_CHARS + 10)).not.toContain(1);
   });
 });
