@@ -24,7 +24,7 @@
 //   1.5 KB per segment, one SIMD scan and a top-k per episode, merged lazily by
 //   rank-candidates.ts;
 //   built from SQLite on first use, appended after each committed turn,
-//   rebuilt by the alarm). Past MAX_INDEXED_SEGMENTS (48 MB) the index is
+//   rebuilt by the alarm). Past MAX_INDEXED_SEGMENTS (24 MiB of rows) the index is
 //   dropped and the matched episode's embeddings are streamed from SQLite in
 //   batches of EMBEDDING_BATCH through a cursor, keeping only (segment,
 //   score) pairs, at most MAX_SCORED_SEGMENTS; other episodes contribute
@@ -35,12 +35,13 @@
 //   misses in a row), and only the chosen messages' text is loaded (bounded
 //   by the budget), in one query through a bounded LRU (message-cache.ts);
 // - appending reads only the open segment tail (< window utterances);
-// - the alarm's k-means fits at most MAX_FIT_SEGMENTS vectors (12.6 MB at
-//   384 dims), then assigns every segment in streamed batches.
+// - the alarm's k-means fits at most MAX_FIT_SEGMENTS vectors (6.3 MB at
+//   384 dims) in a WASM instance of its own, dropped after the fit, then
+//   assigns every segment in streamed batches.
 // What still grows linearly: the importMessages argument itself, and
 // episodes() listing every segment id.
 import { DurableObject } from "cloudflare:workers";
-import { bundledKernels } from "../../wasm/src/bundled";
+import { bundledKernels, kernelsModule } from "../../wasm/src/bundled";
 import type { Kernels } from "../../wasm/src/kernels";
 import type {
   ChatMessage, ContextSelection, ConversationInfo, ConversationSettings, ConversationStats,
@@ -309,7 +310,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     await runDueJobs(this.store, {
       kvBackground: () => kvBackground(this.kvDeps()),
       recluster: () => {
-        recluster(this.store, this.kernels(), this.settingsOrDefault().episodes, this.embedder().usesIdf);
+        recluster(this.store, kernelsModule, this.settingsOrDefault().episodes, this.embedder().usesIdf);
         // Rebuilt here, in the background, not on the next turn.
         this.mirrors.rebuildIndex();
       },

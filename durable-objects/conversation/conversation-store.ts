@@ -44,12 +44,18 @@ export interface EpisodeRow extends OnlineCentroid {
 
 const MESSAGE_COLUMNS = ["seq", "id", "role", "content", "name", "tool_call_id", "tool_calls", "tokens", "digest", "chain", "created_at", "weight", "unit_head"] as const;
 
+// Embeddings and centroids cross SQLite without copies where they can: a
+// vector that owns its whole buffer is bound as that buffer, and a blob read
+// back (a fresh ArrayBuffer per row) is viewed, not copied. Copies of
+// 1.5 KB per segment on the import and re-clustering paths piled up as
+// ArrayBuffer garbage (docs/memory.md).
 export function toBlob(vec: Float32Array): ArrayBuffer {
+  if (vec.byteOffset === 0 && vec.byteLength === vec.buffer.byteLength) return vec.buffer as ArrayBuffer;
   return vec.buffer.slice(vec.byteOffset, vec.byteOffset + vec.byteLength) as ArrayBuffer;
 }
 
 export function fromBlob(blob: ArrayBuffer): Float32Array {
-  return new Float32Array(blob.slice(0));
+  return new Float32Array(blob);
 }
 
 /** The columns a stored message is answered with (storedMessage). */

@@ -16,7 +16,7 @@ import { chainNext, messageDigest, messageId } from "./hash-chain";
 import { unitHeadFor, type UnitLink } from "./tool-units";
 import { appendBase } from "./fork";
 import { RECLUSTER_DELAY_MS, RECLUSTER_JOB } from "./alarm-jobs";
-import { addDocumentFrequency, reweight } from "../episodes/bucket-idf";
+import { addDocumentFrequency, reweightRows } from "../episodes/bucket-idf";
 import type { Embedder } from "../episodes/embedder";
 import { assignOnline, shouldRecluster, type OnlineCentroid } from "../episodes/episodes";
 import { closeWindows, type SegmentSpan } from "../episodes/segmentation";
@@ -92,15 +92,18 @@ function addSegments(store: ConversationStore, { segments, vectors, firstSegment
   let cosineSum = 0;
   const indexed: IndexedSegment[] = [];
   const stored: { segment: SegmentRow; vec: Float32Array }[] = [];
+  // One weighted vector at a time (assignOnline copies what it keeps), no array per segment (docs/memory.md).
+  const weighted = new Float32Array(dim);
   segments.forEach((s, i) => {
     const vec = vectors[i]!;
     if (embedder.usesIdf) addDocumentFrequency(df, vec);
-    const weighted = reweight(vec, idf);
+    weighted.set(vec);
+    reweightRows(weighted, dim, idf);
     const assigned = assignOnline(episodes, weighted, k, () => nextId++);
     touched.add(assigned.id);
     cosineSum += assigned.cosine;
     stored.push({ segment: { id: firstSegmentId + i, first_seq: s.first_seq, last_seq: s.last_seq, episode: assigned.id, score: assigned.cosine }, vec });
-    indexed.push({ id: firstSegmentId + i, episode: assigned.id, first: s.first_seq, last: s.last_seq, vec: weighted });
+    indexed.push({ id: firstSegmentId + i, episode: assigned.id, first: s.first_seq, last: s.last_seq, vec });
   });
   store.insertSegments(stored);
   // Online seeds get representatives and top terms at the next full clustering.

@@ -3,15 +3,19 @@
 //
 // planRefit reads and computes: k-means on at most MAX_FIT_SEGMENTS
 // IDF-weighted segment embeddings (an even stride over the conversation),
+// written straight into a dedicated WASM instance (ResidentRows) that is
+// dropped when the plan is made, so the fit's rows neither stay in the
+// shared kernels instance's memory (linear memory never shrinks) nor pass
+// through a JavaScript copy first (docs/memory.md),
 // stable ids for the new clusters, then every segment assigned to its nearest
 // centroid in streamed batches of REFIT_BATCH (only one batch of vectors in
 // memory), representatives (top-n by cosine, conversation order) and top
 // terms. applyRefit writes the result; call it inside one transaction.
-import type { Kernels } from "../../wasm/src/kernels";
+import { ResidentRows } from "../../wasm/src/bindings/resident-rows";
 import { reweightRows } from "./bucket-idf";
 import { idfFromDocumentFrequency } from "../../wasm/src/text-features";
 import type { ConversationStore } from "../conversation/conversation-store";
-import { fitEpisodes, matchEpisodeIds, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "./episodes";
+import { fitOptions, matchEpisodeIds, nearestCentroid, REPRESENTATIVES_PER_EPISODE, strideSample, TopN } from "./episodes";
 import { segmentText } from "./segmentation";
 import { topTerms } from "./top-terms";
 
@@ -26,7 +30,8 @@ export interface RefitPlan {
   nextFreeId: number;
 }
 
-export function planRefit(store: ConversationStore, kernels: Kernels, k: number, usesIdf: boolean): RefitPlan | null {
+/** `module`: the kernels module (the fit instantiates it once, for this plan only). */
+export function planRefit(store: ConversationStore, module: WebAssembly.Module, k: number, usesIdf: boolean): RefitPlan | null {
   const n = store.counter("segments");
   const dim = Number(store.meta("dim") ?? 0);
   if (n === 0 || dim === 0) return null;
@@ -34,11 +39,15 @@ export function planRefit(store: ConversationStore, kernels: Kernels, k: number,
   const idf = usesIdf && df ? idfFromDocumentFrequency(df, n) : null;
 
   const sampleIds = strideSample(n).map((i) => i + 1); // segment ids are 1..n
-  const vectors = store.embeddingsById(sampleIds);
-  const rows = new Float32Array(sampleIds.length * dim);
-  sampleIds.forEach((id, i) => rows.set(vectors.get(id)!, i * dim));
+  const fit = ResidentRows.create(module, sampleIds.length, dim);
+  const rows = fit.rows();
+  for (let i = 0; i < sampleIds.length; i += REFIT_BATCH) {
+    const ids = sampleIds.slice(i, i + REFIT_BATCH);
+    const vectors = store.embeddingsById(ids);
+    ids.forEach((id, j) => rows.set(vectors.get(id)!, (i + j) * dim));
+  }
   reweightRows(rows, dim, idf);
-  const fitted = fitEpisodes(kernels, rows, dim, k);
+  const fitted = fit.kmeans(fitOptions(k, sampleIds.length)).centroids;
   const centroids = Array.from({ length: fitted.length / dim }, (_, j) => fitted.slice(j * dim, (j + 1) * dim));
   const previous = store.episodes();
   const firstFree = Math.max(store.counter("next_episode_id"), 1 + Math.max(-1, ...previous.map((e) => e.id)));

@@ -10,7 +10,7 @@
 // alarm rebuilds the index after a re-clustering. Nothing here writes.
 import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
 import { kernelsModule } from "../../wasm/src/bundled";
-import { reweight } from "../episodes/bucket-idf";
+import { reweightRows } from "../episodes/bucket-idf";
 import { fromBlob, type ConversationStore, type MessageRow } from "../conversation/conversation-store";
 import type { ConversationMemory } from "../conversation/conversation-api";
 import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-index";
@@ -36,7 +36,7 @@ export const MAX_LEXICAL_BYTES = 48 * 1024 * 1024;
 /** Characters of message text the per-object cache keeps (≈ 2 MB; a 4k-token context is ≈ 16k characters). */
 export const MESSAGE_CACHE_CHARS = 1 << 20;
 
-/** A segment stored by a committed append, IDF-weighted, as the index holds it. */
+/** A segment stored by a committed append, with its unweighted embedding (the index weights it with clusterIdf as it copies it in). */
 export interface IndexedSegment {
   id: number;
   episode: number;
@@ -95,7 +95,12 @@ export class ConversationMirrors {
     }
     if (this.index) {
       if (this.index.size + indexed.length > MAX_INDEXED_SEGMENTS) this.index = null;
-      else for (const x of indexed) this.index.append(x.id, x.episode, x.first, x.last, x.vec);
+      else {
+        const index = this.index;
+        const weighted = new Float32Array(index.dim);
+        const idf = this.clusterIdf(); // the IDF the append assigned with: only a re-clustering changes it
+        for (const x of indexed) index.append(x.id, x.episode, x.first, x.last, this.weightInto(weighted, x.vec, idf));
+      }
     }
   }
 
@@ -121,15 +126,24 @@ export class ConversationMirrors {
     const pool = reusingFactory(reuse && reuse.dim === dim ? reuse.release() : [], create);
     const index = new SegmentIndex(pool.factory, dim);
     for (const { episode, n } of this.store.segmentCountsByEpisode()) index.reserve(episode ?? -1, n);
+    // Each blob is viewed and weighted into one scratch vector that the row store copies: no array per segment (docs/memory.md).
+    const weighted = new Float32Array(dim);
     for (let after = 0; ; ) {
       const batch = this.store.embeddingBatch(after, EMBEDDING_BATCH, null);
       if (!batch.length) break;
-      for (const s of batch) index.append(s.id, s.episode ?? -1, s.first_seq, s.last_seq, reweight(fromBlob(s.vec), idf));
+      for (const s of batch) index.append(s.id, s.episode ?? -1, s.first_seq, s.last_seq, this.weightInto(weighted, fromBlob(s.vec), idf));
       after = batch[batch.length - 1]!.id;
     }
     pool.done();
     this.index = index;
     return index;
+  }
+
+  /** normalize(idf ⊙ vec) in `out` (reweightRows' arithmetic, so the index holds what reweight gives). */
+  private weightInto(out: Float32Array, vec: Float32Array, idf: Float32Array | null): Float32Array {
+    out.set(vec);
+    reweightRows(out, out.length, idf);
+    return out;
   }
 
   /**

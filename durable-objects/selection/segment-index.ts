@@ -34,8 +34,8 @@ export interface RowStore {
   writeRow(i: number, vec: Float32Array): void;
   /** A copy of row i. */
   readRow(i: number): Float32Array;
-  /** Copies the first n rows of `source` (same dim) into rows [0, n) (growth). */
-  copyRowsFrom(source: RowStore, n: number): void;
+  /** Widens the store to `capacity` rows, keeping its rows and count (in place for the WASM stores: no second memory beside it). */
+  grow(capacity: number): void;
   /** Bytes the store reserves, where it knows them (ResidentColumns); else the index estimates them (EpisodeRows.bytes). */
   readonly bytes?: number;
   /** query · rows[i] for i < count; may be a view valid until the next scan. */
@@ -50,7 +50,13 @@ import type { TopK } from "../../wasm/src/kernels";
 
 export type RowStoreFactory = (capacity: number, dim: number) => RowStore;
 
-/** 32768 segments × 384 dims × 4 bytes = 48 MB: the most an index may hold (about 130k messages at window 4). */
+/**
+ * 16384 segments × 384 dims × 4 bytes = 24 MiB of rows (≤ 34 MiB with the
+ * slack and scan scratch): the most an index may hold, about 65k messages at
+ * window 4. The isolate's 96 MB target leaves no more beside the JS heap,
+ * the lexical index, the re-clustering's fit and the ArrayBuffer garbage
+ * V8 has not collected yet (docs/memory.md).
+ */
 export const MAX_INDEXED_SEGMENTS = 32_768;
 const INITIAL_CAPACITY = 256;
 /** Scratch each WASM row store keeps beside its rows (ResidentRows' headroom, wasm/src/bindings/retrieval.ts). */
@@ -88,7 +94,7 @@ class EpisodeRows {
   lastSeq: Int32Array;
   n = 0;
 
-  constructor(private readonly factory: RowStoreFactory, private readonly dim: number, capacity: number) {
+  constructor(factory: RowStoreFactory, private readonly dim: number, capacity: number) {
     this.store = factory(capacity, dim);
     this.store.count = 0;
     // A reused store may hold more than asked for: the columns follow the store.
@@ -128,9 +134,7 @@ class EpisodeRows {
 
   private grow(): void {
     const capacity = grownCapacity(this.store.capacity);
-    const next = this.factory(capacity, this.dim);
-    next.copyRowsFrom(this.store, this.n);
-    next.count = this.n;
+    this.store.grow(capacity);
     const widen = (a: Int32Array) => {
       const b = new Int32Array(capacity);
       b.set(a.subarray(0, this.n));
@@ -139,7 +143,6 @@ class EpisodeRows {
     this.ids = widen(this.ids);
     this.firstSeq = widen(this.firstSeq);
     this.lastSeq = widen(this.lastSeq);
-    this.store = next;
   }
 }
 
@@ -250,14 +253,16 @@ export class SegmentIndex {
 
 /** A plain-array RowStore, row-major (Node tests and scripts/eval; an independent reference for the WASM stores). */
 export function arrayRowStore(capacity: number, dim: number): RowStore {
-  const data = new Float32Array(capacity * dim);
+  let data = new Float32Array(capacity * dim);
   let count = capacity;
   let last = new Float32Array(0);
   const checkRow = (i: number) => {
     if (!Number.isInteger(i) || i < 0 || i >= capacity) throw new RangeError(`arrayRowStore: row ${i} outside [0, ${capacity})`);
   };
   return {
-    capacity,
+    get capacity() {
+      return capacity;
+    },
     dim,
     get count() {
       return count;
@@ -274,9 +279,12 @@ export function arrayRowStore(capacity: number, dim: number): RowStore {
       checkRow(i);
       return data.slice(i * dim, (i + 1) * dim);
     },
-    copyRowsFrom(source, n) {
-      if (source.dim !== dim || n > capacity) throw new RangeError(`arrayRowStore: cannot copy ${n} rows of dim ${source.dim} into ${capacity} × ${dim}`);
-      for (let i = 0; i < n; i++) data.set(source.readRow(i), i * dim);
+    grow(next) {
+      if (!Number.isInteger(next) || next < capacity) throw new RangeError(`arrayRowStore: cannot grow from ${capacity} to ${next} rows`);
+      const wider = new Float32Array(next * dim);
+      wider.set(data);
+      data = wider;
+      capacity = next;
     },
     dotScoresView,
     topKDot(query, k) {
@@ -307,8 +315,12 @@ export const REUSE_MAX_SLACK = 1.5;
 
 /**
  * A factory that first reuses released stores (SegmentIndex.release): the
- * smallest one with at least the requested capacity, else a new one from
- * `create`. Call `done()` after the build so leftovers can be collected.
+ * smallest one with at least the requested capacity (up to REUSE_MAX_SLACK
+ * times it), else the largest smaller one grown in place to the request,
+ * else a new one from `create`. A WASM store's memory never shrinks and is
+ * freed only by a garbage collection, so a rebuild that created a store
+ * beside a released one would hold both until then (docs/memory.md). Call
+ * `done()` after the build so leftovers can be collected.
  */
 export function reusingFactory(released: RowStore[], create: RowStoreFactory): { factory: RowStoreFactory; done: () => void } {
   const pool = [...released];
@@ -320,8 +332,15 @@ export function reusingFactory(released: RowStore[], create: RowStoreFactory): {
         const c = pool[i]!.capacity;
         if (c >= capacity && c <= capacity * REUSE_MAX_SLACK && (best < 0 || c < pool[best]!.capacity)) best = i;
       }
+      if (best < 0) {
+        for (let i = 0; i < pool.length; i++) {
+          const c = pool[i]!.capacity;
+          if (c < capacity && (best < 0 || c > pool[best]!.capacity)) best = i;
+        }
+      }
       if (best < 0) return create(capacity, dim);
       const store = pool.splice(best, 1)[0]!;
+      if (store.capacity < capacity) store.grow(capacity);
       store.count = 0;
       return store;
     },

@@ -155,10 +155,12 @@ function rankStreamed({ store, kernels }: TurnContextSource, { q, idf, dim, matc
     return kernels.cosineScores(q, rows, dim);
   };
   const matchedScored: ScoredSpan[] = [];
+  // One matrix for every batch: the streamed path reads the whole matched episode each turn (docs/memory.md).
+  const scratch = new Float32Array(EMBEDDING_BATCH * dim);
   for (let after = 0; ; ) {
     const batch = store.embeddingBatch(after, EMBEDDING_BATCH, matched.id);
     if (!batch.length) break;
-    const rows = new Float32Array(batch.length * dim);
+    const rows = scratch.subarray(0, batch.length * dim);
     batch.forEach((s, i) => rows.set(new Float32Array(s.vec), i * dim));
     const scores = score(rows);
     batch.forEach((s, i) => matchedScored.push({ id: s.id, first: s.first_seq, last: s.last_seq, episode: matched.id, score: scores[i]! }));

@@ -83,7 +83,7 @@ describe("SegmentIndex.topOfEpisode", () => {
 });
 
 describe("SegmentIndex memory", () => {
-  it("reserve sizes an episode once (count + 1/8), appends past it grow by 1/4, bytes follow capacity", () => {
+  it("reserve sizes an episode once (count + 1/8), appends past it grow the same store by 1/4, bytes follow capacity", () => {
     const created: number[] = [];
     const factory = (capacity: number, dim: number) => {
       created.push(capacity);
@@ -96,13 +96,16 @@ describe("SegmentIndex memory", () => {
     for (let id = 1; id <= 1125; id++) index.append(id, 1, id, id, unit(dim, id % dim));
     expect(created).toEqual([1125]);
     index.append(1126, 1, 1126, 1126, unit(dim, 0));
-    expect(created).toEqual([1125, grownCapacity(1125)]);
+    expect(created).toEqual([1125]); // grown in place: no second store beside it
     expect(grownCapacity(1125)).toBe(1407);
+    const scored = index.scoreEpisode(1, unit(dim, 0));
+    expect(scored.count).toBe(1126);
+    expect(scored.scores[1125]).toBe(1);
     expect(index.bytes).toBe(1407 * (dim + 1) * 4 + ROW_STORE_SCRATCH_BYTES + 3 * 1407 * 4);
     expect(() => index.reserve(1, 10)).toThrow(/already has rows/);
   });
 
-  it("a rebuild refills the released stores that fit (best fit, at most 1.5× the request) and creates the rest", () => {
+  it("a rebuild refills the released stores that fit (best fit, at most 1.5× the request), grows a smaller one, and creates the rest", () => {
     let creations = 0;
     const create = (capacity: number, dim: number) => {
       creations++;
@@ -136,6 +139,14 @@ describe("SegmentIndex memory", () => {
     const big = reusingFactory([arrayRowStore(1000, dim)], create);
     big.factory(300, dim);
     expect(creations).toBe(4);
+
+    // Too small for every request: the largest smaller store is grown (rows of the old index are not kept), not a new one made.
+    const small = [arrayRowStore(100, dim), arrayRowStore(400, dim)];
+    const grown = reusingFactory(small, create).factory(500, dim);
+    expect(creations).toBe(4);
+    expect(grown).toBe(small[1]);
+    expect(grown.capacity).toBe(500);
+    expect(grown.count).toBe(0);
   });
 });
 

@@ -68,11 +68,6 @@ export function kmeansAt(x: RetrievalExports, arena: Arena, dataPtr: number, n: 
 
 export const SCRATCH_HEADROOM = 1 << 20;
 
-export function checkRowCopy(what: string, sourceDim: number, dim: number, n: number, capacity: number): void {
-  if (sourceDim !== dim) throw new RangeError(`${what}: source has dim ${sourceDim}, expected ${dim}`);
-  if (!Number.isInteger(n) || n < 0 || n > capacity) throw new RangeError(`${what}: cannot copy ${n} rows into capacity ${capacity}`);
-}
-
 /** What ResidentRows and ResidentColumns check when created. */
 export function checkStoreShape(store: string, capacity: number, dim: number): void {
   if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`${store}: capacity must be a non-negative integer, got ${capacity}`);
