@@ -24,11 +24,11 @@
 //   1.5 KB per segment, one SIMD scan and a top-k per episode, merged lazily by
 //   rank-candidates.ts;
 //   built from SQLite on first use, appended after each committed turn,
-//   rebuilt by the alarm). Past MAX_INDEXED_SEGMENTS (24 MiB of rows) the index is
-//   dropped and the matched episode's embeddings are streamed from SQLite in
-//   batches of EMBEDDING_BATCH through a cursor, keeping only (segment,
-//   score) pairs, at most MAX_SCORED_SEGMENTS; other episodes contribute
-//   only their REPRESENTATIVES_PER_EPISODE representatives;
+//   rebuilt by the alarm). It holds the latest MAX_INDEXED_SEGMENTS
+//   segments (24 MiB of rows, ≈ 65k messages): past that, the oldest leave
+//   it as new ones arrive, and older messages are reached through the
+//   lexical index (reading their embeddings back from SQLite on every turn
+//   left more ArrayBuffer garbage than the index holds, docs/memory.md);
 // - ranked segments are widened lazily from the in-memory message metadata
 //   (message-meta.ts, 8 bytes per message, at most MAX_META_MESSAGES), at
 //   most rankLimit(budget) per turn (and at most MAX_CONSECUTIVE_SKIPS

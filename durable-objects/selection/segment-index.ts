@@ -15,11 +15,14 @@
 // dropped when the object is evicted. Memory: 4·dim bytes per segment
 // (1.5 KB at 384) plus 16 bytes (score buffer, id and span columns), plus
 // the unused capacity: a build reserves each episode's exact count plus
-// 1/8 (`reserve`), and appends grow an episode by 1/4, not by doubling, so
-// an index holds at most ≈ 1.25× its rows (each row store also keeps
+// 1/16 (`reserve`), and appends grow an episode by 1/8 in place, not by
+// doubling, so an index holds at most ≈ 1.125× its rows (each row store also keeps
 // ROW_STORE_SCRATCH_BYTES of scan scratch, and ResidentColumns 3·4·dim bytes
-// of query buffers; stores that know their size report it as `bytes`). Past MAX_INDEXED_SEGMENTS the
-// object stops indexing and streams from SQLite instead (conversation-do.ts).
+// of query buffers; stores that know their size report it as `bytes`).
+// Growth happens in place (RowStore.grow: `memory.grow` for the WASM
+// stores), so a growing index never holds a second memory beside the first
+// (docs/memory.md). The object indexes the latest MAX_INDEXED_SEGMENTS
+// segments: `evictThrough` drops the oldest (mirrors.ts).
 
 /**
  * The row storage the index needs: `ResidentColumns` (column-major, sparse
@@ -36,6 +39,8 @@ export interface RowStore {
   readRow(i: number): Float32Array;
   /** Widens the store to `capacity` rows, keeping its rows and count (in place for the WASM stores: no second memory beside it). */
   grow(capacity: number): void;
+  /** Removes rows [0, r): rows [r, count) move to [0, count − r), count drops by r (capacity kept). */
+  dropFirst(r: number): void;
   /** Bytes the store reserves, where it knows them (ResidentColumns); else the index estimates them (EpisodeRows.bytes). */
   readonly bytes?: number;
   /** query · rows[i] for i < count; may be a view valid until the next scan. */
@@ -57,14 +62,15 @@ export type RowStoreFactory = (capacity: number, dim: number) => RowStore;
  * the lexical index, the re-clustering's fit and the ArrayBuffer garbage
  * V8 has not collected yet (docs/memory.md).
  */
-export const MAX_INDEXED_SEGMENTS = 32_768;
-const INITIAL_CAPACITY = 256;
+export const MAX_INDEXED_SEGMENTS = 16_384;
+/** Rows an episode's store starts with (and the least a build reserves). */
+export const INITIAL_CAPACITY = 256;
 /** Scratch each WASM row store keeps beside its rows (ResidentRows' headroom, wasm/src/bindings/retrieval.ts). */
 export const ROW_STORE_SCRATCH_BYTES = 1 << 20;
 
-/** Capacity after `capacity` is full: +1/4 (a doubling would leave up to half of a large episode unused). */
+/** Capacity after `capacity` is full: +1/8 (a doubling would leave up to half of a large episode unused; growth is in place, so a small step costs a move of the rows, not a second memory). */
 export function grownCapacity(capacity: number): number {
-  return Math.max(INITIAL_CAPACITY, Math.ceil(capacity * 1.25));
+  return Math.max(INITIAL_CAPACITY, Math.ceil(capacity * 1.125));
 }
 
 /** A segment's id, seq span, episode and relevance to a query. */
@@ -112,6 +118,21 @@ class EpisodeRows {
     this.lastSeq[this.n] = last;
     this.n++;
     this.store.count = this.n;
+  }
+
+  /** Drops every row with segment id ≤ `id` (a prefix: ids ascend); returns how many. */
+  dropThrough(id: number): number {
+    let lo = 0, hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ids[mid]! <= id) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return 0;
+    this.store.dropFirst(lo);
+    for (const a of [this.ids, this.firstSeq, this.lastSeq]) a.copyWithin(0, lo, this.n);
+    this.n -= lo;
+    return lo;
   }
 
   find(id: number): number {
@@ -167,10 +188,31 @@ export class SegmentIndex {
     return b;
   }
 
-  /** Sizes an episode's storage before its rows are appended (a build knows each episode's count): count + 1/8, no regrowth. */
+  /** Episodes with a store. */
+  get episodes(): number {
+    return this.byEpisode.size;
+  }
+
+  /** Rows all episodes' stores have room for (what their memory holds, used or not). */
+  get capacity(): number {
+    let c = 0;
+    for (const rows of this.byEpisode.values()) c += rows.store.capacity;
+    return c;
+  }
+
+  /**
+   * Drops every segment with id ≤ `id` (the oldest: a window over the latest
+   * segments, mirrors.ts); the stores keep their memory for the rows that
+   * follow.
+   */
+  evictThrough(id: number): void {
+    for (const rows of this.byEpisode.values()) this.n -= rows.dropThrough(id);
+  }
+
+  /** Sizes an episode's storage before its rows are appended (a build knows each episode's count): count + 1/16, no regrowth for a while. */
   reserve(episode: number, count: number): void {
     if (this.byEpisode.has(episode)) throw new Error(`episode ${episode} already has rows; reserve before appending`);
-    this.byEpisode.set(episode, new EpisodeRows(this.factory, this.dim, Math.max(INITIAL_CAPACITY, Math.ceil(count * 1.125))));
+    this.byEpisode.set(episode, new EpisodeRows(this.factory, this.dim, Math.max(INITIAL_CAPACITY, Math.ceil(count * 1.0625))));
   }
 
   append(id: number, episode: number, first: number, last: number, weightedUnit: Float32Array): void {
@@ -278,6 +320,12 @@ export function arrayRowStore(capacity: number, dim: number): RowStore {
     readRow(i) {
       checkRow(i);
       return data.slice(i * dim, (i + 1) * dim);
+    },
+    dropFirst(r) {
+      if (!Number.isInteger(r) || r < 0 || r > count) throw new RangeError(`arrayRowStore: cannot drop ${r} of ${count} rows`);
+      data.copyWithin(0, r * dim, count * dim);
+      data.fill(0, (count - r) * dim, count * dim);
+      count -= r;
     },
     grow(next) {
       if (!Number.isInteger(next) || next < capacity) throw new RangeError(`arrayRowStore: cannot grow from ${capacity} to ${next} rows`);

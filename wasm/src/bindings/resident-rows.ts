@@ -116,6 +116,16 @@ export class ResidentRows {
     this.capacity_ = capacity;
   }
 
+  /** Removes rows [0, r): rows [r, count) move to [0, count − r), count drops by r; capacity is kept. */
+  dropFirst(r: number): void {
+    if (!Number.isInteger(r) || r < 0 || r > this.count_) throw new RangeError(`ResidentRows: cannot drop ${r} of ${this.count_} rows`);
+    if (r === 0) return;
+    const rows = this.rows();
+    rows.copyWithin(0, r * this.dim, this.count_ * this.dim);
+    rows.fill(0, (this.count_ - r) * this.dim, this.count_ * this.dim);
+    this.count_ -= r;
+  }
+
   /** Scores of the last scan, a view into WASM memory (valid until the next scan). */
   lastScores(): Float32Array {
     return this.arena.f32(this.scoresPtr, this.count_);

@@ -233,6 +233,18 @@ export class ResidentColumns {
     this.capacity_ = capacity;
   }
 
+  /** Removes rows [0, r): rows [r, count) move to [0, count − r) (each column shifted down in place), count drops by r; capacity is kept. */
+  dropFirst(r: number): void {
+    if (!Number.isInteger(r) || r < 0 || r > this.count_) throw new RangeError(`ResidentColumns: cannot drop ${r} of ${this.count_} rows`);
+    if (r === 0) return;
+    const all = this.arena.f32(this.colsPtr, this.capacity_ * this.dim);
+    for (let j = 0, o = 0; j < this.dim; j++, o += this.capacity_) {
+      all.copyWithin(o, o + r, o + this.count_);
+      all.fill(0, o + this.count_ - r, o + this.count_);
+    }
+    this.count_ -= r;
+  }
+
   /** Scores of the last scan, a view into WASM memory (valid until the next scan). */
   lastScores(): Float32Array {
     return this.arena.f32(this.scoresPtr, this.count_);
