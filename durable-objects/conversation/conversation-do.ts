@@ -51,7 +51,7 @@ import { conversationErrorCode, conversationIdOfObjectName, InvalidConversationR
 import type { ConversationApi } from "./conversation-rpc";
 import { ConversationStore, storedMessage } from "./conversation-store";
 import type { ConversationEnv } from "./env";
-import { matchRequest, requestFingerprint } from "./hash-chain";
+import { matchRequest, messageDigest, requestFingerprint } from "./hash-chain";
 import { queryText, validateMessage, validateMessages } from "./message-validation";
 import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
 import { migrate } from "./schema";
@@ -186,7 +186,9 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     const valid = validateMessages(messages, { allowEmpty: true });
     return this.serialised(async () => {
       // The key is bound to the request: the chain value of its messages (order and content).
-      const fingerprint = requestFingerprint(valid);
+      // Each message's digest once: the fingerprint, the match and the stored rows share them (hashing was most of an import's allocation, docs/memory.md).
+      const digests = valid.map(messageDigest);
+      const fingerprint = requestFingerprint(valid, digests);
       if (key) {
         const previous = this.store.importResult<ImportResult & { fingerprint?: string }>(key);
         if (previous) {
@@ -197,10 +199,10 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
           return { ...result, replayed: true };
         }
       }
-      const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+      const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")), digests);
       const appended = match.newIndices.map((i) => valid[i]!);
       let result!: ImportResult;
-      await this.append(appended, null, null, () => {
+      await this.append(appended, null, null, match.newIndices.map((i) => digests[i]!), () => {
         result = { appended: appended.length, duplicates: match.duplicates, message_count: this.store.counter("messages"), replayed: false };
         if (key) this.store.saveImportResult(key, { ...result, fingerprint }, Date.now());
       });
@@ -258,7 +260,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
         const match = this.history(valid, options.arrived_at);
         const fresh = match.newIndices.map((i) => valid[i]!);
         const appended = [...fresh, answer];
-        await this.append(appended, match.forkAt, validTime(options.visible_at), () => {
+        await this.append(appended, match.forkAt, validTime(options.visible_at), undefined, () => {
           if (usage && typeof sentTokens === "number") {
             this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
           }
@@ -370,12 +372,13 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    * (ingest.ts) and runs `extra`, all in one transaction; embedding happens
    * before it. The in-memory mirrors follow only once it committed.
    */
-  private async append(messages: readonly ChatMessage[], forkAt: number | null, visibleAt: number | null, extra: () => void): Promise<void> {
+  /** `digests`: the messages' digests, when the caller has them already. */
+  private async append(messages: readonly ChatMessage[], forkAt: number | null, visibleAt: number | null, digests: readonly string[] | undefined, extra: () => void): Promise<void> {
     const settings = this.settingsOrDefault();
     const embedder = this.embedder();
     const now = Date.now();
     // Under a fork the rows continue the live prefix before it (fork.ts); created_at is when the reply became visible.
-    const prepared = await prepareAppend(this.store, messages, settings.window, this.charsPerToken(), embedder, visibleAt ?? now, forkAt);
+    const prepared = await prepareAppend(this.store, messages, settings.window, this.charsPerToken(), embedder, visibleAt ?? now, forkAt, digests);
     let indexed: ReturnType<typeof writeAppend> = [];
     this.store.transaction(() => {
       this.ensureCreated();

@@ -30,14 +30,14 @@ export interface PreparedAppend {
   firstSegmentId: number;
 }
 
-/** Message rows continuing the stored conversation after `last` (null: it is empty). */
-export function messageRows(last: ReturnType<ConversationStore["lastMessage"]>, messages: readonly ChatMessage[], charsPerToken: number, now: number): MessageRow[] {
+/** Message rows continuing the stored conversation after `last` (null: it is empty); `digests`: the messages' digests, when the caller has them already. */
+export function messageRows(last: ReturnType<ConversationStore["lastMessage"]>, messages: readonly ChatMessage[], charsPerToken: number, now: number, digests?: readonly string[]): MessageRow[] {
   const rows: MessageRow[] = [];
   let chain = last?.chain ?? "";
   let link: UnitLink | null = last ? { seq: last.seq, role: last.role, hasToolCalls: last.tool_calls !== null, unitHead: last.unit_head } : null;
   let seq = last ? last.seq + 1 : 0;
-  for (const m of messages) {
-    const digest = messageDigest(m);
+  for (const [i, m] of messages.entries()) {
+    const digest = digests?.[i] ?? messageDigest(m);
     chain = chainNext(chain, digest);
     const weight = messageWeight(m);
     const unitHead = unitHeadFor(link, { seq, role: m.role });
@@ -57,9 +57,9 @@ export function messageRows(last: ReturnType<ConversationStore["lastMessage"]>, 
  * awaits the embedder). With `forkAt`, they continue the conversation as it
  * will be once the fork applied (fork.ts, appendBase).
  */
-export async function prepareAppend(store: ConversationStore, messages: readonly ChatMessage[], window: number, charsPerToken: number, embedder: Embedder, now: number, forkAt: number | null = null): Promise<PreparedAppend> {
+export async function prepareAppend(store: ConversationStore, messages: readonly ChatMessage[], window: number, charsPerToken: number, embedder: Embedder, now: number, forkAt: number | null = null, digests?: readonly string[]): Promise<PreparedAppend> {
   const base = appendBase(store, forkAt, window);
-  const rows = messageRows(base.last, messages, charsPerToken, now);
+  const rows = messageRows(base.last, messages, charsPerToken, now, digests);
   const { segments } = closeWindows(base.tail, rows, window);
   const vectors = segments.length ? await embedder.embed(segments.map((s) => s.text)) : [];
   return { rows, segments, vectors, firstSegmentId: base.nextSegmentId };

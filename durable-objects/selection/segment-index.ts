@@ -52,6 +52,7 @@ export interface RowStore {
 }
 
 import type { TopK } from "../../wasm/src/kernels";
+import { SCRATCH_HEADROOM } from "../../wasm/src/bindings/retrieval-steps";
 
 export type RowStoreFactory = (capacity: number, dim: number) => RowStore;
 
@@ -66,7 +67,7 @@ export const MAX_INDEXED_SEGMENTS = 16_384;
 /** Rows an episode's store starts with (and the least a build reserves). */
 export const INITIAL_CAPACITY = 256;
 /** Scratch each WASM row store keeps beside its rows (ResidentRows' headroom, wasm/src/bindings/retrieval.ts). */
-export const ROW_STORE_SCRATCH_BYTES = 1 << 20;
+export const ROW_STORE_SCRATCH_BYTES = SCRATCH_HEADROOM;
 
 /** Capacity after `capacity` is full: +1/8 (a doubling would leave up to half of a large episode unused; growth is in place, so a small step costs a move of the rows, not a second memory). */
 export function grownCapacity(capacity: number): number {

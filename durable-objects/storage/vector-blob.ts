@@ -43,31 +43,37 @@ export function toBlob(vec: Float32Array): ArrayBuffer {
 
 /** Dimensions of the vector a blob holds. */
 export function blobDim(blob: ArrayBuffer): number {
-  return isSparse(blob) ? new Uint32Array(blob, 0, 2)[1]! : blob.byteLength >> 2;
+  const header = sparseHeader(blob);
+  return header ? header[1]! : blob.byteLength >> 2;
 }
 
 /** Decodes `blob` into `out` (length: the blob's dim); returns out. */
 export function readBlobInto(blob: ArrayBuffer, out: Float32Array): Float32Array {
-  const dim = blobDim(blob);
+  const header = sparseHeader(blob);
+  const dim = header ? header[1]! : blob.byteLength >> 2;
   if (dim !== out.length) throw new RangeError(`vector blob holds ${dim} dims, expected ${out.length}`);
-  if (!isSparse(blob)) {
+  if (!header) {
     out.set(new Float32Array(blob, 0, dim));
     return out;
   }
+  // A float32 read and written back keeps its bits (-0 included; stored values are never NaN).
   const nnz = (blob.byteLength - HEADER_BYTES) / 6;
-  const values = new Uint32Array(blob, HEADER_BYTES, nnz);
+  const values = new Float32Array(blob, HEADER_BYTES, nnz);
   const dims = new Uint16Array(blob, HEADER_BYTES + 4 * nnz, nnz);
-  const bits = new Uint32Array(out.buffer, out.byteOffset, dim);
-  bits.fill(0);
-  for (let k = 0; k < nnz; k++) bits[dims[k]!] = values[k]!;
+  out.fill(0);
+  for (let k = 0; k < nnz; k++) out[dims[k]!] = values[k]!;
   return out;
 }
 
 /** The vector a blob holds: a view of a dense blob (no copy), a fresh array for a sparse one. */
 export function fromBlob(blob: ArrayBuffer): Float32Array {
-  return isSparse(blob) ? readBlobInto(blob, new Float32Array(blobDim(blob))) : new Float32Array(blob);
+  const header = sparseHeader(blob);
+  return header ? readBlobInto(blob, new Float32Array(header[1]!)) : new Float32Array(blob);
 }
 
-function isSparse(blob: ArrayBuffer): boolean {
-  return blob.byteLength >= HEADER_BYTES && (blob.byteLength - HEADER_BYTES) % 6 === 0 && new Uint32Array(blob, 0, 1)[0] === SPARSE_MARK;
+/** The sparse header (mark, dim), or null for a dense blob. */
+function sparseHeader(blob: ArrayBuffer): Uint32Array | null {
+  if (blob.byteLength < HEADER_BYTES || (blob.byteLength - HEADER_BYTES) % 6 !== 0) return null;
+  const header = new Uint32Array(blob, 0, 2);
+  return header[0] === SPARSE_MARK ? header : null;
 }

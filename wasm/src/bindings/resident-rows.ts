@@ -24,8 +24,8 @@ export interface LloydStep {
  * Scans cover the first `count` rows (default: all), so a growing matrix can
  * be preallocated and filled over time. Views (rows(), row(), lastScores(),
  * the *View scans) are invalidated when WASM memory grows. Scan buffers and
- * 1 MiB of scratch headroom are allocated up front, so scans and top-k with
- * k ≤ 65536 never grow it; kmeans, dotScoresBatch and lloydIteration may
+ * 256 KiB of scratch headroom are allocated up front, so scans and top-k with
+ * k ≤ 16384 never grow it; kmeans, dotScoresBatch and lloydIteration may
  * (take views again after those).
  */
 export class ResidentRows {

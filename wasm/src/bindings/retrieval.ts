@@ -113,8 +113,8 @@ export function retrievalBindings(instance: KernelInstance): RetrievalKernels {
  * so they can differ from ResidentRows' in the last bits; a dim where the
  * query is ±0 contributes nothing even where a row holds NaN/Inf there.
  * Scans cover the first `count` rows. One dedicated instance per store (as
- * ResidentRows), with 1 MiB of scratch headroom allocated up front: scans,
- * top-k with k ≤ 65536 and row writes never grow memory, so views stay valid
+ * ResidentRows), with 256 KiB of scratch headroom allocated up front: scans,
+ * top-k with k ≤ 16384 and row writes never grow memory, so views stay valid
  * until the next scan. `grow` widens the columns inside the same memory
  * (`memory.grow`, then each column moved to its new stride), so a growing
  * store never holds a second instance beside it (docs/memory.md).
