@@ -25,7 +25,7 @@
 //   rank-candidates.ts;
 //   built from SQLite on first use, appended after each committed turn,
 //   rebuilt by the alarm). It holds the latest MAX_INDEXED_SEGMENTS
-//   segments (24 MiB of rows, ≈ 65k messages): past that, the oldest leave
+//   segments (18 MiB of rows, ≈ 49k messages): past that, the oldest leave
 //   it as new ones arrive, and older messages are reached through the
 //   lexical index (reading their embeddings back from SQLite on every turn
 //   left more ArrayBuffer garbage than the index holds, docs/memory.md);

@@ -57,13 +57,13 @@ import { SCRATCH_HEADROOM } from "../../wasm/src/bindings/retrieval-steps";
 export type RowStoreFactory = (capacity: number, dim: number) => RowStore;
 
 /**
- * 16384 segments × 384 dims × 4 bytes = 24 MiB of rows (≤ 34 MiB with the
- * slack and scan scratch): the most an index may hold, about 65k messages at
+ * 12288 segments × 384 dims × 4 bytes = 18 MiB of rows (≤ 28 MiB with the
+ * slack and scan scratch): the most an index may hold, about 49k messages at
  * window 4. The isolate's 96 MB target leaves no more beside the JS heap,
  * the lexical index, the re-clustering's fit and the ArrayBuffer garbage
  * V8 has not collected yet (docs/memory.md).
  */
-export const MAX_INDEXED_SEGMENTS = 16_384;
+export const MAX_INDEXED_SEGMENTS = 12_288;
 /** Rows an episode's store starts with (and the least a build reserves). */
 export const INITIAL_CAPACITY = 256;
 /** Scratch each WASM row store keeps beside its rows (ResidentRows' headroom, wasm/src/bindings/retrieval.ts). */
