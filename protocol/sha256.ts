@@ -25,17 +25,36 @@ const INITIAL = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 
 const encoder = new TextEncoder();
 const schedule = new Int32Array(64);
 const state = new Int32Array(8);
+/**
+ * The message and its padding, reused by every hash up to its size (larger
+ * inputs get a buffer of their own): a hash allocates nothing but its
+ * result. An import hashes each message several times (digest, chain
+ * values), and the per-call buffers were most of what it allocated
+ * (docs/memory.md).
+ */
+const SHARED_BYTES = 4096;
+const shared = new Uint8Array(SHARED_BYTES);
 
-/** SHA-256 of bytes, as 32 bytes. */
-export function sha256(bytes: Uint8Array): Uint8Array {
-  // Message, 0x80, zero padding, then the bit length as a 64-bit big-endian integer.
-  const blocks = Math.ceil((bytes.length + 9) / 64);
-  const padded = new Uint8Array(blocks * 64);
-  padded.set(bytes);
-  padded[bytes.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bytes.length / 0x20000000));
-  view.setUint32(padded.length - 4, (bytes.length * 8) >>> 0);
+function buffer(bytes: number): Uint8Array {
+  return bytes <= SHARED_BYTES ? shared : new Uint8Array(bytes);
+}
+
+/** Bytes of a message of `length` bytes once padded: the message, 0x80, zeros, then its bit length as a 64-bit big-endian integer. */
+function paddedLength(length: number): number {
+  return Math.ceil((length + 9) / 64) * 64;
+}
+
+/** Pads the first `length` bytes of `padded` in place and hashes them into `state`. */
+function compress(padded: Uint8Array, length: number): void {
+  const total = paddedLength(length);
+  padded[length] = 0x80;
+  padded.fill(0, length + 1, total - 8);
+  const high = Math.floor(length / 0x20000000), low = (length * 8) >>> 0;
+  for (let i = 0; i < 4; i++) {
+    padded[total - 8 + i] = (high >>> (24 - 8 * i)) & 0xff;
+    padded[total - 4 + i] = (low >>> (24 - 8 * i)) & 0xff;
+  }
+  const blocks = total / 64;
 
   const h = state;
   h.set(INITIAL);
@@ -78,15 +97,52 @@ export function sha256(bytes: Uint8Array): Uint8Array {
     h[6] = h[6]! + g;
     h[7] = h[7]! + hh;
   }
+}
+
+/** Byte i (0..31) of the digest in `state`, big-endian. */
+function digestByte(i: number): number {
+  return (state[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+}
+
+function digestBytes(): Uint8Array {
   const out = new Uint8Array(32);
-  const outView = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) outView.setInt32(4 * i, h[i]!);
+  for (let i = 0; i < 32; i++) out[i] = digestByte(i);
   return out;
+}
+
+/** SHA-256 of bytes, as 32 bytes. */
+export function sha256(bytes: Uint8Array): Uint8Array {
+  const padded = buffer(paddedLength(bytes.length));
+  padded.set(bytes);
+  compress(padded, bytes.length);
+  return digestBytes();
+}
+
+/** Hashes a string's UTF-8 bytes into `state`. */
+function hashText(text: string): void {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  const padded = buffer(paddedLength(3 * text.length));
+  const { written } = encoder.encodeInto(text, padded);
+  compress(padded, written);
 }
 
 /** SHA-256 of a string's UTF-8 bytes. */
 export function sha256Text(text: string): Uint8Array {
-  return sha256(encoder.encode(text));
+  hashText(text);
+  return digestBytes();
+}
+
+/** Character codes of a hex digest, one reused array per length asked for (one string per digest, not one per byte). */
+const hexCodes = new Map<number, number[]>();
+const HEX_DIGITS = "0123456789abcdef";
+
+/** The first `hexChars` (even, at most 64) lower-case hex digits of sha256Text(text), built without the bytes. */
+export function sha256TextHex(text: string, hexChars = 64): string {
+  hashText(text);
+  let codes = hexCodes.get(hexChars);
+  if (!codes) hexCodes.set(hexChars, (codes = new Array<number>(hexChars).fill(0)));
+  for (let i = 0; i < hexChars; i++) codes[i] = HEX_DIGITS.charCodeAt((digestByte(i >> 1) >> (i & 1 ? 0 : 4)) & 15);
+  return String.fromCharCode.apply(null, codes);
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));

@@ -10,7 +10,6 @@
 //   run queued rebuilds (docs/kv-mode.md).
 import type { ConversationStore } from "./conversation-store";
 import { releaseExpiredPin, UNPIN_JOB } from "./turn-session";
-import type { Kernels } from "../../wasm/src/kernels";
 import { applyRefit, planRefit } from "../episodes/episode-refit";
 
 export const RECLUSTER_JOB = "recluster";
@@ -46,7 +45,7 @@ export async function runDueJobs(store: ConversationStore, work: AlarmWork, now:
 }
 
 /** Full k-means re-clustering: computed from storage, then written in one transaction. */
-export function recluster(store: ConversationStore, kernels: Kernels, episodesWanted: number, usesIdf: boolean): void {
-  const plan = planRefit(store, kernels, episodesWanted, usesIdf);
+export function recluster(store: ConversationStore, module: WebAssembly.Module, episodesWanted: number, usesIdf: boolean): void {
+  const plan = planRefit(store, module, episodesWanted, usesIdf);
   if (plan) store.transaction(() => applyRefit(store, plan));
 }

@@ -24,23 +24,24 @@
 //   1.5 KB per segment, one SIMD scan and a top-k per episode, merged lazily by
 //   rank-candidates.ts;
 //   built from SQLite on first use, appended after each committed turn,
-//   rebuilt by the alarm). Past MAX_INDEXED_SEGMENTS (48 MB) the index is
-//   dropped and the matched episode's embeddings are streamed from SQLite in
-//   batches of EMBEDDING_BATCH through a cursor, keeping only (segment,
-//   score) pairs, at most MAX_SCORED_SEGMENTS; other episodes contribute
-//   only their REPRESENTATIVES_PER_EPISODE representatives;
+//   rebuilt by the alarm). It holds the latest MAX_INDEXED_SEGMENTS
+//   segments (18 MiB of rows, ≈ 49k messages): past that, the oldest leave
+//   it as new ones arrive, and older messages are reached through the
+//   lexical index (reading their embeddings back from SQLite on every turn
+//   left more ArrayBuffer garbage than the index holds, docs/memory.md);
 // - ranked segments are widened lazily from the in-memory message metadata
 //   (message-meta.ts, 8 bytes per message, at most MAX_META_MESSAGES), at
 //   most rankLimit(budget) per turn (and at most MAX_CONSECUTIVE_SKIPS
 //   misses in a row), and only the chosen messages' text is loaded (bounded
 //   by the budget), in one query through a bounded LRU (message-cache.ts);
 // - appending reads only the open segment tail (< window utterances);
-// - the alarm's k-means fits at most MAX_FIT_SEGMENTS vectors (12.6 MB at
-//   384 dims), then assigns every segment in streamed batches.
+// - the alarm's k-means fits at most MAX_FIT_SEGMENTS vectors (6.3 MB at
+//   384 dims) in a WASM instance of its own, dropped after the fit, then
+//   assigns every segment in streamed batches.
 // What still grows linearly: the importMessages argument itself, and
 // episodes() listing every segment id.
 import { DurableObject } from "cloudflare:workers";
-import { bundledKernels } from "../../wasm/src/bundled";
+import { bundledKernels, kernelsModule } from "../../wasm/src/bundled";
 import type { Kernels } from "../../wasm/src/kernels";
 import type {
   ChatMessage, ContextSelection, ConversationInfo, ConversationSettings, ConversationStats,
@@ -50,7 +51,7 @@ import { conversationErrorCode, conversationIdOfObjectName, InvalidConversationR
 import type { ConversationApi } from "./conversation-rpc";
 import { ConversationStore, storedMessage } from "./conversation-store";
 import type { ConversationEnv } from "./env";
-import { matchRequest, requestFingerprint } from "./hash-chain";
+import { matchRequest, messageDigest, requestFingerprint } from "./hash-chain";
 import { queryText, validateMessage, validateMessages } from "./message-validation";
 import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
 import { migrate } from "./schema";
@@ -185,7 +186,9 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     const valid = validateMessages(messages, { allowEmpty: true });
     return this.serialised(async () => {
       // The key is bound to the request: the chain value of its messages (order and content).
-      const fingerprint = requestFingerprint(valid);
+      // Each message's digest once: the fingerprint, the match and the stored rows share them (hashing was most of an import's allocation, docs/memory.md).
+      const digests = valid.map(messageDigest);
+      const fingerprint = requestFingerprint(valid, digests);
       if (key) {
         const previous = this.store.importResult<ImportResult & { fingerprint?: string }>(key);
         if (previous) {
@@ -196,10 +199,10 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
           return { ...result, replayed: true };
         }
       }
-      const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")));
+      const match = matchRequest(valid, this.store.chainView(this.store.counter("messages")), digests);
       const appended = match.newIndices.map((i) => valid[i]!);
       let result!: ImportResult;
-      await this.append(appended, null, null, () => {
+      await this.append(appended, null, null, match.newIndices.map((i) => digests[i]!), () => {
         result = { appended: appended.length, duplicates: match.duplicates, message_count: this.store.counter("messages"), replayed: false };
         if (key) this.store.saveImportResult(key, { ...result, fingerprint }, Date.now());
       });
@@ -252,7 +255,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
         const match = this.history(valid, options.arrived_at);
         const fresh = match.newIndices.map((i) => valid[i]!);
         const appended = [...fresh, answer];
-        await this.append(appended, match.forkAt, validTime(options.visible_at), () => {
+        await this.append(appended, match.forkAt, validTime(options.visible_at), undefined, () => {
           if (usage && typeof sentTokens === "number") {
             this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
           }
@@ -304,7 +307,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     await runDueJobs(this.store, {
       kvBackground: () => kvBackground(this.kvDeps()),
       recluster: () => {
-        recluster(this.store, this.kernels(), this.settingsOrDefault().episodes, this.embedder().usesIdf);
+        recluster(this.store, kernelsModule, this.settingsOrDefault().episodes, this.embedder().usesIdf);
         // Rebuilt here, in the background, not on the next turn.
         this.mirrors.rebuildIndex();
       },
@@ -364,12 +367,13 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    * (ingest.ts) and runs `extra`, all in one transaction; embedding happens
    * before it. The in-memory mirrors follow only once it committed.
    */
-  private async append(messages: readonly ChatMessage[], forkAt: number | null, visibleAt: number | null, extra: () => void): Promise<void> {
+  /** `digests`: the messages' digests, when the caller has them already. */
+  private async append(messages: readonly ChatMessage[], forkAt: number | null, visibleAt: number | null, digests: readonly string[] | undefined, extra: () => void): Promise<void> {
     const settings = this.settingsOrDefault();
     const embedder = this.embedder();
     const now = Date.now();
     // Under a fork the rows continue the live prefix before it (fork.ts); created_at is when the reply became visible.
-    const prepared = await prepareAppend(this.store, messages, settings.window, this.charsPerToken(), embedder, visibleAt ?? now, forkAt);
+    const prepared = await prepareAppend(this.store, messages, settings.window, this.charsPerToken(), embedder, visibleAt ?? now, forkAt, digests);
     let indexed: ReturnType<typeof writeAppend> = [];
     this.store.transaction(() => {
       this.ensureCreated();

@@ -1,5 +1,6 @@
 // Typed access to one conversation's SQLite tables (schema.ts). Every query
 // of the object lives here; ConversationDO decides when to call them.
+import { fromBlob, toBlob } from "../storage/vector-blob";
 import type { ConversationSettings, StoredMessage } from "./conversation-api";
 import type { StoredChainView } from "./hash-chain";
 import type { OnlineCentroid } from "../episodes/episodes";
@@ -44,13 +45,6 @@ export interface EpisodeRow extends OnlineCentroid {
 
 const MESSAGE_COLUMNS = ["seq", "id", "role", "content", "name", "tool_call_id", "tool_calls", "tokens", "digest", "chain", "created_at", "weight", "unit_head"] as const;
 
-export function toBlob(vec: Float32Array): ArrayBuffer {
-  return vec.buffer.slice(vec.byteOffset, vec.byteOffset + vec.byteLength) as ArrayBuffer;
-}
-
-export function fromBlob(blob: ArrayBuffer): Float32Array {
-  return new Float32Array(blob.slice(0));
-}
 
 /** The columns a stored message is answered with (storedMessage). */
 export type StoredMessageRow = Pick<MessageRow, "seq" | "id" | "role" | "content" | "name" | "tool_call_id" | "tool_calls" | "tokens" | "created_at">;
@@ -277,6 +271,10 @@ export class ConversationStore {
     insertRows(this.sql, "segments", ["id", "first_seq", "last_seq", "episode", "score"], rows.map(({ segment: s }) => [s.id, s.first_seq, s.last_seq, s.episode, s.score]));
     insertRows(this.sql, "segment_embeddings", ["segment_id", "vec"], rows.map(({ segment, vec }) => [segment.id, toBlob(vec)]));
   }
+  /** Moves the segments with id ≤ throughId from one episode to another (a re-clustering's older segments). */
+  renameOlderSegments(from: number, to: number, throughId: number): void {
+    this.sql.run`UPDATE segments SET episode = ${to} WHERE episode = ${from} AND id <= ${throughId}`;
+  }
   setSegmentEpisode(id: number, episode: number, score: number): void {
     this.sql.run`UPDATE segments SET episode = ${episode}, score = ${score} WHERE id = ${id}`;
   }
@@ -286,8 +284,13 @@ export class ConversationStore {
     return out;
   }
   /** Segment count per episode (null: not assigned yet). */
-  segmentCountsByEpisode(): { episode: number | null; n: number }[] {
-    return this.sql.all`SELECT episode, COUNT(*) AS n FROM segments GROUP BY episode`;
+  /** Segments per episode, of those with id > afterId. */
+  segmentCountsByEpisode(afterId = 0): { episode: number | null; n: number }[] {
+    return this.sql.all`SELECT episode, COUNT(*) AS n FROM segments WHERE id > ${afterId} GROUP BY episode`;
+  }
+  /** The id below the latest `count` segments: those are the ones with a larger id (0 when there are at most `count`). */
+  segmentWindowFloor(count: number): number {
+    return this.sql.all<{ id: number }>`SELECT id FROM segments ORDER BY id DESC LIMIT 1 OFFSET ${count}`[0]?.id ?? 0;
   }
   segmentsOfEpisode(episode: number): SegmentRow[] {
     return this.sql.all<SegmentRow>`SELECT * FROM segments WHERE episode = ${episode} ORDER BY id`;
@@ -302,11 +305,12 @@ export class ConversationStore {
       ? this.sql.all`SELECT s.*, e.vec FROM segments s JOIN segment_embeddings e ON e.segment_id = s.id WHERE s.id > ${afterId} ORDER BY s.id LIMIT ${limit}`
       : this.sql.all`SELECT s.*, e.vec FROM segments s JOIN segment_embeddings e ON e.segment_id = s.id WHERE s.episode = ${episode} AND s.id > ${afterId} ORDER BY s.id LIMIT ${limit}`;
   }
-  embeddingsById(ids: readonly number[]): Map<number, Float32Array> {
-    const out = new Map<number, Float32Array>();
+  /** The stored embedding blobs of `ids` (vector-blob.ts decodes them). */
+  embeddingBlobsById(ids: readonly number[]): Map<number, ArrayBuffer> {
+    const out = new Map<number, ArrayBuffer>();
     for (const chunk of inChunks(ids)) {
       const rows = this.sql.exec<{ segment_id: number; vec: ArrayBuffer }>(`SELECT segment_id, vec FROM segment_embeddings WHERE segment_id IN (${chunk.map(() => "?").join(",")})`, chunk);
-      for (const r of rows) out.set(r.segment_id, fromBlob(r.vec));
+      for (const r of rows) out.set(r.segment_id, r.vec);
     }
     return out;
   }

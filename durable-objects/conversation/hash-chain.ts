@@ -22,14 +22,14 @@
 //      HistoryConflictError (HTTP 409). Stored history is never rewritten.
 //  (d) new only — otherwise every message of R' is new (clients that send
 //      only the new turn).
-import { sha256Text, toHex } from "../../protocol/sha256";
+import { sha256TextHex } from "../../protocol/sha256";
 import type { ChatMessage } from "./conversation-api";
 import { HistoryConflictError } from "./conversation-api";
 
 const HEX_CHARS = 32; // 128 bits of SHA-256: collisions are not a practical concern for one conversation
 
 function sha256Hex(text: string): string {
-  return toHex(sha256Text(text)).slice(0, HEX_CHARS);
+  return sha256TextHex(text, HEX_CHARS);
 }
 
 /** Digest of one message's identity (unambiguous JSON framing of its fields). */
@@ -97,7 +97,7 @@ export interface RequestMatch {
   /** Request messages recognised as already stored. */
   duplicates: number;
   /** Digests of the request's messages (reused for appending). */
-  digests: string[];
+  digests: readonly string[];
 }
 
 /** Longest common prefix, from the start, of the request's chain and the stored chain (chain equality is monotone, so binary search). */
@@ -113,9 +113,9 @@ export function commonPrefixLength(requestChains: readonly string[], stored: Sto
 }
 
 /** Applies the matching rule above. Throws HistoryConflictError for rule (c). */
-export function matchRequest(request: readonly ChatMessage[], stored: StoredChainView): RequestMatch {
+/** `digests`: the request's message digests, when the caller has them already. */
+export function matchRequest(request: readonly ChatMessage[], stored: StoredChainView, digests: readonly string[] = request.map(messageDigest)): RequestMatch {
   const k = request.length;
-  const digests = request.map(messageDigest);
   const range = (from: number) => Array.from({ length: k - from }, (_, i) => from + i);
   const requestChains = chainValues(digests);
   const common = commonPrefixLength(requestChains, stored);
@@ -136,6 +136,6 @@ export function matchRequest(request: readonly ChatMessage[], stored: StoredChai
 }
 
 /** The chain value of a request's messages (order and content): an Idempotency-Key replays only for the same request. */
-export function requestFingerprint(messages: readonly ChatMessage[]): string {
-  return messages.reduce((c, m) => chainNext(c, messageDigest(m)), "");
+export function requestFingerprint(messages: readonly ChatMessage[], digests: readonly string[] = messages.map(messageDigest)): string {
+  return digests.reduce((c, d) => chainNext(c, d), "");
 }

@@ -16,7 +16,7 @@ import { chainNext, messageDigest, messageId } from "./hash-chain";
 import { unitHeadFor, type UnitLink } from "./tool-units";
 import { appendBase } from "./fork";
 import { RECLUSTER_DELAY_MS, RECLUSTER_JOB } from "./alarm-jobs";
-import { addDocumentFrequency, reweight } from "../episodes/bucket-idf";
+import { addDocumentFrequency, reweightRows } from "../episodes/bucket-idf";
 import type { Embedder } from "../episodes/embedder";
 import { assignOnline, shouldRecluster, type OnlineCentroid } from "../episodes/episodes";
 import { closeWindows, type SegmentSpan } from "../episodes/segmentation";
@@ -30,14 +30,14 @@ export interface PreparedAppend {
   firstSegmentId: number;
 }
 
-/** Message rows continuing the stored conversation after `last` (null: it is empty). */
-export function messageRows(last: ReturnType<ConversationStore["lastMessage"]>, messages: readonly ChatMessage[], charsPerToken: number, now: number): MessageRow[] {
+/** Message rows continuing the stored conversation after `last` (null: it is empty); `digests`: the messages' digests, when the caller has them already. */
+export function messageRows(last: ReturnType<ConversationStore["lastMessage"]>, messages: readonly ChatMessage[], charsPerToken: number, now: number, digests?: readonly string[]): MessageRow[] {
   const rows: MessageRow[] = [];
   let chain = last?.chain ?? "";
   let link: UnitLink | null = last ? { seq: last.seq, role: last.role, hasToolCalls: last.tool_calls !== null, unitHead: last.unit_head } : null;
   let seq = last ? last.seq + 1 : 0;
-  for (const m of messages) {
-    const digest = messageDigest(m);
+  for (const [i, m] of messages.entries()) {
+    const digest = digests?.[i] ?? messageDigest(m);
     chain = chainNext(chain, digest);
     const weight = messageWeight(m);
     const unitHead = unitHeadFor(link, { seq, role: m.role });
@@ -57,9 +57,9 @@ export function messageRows(last: ReturnType<ConversationStore["lastMessage"]>, 
  * awaits the embedder). With `forkAt`, they continue the conversation as it
  * will be once the fork applied (fork.ts, appendBase).
  */
-export async function prepareAppend(store: ConversationStore, messages: readonly ChatMessage[], window: number, charsPerToken: number, embedder: Embedder, now: number, forkAt: number | null = null): Promise<PreparedAppend> {
+export async function prepareAppend(store: ConversationStore, messages: readonly ChatMessage[], window: number, charsPerToken: number, embedder: Embedder, now: number, forkAt: number | null = null, digests?: readonly string[]): Promise<PreparedAppend> {
   const base = appendBase(store, forkAt, window);
-  const rows = messageRows(base.last, messages, charsPerToken, now);
+  const rows = messageRows(base.last, messages, charsPerToken, now, digests);
   const { segments } = closeWindows(base.tail, rows, window);
   const vectors = segments.length ? await embedder.embed(segments.map((s) => s.text)) : [];
   return { rows, segments, vectors, firstSegmentId: base.nextSegmentId };
@@ -92,15 +92,18 @@ function addSegments(store: ConversationStore, { segments, vectors, firstSegment
   let cosineSum = 0;
   const indexed: IndexedSegment[] = [];
   const stored: { segment: SegmentRow; vec: Float32Array }[] = [];
+  // One weighted vector at a time (assignOnline copies what it keeps), no array per segment (docs/memory.md).
+  const weighted = new Float32Array(dim);
   segments.forEach((s, i) => {
     const vec = vectors[i]!;
     if (embedder.usesIdf) addDocumentFrequency(df, vec);
-    const weighted = reweight(vec, idf);
+    weighted.set(vec);
+    reweightRows(weighted, dim, idf);
     const assigned = assignOnline(episodes, weighted, k, () => nextId++);
     touched.add(assigned.id);
     cosineSum += assigned.cosine;
     stored.push({ segment: { id: firstSegmentId + i, first_seq: s.first_seq, last_seq: s.last_seq, episode: assigned.id, score: assigned.cosine }, vec });
-    indexed.push({ id: firstSegmentId + i, episode: assigned.id, first: s.first_seq, last: s.last_seq, vec: weighted });
+    indexed.push({ id: firstSegmentId + i, episode: assigned.id, first: s.first_seq, last: s.last_seq, vec });
   });
   store.insertSegments(stored);
   // Online seeds get representatives and top terms at the next full clustering.

@@ -18,11 +18,19 @@
 // - Episode ids stay stable across re-clusterings: each new cluster takes the
 //   id of the old episode with the most similar centroid (greedy, best pairs
 //   first, cosine ≥ ID_MATCH_MIN_COSINE), otherwise a fresh id.
-import type { Kernels } from "../../wasm/src/kernels";
+import type { Kernels, KMeansOptions } from "../../wasm/src/kernels";
 
 export const KMEANS_SEED = 42;
 export const KMEANS_RESTARTS = 4;
-export const MAX_FIT_SEGMENTS = 8192;
+/**
+ * Rows the full k-means fits on: a sample of 4096 (an even stride), 6.3 MB at
+ * 384 dims, then every segment is assigned to its nearest centroid. Fitting a
+ * few thousand sampled points for k ≤ a dozen clusters loses little against
+ * the full batch (Sculley 2010, "Web-scale k-means clustering": mini-batches
+ * of about 1000 points come close to full-batch k-means), and the fit is
+ * the re-clustering's largest allocation (docs/memory.md).
+ */
+export const MAX_FIT_SEGMENTS = 4096;
 /** n in "top-n windows by cosine to the centroid" (n = 8 in the published runs). */
 export const REPRESENTATIVES_PER_EPISODE = 8;
 export const ID_MATCH_MIN_COSINE = 0.5;
@@ -96,11 +104,16 @@ export function strideSample(n: number, count = MAX_FIT_SEGMENTS): number[] {
   return Array.from({ length: count }, (_, i) => Math.floor((i * n) / count));
 }
 
+/** The k-means options of a full fit (step 3) on n rows: k clipped to n, the fixed seed and restarts. */
+export function fitOptions(k: number, n: number): KMeansOptions {
+  return { k: Math.min(k, n), seed: KMEANS_SEED, nInit: KMEANS_RESTARTS };
+}
+
 /** Full k-means fit (step 3) on unit rows; k is clipped to the number of rows. */
 export function fitEpisodes(kernels: Kernels, rows: Float32Array, dim: number, k: number): Float32Array {
   const n = rows.length / dim;
   if (n === 0) return new Float32Array(0);
-  return kernels.kmeans(rows, dim, { k: Math.min(k, n), seed: KMEANS_SEED, nInit: KMEANS_RESTARTS }).centroids;
+  return kernels.kmeans(rows, dim, fitOptions(k, n)).centroids;
 }
 
 function cosine(a: Float32Array, b: Float32Array): number {

@@ -7,19 +7,33 @@
 // Each mirror is built from SQLite on first use and follows storage: the
 // object appends to it only after a write committed (`followAppend`), drops
 // it when it would grow past its cap (selection then reads SQLite), and the
-// alarm rebuilds the index after a re-clustering. Nothing here writes.
+// alarm rebuilds the index after a re-clustering. The segment index is a
+// window instead: it keeps the latest MAX_INDEXED_SEGMENTS segments, the
+// oldest leaving in chunks as appends arrive (docs/memory.md). Nothing
+// here writes.
 import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
 import { kernelsModule } from "../../wasm/src/bundled";
-import { reweight } from "../episodes/bucket-idf";
-import { fromBlob, type ConversationStore, type MessageRow } from "../conversation/conversation-store";
+import { reweightRows } from "../episodes/bucket-idf";
+import type { ConversationStore, MessageRow } from "../conversation/conversation-store";
+import { readBlobInto } from "../storage/vector-blob";
 import type { ConversationMemory } from "../conversation/conversation-api";
-import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-index";
+import { INITIAL_CAPACITY, MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-index";
 import { MessageMeta } from "./message-meta";
 import { MessageCache } from "./message-cache";
 import { LexicalIndex, MAX_LEXICAL_DOCUMENTS, messageTerms } from "./lexical-index";
 
-/** Segment embeddings per SQL read (index builds and streamed ranking). */
+/** Segment embeddings per SQL read (index builds). */
 export const EMBEDDING_BATCH = 512;
+/** The index's window drops 1/INDEX_EVICTION_PARTS of itself at once when appends pass it, so its stores shift their rows once per chunk, not per append. */
+export const INDEX_EVICTION_PARTS = 8;
+/**
+ * Rows the index's stores may hold in all, as a multiple of its window,
+ * before it is built again (their memory never shrinks: as the window moves
+ * from one episode to another, the first's store keeps its size). The
+ * rebuild refills the same stores, the largest episodes first, so it needs
+ * no second set of memories.
+ */
+export const INDEX_CAPACITY_SLACK = 1.5;
 /** Rows per SQL read when building the in-memory message metadata. */
 export const META_BATCH = 8192;
 /** Messages the metadata mirror covers at most (8 bytes each: 16 MB); past it candidates are widened with SQL reads. */
@@ -27,16 +41,18 @@ export const MAX_META_MESSAGES = 2_000_000;
 /** Message rows per SQL read when building the lexical index. */
 export const LEXICAL_BATCH = 2048;
 /**
- * Bytes the lexical index may hold (≈ 550k messages of chat-length text at
- * 4 bytes a posting); past it the index is dropped and selection falls back
- * to the segment ranking, so the object stays inside its memory budget
- * (docs/context-selection.md, "Memory and time").
+ * Bytes the lexical index may hold (≈ 120k messages of the memory bench's
+ * text, ≈ 180k of chat-length text at 4 bytes a posting); past it the index
+ * is dropped and selection falls back to the segment ranking, so the object
+ * stays inside its memory budget (docs/context-selection.md, "Memory and
+ * time"; 16 MiB beside the segment index's window and the JS heap keeps the
+ * isolate under 96 MB, docs/memory.md).
  */
-export const MAX_LEXICAL_BYTES = 48 * 1024 * 1024;
+export const MAX_LEXICAL_BYTES = 16 * 1024 * 1024;
 /** Characters of message text the per-object cache keeps (≈ 2 MB; a 4k-token context is ≈ 16k characters). */
 export const MESSAGE_CACHE_CHARS = 1 << 20;
 
-/** A segment stored by a committed append, IDF-weighted, as the index holds it. */
+/** A segment stored by a committed append, with its unweighted embedding (the index weights it with clusterIdf as it copies it in). */
 export interface IndexedSegment {
   id: number;
   episode: number;
@@ -57,11 +73,13 @@ export class ConversationMirrors {
   private idfParsed: { raw: string; idf: Float32Array } | null = null;
   /** BM25 postings of every message; null until first needed, or past MAX_LEXICAL_DOCUMENTS. */
   private lexical: LexicalIndex | null = null;
+  /** The index's capacity when it was last built (a rebuild that could not shrink it is not repeated on every append). */
+  private indexBuiltCapacity = 0;
   /** The index passed MAX_LEXICAL_BYTES once: not rebuilt on every turn. */
   private lexicalTooLarge = false;
 
-  /** `lexicalCapBytes`: MAX_LEXICAL_BYTES, smaller in tests. */
-  constructor(private readonly store: ConversationStore, private readonly lexicalCapBytes = MAX_LEXICAL_BYTES) {}
+  /** `lexicalCapBytes`: MAX_LEXICAL_BYTES, `indexWindow`: MAX_INDEXED_SEGMENTS; smaller in tests. */
+  constructor(private readonly store: ConversationStore, private readonly lexicalCapBytes = MAX_LEXICAL_BYTES, private readonly indexWindow = MAX_INDEXED_SEGMENTS) {}
 
   memory(): MirrorMemory {
     return {
@@ -93,9 +111,17 @@ export class ConversationMirrors {
       if ((rows.length && rows[0]!.seq !== this.meta.count) || this.meta.count + rows.length > MAX_META_MESSAGES) this.meta = null;
       else for (const r of rows) this.meta.append(r.seq, r.weight, r.unit_head);
     }
-    if (this.index) {
-      if (this.index.size + indexed.length > MAX_INDEXED_SEGMENTS) this.index = null;
-      else for (const x of indexed) this.index.append(x.id, x.episode, x.first, x.last, x.vec);
+    if (this.index && indexed.length) {
+      const index = this.index;
+      let floor = 0;
+      if (index.size + indexed.length > this.indexWindow) {
+        floor = this.store.segmentWindowFloor(this.indexWindow - Math.ceil(this.indexWindow / INDEX_EVICTION_PARTS));
+        index.evictThrough(floor);
+      }
+      const weighted = new Float32Array(index.dim);
+      const idf = this.clusterIdf(); // the IDF the append assigned with: only a re-clustering changes it
+      for (const x of indexed) if (x.id > floor) index.append(x.id, x.episode, x.first, x.last, this.weightInto(weighted, x.vec, idf));
+      if (index.capacity > Math.max(INDEX_CAPACITY_SLACK * this.indexWindow, index.episodes * INITIAL_CAPACITY, 1.125 * this.indexBuiltCapacity)) this.rebuildIndex();
     }
   }
 
@@ -107,29 +133,45 @@ export class ConversationMirrors {
   }
 
   /**
-   * The segment index, built from SQLite on first use (null when there are
-   * no segments or too many); `reuse`: a previous index whose row stores the
-   * build fills again (same dim), so a rebuild does not double the memory.
+   * The segment index over the latest `indexWindow` segments, built
+   * from SQLite on first use (null when there are no segments); `reuse`: a
+   * previous index whose row stores the build fills again (same dim), so a
+   * rebuild does not double the memory.
    */
   segmentIndex(reuse: SegmentIndex | null = null): SegmentIndex | null {
     if (this.index) return this.index;
     const n = this.store.counter("segments");
     const dim = Number(this.store.meta("dim") ?? 0);
-    if (n === 0 || dim === 0 || n > MAX_INDEXED_SEGMENTS) return null;
+    if (n === 0 || dim === 0) return null;
     const idf = this.clusterIdf();
     const create = (capacity: number, d: number) => ResidentColumns.create(kernelsModule, capacity, d);
     const pool = reusingFactory(reuse && reuse.dim === dim ? reuse.release() : [], create);
     const index = new SegmentIndex(pool.factory, dim);
-    for (const { episode, n } of this.store.segmentCountsByEpisode()) index.reserve(episode ?? -1, n);
-    for (let after = 0; ; ) {
+    const floor = this.store.segmentWindowFloor(this.indexWindow);
+    // Largest episodes first: each takes the released store nearest its size.
+    for (const { episode, n } of this.store.segmentCountsByEpisode(floor).sort((a, b) => b.n - a.n)) index.reserve(episode ?? -1, n);
+    // Each blob is decoded and weighted into one scratch vector that the row store copies: no array per segment (docs/memory.md).
+    const weighted = new Float32Array(dim);
+    for (let after = floor; ; ) {
       const batch = this.store.embeddingBatch(after, EMBEDDING_BATCH, null);
       if (!batch.length) break;
-      for (const s of batch) index.append(s.id, s.episode ?? -1, s.first_seq, s.last_seq, reweight(fromBlob(s.vec), idf));
+      for (const s of batch) {
+        reweightRows(readBlobInto(s.vec, weighted), dim, idf);
+        index.append(s.id, s.episode ?? -1, s.first_seq, s.last_seq, weighted);
+      }
       after = batch[batch.length - 1]!.id;
     }
     pool.done();
     this.index = index;
+    this.indexBuiltCapacity = index.capacity;
     return index;
+  }
+
+  /** normalize(idf ⊙ vec) in `out` (reweightRows' arithmetic, so the index holds what reweight gives). */
+  private weightInto(out: Float32Array, vec: Float32Array, idf: Float32Array | null): Float32Array {
+    out.set(vec);
+    reweightRows(out, out.length, idf);
+    return out;
   }
 
   /**

@@ -15,11 +15,14 @@
 // dropped when the object is evicted. Memory: 4·dim bytes per segment
 // (1.5 KB at 384) plus 16 bytes (score buffer, id and span columns), plus
 // the unused capacity: a build reserves each episode's exact count plus
-// 1/8 (`reserve`), and appends grow an episode by 1/4, not by doubling, so
-// an index holds at most ≈ 1.25× its rows (each row store also keeps
+// 1/16 (`reserve`), and appends grow an episode by 1/8 in place, not by
+// doubling, so an index holds at most ≈ 1.125× its rows (each row store also keeps
 // ROW_STORE_SCRATCH_BYTES of scan scratch, and ResidentColumns 3·4·dim bytes
-// of query buffers; stores that know their size report it as `bytes`). Past MAX_INDEXED_SEGMENTS the
-// object stops indexing and streams from SQLite instead (conversation-do.ts).
+// of query buffers; stores that know their size report it as `bytes`).
+// Growth happens in place (RowStore.grow: `memory.grow` for the WASM
+// stores), so a growing index never holds a second memory beside the first
+// (docs/memory.md). The object indexes the latest MAX_INDEXED_SEGMENTS
+// segments: `evictThrough` drops the oldest (mirrors.ts).
 
 /**
  * The row storage the index needs: `ResidentColumns` (column-major, sparse
@@ -34,8 +37,10 @@ export interface RowStore {
   writeRow(i: number, vec: Float32Array): void;
   /** A copy of row i. */
   readRow(i: number): Float32Array;
-  /** Copies the first n rows of `source` (same dim) into rows [0, n) (growth). */
-  copyRowsFrom(source: RowStore, n: number): void;
+  /** Widens the store to `capacity` rows, keeping its rows and count (in place for the WASM stores: no second memory beside it). */
+  grow(capacity: number): void;
+  /** Removes rows [0, r): rows [r, count) move to [0, count − r), count drops by r (capacity kept). */
+  dropFirst(r: number): void;
   /** Bytes the store reserves, where it knows them (ResidentColumns); else the index estimates them (EpisodeRows.bytes). */
   readonly bytes?: number;
   /** query · rows[i] for i < count; may be a view valid until the next scan. */
@@ -47,18 +52,26 @@ export interface RowStore {
 }
 
 import type { TopK } from "../../wasm/src/kernels";
+import { SCRATCH_HEADROOM } from "../../wasm/src/bindings/retrieval-steps";
 
 export type RowStoreFactory = (capacity: number, dim: number) => RowStore;
 
-/** 32768 segments × 384 dims × 4 bytes = 48 MB: the most an index may hold (about 130k messages at window 4). */
-export const MAX_INDEXED_SEGMENTS = 32_768;
-const INITIAL_CAPACITY = 256;
+/**
+ * 12288 segments × 384 dims × 4 bytes = 18 MiB of rows (≤ 28 MiB with the
+ * slack and scan scratch): the most an index may hold, about 49k messages at
+ * window 4. The isolate's 96 MB target leaves no more beside the JS heap,
+ * the lexical index, the re-clustering's fit and the ArrayBuffer garbage
+ * V8 has not collected yet (docs/memory.md).
+ */
+export const MAX_INDEXED_SEGMENTS = 12_288;
+/** Rows an episode's store starts with (and the least a build reserves). */
+export const INITIAL_CAPACITY = 256;
 /** Scratch each WASM row store keeps beside its rows (ResidentRows' headroom, wasm/src/bindings/retrieval.ts). */
-export const ROW_STORE_SCRATCH_BYTES = 1 << 20;
+export const ROW_STORE_SCRATCH_BYTES = SCRATCH_HEADROOM;
 
-/** Capacity after `capacity` is full: +1/4 (a doubling would leave up to half of a large episode unused). */
+/** Capacity after `capacity` is full: +1/8 (a doubling would leave up to half of a large episode unused; growth is in place, so a small step costs a move of the rows, not a second memory). */
 export function grownCapacity(capacity: number): number {
-  return Math.max(INITIAL_CAPACITY, Math.ceil(capacity * 1.25));
+  return Math.max(INITIAL_CAPACITY, Math.ceil(capacity * 1.125));
 }
 
 /** A segment's id, seq span, episode and relevance to a query. */
@@ -88,7 +101,7 @@ class EpisodeRows {
   lastSeq: Int32Array;
   n = 0;
 
-  constructor(private readonly factory: RowStoreFactory, private readonly dim: number, capacity: number) {
+  constructor(factory: RowStoreFactory, private readonly dim: number, capacity: number) {
     this.store = factory(capacity, dim);
     this.store.count = 0;
     // A reused store may hold more than asked for: the columns follow the store.
@@ -106,6 +119,21 @@ class EpisodeRows {
     this.lastSeq[this.n] = last;
     this.n++;
     this.store.count = this.n;
+  }
+
+  /** Drops every row with segment id ≤ `id` (a prefix: ids ascend); returns how many. */
+  dropThrough(id: number): number {
+    let lo = 0, hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ids[mid]! <= id) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return 0;
+    this.store.dropFirst(lo);
+    for (const a of [this.ids, this.firstSeq, this.lastSeq]) a.copyWithin(0, lo, this.n);
+    this.n -= lo;
+    return lo;
   }
 
   find(id: number): number {
@@ -128,9 +156,7 @@ class EpisodeRows {
 
   private grow(): void {
     const capacity = grownCapacity(this.store.capacity);
-    const next = this.factory(capacity, this.dim);
-    next.copyRowsFrom(this.store, this.n);
-    next.count = this.n;
+    this.store.grow(capacity);
     const widen = (a: Int32Array) => {
       const b = new Int32Array(capacity);
       b.set(a.subarray(0, this.n));
@@ -139,7 +165,6 @@ class EpisodeRows {
     this.ids = widen(this.ids);
     this.firstSeq = widen(this.firstSeq);
     this.lastSeq = widen(this.lastSeq);
-    this.store = next;
   }
 }
 
@@ -164,10 +189,31 @@ export class SegmentIndex {
     return b;
   }
 
-  /** Sizes an episode's storage before its rows are appended (a build knows each episode's count): count + 1/8, no regrowth. */
+  /** Episodes with a store. */
+  get episodes(): number {
+    return this.byEpisode.size;
+  }
+
+  /** Rows all episodes' stores have room for (what their memory holds, used or not). */
+  get capacity(): number {
+    let c = 0;
+    for (const rows of this.byEpisode.values()) c += rows.store.capacity;
+    return c;
+  }
+
+  /**
+   * Drops every segment with id ≤ `id` (the oldest: a window over the latest
+   * segments, mirrors.ts); the stores keep their memory for the rows that
+   * follow.
+   */
+  evictThrough(id: number): void {
+    for (const rows of this.byEpisode.values()) this.n -= rows.dropThrough(id);
+  }
+
+  /** Sizes an episode's storage before its rows are appended (a build knows each episode's count): count + 1/16, no regrowth for a while. */
   reserve(episode: number, count: number): void {
     if (this.byEpisode.has(episode)) throw new Error(`episode ${episode} already has rows; reserve before appending`);
-    this.byEpisode.set(episode, new EpisodeRows(this.factory, this.dim, Math.max(INITIAL_CAPACITY, Math.ceil(count * 1.125))));
+    this.byEpisode.set(episode, new EpisodeRows(this.factory, this.dim, Math.max(INITIAL_CAPACITY, Math.ceil(count * 1.0625))));
   }
 
   append(id: number, episode: number, first: number, last: number, weightedUnit: Float32Array): void {
@@ -250,14 +296,16 @@ export class SegmentIndex {
 
 /** A plain-array RowStore, row-major (Node tests and scripts/eval; an independent reference for the WASM stores). */
 export function arrayRowStore(capacity: number, dim: number): RowStore {
-  const data = new Float32Array(capacity * dim);
+  let data = new Float32Array(capacity * dim);
   let count = capacity;
   let last = new Float32Array(0);
   const checkRow = (i: number) => {
     if (!Number.isInteger(i) || i < 0 || i >= capacity) throw new RangeError(`arrayRowStore: row ${i} outside [0, ${capacity})`);
   };
   return {
-    capacity,
+    get capacity() {
+      return capacity;
+    },
     dim,
     get count() {
       return count;
@@ -274,9 +322,18 @@ export function arrayRowStore(capacity: number, dim: number): RowStore {
       checkRow(i);
       return data.slice(i * dim, (i + 1) * dim);
     },
-    copyRowsFrom(source, n) {
-      if (source.dim !== dim || n > capacity) throw new RangeError(`arrayRowStore: cannot copy ${n} rows of dim ${source.dim} into ${capacity} × ${dim}`);
-      for (let i = 0; i < n; i++) data.set(source.readRow(i), i * dim);
+    dropFirst(r) {
+      if (!Number.isInteger(r) || r < 0 || r > count) throw new RangeError(`arrayRowStore: cannot drop ${r} of ${count} rows`);
+      data.copyWithin(0, r * dim, count * dim);
+      data.fill(0, (count - r) * dim, count * dim);
+      count -= r;
+    },
+    grow(next) {
+      if (!Number.isInteger(next) || next < capacity) throw new RangeError(`arrayRowStore: cannot grow from ${capacity} to ${next} rows`);
+      const wider = new Float32Array(next * dim);
+      wider.set(data);
+      data = wider;
+      capacity = next;
     },
     dotScoresView,
     topKDot(query, k) {
@@ -307,8 +364,12 @@ export const REUSE_MAX_SLACK = 1.5;
 
 /**
  * A factory that first reuses released stores (SegmentIndex.release): the
- * smallest one with at least the requested capacity, else a new one from
- * `create`. Call `done()` after the build so leftovers can be collected.
+ * smallest one with at least the requested capacity (up to REUSE_MAX_SLACK
+ * times it), else the largest smaller one grown in place to the request,
+ * else a new one from `create`. A WASM store's memory never shrinks and is
+ * freed only by a garbage collection, so a rebuild that created a store
+ * beside a released one would hold both until then (docs/memory.md). Call
+ * `done()` after the build so leftovers can be collected.
  */
 export function reusingFactory(released: RowStore[], create: RowStoreFactory): { factory: RowStoreFactory; done: () => void } {
   const pool = [...released];
@@ -320,8 +381,15 @@ export function reusingFactory(released: RowStore[], create: RowStoreFactory): {
         const c = pool[i]!.capacity;
         if (c >= capacity && c <= capacity * REUSE_MAX_SLACK && (best < 0 || c < pool[best]!.capacity)) best = i;
       }
+      if (best < 0) {
+        for (let i = 0; i < pool.length; i++) {
+          const c = pool[i]!.capacity;
+          if (c < capacity && (best < 0 || c > pool[best]!.capacity)) best = i;
+        }
+      }
       if (best < 0) return create(capacity, dim);
       const store = pool.splice(best, 1)[0]!;
+      if (store.capacity < capacity) store.grow(capacity);
       store.count = 0;
       return store;
     },

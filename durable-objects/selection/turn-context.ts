@@ -5,18 +5,19 @@
 // BM25 fused with dense scores over an episode-aware pool) and
 // rank-candidates.ts' (segments: the dense pool, and the whole ranking when
 // the lexical index is past its cap); this module supplies them with the
-// object's state: the query's embedding and episode, the in-memory mirrors
-// (mirrors.ts) and, past the segment index's cap, embeddings streamed from
-// SQLite.
+// object's state: the query's embedding and episode and the in-memory
+// mirrors (mirrors.ts; the segment index holds the latest
+// MAX_INDEXED_SEGMENTS segments, so no embedding is read from SQLite on a
+// turn, docs/memory.md).
 import type { Kernels } from "../../wasm/src/kernels";
 import type { ChatMessage, ContextMessage, ContextSelection, ConversationSettings } from "../conversation/conversation-api";
 import { storedMessage, type ConversationStore, type EpisodeRow, type MessageMetaRow } from "../conversation/conversation-store";
 import { groupUnits } from "../conversation/tool-units";
-import { reweight, reweightRows } from "../episodes/bucket-idf";
+import { reweight } from "../episodes/bucket-idf";
 import type { Embedder } from "../episodes/embedder";
-import { EMBEDDING_BATCH, type ConversationMirrors } from "./mirrors";
+import type { ConversationMirrors } from "./mirrors";
 import {
-  DEFAULT_RANKING, orderSpans, rankedLoopBounds, rankedSpans, rankLimit, routeQuery, spanCandidates, type ScoredSpan,
+  DEFAULT_RANKING, rankedLoopBounds, rankedSpans, rankLimit, routeQuery, spanCandidates,
 } from "./rank-candidates";
 import { selectContext, type Candidate, type MessageRef } from "./select-context";
 import { DEFAULT_MESSAGE_RANKING } from "./message-ranking";
@@ -24,9 +25,6 @@ import { rankedCandidates } from "./neighbours";
 import { MESSAGE_LOOP_BOUNDS, rankTurnMessages } from "./turn-ranking";
 import { conversationTokens, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight } from "./token-estimator";
 import { liveBefore } from "../conversation/history-divergence";
-
-/** Scored segments a streamed ranking keeps at most (past the index's cap). */
-export const MAX_SCORED_SEGMENTS = 16_384;
 
 /** What a turn's selection reads of the conversation object. */
 export interface TurnContextSource {
@@ -117,9 +115,8 @@ function rankedMessages(
   const { store, mirrors, kernels } = source;
   const lexical = mirrors.lexicalIndex()!;
   const segmentIndex = routed ? mirrors.segmentIndex() : null;
-  const spans = routed
-    ? (segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, limit) : rankStreamed(source, routed, limit))
-    : null;
+  // Episodes exist (routed), so segments do, so the index does.
+  const spans = routed && segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, limit) : null;
   const order = rankTurnMessages({
     kernels, lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
     eligible: (seq) => { const role = lexical.role(seq); return role !== null && role !== "system"; },
@@ -143,44 +140,11 @@ function rankedMessages(
 function rankedSegments(source: TurnContextSource, routed: RoutedQuery, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number): Iterable<Candidate> {
   const { store, mirrors } = source;
   const segmentIndex = mirrors.segmentIndex();
-  const order = segmentIndex
-    ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, limit)
-    : rankStreamed(source, routed, limit);
+  const order = segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, limit) : [];
   const meta = mirrors.messageMeta();
   // Widened lazily from the in-memory metadata (no SQL).
   const widen = (first: number, last: number) => refs(meta ? meta.unitWidened(first, last) : store.unitWidenedMeta(first, last));
   return spanCandidates(order, widen, limit);
-}
-
-/**
- * Relevance streamed from SQLite in batches (conversations past
- * MAX_INDEXED_SEGMENTS): the matched episode's segments, and only the
- * other episodes' representatives (a full scan would read every embedding).
- */
-function rankStreamed({ store, kernels }: TurnContextSource, { q, idf, dim, matched, episodes }: RoutedQuery, limit: number): ScoredSpan[] {
-  const score = (rows: Float32Array) => {
-    reweightRows(rows, dim, idf);
-    return kernels.cosineScores(q, rows, dim);
-  };
-  const matchedScored: ScoredSpan[] = [];
-  for (let after = 0; ; ) {
-    const batch = store.embeddingBatch(after, EMBEDDING_BATCH, matched.id);
-    if (!batch.length) break;
-    const rows = new Float32Array(batch.length * dim);
-    batch.forEach((s, i) => rows.set(new Float32Array(s.vec), i * dim));
-    const scores = score(rows);
-    batch.forEach((s, i) => matchedScored.push({ id: s.id, first: s.first_seq, last: s.last_seq, episode: matched.id, score: scores[i]! }));
-    if (matchedScored.length > MAX_SCORED_SEGMENTS) matchedScored.splice(0, matchedScored.length - MAX_SCORED_SEGMENTS);
-    after = batch[batch.length - 1]!.id;
-  }
-  const otherIds = episodes.filter((e) => e.id !== matched.id).flatMap((e) => e.representatives);
-  const otherSegments = store.segmentsById(otherIds);
-  const otherVectors = store.embeddingsById(otherIds);
-  const otherRows = new Float32Array(otherSegments.length * dim);
-  otherSegments.forEach((s, i) => otherRows.set(otherVectors.get(s.id)!, i * dim));
-  const otherScores = otherSegments.length ? score(otherRows) : new Float32Array(0);
-  const othersScored = otherSegments.map((s, i) => ({ id: s.id, first: s.first_seq, last: s.last_seq, episode: s.episode ?? -1, score: otherScores[i]! }));
-  return orderSpans(matchedScored, othersScored, DEFAULT_RANKING.matchBonus, limit);
 }
 
 /** Ranked candidates restricted to live messages (a fork is pending): each keeps its live messages, or is dropped. */

@@ -3,9 +3,12 @@ import { oracleKernels } from "../../wasm/oracle/index";
 import { addDocumentFrequency, reweight, reweightRows } from "../../durable-objects/episodes/bucket-idf";
 import { idfFromDocumentFrequency } from "../../wasm/src/text-features";
 import {
-  assignOnline, fitEpisodes, matchEpisodeIds, matchQueryEpisode, nearestCentroid, shouldRecluster, strideSample, TopN, type OnlineCentroid,
+  assignOnline, fitEpisodes, fitOptions, matchEpisodeIds, matchQueryEpisode, nearestCentroid, shouldRecluster, strideSample, TopN, type OnlineCentroid,
 } from "../../durable-objects/episodes/episodes";
 import { hashEmbedder, parseEmbeddingsResponse } from "../../durable-objects/episodes/embedder";
+import { ResidentRows } from "../../wasm/src/bindings/resident-rows";
+import { loadWasmModule } from "../../wasm/src/node-module";
+import { wasmKernels } from "../../wasm/src/wasm-kernels";
 
 const kernels = oracleKernels;
 const unit = (...xs: number[]) => {
@@ -81,6 +84,27 @@ describe("full clustering (EpiCache step 3) and query matching (step 7)", () => 
     reweightRows(rows, dim, idf);
     expect([0, 1, 2].map((r) => Array.from(rows.subarray(r * dim, (r + 1) * dim)))).toEqual(expected);
     expect(Array.from(rows.subarray(dim, 2 * dim))).toEqual(new Array(dim).fill(0));
+  });
+
+  it("the re-clustering's fit in its own instance (ResidentRows, episode-refit.ts) equals fitEpisodes bit for bit, and both match the oracle's clustering", () => {
+    const module = loadWasmModule();
+    const embed = hashEmbedder(wasmKernels(module));
+    const texts = Array.from({ length: 300 }, (_, i) => `${["apples pears plums", "engines torque gears", "rivers lakes rain"][i % 3]} note ${i} ${i % 7}`);
+    return embed.embed(texts).then((vecs) => {
+      const dim = vecs[0]!.length;
+      const rows = new Float32Array(vecs.length * dim);
+      vecs.forEach((v, i) => rows.set(v, i * dim));
+      const viaKernels = fitEpisodes(wasmKernels(module), rows, dim, 3);
+      const fit = ResidentRows.create(module, vecs.length, dim);
+      fit.rows().set(rows);
+      const resident = fit.kmeans(fitOptions(3, vecs.length)).centroids;
+      expect(Array.from(resident)).toEqual(Array.from(viaKernels));
+      const viaOracle = fitEpisodes(kernels, rows, dim, 3);
+      const label = (c: Float32Array) => vecs.map((v) => nearestCentroid(v, Array.from({ length: 3 }, (_, j) => c.subarray(j * dim, (j + 1) * dim))).index);
+      const a = label(resident), b = label(viaOracle);
+      // Same partition (cluster order may differ): points share a cluster in one iff they do in the other.
+      for (let i = 0; i < vecs.length; i++) expect(a[i] === a[0]).toBe(b[i] === b[0]);
+    });
   });
 
   it("clips k to the number of rows and returns nothing for no rows", () => {

@@ -82,8 +82,43 @@ describe("SegmentIndex.topOfEpisode", () => {
   }
 });
 
+describe("SegmentIndex window (evictThrough)", () => {
+  for (const [name, factory] of [
+    ["plain arrays", arrayRowStore],
+    ["WASM ResidentRows", (capacity: number, dim: number) => ResidentRows.create(loadWasmModule(), capacity, dim)],
+    ["WASM ResidentColumns", (capacity: number, dim: number) => ResidentColumns.create(loadWasmModule(), capacity, dim)],
+  ] as const) {
+    it(`drops the oldest segments of every episode and then equals an index built from the rest (${name})`, () => {
+      const dim = 8;
+      const vec = (id: number) => unit(dim, id % dim, (id * 3) % dim);
+      const episodeOf = (id: number) => (id % 3 === 0 ? 7 : id % 3 === 1 ? 8 : 9);
+      const windowed = new SegmentIndex(factory, dim);
+      for (let id = 1; id <= 700; id++) windowed.append(id, episodeOf(id), id * 4, id * 4 + 3, vec(id));
+      const capacity = windowed.capacity;
+      windowed.evictThrough(450);
+      expect(windowed.size).toBe(250);
+      expect(windowed.capacity).toBe(capacity); // the stores keep their memory for the rows that follow
+      for (let id = 701; id <= 760; id++) windowed.append(id, episodeOf(id), id * 4, id * 4 + 3, vec(id));
+      const fresh = new SegmentIndex(arrayRowStore, dim);
+      for (let id = 451; id <= 760; id++) fresh.append(id, episodeOf(id), id * 4, id * 4 + 3, vec(id));
+      const q = unit(dim, 1, 2);
+      for (const e of [7, 8, 9]) {
+        const a = windowed.scoreEpisode(e, q), b = fresh.scoreEpisode(e, q);
+        expect(a.count).toBe(b.count);
+        expect(Array.from(a.ids.subarray(0, a.count))).toEqual(Array.from(b.ids.subarray(0, b.count)));
+        expect(Array.from(a.firstSeq.subarray(0, a.count))).toEqual(Array.from(b.firstSeq.subarray(0, b.count)));
+        expect(Array.from(a.scores)).toEqual(Array.from(b.scores));
+        expect(windowed.topOfEpisode(e, q, 5).map((s) => s.id)).toEqual(fresh.topOfEpisode(e, q, 5).map((s) => s.id));
+      }
+      windowed.evictThrough(10_000);
+      expect(windowed.size).toBe(0);
+      expect(windowed.scoreEpisode(7, q).count).toBe(0);
+    });
+  }
+});
+
 describe("SegmentIndex memory", () => {
-  it("reserve sizes an episode once (count + 1/8), appends past it grow by 1/4, bytes follow capacity", () => {
+  it("reserve sizes an episode once (count + 1/16), appends past it grow the same store by 1/8, bytes follow capacity", () => {
     const created: number[] = [];
     const factory = (capacity: number, dim: number) => {
       created.push(capacity);
@@ -92,17 +127,20 @@ describe("SegmentIndex memory", () => {
     const dim = 4;
     const index = new SegmentIndex(factory, dim);
     index.reserve(1, 1000);
-    expect(created).toEqual([1125]);
-    for (let id = 1; id <= 1125; id++) index.append(id, 1, id, id, unit(dim, id % dim));
-    expect(created).toEqual([1125]);
-    index.append(1126, 1, 1126, 1126, unit(dim, 0));
-    expect(created).toEqual([1125, grownCapacity(1125)]);
-    expect(grownCapacity(1125)).toBe(1407);
-    expect(index.bytes).toBe(1407 * (dim + 1) * 4 + ROW_STORE_SCRATCH_BYTES + 3 * 1407 * 4);
+    expect(created).toEqual([1063]);
+    for (let id = 1; id <= 1063; id++) index.append(id, 1, id, id, unit(dim, id % dim));
+    expect(created).toEqual([1063]);
+    index.append(1064, 1, 1064, 1064, unit(dim, 0));
+    expect(created).toEqual([1063]); // grown in place: no second store beside it
+    expect(grownCapacity(1063)).toBe(1196);
+    const scored = index.scoreEpisode(1, unit(dim, 0));
+    expect(scored.count).toBe(1064);
+    expect(scored.scores[1063]).toBe(1);
+    expect(index.bytes).toBe(1196 * (dim + 1) * 4 + ROW_STORE_SCRATCH_BYTES + 3 * 1196 * 4);
     expect(() => index.reserve(1, 10)).toThrow(/already has rows/);
   });
 
-  it("a rebuild refills the released stores that fit (best fit, at most 1.5× the request) and creates the rest", () => {
+  it("a rebuild refills the released stores that fit (best fit, at most 1.5× the request), grows a smaller one, and creates the rest", () => {
     let creations = 0;
     const create = (capacity: number, dim: number) => {
       creations++;
@@ -110,17 +148,17 @@ describe("SegmentIndex memory", () => {
     };
     const dim = 4;
     const old = new SegmentIndex(create, dim);
-    old.reserve(1, 800); // capacity 900
+    old.reserve(1, 800); // capacity 850
     old.reserve(2, 200); // capacity 256 (the minimum)
     for (let id = 1; id <= 1000; id++) old.append(id, id <= 800 ? 1 : 2, id, id, unit(dim, id % dim));
     expect(creations).toBe(2);
     const released = old.release();
     expect(old.size).toBe(0);
-    expect(released.map((s) => s.capacity).sort((a, b) => a - b)).toEqual([256, 900]);
+    expect(released.map((s) => s.capacity).sort((a, b) => a - b)).toEqual([256, 850]);
 
     const pool = reusingFactory(released, create);
     const rebuilt = new SegmentIndex(pool.factory, dim);
-    rebuilt.reserve(7, 700); // wants 788: reuses the 900 store
+    rebuilt.reserve(7, 700); // wants 744: reuses the 850 store
     rebuilt.reserve(8, 100); // wants 256: reuses the 256 store
     rebuilt.reserve(9, 100); // nothing left: a new store
     pool.done();
@@ -136,6 +174,14 @@ describe("SegmentIndex memory", () => {
     const big = reusingFactory([arrayRowStore(1000, dim)], create);
     big.factory(300, dim);
     expect(creations).toBe(4);
+
+    // Too small for every request: the largest smaller store is grown (rows of the old index are not kept), not a new one made.
+    const small = [arrayRowStore(100, dim), arrayRowStore(400, dim)];
+    const grown = reusingFactory(small, create).factory(500, dim);
+    expect(creations).toBe(4);
+    expect(grown).toBe(small[1]);
+    expect(grown.capacity).toBe(500);
+    expect(grown.count).toBe(0);
   });
 });
 
@@ -211,6 +257,6 @@ describe("SegmentIndex on ResidentColumns (the workerd store)", () => {
     for (let id = 1; id <= 20; id++) index.append(id, id % 2, id, id, unit(dim, id % dim));
     const expected = stores.reduce((b, s) => b + s.bytes + 3 * s.capacity * 4, 0);
     expect(index.bytes).toBe(expected);
-    expect(stores[0]!.bytes).toBe(1125 * (dim + 1) * 4 + 3 * dim * 4 + ROW_STORE_SCRATCH_BYTES);
+    expect(stores[0]!.bytes).toBe(1063 * (dim + 1) * 4 + 3 * dim * 4 + ROW_STORE_SCRATCH_BYTES);
   });
 });

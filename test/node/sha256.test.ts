@@ -2,7 +2,7 @@
 // examples, on lengths around every padding boundary and random inputs.
 import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { sha256, sha256Text, toHex } from "../../protocol/sha256";
+import { sha256, sha256Text, sha256TextHex, toHex } from "../../protocol/sha256";
 
 const reference = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
@@ -24,9 +24,17 @@ describe("sha256", () => {
     }
   });
 
-  it("hashes text as UTF-8", () => {
-    for (const s of ["naïve café", "日本語のテキスト", "emoji 🧪 and \u0000 nul", "x".repeat(1000)]) {
-      expect(toHex(sha256Text(s))).toBe(createHash("sha256").update(s, "utf8").digest("hex"));
+  it("hashes text as UTF-8, as bytes or hex (whole or a prefix), past the shared buffer too", () => {
+    for (const s of ["naïve café", "日本語のテキスト", "emoji 🧪 and \u0000 nul", "x".repeat(1000), "é".repeat(2000), "日".repeat(5000), ""]) {
+      const expected = createHash("sha256").update(s, "utf8").digest("hex");
+      expect(toHex(sha256Text(s))).toBe(expected);
+      expect(sha256TextHex(s)).toBe(expected);
+      expect(sha256TextHex(s, 32)).toBe(expected.slice(0, 32));
+    }
+    // The shared buffer's stale bytes never leak into a shorter message.
+    for (let n = 300; n >= 0; n -= 7) {
+      const s = "ab".repeat(n);
+      expect(sha256TextHex(s)).toBe(createHash("sha256").update(s, "utf8").digest("hex"));
     }
   });
 });

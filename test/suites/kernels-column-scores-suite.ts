@@ -12,7 +12,6 @@
 import { describe, expect, it } from "vitest";
 import type { RetrievalKernels } from "../../wasm/src/bindings/retrieval";
 import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
-import { ResidentRows } from "../../wasm/src/bindings/resident-rows";
 import { mulberry32 } from "../../protocol/mulberry32";
 import { randomArray } from "./random-arrays";
 
@@ -211,29 +210,32 @@ export function columnScoresConformance({ runtime, wasm, oracle, module }: Colum
       expect(scores[3]).toBe(24); // the view shows the last scan
     });
 
-    it("copyRowsFrom grows a store column by column, and copies from a row-major store", () => {
+    it("grow widens the columns in place: rows, count and scans kept, new rows zero, one memory", () => {
       const random = mulberry32(74);
       const dim = 13;
-      const small = ResidentColumns.create(module, 20, dim);
       const rows = randomArray(random, 20 * dim);
-      for (let i = 0; i < 20; i++) small.writeRow(i, rows.subarray(i * dim, (i + 1) * dim));
-      const big = ResidentColumns.create(module, 31, dim);
-      big.copyRowsFrom(small, 17);
-      big.count = 17;
-      for (let i = 0; i < 17; i++) expect(Array.from(big.readRow(i))).toEqual(Array.from(small.readRow(i)));
-      expect(Array.from(big.readRow(17))).toEqual(new Array(dim).fill(0));
+      const fresh = ResidentColumns.create(module, 20, dim);
+      const grown = ResidentColumns.create(module, 20, dim);
+      for (let i = 0; i < 20; i++) {
+        fresh.writeRow(i, rows.subarray(i * dim, (i + 1) * dim));
+        grown.writeRow(i, rows.subarray(i * dim, (i + 1) * dim));
+      }
+      grown.count = 17;
+      grown.grow(31);
+      // Several memory.grow steps (each large enough to need new pages), rows moving to a wider stride each time.
+      grown.grow(20_000);
+      expect(grown.capacity).toBe(20_000);
+      expect(grown.count).toBe(17);
+      for (let i = 0; i < 20; i++) expect(Array.from(grown.readRow(i))).toEqual(Array.from(fresh.readRow(i)));
+      expect(Array.from(grown.readRow(20))).toEqual(new Array(dim).fill(0));
+      expect(Array.from(grown.readRow(19_999))).toEqual(new Array(dim).fill(0));
       const q = sparseQuery(random, dim, 5);
-      small.count = 17;
-      expectBitEqual(big.dotScores(q), small.dotScores(q), "grown");
-
-      const rowMajor = ResidentRows.create(module, 20, dim);
-      rowMajor.rows().set(rows);
-      const fromRows = ResidentColumns.create(module, 20, dim);
-      fromRows.copyRowsFrom(rowMajor, 20);
-      small.count = 20;
-      expectBitEqual(fromRows.dotScores(q), small.dotScores(q), "from rows");
-      expect(() => big.copyRowsFrom(ResidentColumns.create(module, 40, dim), 32)).toThrow(RangeError);
-      expect(() => big.copyRowsFrom(ResidentColumns.create(module, 40, dim + 1), 3)).toThrow(/dim/);
+      fresh.count = 17;
+      expectBitEqual(grown.dotScores(q), fresh.dotScores(q), "grown");
+      grown.writeRow(19_999, rows.subarray(0, dim));
+      grown.count = 20_000;
+      expect(grown.topKDot(q, 1).scores[0]).toBe(grown.dotScores(q)[0]);
+      expect(() => grown.grow(100)).toThrow(RangeError);
     });
 
     it("rejects bad arguments", () => {

@@ -330,6 +330,23 @@ export function retrievalConformance({ runtime, wasm, oracle, module }: Retrieva
       expect(view[0]).toBe(0.5);
     });
 
+    it("grow keeps the rows in place and zeroes the new ones, scans unchanged", () => {
+      const random = mulberry32(44);
+      const dim = 19;
+      const rows = randomArray(random, 37 * dim);
+      const r = ResidentRows.create(module, 37, dim);
+      r.rows().set(rows);
+      r.count = 30;
+      r.grow(20_000);
+      expect(r.capacity).toBe(20_000);
+      expect(r.count).toBe(30);
+      expect(Array.from(r.rows().subarray(0, 37 * dim))).toEqual(Array.from(rows));
+      expect(r.rows().subarray(37 * dim).every((x) => x === 0)).toBe(true);
+      const q = randomArray(random, dim);
+      expectScansClose(r.dotScores(q), oracle.dotScores(q, rows.subarray(0, 30 * dim), dim), q, rows.subarray(0, 30 * dim), dim);
+      expect(() => r.grow(10)).toThrow(RangeError);
+    });
+
     it("count limits the scans; row(i) is a live view", () => {
       const r = ResidentRows.create(module, 10, 2);
       r.row(3).set([1, 1]);

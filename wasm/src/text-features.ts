@@ -132,15 +132,34 @@ export function idfFromDocumentFrequency(df: ArrayLike<number>, nDocs: number): 
   return idf;
 }
 
+const tokenEncoder = new TextEncoder();
+
 /** Tokens as UTF-8 bytes back to back plus offsets (n + 1), the layout embedTokensF32 reads. */
 export function encodeTokens(tokens: readonly string[]): { bytes: Uint8Array; offsets: Int32Array } {
-  const encoder = new TextEncoder();
-  const parts = tokens.map((t) => encoder.encode(t));
+  // One encoding of the joined tokens, offsets from each token's UTF-8 length: no array or view per token (every segment embedding goes through here, docs/memory.md).
   const offsets = new Int32Array(tokens.length + 1);
-  for (let i = 0; i < parts.length; i++) offsets[i + 1] = offsets[i]! + parts[i]!.length;
+  for (let i = 0; i < tokens.length; i++) offsets[i + 1] = offsets[i]! + utf8Length(tokens[i]!);
   const bytes = new Uint8Array(offsets[tokens.length]!);
-  parts.forEach((p, i) => bytes.set(p, offsets[i]!));
+  if (tokenEncoder.encodeInto(tokens.join(""), bytes).written !== bytes.length) {
+    // Surrogate halves split across two tokens pair up once joined: encode token by token instead.
+    for (let i = 0; i < tokens.length; i++) bytes.set(tokenEncoder.encode(tokens[i]!), offsets[i]!);
+  }
   return { bytes, offsets };
+}
+
+/** Bytes of `s` in UTF-8 (what TextEncoder writes: a lone surrogate becomes U+FFFD, 3 bytes). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }
 
 export function checkDim(dim: number): void {

@@ -103,7 +103,7 @@ export function cases(options: BenchOptions = { quick: false }): BenchCase[] {
   const segRows = ResidentRows.create(module, segN, dim);
   randomMatrix(random, segRows.rows());
   const segCols = ResidentColumns.create(module, segN, dim);
-  segCols.copyRowsFrom(segRows, segN);
+  for (let i = 0; i < segN; i++) segCols.writeRow(i, segRows.row(i));
   const segColsJs = new Float32Array(dim * segN);
   for (let j = 0; j < dim; j++) segColsJs.set(segCols.column(j), j * segN);
   const segOut = new Float32Array(segN);

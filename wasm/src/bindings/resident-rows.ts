@@ -4,7 +4,7 @@ import type { KMeansOptions, KMeansResult, TopK } from "../kernels";
 import { instantiateKernels, type KernelInstance } from "../instance";
 import type { Arena } from "../arena";
 import { checkFinite, checkQuery, rowCount } from "../retrieval-checks";
-import { checkedCount, checkRowCopy, checkStoreShape, kmeansAt, reserveScratchHeadroom, retrievalExports, topKAt, type Fn, type RetrievalExports } from "./retrieval-steps";
+import { checkedCount, checkStoreShape, kmeansAt, reserveScratchHeadroom, retrievalExports, topKAt, type Fn, type RetrievalExports } from "./retrieval-steps";
 
 /** Result of one Lloyd iteration on resident rows. */
 export interface LloydStep {
@@ -24,30 +24,32 @@ export interface LloydStep {
  * Scans cover the first `count` rows (default: all), so a growing matrix can
  * be preallocated and filled over time. Views (rows(), row(), lastScores(),
  * the *View scans) are invalidated when WASM memory grows. Scan buffers and
- * 1 MiB of scratch headroom are allocated up front, so scans and top-k with
- * k ≤ 65536 never grow it; kmeans, dotScoresBatch and lloydIteration may
+ * 256 KiB of scratch headroom are allocated up front, so scans and top-k with
+ * k ≤ 16384 never grow it; kmeans, dotScoresBatch and lloydIteration may
  * (take views again after those).
  */
 export class ResidentRows {
   private count_: number;
+  private capacity_: number;
   private readonly x: RetrievalExports;
   private readonly arena: Arena;
-  private readonly rowsPtr: number;
   private readonly queryPtr: number;
-  private readonly scoresPtr: number;
+  /** The rows, then the scores: last in the arena, so growth extends them in place. */
+  private readonly rowsPtr: number;
+  private scoresPtr = 0;
 
   private constructor(
     private readonly instance: KernelInstance,
-    readonly capacity: number,
+    capacity: number,
     readonly dim: number,
   ) {
     this.x = retrievalExports(instance);
     this.arena = instance.arena;
-    this.rowsPtr = this.arena.alloc(capacity * dim * 4);
     this.queryPtr = this.arena.alloc(dim * 4);
-    this.scoresPtr = this.arena.alloc(capacity * 4);
+    this.rowsPtr = this.arena.mark();
+    this.capacity_ = capacity;
     this.count_ = capacity;
-    reserveScratchHeadroom(this.arena);
+    this.layout(capacity);
   }
 
   /** A dedicated instance of `module` (the kernels module: static import in workerd, loadWasmModule() in Node) holding capacity × dim rows (zeroed). */
@@ -56,22 +58,35 @@ export class ResidentRows {
     return new ResidentRows(instantiateKernels(module), capacity, dim);
   }
 
+  /** Places rows and scores from rowsPtr, with the scratch headroom after them. */
+  private layout(capacity: number): void {
+    this.arena.reset(this.rowsPtr);
+    this.arena.alloc(capacity * this.dim * 4);
+    this.scoresPtr = this.arena.alloc(capacity * 4);
+    reserveScratchHeadroom(this.arena);
+  }
+
+  /** Rows the store holds. */
+  get capacity(): number {
+    return this.capacity_;
+  }
+
   /** Rows the scans cover (the first `count` of `capacity`). */
   get count(): number {
     return this.count_;
   }
   set count(n: number) {
-    this.count_ = checkedCount("ResidentRows", n, this.capacity);
+    this.count_ = checkedCount("ResidentRows", n, this.capacity_);
   }
 
   /** The whole capacity × dim matrix, a view into WASM memory: write rows straight into it. */
   rows(): Float32Array {
-    return this.arena.f32(this.rowsPtr, this.capacity * this.dim);
+    return this.arena.f32(this.rowsPtr, this.capacity_ * this.dim);
   }
 
   /** Row i as a view into WASM memory. */
   row(i: number): Float32Array {
-    if (!Number.isInteger(i) || i < 0 || i >= this.capacity) throw new RangeError(`ResidentRows: row ${i} outside [0, ${this.capacity})`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.capacity_) throw new RangeError(`ResidentRows: row ${i} outside [0, ${this.capacity})`);
     return this.arena.f32(this.rowsPtr + i * this.dim * 4, this.dim);
   }
 
@@ -86,11 +101,29 @@ export class ResidentRows {
     return this.row(i).slice();
   }
 
-  /** Copies the first n rows of `source` (same dim) into rows [0, n), e.g. into a larger store when this one is full. */
-  copyRowsFrom(source: { readonly dim: number; readRow(i: number): Float32Array }, n: number): void {
-    checkRowCopy("ResidentRows", source.dim, this.dim, n, this.capacity);
-    if (source instanceof ResidentRows) this.rows().set(source.rows().subarray(0, n * this.dim));
-    else for (let i = 0; i < n; i++) this.row(i).set(source.readRow(i));
+  /**
+   * Widens the store to `capacity` rows in its own memory (`memory.grow`;
+   * the rows stay where they are, the new ones are zero). Rows and count are
+   * kept; earlier views and the last scan's scores are invalid afterwards.
+   */
+  grow(capacity: number): void {
+    checkStoreShape("ResidentRows", capacity, this.dim);
+    const old = this.capacity_;
+    if (capacity < old) throw new RangeError(`ResidentRows: cannot shrink from ${old} to ${capacity} rows`);
+    if (capacity === old) return;
+    this.layout(capacity);
+    this.arena.f32(this.rowsPtr, capacity * this.dim).fill(0, old * this.dim);
+    this.capacity_ = capacity;
+  }
+
+  /** Removes rows [0, r): rows [r, count) move to [0, count − r), count drops by r; capacity is kept. */
+  dropFirst(r: number): void {
+    if (!Number.isInteger(r) || r < 0 || r > this.count_) throw new RangeError(`ResidentRows: cannot drop ${r} of ${this.count_} rows`);
+    if (r === 0) return;
+    const rows = this.rows();
+    rows.copyWithin(0, r * this.dim, this.count_ * this.dim);
+    rows.fill(0, (this.count_ - r) * this.dim, this.count_ * this.dim);
+    this.count_ -= r;
   }
 
   /** Scores of the last scan, a view into WASM memory (valid until the next scan). */

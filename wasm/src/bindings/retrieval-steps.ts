@@ -67,12 +67,13 @@ export function kmeansAt(x: RetrievalExports, arena: Arena, dataPtr: number, n: 
 
 // ---- resident stores ---------------------------------------------------------
 
-export const SCRATCH_HEADROOM = 1 << 20;
-
-export function checkRowCopy(what: string, sourceDim: number, dim: number, n: number, capacity: number): void {
-  if (sourceDim !== dim) throw new RangeError(`${what}: source has dim ${sourceDim}, expected ${dim}`);
-  if (!Number.isInteger(n) || n < 0 || n > capacity) throw new RangeError(`${what}: cannot copy ${n} rows into capacity ${capacity}`);
-}
+/**
+ * Scratch each resident store reserves after its rows: top-k of k ≤ 16384
+ * (two 4-byte arrays) fits without growing memory. The segment index keeps
+ * one store per episode, and a turn asks at most MAX_RANK_LIMIT (4096), so
+ * more than 256 KiB was memory held for nothing (docs/memory.md).
+ */
+export const SCRATCH_HEADROOM = 1 << 18;
 
 /** What ResidentRows and ResidentColumns check when created. */
 export function checkStoreShape(store: string, capacity: number, dim: number): void {

@@ -19,7 +19,7 @@ import { instantiateKernels, type KernelInstance } from "../instance";
 import type { Arena } from "../arena";
 import { checkColumnScan, checkFinite, checkQuery, resolveEmbedDim, rowCount } from "../retrieval-checks";
 import { encodeTokens, tokenize } from "../text-features";
-import { checkedCount, checkRowCopy, checkStoreShape, kmeansAt, reserveScratchHeadroom, retrievalExports, SCRATCH_HEADROOM, topKAt, type Fn, type RetrievalExports } from "./retrieval-steps";
+import { checkedCount, checkStoreShape, kmeansAt, reserveScratchHeadroom, retrievalExports, SCRATCH_HEADROOM, topKAt, type Fn, type RetrievalExports } from "./retrieval-steps";
 
 export type RetrievalKernels = Pick<Kernels, "dotScores" | "cosineScores" | "dotScoresBatch" | "columnScores" | "topK" | "kmeans" | "embedText">;
 
@@ -113,35 +113,39 @@ export function retrievalBindings(instance: KernelInstance): RetrievalKernels {
  * so they can differ from ResidentRows' in the last bits; a dim where the
  * query is ±0 contributes nothing even where a row holds NaN/Inf there.
  * Scans cover the first `count` rows. One dedicated instance per store (as
- * ResidentRows), with 1 MiB of scratch headroom allocated up front: scans,
- * top-k with k ≤ 65536 and row writes never grow memory, so views stay valid
- * until the next scan.
+ * ResidentRows), with 256 KiB of scratch headroom allocated up front: scans,
+ * top-k with k ≤ 16384 and row writes never grow memory, so views stay valid
+ * until the next scan. `grow` widens the columns inside the same memory
+ * (`memory.grow`, then each column moved to its new stride), so a growing
+ * store never holds a second instance beside it (docs/memory.md).
  */
 export class ResidentColumns {
   private count_: number;
+  private capacity_: number;
   private nnz_ = 0;
   private readonly x: RetrievalExports;
   private readonly arena: Arena;
-  private readonly colsPtr: number;
   private readonly queryPtr: number;
   private readonly idxPtr: number;
   private readonly valPtr: number;
-  private readonly scoresPtr: number;
+  /** The columns, then the scores: last in the arena, so growth extends them in place. */
+  private readonly colsPtr: number;
+  private scoresPtr = 0;
 
   private constructor(
     instance: KernelInstance,
-    readonly capacity: number,
+    capacity: number,
     readonly dim: number,
   ) {
     this.x = retrievalExports(instance);
     this.arena = instance.arena;
-    this.colsPtr = this.arena.alloc(capacity * dim * 4);
     this.queryPtr = this.arena.alloc(dim * 4);
     this.idxPtr = this.arena.alloc(dim * 4);
     this.valPtr = this.arena.alloc(dim * 4);
-    this.scoresPtr = this.arena.alloc(capacity * 4);
+    this.colsPtr = this.arena.mark();
+    this.capacity_ = capacity;
     this.count_ = capacity;
-    reserveScratchHeadroom(this.arena);
+    this.layout(capacity);
   }
 
   /** A dedicated instance of `module` (the kernels module) holding capacity × dim zeros, column-major. */
@@ -150,17 +154,30 @@ export class ResidentColumns {
     return new ResidentColumns(instantiateKernels(module), capacity, dim);
   }
 
+  /** Places columns (stride `capacity`) and scores from colsPtr, with the scratch headroom after them. */
+  private layout(capacity: number): void {
+    this.arena.reset(this.colsPtr);
+    this.arena.alloc(capacity * this.dim * 4);
+    this.scoresPtr = this.arena.alloc(capacity * 4);
+    reserveScratchHeadroom(this.arena);
+  }
+
+  /** Rows the store holds (the column stride). */
+  get capacity(): number {
+    return this.capacity_;
+  }
+
   /** Rows the scans cover (the first `count` of `capacity`). */
   get count(): number {
     return this.count_;
   }
   set count(n: number) {
-    this.count_ = checkedCount("ResidentColumns", n, this.capacity);
+    this.count_ = checkedCount("ResidentColumns", n, this.capacity_);
   }
 
   /** Bytes of WASM memory this store reserves: columns, scores, query buffers and the scratch headroom. */
   get bytes(): number {
-    return this.capacity * (this.dim + 1) * 4 + 3 * this.dim * 4 + SCRATCH_HEADROOM;
+    return this.capacity_ * (this.dim + 1) * 4 + 3 * this.dim * 4 + SCRATCH_HEADROOM;
   }
 
   /** Nonzero dims of the last scan's query (how many columns it read). */
@@ -169,13 +186,13 @@ export class ResidentColumns {
   }
 
   private checkRow(i: number): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.capacity) throw new RangeError(`ResidentColumns: row ${i} outside [0, ${this.capacity})`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.capacity_) throw new RangeError(`ResidentColumns: row ${i} outside [0, ${this.capacity_})`);
   }
 
   /** Column j (all capacity rows), a view into WASM memory. */
   column(j: number): Float32Array {
     if (!Number.isInteger(j) || j < 0 || j >= this.dim) throw new RangeError(`ResidentColumns: column ${j} outside [0, ${this.dim})`);
-    return this.arena.f32(this.colsPtr + j * this.capacity * 4, this.capacity);
+    return this.arena.f32(this.colsPtr + j * this.capacity_ * 4, this.capacity_);
   }
 
   /** Copies vec (length dim) into row i, strided across the columns (in WASM). */
@@ -183,27 +200,49 @@ export class ResidentColumns {
     this.checkRow(i);
     checkQuery("writeRow", vec, this.dim);
     this.arena.f32(this.queryPtr, this.dim).set(vec);
-    this.x.rowsToColumnsF32(this.queryPtr, 1, this.dim, this.colsPtr + i * 4, this.capacity);
+    this.x.rowsToColumnsF32(this.queryPtr, 1, this.dim, this.colsPtr + i * 4, this.capacity_);
   }
 
   /** A copy of row i, gathered from the columns. */
   readRow(i: number): Float32Array {
     this.checkRow(i);
-    const all = this.arena.f32(this.colsPtr, this.capacity * this.dim);
+    const all = this.arena.f32(this.colsPtr, this.capacity_ * this.dim);
     const out = new Float32Array(this.dim);
-    for (let j = 0, o = i; j < this.dim; j++, o += this.capacity) out[j] = all[o]!;
+    for (let j = 0, o = i; j < this.dim; j++, o += this.capacity_) out[j] = all[o]!;
     return out;
   }
 
-  /** Copies the first n rows of `source` (same dim) into rows [0, n): column by column from another ResidentColumns (growth), else row by row. */
-  copyRowsFrom(source: { readonly dim: number; readRow(i: number): Float32Array }, n: number): void {
-    checkRowCopy("ResidentColumns", source.dim, this.dim, n, this.capacity);
-    if (source instanceof ResidentColumns) {
-      if (n > source.capacity) throw new RangeError(`ResidentColumns: source holds ${source.capacity} rows, asked to copy ${n}`);
-      for (let j = 0; j < this.dim; j++) this.column(j).set(source.column(j).subarray(0, n));
-    } else {
-      for (let i = 0; i < n; i++) this.writeRow(i, source.readRow(i));
+  /**
+   * Widens the store to `capacity` rows in its own memory: the memory grows
+   * (never shrinks), then each column moves to its new stride, last column
+   * first (each lands at or above where it was, so no column is overwritten
+   * before it moved), and the new rows are zero. Rows and count are kept;
+   * earlier views and the last scan's scores are invalid afterwards.
+   */
+  grow(capacity: number): void {
+    checkStoreShape("ResidentColumns", capacity, this.dim);
+    const old = this.capacity_;
+    if (capacity < old) throw new RangeError(`ResidentColumns: cannot shrink from ${old} to ${capacity} rows`);
+    if (capacity === old) return;
+    this.layout(capacity);
+    const all = this.arena.f32(this.colsPtr, capacity * this.dim);
+    for (let j = this.dim - 1; j >= 0; j--) {
+      all.copyWithin(j * capacity, j * old, (j + 1) * old);
+      all.fill(0, j * capacity + old, (j + 1) * capacity);
     }
+    this.capacity_ = capacity;
+  }
+
+  /** Removes rows [0, r): rows [r, count) move to [0, count − r) (each column shifted down in place), count drops by r; capacity is kept. */
+  dropFirst(r: number): void {
+    if (!Number.isInteger(r) || r < 0 || r > this.count_) throw new RangeError(`ResidentColumns: cannot drop ${r} of ${this.count_} rows`);
+    if (r === 0) return;
+    const all = this.arena.f32(this.colsPtr, this.capacity_ * this.dim);
+    for (let j = 0, o = 0; j < this.dim; j++, o += this.capacity_) {
+      all.copyWithin(o, o + r, o + this.count_);
+      all.fill(0, o + this.count_ - r, o + this.count_);
+    }
+    this.count_ -= r;
   }
 
   /** Scores of the last scan, a view into WASM memory (valid until the next scan). */
@@ -221,7 +260,7 @@ export class ResidentColumns {
     checkQuery("dotScores", query, this.dim);
     this.arena.f32(this.queryPtr, this.dim).set(query);
     this.nnz_ = this.x.nonzeroDimsF32(this.queryPtr, this.dim, this.idxPtr, this.valPtr);
-    this.x.columnScoresF32(this.colsPtr, this.capacity, this.count_, this.idxPtr, this.valPtr, this.nnz_, this.scoresPtr);
+    this.x.columnScoresF32(this.colsPtr, this.capacity_, this.count_, this.idxPtr, this.valPtr, this.nnz_, this.scoresPtr);
     return this.lastScores();
   }
 
