@@ -9,15 +9,21 @@
 // message's content and its speaker name (so "what did Caroline say…"
 // matches Caroline's messages: a one-field stand-in for BM25F).
 //
-// Memory: postings live in one growing Uint32Array of blocks, one chain per
-// term (a block holds 2, 4, … 256 postings and the offset of the next), so
-// a term costs a few Int32 slots beside its Map entry, and a posting 4 bytes
-// plus the unfilled tail of its term's last block. A posting packs
-// document << 8 | tf: at most 2^24 documents, tf clamped to 255.
+// Memory: postings live in one growing byte pool of blocks, one chain per
+// term (a block holds 8, 16, … 1024 bytes of postings after the 4-byte
+// offset of the next), so a term costs a few Int32 slots beside its Map
+// entry. A posting is compressed as inverted files usually are (Zobel &
+// Moffat, "Inverted files for text search engines", 2006, §5): the gap to
+// the term's previous document and a flag for tf > 1 in one varint, then tf
+// in one byte when it is above 1 (wasm/src/bm25-postings.ts). Most postings
+// take 1 or 2 bytes instead of 4. A query copies its terms' block payloads
+// one after another and the kernel decodes them; a block's unused tail is
+// zero bytes, which the format skips. At most 2^24 documents, tf clamped to 255.
 import type { Bm25Query } from "../../wasm/src/kernels";
 import { tokenize } from "../../wasm/src/text-features";
 import type { Role } from "../conversation/conversation-api";
 import { porterStem } from "./porter-stemmer";
+import { MAX_POSTING_BYTES, writePosting } from "../../wasm/src/bm25-postings";
 
 /** Role codes 1.. (0: no document). */
 const ROLES: readonly (Role | undefined)[] = [undefined, "system", "user", "assistant", "tool"];
@@ -27,7 +33,10 @@ export const BM25_B = 0.75;
 /** Documents (message seqs) the packed postings can address. */
 export const MAX_LEXICAL_DOCUMENTS = 1 << 24;
 const MAX_TF = 255;
-const BLOCK_CAPACITIES = [2, 4, 8, 16, 32, 64, 128, 256] as const;
+/** Payload bytes of a term's 1st, 2nd, … block (then the last size again). */
+const BLOCK_CAPACITIES = [8, 16, 32, 64, 128, 256, 512, 1024] as const;
+/** Bytes of a block's header: the offset of the next block (u32, little-endian; 0: none). */
+const BLOCK_HEADER = 4;
 
 /** Words whose stems are remembered (stemming is the index build's main cost; a conversation reuses few words). */
 const STEM_CACHE_WORDS = 1 << 16;
@@ -79,14 +88,16 @@ export function bm25Idf(documents: number, df: number): number {
 
 export class LexicalIndex {
   private readonly termIds = new Map<string, number>();
-  /** Per term: first block, last block, postings in the last block, its capacity level, df. */
+  /** Per term: first block, last block, bytes used in the last block, its capacity level, df, last document, payload bytes of the full blocks. */
   private head = new Int32Array(1024);
   private tail = new Int32Array(1024);
   private fill = new Int32Array(1024);
   private level = new Uint8Array(1024);
   private df = new Int32Array(1024);
-  /** Blocks: [next block offset or 0, postings…]. Offset 0 is never a block. */
-  private pool = new Uint32Array(1 << 14);
+  private lastDocOf = new Int32Array(1024);
+  private closedBytes = new Int32Array(1024);
+  /** Blocks: [next block offset (4 bytes), encoded postings…, zero bytes]. Offset 0 is never a block. */
+  private pool = new Uint8Array(1 << 16);
   private poolTop = 1;
   /** Length in terms of each document by seq (0: not indexed). */
   private lengths = new Uint32Array(1024);
@@ -97,7 +108,7 @@ export class LexicalIndex {
    * Per-query buffers reused across turns (a query at 100k messages gathers ~70k postings and
    * scores 100k documents; allocating both every turn cost more than scoring them).
    */
-  private postsScratch = new Uint32Array(1024);
+  private postsScratch = new Uint8Array(1024);
   private scoresScratch = new Float32Array(0);
   private documentCount = 0;
   private totalLength = 0;
@@ -116,7 +127,7 @@ export class LexicalIndex {
   }
   /** Bytes held by the typed arrays, plus an estimate of the term map (64 bytes a term). */
   get bytes(): number {
-    const perTerm = this.head.byteLength + this.tail.byteLength + this.fill.byteLength + this.level.byteLength + this.df.byteLength;
+    const perTerm = this.head.byteLength + this.tail.byteLength + this.fill.byteLength + this.level.byteLength + this.df.byteLength + this.lastDocOf.byteLength + this.closedBytes.byteLength;
     const scratch = this.postsScratch.byteLength + this.scoresScratch.byteLength;
     return this.pool.byteLength + this.lengths.byteLength + this.roleCodes.byteLength + perTerm + scratch + this.termIds.size * 64;
   }
@@ -139,7 +150,7 @@ export class LexicalIndex {
     if (!terms.length) return;
     const tf = new Map<string, number>();
     for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
-    for (const [term, count] of tf) this.post(this.termId(term), (doc << 8) | Math.min(count, MAX_TF));
+    for (const [term, count] of tf) this.post(this.termId(term), doc, Math.min(count, MAX_TF));
     this.lengths[doc] = terms.length;
     this.documentCount++;
     this.totalLength += terms.length;
@@ -164,7 +175,7 @@ export class LexicalIndex {
     for (const [t, w] of expansion) if (!own.has(t) && w > 0) take(t, w);
     if (!ids.length) return null;
     const starts = new Int32Array(ids.length + 1);
-    ids.forEach((id, i) => (starts[i + 1] = starts[i]! + this.df[id]!));
+    ids.forEach((id, i) => (starts[i + 1] = starts[i]! + this.closedBytes[id]! + this.fill[id]!));
     this.postsScratch = grown(this.postsScratch, starts[ids.length]!);
     const posts = this.postsScratch.subarray(0, starts[ids.length]!);
     const idf = new Float32Array(ids.length);
@@ -196,47 +207,65 @@ export class LexicalIndex {
       this.fill = grown(this.fill, n);
       this.level = grown(this.level, n);
       this.df = grown(this.df, n);
+      this.lastDocOf = grown(this.lastDocOf, n);
+      this.closedBytes = grown(this.closedBytes, n);
     }
     const block = this.newBlock(0);
     this.head[id] = block;
     this.tail[id] = block;
+    this.lastDocOf[id] = -1;
     return id;
   }
 
+  /** A zeroed block of the level's capacity (the pool only grows, and grows zeroed). */
   private newBlock(level: number): number {
     const at = this.poolTop;
-    this.poolTop += 1 + BLOCK_CAPACITIES[level]!;
+    this.poolTop += BLOCK_HEADER + BLOCK_CAPACITIES[level]!;
     this.pool = grown(this.pool, this.poolTop);
-    this.pool[at] = 0;
     return at;
   }
 
-  private post(id: number, entry: number): void {
+  /** Appends (doc, tf) to term `id`'s chain, encoded (wasm/src/bm25-postings.ts). */
+  private post(id: number, doc: number, tf: number): void {
     let lvl = this.level[id]!;
-    if (this.fill[id] === BLOCK_CAPACITIES[lvl]) {
+    if (this.fill[id]! + MAX_POSTING_BYTES > BLOCK_CAPACITIES[lvl]!) {
+      // The rest of the block stays zero: a zero byte where a posting would start ends the block.
+      this.closedBytes[id]! += BLOCK_CAPACITIES[lvl]!;
       lvl = Math.min(lvl + 1, BLOCK_CAPACITIES.length - 1);
       const block = this.newBlock(lvl);
-      this.pool[this.tail[id]!] = block;
+      writeU32(this.pool, this.tail[id]!, block);
       this.tail[id] = block;
       this.fill[id] = 0;
       this.level[id] = lvl;
     }
-    this.pool[this.tail[id]! + 1 + this.fill[id]!] = entry;
-    this.fill[id]!++;
+    const at = writePosting(this.pool, this.tail[id]! + BLOCK_HEADER + this.fill[id]!, doc - this.lastDocOf[id]!, tf);
+    this.fill[id] = at - this.tail[id]! - BLOCK_HEADER;
+    this.lastDocOf[id] = doc;
     this.df[id]!++;
   }
 
-  private copyPostings(id: number, out: Uint32Array, at: number): void {
-    let remaining = this.df[id]!;
+  /** Copies term `id`'s block payloads to out[at, …), one after another; returns the offset after them. */
+  private copyPostings(id: number, out: Uint8Array, at: number): number {
     let block = this.head[id]!;
-    for (let lvl = 0; remaining > 0; lvl = Math.min(lvl + 1, BLOCK_CAPACITIES.length - 1)) {
-      const take = Math.min(remaining, BLOCK_CAPACITIES[lvl]!);
-      out.set(this.pool.subarray(block + 1, block + 1 + take), at);
-      at += take;
-      remaining -= take;
-      block = this.pool[block]!;
+    for (let lvl = 0; block !== this.tail[id]; lvl = Math.min(lvl + 1, BLOCK_CAPACITIES.length - 1)) {
+      out.set(this.pool.subarray(block + BLOCK_HEADER, block + BLOCK_HEADER + BLOCK_CAPACITIES[lvl]!), at);
+      at += BLOCK_CAPACITIES[lvl]!;
+      block = readU32(this.pool, block);
     }
+    out.set(this.pool.subarray(block + BLOCK_HEADER, block + BLOCK_HEADER + this.fill[id]!), at);
+    return at + this.fill[id]!;
   }
+}
+
+function writeU32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value & 0xff;
+  bytes[at + 1] = (value >>> 8) & 0xff;
+  bytes[at + 2] = (value >>> 16) & 0xff;
+  bytes[at + 3] = value >>> 24;
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
 /** `a`, or a copy at least `n` long (doubling) when it is shorter. */

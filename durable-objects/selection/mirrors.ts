@@ -41,8 +41,9 @@ export const MAX_META_MESSAGES = 2_000_000;
 /** Message rows per SQL read when building the lexical index. */
 export const LEXICAL_BATCH = 2048;
 /**
- * Bytes the lexical index may hold (≈ 120k messages of the memory bench's
- * text, ≈ 180k of chat-length text at 4 bytes a posting); past it the index
+ * Bytes the lexical index may hold (≈ 110k messages of the memory bench's
+ * text, whose every message adds a new term, "msg 12345"; ≈ 590k of the
+ * evaluation's chat text, with compressed postings); past it the index
  * is dropped and selection falls back to the segment ranking, so the object
  * stays inside its memory budget (docs/context-selection.md, "Memory and
  * time"; 16 MiB beside the segment index's window and the JS heap keeps the

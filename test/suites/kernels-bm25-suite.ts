@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { Bm25Query, Kernels } from "../../wasm/src/kernels";
 import { mulberry32 } from "../../protocol/mulberry32";
+import { decodePostings, encodePostings } from "../../wasm/src/bm25-postings";
 
 export interface Bm25SuiteOptions {
   runtime: string;
@@ -14,26 +15,39 @@ export interface Bm25SuiteOptions {
   oracle: Pick<Kernels, "bm25Scores">;
 }
 
-/** A random query over `n` documents: `terms` terms, each with postings on distinct ascending documents. */
+/** Terms' (document, tf) lists encoded one after another, zero padding after some (as the index's blocks end): posts and starts. */
+function encodeTerms(terms: readonly (readonly (readonly [number, number])[])[], random: () => number = () => 0): { posts: Uint8Array; starts: Int32Array } {
+  const parts = terms.map((t) => {
+    const bytes = encodePostings(t);
+    const pad = Math.floor(random() * 4);
+    const padded = new Uint8Array(bytes.length + pad);
+    padded.set(bytes);
+    return padded;
+  });
+  const starts = new Int32Array(terms.length + 1);
+  parts.forEach((b, i) => (starts[i + 1] = starts[i]! + b.length));
+  const posts = new Uint8Array(starts[terms.length]!);
+  parts.forEach((b, i) => posts.set(b, starts[i]!));
+  return { posts, starts };
+}
+
+/** A random query over `n` documents: `terms` terms, each with postings on distinct ascending documents (tf up to 255). */
 function randomQuery(random: () => number, n: number, terms: number, density: number): Bm25Query {
-  const lengths = Uint32Array.from({ length: n }, () => 1 + Math.floor(random() * 60));
-  const starts = new Int32Array(terms + 1);
-  const posts: number[] = [];
-  for (let t = 0; t < terms; t++) {
-    for (let d = 0; d < n; d++) if (random() < density) posts.push((d << 8) | (1 + Math.floor(random() * Math.min(255, lengths[d]!))));
-    starts[t + 1] = posts.length;
-  }
+  const lengths = Uint32Array.from({ length: n }, () => 1 + Math.floor(random() * 300));
+  const lists = Array.from({ length: terms }, () => {
+    const list: [number, number][] = [];
+    for (let d = 0; d < n; d++) if (random() < density) list.push([d, 1 + Math.floor(random() ** 3 * Math.min(255, lengths[d]!))]);
+    return list;
+  });
   const idf = Float32Array.from({ length: terms }, () => random() * 8);
-  return { posts: Uint32Array.from(posts), starts, idf, lengths, avgDocLength: 5 + random() * 30, k1: 1.2, b: 0.75 };
+  return { ...encodeTerms(lists, random), idf, lengths, avgDocLength: 5 + random() * 30, k1: 1.2, b: 0.75 };
 }
 
 /** BM25 from its definition, in f64. */
 function reference(q: Bm25Query): Float64Array {
   const out = new Float64Array(q.lengths.length);
   for (let t = 0; t < q.idf.length; t++) {
-    for (let p = q.starts[t]!; p < q.starts[t + 1]!; p++) {
-      const d = q.posts[p]! >>> 8;
-      const tf = q.posts[p]! & 255;
+    for (const [d, tf] of decodePostings(q.posts.subarray(q.starts[t]!, q.starts[t + 1]!))) {
       out[d]! += (q.idf[t]! * tf * (q.k1 + 1)) / (tf + q.k1 * (1 - q.b + (q.b * q.lengths[d]!) / q.avgDocLength));
     }
   }
@@ -44,7 +58,8 @@ export function bm25Conformance({ runtime, wasm, oracle }: Bm25SuiteOptions): vo
   describe(`bm25Scores (${runtime})`, () => {
     it("equals the oracle bit for bit, and BM25's definition within f32 rounding, on random postings", () => {
       const random = mulberry32(11);
-      for (const [n, terms, density] of [[1, 1, 1], [7, 3, 0.5], [200, 5, 0.2], [5000, 8, 0.05], [3000, 2, 1]] as const) {
+      // Sparse terms at 200k documents: gaps of 3- and 4-byte varints.
+      for (const [n, terms, density] of [[1, 1, 1], [7, 3, 0.5], [200, 5, 0.2], [5000, 8, 0.05], [3000, 2, 1], [200_000, 2, 0.0005]] as const) {
         const q = randomQuery(random, n, terms, density);
         const a = wasm.bm25Scores(q);
         const b = oracle.bm25Scores(q);
@@ -57,31 +72,63 @@ export function bm25Conformance({ runtime, wasm, oracle }: Bm25SuiteOptions): vo
 
     it("handles no terms, no postings, tf 255, b = 0 and b = 1", () => {
       const lengths = Uint32Array.of(3, 500, 1);
-      const none: Bm25Query = { posts: new Uint32Array(0), starts: Int32Array.of(0), idf: new Float32Array(0), lengths, avgDocLength: 4, k1: 1.2, b: 0.75 };
+      const none: Bm25Query = { posts: new Uint8Array(0), starts: Int32Array.of(0), idf: new Float32Array(0), lengths, avgDocLength: 4, k1: 1.2, b: 0.75 };
       expect(Array.from(wasm.bm25Scores(none))).toEqual([0, 0, 0]);
       const empty: Bm25Query = { ...none, starts: Int32Array.of(0, 0), idf: Float32Array.of(2) };
       expect(Array.from(wasm.bm25Scores(empty))).toEqual([0, 0, 0]);
       for (const b of [0, 1]) {
-        const q: Bm25Query = { posts: Uint32Array.of((1 << 8) | 255, (2 << 8) | 1), starts: Int32Array.of(0, 2), idf: Float32Array.of(3), lengths, avgDocLength: 4, k1: 1.2, b };
+        const q: Bm25Query = { ...encodeTerms([[[1, 255], [2, 1]]]), idf: Float32Array.of(3), lengths, avgDocLength: 4, k1: 1.2, b };
         expect(Array.from(wasm.bm25Scores(q))).toEqual(Array.from(oracle.bm25Scores(q)));
         // b = 0: length does not matter, tf saturates towards idf·(k1 + 1).
         if (b === 0) expect(wasm.bm25Scores(q)[1]!).toBeCloseTo((3 * 255 * 2.2) / (255 + 1.2), 4);
       }
     });
 
-    it("rejects postings outside the documents, tf 0, and inconsistent starts, in both implementations", () => {
+    it("rejects malformed postings and inconsistent arguments, in both implementations, with the same message", () => {
       const lengths = Uint32Array.of(3, 4);
-      const bad: Bm25Query[] = [
-        { posts: Uint32Array.of(5 << 8 | 1), starts: Int32Array.of(0, 1), idf: Float32Array.of(1), lengths, avgDocLength: 3, k1: 1.2, b: 0.75 },
-        { posts: Uint32Array.of(1 << 8), starts: Int32Array.of(0, 1), idf: Float32Array.of(1), lengths, avgDocLength: 3, k1: 1.2, b: 0.75 },
-        { posts: Uint32Array.of(1 << 8 | 1), starts: Int32Array.of(0, 2), idf: Float32Array.of(1), lengths, avgDocLength: 3, k1: 1.2, b: 0.75 },
-        { posts: Uint32Array.of(1 << 8 | 1), starts: Int32Array.of(0), idf: Float32Array.of(1), lengths, avgDocLength: 3, k1: 1.2, b: 0.75 },
-        { posts: Uint32Array.of(1 << 8 | 1), starts: Int32Array.of(0, 1), idf: Float32Array.of(1), lengths, avgDocLength: 0, k1: 1.2, b: 0.75 },
-        { posts: Uint32Array.of(1 << 8 | 1), starts: Int32Array.of(0, 1), idf: Float32Array.of(1), lengths, avgDocLength: 3, k1: 1.2, b: 2 },
+      const one = (bytes: number[]): Bm25Query => ({ posts: Uint8Array.from(bytes), starts: Int32Array.of(0, bytes.length), idf: Float32Array.of(1), lengths, avgDocLength: 3, k1: 1.2, b: 0.75 });
+      const malformed = [
+        [0x0c], // gap 6: document 5 of 2
+        [0x02, 0x02, 0x02], // documents 0 and 1, then 2 of 2
+        [0x80], // a varint cut off
+        [0x80, 0x80, 0x80, 0x80, 0x01], // a varint past 4 bytes
+        [0x03], // tf > 1 announced, no tf byte
+        [0x03, 0x01], // tf byte 1 (not above 1)
+        [0x03, 0x00], // tf byte 0
+        [0x01, 0x05], // gap 0
       ];
-      for (const q of bad) {
+      for (const bytes of malformed) {
+        const q = one(bytes);
+        expect(() => wasm.bm25Scores(q), JSON.stringify(bytes)).toThrow(RangeError);
+        expect(() => oracle.bm25Scores(q)).toThrow(RangeError);
+        let wasmMessage = "";
+        try { wasm.bm25Scores(q); } catch (e) { wasmMessage = (e as Error).message; }
+        expect(() => oracle.bm25Scores(q)).toThrow(wasmMessage);
+      }
+      expect(Array.from(wasm.bm25Scores(one([0, 0, 0x02, 0, 0x03, 0x07, 0])))).toEqual(Array.from(oracle.bm25Scores(one([0, 0, 0x02, 0, 0x03, 0x07, 0])))); // padding skipped
+      const ok = one([0x02]);
+      const badArgs: Bm25Query[] = [
+        { ...ok, starts: Int32Array.of(0, 2) },
+        { ...ok, starts: Int32Array.of(0) },
+        { ...ok, avgDocLength: 0 },
+        { ...ok, b: 2 },
+      ];
+      for (const q of badArgs) {
         expect(() => wasm.bm25Scores(q)).toThrow(RangeError);
         expect(() => oracle.bm25Scores(q)).toThrow(RangeError);
+      }
+    });
+
+    it("random bytes: both implementations refuse the same postings or give the same scores", () => {
+      const random = mulberry32(14);
+      for (let i = 0; i < 300; i++) {
+        const n = 1 + Math.floor(random() * 300);
+        const bytes = Uint8Array.from({ length: Math.floor(random() * 12) }, () => (random() < 0.3 ? 0 : Math.floor(random() * 256)));
+        const q: Bm25Query = { posts: bytes, starts: Int32Array.of(0, bytes.length), idf: Float32Array.of(2), lengths: new Uint32Array(n).fill(3), avgDocLength: 3, k1: 1.2, b: 0.75 };
+        let a: number[] | string, b: number[] | string;
+        try { a = Array.from(wasm.bm25Scores(q)); } catch (e) { a = (e as Error).message; }
+        try { b = Array.from(oracle.bm25Scores(q)); } catch (e) { b = (e as Error).message; }
+        expect(a).toEqual(b);
       }
     });
 
@@ -119,7 +166,7 @@ export function bm25Conformance({ runtime, wasm, oracle }: Bm25SuiteOptions): vo
         expect(twoPasses).toEqual(Array.from(oracle.bm25Scores(all)));
         // A refused second pass leaves the first pass's scores as they were.
         const before = Array.from(out);
-        const bad: Bm25Query = { ...split(4, 6), posts: Uint32Array.of(9999 << 8 | 1), starts: Int32Array.of(0, 1), idf: Float32Array.of(1) };
+        const bad: Bm25Query = { ...split(4, 6), ...encodeTerms([[[9999, 1]]]), idf: Float32Array.of(1) };
         expect(() => impl.bm25Scores(bad, out, true)).toThrow(RangeError);
         expect(Array.from(out)).toEqual(before);
       }

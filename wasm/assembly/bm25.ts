@@ -4,9 +4,11 @@
 //
 //   out[d] = Σ_t idf_t · tf·(k1 + 1) / (tf + k1·(1 − b + b·len_d/avgdl))
 //
-// A posting is one u32: document index << 8 | tf (tf clamped to 1..255 by
-// the index; durable-objects/selection/lexical-index.ts). Term t's postings
-// are posts[starts[t] .. starts[t+1]). The accumulation is a scatter (one
+// Postings are compressed (wasm/src/bm25-postings.ts, docs/kernels.md): per
+// term, bytes posts[starts[t] .. starts[t+1]) hold varint(gap << 1 | tf > 1)
+// and then a tf byte when tf > 1; zero bytes between postings are padding.
+// Decoding here costs about what copying the packed u32 postings into the
+// module cost, for a third of the bytes. The accumulation is a scatter (one
 // random write per posting), so it is scalar: SIMD has no scatter.
 //
 // Operation order (exact, so the plain-TS oracle reproduces it bit for bit),
@@ -16,9 +18,10 @@
 //                c = idf · ((tf·k1p1) / (tf + norm)); out[d] = out[d] + c
 // terms in the given order, postings in the given order. `out` is zeroed
 // first unless `add` is set (a second pass adding more terms' scores to a
-// first pass's, durable-objects/selection/turn-ranking.ts). A posting naming a document ≥ n, or with tf 0, stops the kernel:
-// it returns that posting's index (the binding throws), else -1. Checking
-// here costs a compare per posting; checking in JS cost as much as scoring.
+// first pass's, durable-objects/selection/turn-ranking.ts). A malformed
+// posting (truncated, a zero gap, a varint past 4 bytes, a tf byte below 2,
+// a document ≥ n) stops the kernel: it returns that posting's byte offset
+// (the binding throws), else -1.
 
 export function bm25ScoresF32(
   posts: usize, starts: usize, idf: usize, terms: i32,
@@ -30,17 +33,41 @@ export function bm25ScoresF32(
   const k1p1: f32 = k1 + 1.0;
   for (let t = 0; t < terms; t++) {
     const w = load<f32>(idf + (<usize>t << 2));
-    const from = load<i32>(starts + (<usize>t << 2));
-    const to = load<i32>(starts + (<usize>(t + 1) << 2));
-    for (let p = from; p < to; p++) {
-      const entry = load<u32>(posts + (<usize>p << 2));
-      const d = <usize>(entry >>> 8);
-      if (d >= <usize>n || (entry & 255) == 0) return p;
-      const tf = <f32>(<i32>(entry & 255));
-      const len = <f32>load<i32>(lengths + (d << 2));
+    const end = load<i32>(starts + (<usize>(t + 1) << 2));
+    let p = load<i32>(starts + (<usize>t << 2));
+    let doc: i32 = -1;
+    while (p < end) {
+      let byte = <u32>load<u8>(posts + <usize>p);
+      if (byte == 0) {
+        p++;
+        continue;
+      }
+      const start = p;
+      let v: u32 = 0;
+      let shift: u32 = 0;
+      while (true) {
+        if (p >= end || shift > 21) return start;
+        byte = <u32>load<u8>(posts + <usize>p);
+        p++;
+        v |= (byte & 0x7f) << shift;
+        shift += 7;
+        if (!(byte & 0x80)) break;
+      }
+      const gap = <i32>(v >> 1);
+      let tf: i32 = 1;
+      if (v & 1) {
+        if (p >= end) return start;
+        tf = <i32>load<u8>(posts + <usize>p);
+        p++;
+        if (tf < 2) return start;
+      }
+      if (gap == 0 || doc + gap >= n) return start;
+      doc += gap;
+      const len = <f32>load<i32>(lengths + (<usize>doc << 2));
       const norm: f32 = base + slope * len;
-      const c: f32 = w * ((tf * k1p1) / (tf + norm));
-      const at = out + (d << 2);
+      const tff = <f32>tf;
+      const c: f32 = w * ((tff * k1p1) / (tff + norm));
+      const at = out + (<usize>doc << 2);
       store<f32>(at, load<f32>(at) + c);
     }
   }

@@ -1,6 +1,6 @@
 // Argument checks of bm25Scores, shared by the WASM binding and the oracle
 // so both reject the same inputs with the same message. Postings are checked
-// while scoring (one compare each), not in a separate pass.
+// while they are decoded (a few compares each), not in a separate pass.
 import type { Bm25Query } from "./kernels";
 
 export function checkBm25Query(q: Bm25Query, out?: Float32Array, add = false): void {
@@ -14,10 +14,7 @@ export function checkBm25Query(q: Bm25Query, out?: Float32Array, add = false): v
   if (!(q.k1 >= 0) || !(q.b >= 0 && q.b <= 1)) throw new RangeError(`bm25Scores: need k1 ≥ 0 and 0 ≤ b ≤ 1, got k1 ${q.k1}, b ${q.b}`);
 }
 
-/** The error for posting p, which names a document ≥ n or has tf 0 (the kernel and the oracle stop at the first). */
+/** The error for the posting at byte p: malformed, or naming a document past the last (the kernel and the oracle stop at the first). */
 export function badPosting(q: Bm25Query, p: number): RangeError {
-  const entry = q.posts[p]!;
-  return (entry & 255) === 0
-    ? new RangeError(`bm25Scores: posting ${p} has tf 0`)
-    : new RangeError(`bm25Scores: posting ${p} names document ${entry >>> 8}, only ${q.lengths.length} documents`);
+  return new RangeError(`bm25Scores: the posting at byte ${p} is malformed or names a document past the last of ${q.lengths.length} (wasm/src/bm25-postings.ts)`);
 }

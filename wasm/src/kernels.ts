@@ -77,11 +77,12 @@ export interface SelectOptions {
 }
 
 /**
- * A query's postings for bm25Scores: term t's postings are posts[starts[t] .. starts[t+1]), each
- * `doc << 8 | tf` (tf 1..255); lengths[d] is document d's length in terms (durable-objects/selection/lexical-index.ts).
+ * A query's postings for bm25Scores: term t's postings are the bytes posts[starts[t] .. starts[t+1]),
+ * compressed (wasm/src/bm25-postings.ts: document gaps and tf in varints); lengths[d] is document d's
+ * length in terms (durable-objects/selection/lexical-index.ts).
  */
 export interface Bm25Query {
-  posts: Uint32Array;
+  posts: Uint8Array;
   starts: Int32Array;
   /** One weight per term (starts.length − 1). */
   idf: Float32Array;
