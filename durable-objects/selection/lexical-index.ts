@@ -189,6 +189,12 @@ export class LexicalIndex {
     };
   }
 
+  /** A term's BM25 idf in this index (0 for a term it does not hold). */
+  idf(term: string): number {
+    const id = this.termIds.get(term);
+    return id === undefined ? 0 : bm25Idf(this.documentCount, this.df[id]!);
+  }
+
   /** A buffer for one query's scores (bm25Scores' `out`), reused by every query: read it before the next. */
   scoreBuffer(): Float32Array {
     if (this.scoresScratch.length < this.span) this.scoresScratch = new Float32Array(grownLength(this.scoresScratch.length, this.span));

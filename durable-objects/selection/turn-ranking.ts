@@ -105,7 +105,7 @@ function lexicalScores(input: TurnRankingInput, terms: readonly string[]): Float
   const matched = Array.from(top.indices).filter((seq, r) => top.scores[r]! > 0 && input.eligible(seq));
   const texts = input.textsOf(matched);
   const documents = matched.map((seq, i) => ({ terms: lexicalTerms(texts[i]!.slice(0, MAX_FEEDBACK_CHARS)), score: scores[seq]! }));
-  const feedback = feedbackTerms(documents, new Set(terms), weights.feedbackTerms, weights.feedbackWeight);
+  const feedback = feedbackTerms(documents, new Set(terms), weights.feedbackTerms, weights.feedbackWeight, (t) => lexical.idf(t));
   const added = new Map<string, number>();
   for (const [t, w] of feedback) if (w > (expansion.get(t) ?? 0)) added.set(t, w - (expansion.get(t) ?? 0));
   const second = lexical.query([], added);

@@ -11,7 +11,7 @@ describe("feedbackTerms (the relevance model over the first pass's best messages
       { terms: lexicalTerms("the wedding is in lisbon in june"), score: 3 },
       { terms: lexicalTerms("my sister booked lisbon"), score: 1 },
     ];
-    const fb = feedbackTerms(docs, new Set(lexicalTerms("wedding")), 20, 0.5);
+    const fb = feedbackTerms(docs, new Set(lexicalTerms("wedding")), 20, 0.5, () => 3);
     const lisbon = (3 / 4) * (1 / 7) + (1 / 4) * (1 / 4);
     const june = (3 / 4) * (1 / 7);
     expect(fb.get("lisbon")).toBeCloseTo(0.5, 12); // the strongest feedback word weighs λ
@@ -23,11 +23,20 @@ describe("feedbackTerms (the relevance model over the first pass's best messages
 
   it("keeps at most `count` terms, ignores documents that did not match, and is empty without matches", () => {
     const docs = [{ terms: lexicalTerms("alpha beta gamma delta epsilon"), score: 2 }, { terms: lexicalTerms("zeta"), score: 0 }];
-    expect([...feedbackTerms(docs, new Set(), 2, 0.5).keys()]).toEqual(["alpha", "beta"]); // ties: alphabetical
-    expect(feedbackTerms(docs, new Set(), 20, 0.5).has("zeta")).toBe(false);
-    expect(feedbackTerms([{ terms: ["x"], score: 0 }], new Set(), 5, 0.5).size).toBe(0);
-    expect(feedbackTerms([], new Set(), 5, 0.5).size).toBe(0);
-    expect(feedbackTerms(docs, new Set(), 0, 0.5).size).toBe(0);
+    expect([...feedbackTerms(docs, new Set(), 2, 0.5, () => 3).keys()]).toEqual(["alpha", "beta"]); // ties: alphabetical
+    expect(feedbackTerms(docs, new Set(), 20, 0.5, () => 3).has("zeta")).toBe(false);
+    expect(feedbackTerms([{ terms: ["x"], score: 0 }], new Set(), 5, 0.5, () => 3).size).toBe(0);
+    expect(feedbackTerms([], new Set(), 5, 0.5, () => 3).size).toBe(0);
+    expect(feedbackTerms(docs, new Set(), 0, 0.5, () => 3).size).toBe(0);
+  });
+
+  it("leaves out words in half the messages or more (idf ≤ ln 2): no evidence, and a pass over most postings", () => {
+    const docs = [{ terms: lexicalTerms("msg 17 about sourdough detail 44"), score: 1 }];
+    const idf = (t: string) => (t === "msg" || t === "detail" ? Math.log(2) : 5);
+    const fb = feedbackTerms(docs, new Set(), 20, 0.5, idf);
+    expect(fb.has("msg")).toBe(false);
+    expect(fb.has("detail")).toBe(false);
+    expect(fb.has("sourdough")).toBe(true);
   });
 });
 
@@ -62,7 +71,7 @@ describe("rankTurnMessages with feedback", () => {
   it("reads a feedback document's words from its first MAX_FEEDBACK_CHARS characters only", () => {
     const matchedWords = (word: string, at: number) => {
       const long = `hotel booked ${"filler ".repeat(Math.ceil(at / 7))}`.slice(0, at) + ` ${word}`;
-      const texts = [long, `${word} trip`, "nothing here"];
+      const texts = [long, `${word} trip`, ...Array.from({ length: 8 }, (_, i) => `nothing here ${i}`)];
       const index = new LexicalIndex();
       texts.forEach((content, seq) => index.add(seq, "user", messageTerms({ content })));
       return [...rankTurnMessages({
