@@ -24,7 +24,7 @@ import { LexicalIndex, MAX_LEXICAL_DOCUMENTS, messageTerms } from "./lexical-ind
 
 /** Segment embeddings per SQL read (index builds). */
 export const EMBEDDING_BATCH = 512;
-/** The index's window drops 1/INDEX_EVICTION_PARTS of itself at once when appends pass it, so its stores shift their rows once per chunk, not per append. */
+/** The index's window drops 1/INDEX_EVICTION_PARTS of itself at once when appends pass it, so its store shifts its rows once per chunk, not per append. */
 export const INDEX_EVICTION_PARTS = 8;
 /** Rows per SQL read when building the in-memory message metadata. */
 export const META_BATCH = 8192;
