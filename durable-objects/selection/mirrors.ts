@@ -17,23 +17,15 @@ import { reweightRows } from "../episodes/bucket-idf";
 import type { ConversationStore, MessageRow } from "../conversation/conversation-store";
 import { readBlobInto } from "../storage/vector-blob";
 import type { ConversationMemory } from "../conversation/conversation-api";
-import { INITIAL_CAPACITY, MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-index";
+import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-index";
 import { MessageMeta } from "./message-meta";
 import { MessageCache } from "./message-cache";
 import { LexicalIndex, MAX_LEXICAL_DOCUMENTS, messageTerms } from "./lexical-index";
 
 /** Segment embeddings per SQL read (index builds). */
 export const EMBEDDING_BATCH = 512;
-/** The index's window drops 1/INDEX_EVICTION_PARTS of itself at once when appends pass it, so its stores shift their rows once per chunk, not per append. */
+/** The index's window drops 1/INDEX_EVICTION_PARTS of itself at once when appends pass it, so its store shifts its rows once per chunk, not per append. */
 export const INDEX_EVICTION_PARTS = 8;
-/**
- * Rows the index's stores may hold in all, as a multiple of its window,
- * before it is built again (their memory never shrinks: as the window moves
- * from one episode to another, the first's store keeps its size). The
- * rebuild refills the same stores, the largest episodes first, so it needs
- * no second set of memories.
- */
-export const INDEX_CAPACITY_SLACK = 1.5;
 /** Rows per SQL read when building the in-memory message metadata. */
 export const META_BATCH = 8192;
 /** Messages the metadata mirror covers at most (8 bytes each: 16 MB); past it candidates are widened with SQL reads. */
@@ -74,8 +66,6 @@ export class ConversationMirrors {
   private idfParsed: { raw: string; idf: Float32Array } | null = null;
   /** BM25 postings of every message; null until first needed, or past MAX_LEXICAL_DOCUMENTS. */
   private lexical: LexicalIndex | null = null;
-  /** The index's capacity when it was last built (a rebuild that could not shrink it is not repeated on every append). */
-  private indexBuiltCapacity = 0;
   /** The index passed MAX_LEXICAL_BYTES once: not rebuilt on every turn. */
   private lexicalTooLarge = false;
 
@@ -122,7 +112,6 @@ export class ConversationMirrors {
       const weighted = new Float32Array(index.dim);
       const idf = this.clusterIdf(); // the IDF the append assigned with: only a re-clustering changes it
       for (const x of indexed) if (x.id > floor) index.append(x.id, x.episode, x.first, x.last, this.weightInto(weighted, x.vec, idf));
-      if (index.capacity > Math.max(INDEX_CAPACITY_SLACK * this.indexWindow, index.episodes * INITIAL_CAPACITY, 1.125 * this.indexBuiltCapacity)) this.rebuildIndex();
     }
   }
 
@@ -149,8 +138,7 @@ export class ConversationMirrors {
     const pool = reusingFactory(reuse && reuse.dim === dim ? reuse.release() : [], create);
     const index = new SegmentIndex(pool.factory, dim);
     const floor = this.store.segmentWindowFloor(this.indexWindow);
-    // Largest episodes first: each takes the released store nearest its size.
-    for (const { episode, n } of this.store.segmentCountsByEpisode(floor).sort((a, b) => b.n - a.n)) index.reserve(episode ?? -1, n);
+    for (const { episode, n } of this.store.segmentCountsByEpisode(floor)) index.reserve(episode ?? -1, n);
     // Each blob is decoded and weighted into one scratch vector that the row store copies: no array per segment (docs/memory.md).
     const weighted = new Float32Array(dim);
     for (let after = floor; ; ) {
@@ -164,7 +152,6 @@ export class ConversationMirrors {
     }
     pool.done();
     this.index = index;
-    this.indexBuiltCapacity = index.capacity;
     return index;
   }
 

@@ -6,23 +6,27 @@
 // IDF reweighting keeps zeros zero), so a scan reads only the query's
 // nonzero columns, ~nnz/dim of the rows (docs/kernels.md, "Column scans").
 //
-// Rows are the IDF-weighted unit embeddings (bucket-idf.ts), grouped by
-// episode and in segment-id order within one, so a dot product with the
-// weighted unit query is the cosine relevance and a turn scans only the
-// matched episode. Segment ids and seq spans sit beside them in typed arrays. The index lives only in the object's
-// memory: built lazily from SQLite, appended to after each committed turn,
-// rebuilt after each full re-clustering (IDF and labels change then), and
-// dropped when the object is evicted. Memory: 4·dim bytes per segment
-// (1.5 KB at 384) plus 16 bytes (score buffer, id and span columns), plus
-// the unused capacity: a build reserves each episode's exact count plus
-// 1/16 (`reserve`), and appends grow an episode by 1/8 in place, not by
-// doubling, so an index holds at most ≈ 1.125× its rows (each row store also keeps
-// ROW_STORE_SCRATCH_BYTES of scan scratch, and ResidentColumns 3·4·dim bytes
-// of query buffers; stores that know their size report it as `bytes`).
-// Growth happens in place (RowStore.grow: `memory.grow` for the WASM
-// stores), so a growing index never holds a second memory beside the first
-// (docs/memory.md). The object indexes the latest MAX_INDEXED_SEGMENTS
-// segments: `evictThrough` drops the oldest (mirrors.ts).
+// Rows are the IDF-weighted unit embeddings (bucket-idf.ts) in one store,
+// in segment-id order, each episode's row numbers beside them, so a dot
+// product with the weighted unit query is the cosine relevance; a turn
+// scans the store once and takes a top-k per episode over that scan's
+// scores (the default ranking merges every episode's list,
+// rank-candidates.ts). Segment ids, seq spans and episodes sit beside the
+// rows in typed arrays. The index lives only in the object's memory: built
+// lazily from SQLite, appended to after each committed turn, rebuilt after
+// each full re-clustering (IDF and labels change then), and dropped when
+// the object is evicted. Memory: 4·dim bytes per segment (1.5 KB at 384)
+// plus 20 bytes (score buffer, id, span and episode columns, the episode's
+// row list), plus the unused capacity: a build reserves the exact count
+// plus 1/16 (`reserve`), and appends grow the store by 1/8 in place, not by
+// doubling, so an index holds at most ≈ 1.125× its rows (the store also
+// keeps ROW_STORE_SCRATCH_BYTES of scan scratch, and ResidentColumns
+// 3·4·dim bytes of query buffers; stores that know their size report it as
+// `bytes`). Growth happens in place (RowStore.grow: `memory.grow` for the
+// WASM stores), so a growing index never holds a second memory beside the
+// first (docs/memory.md). The object indexes the latest
+// MAX_INDEXED_SEGMENTS segments: `evictThrough` drops the oldest
+// (mirrors.ts).
 
 /**
  * The row storage the index needs: `ResidentColumns` (column-major, sparse
@@ -41,14 +45,16 @@ export interface RowStore {
   grow(capacity: number): void;
   /** Removes rows [0, r): rows [r, count) move to [0, count − r), count drops by r (capacity kept). */
   dropFirst(r: number): void;
-  /** Bytes the store reserves, where it knows them (ResidentColumns); else the index estimates them (EpisodeRows.bytes). */
+  /** Bytes the store reserves, where it knows them (ResidentColumns); else the index estimates them (SegmentIndex.bytes). */
   readonly bytes?: number;
   /** query · rows[i] for i < count; may be a view valid until the next scan. */
   dotScoresView(query: Float32Array): Float32Array;
-  /** The k rows (of the first count) with the largest query · row, best first; ties → lower index, NaN last. */
-  topKDot(query: Float32Array, k: number): TopK;
-  /** topKDot's order over the scores of the last scan (dotScoresView or topKDot), without scanning again. */
-  topKLastScores(k: number): TopK;
+  /**
+   * The k of rows[0..n) (row numbers below count) with the largest score in
+   * the last scan, best first, as positions into `rows`; ties → the earlier
+   * position, NaN last.
+   */
+  topKOf(rows: Int32Array, n: number, k: number): TopK;
 }
 
 import type { TopK } from "../../wasm/src/kernels";
@@ -64,8 +70,8 @@ export type RowStoreFactory = (capacity: number, dim: number) => RowStore;
  * V8 has not collected yet (docs/memory.md).
  */
 export const MAX_INDEXED_SEGMENTS = 12_288;
-/** Rows an episode's store starts with (and the least a build reserves). */
-export const INITIAL_CAPACITY = 256;
+/** Rows the store starts with (and the least a build reserves). */
+const INITIAL_CAPACITY = 256;
 /** Scratch each WASM row store keeps beside its rows (ResidentRows' headroom, wasm/src/bindings/retrieval.ts). */
 export const ROW_STORE_SCRATCH_BYTES = SCRATCH_HEADROOM;
 
@@ -93,50 +99,187 @@ export interface EpisodeScores {
   count: number;
 }
 
-/** One episode's rows (appended in segment-id order, so ids stay sorted). */
-class EpisodeRows {
-  store: RowStore;
-  ids: Int32Array;
-  firstSeq: Int32Array;
-  lastSeq: Int32Array;
-  n = 0;
+/**
+ * The latest segments' rows in one store, in segment-id order (appends come
+ * in id order, and the window drops the oldest, a prefix), with each
+ * episode's row numbers beside them: a turn scans the store once and takes
+ * a top-k per episode over that scan's scores. One store, not one per
+ * episode: a store's memory never shrinks, so as the window moved from one
+ * episode to another, per-episode stores kept the size each had ever
+ * reached (docs/memory.md).
+ */
+export class SegmentIndex {
+  private store: RowStore | null = null;
+  private ids: Int32Array<ArrayBuffer> = new Int32Array(0);
+  private firstSeq: Int32Array<ArrayBuffer> = new Int32Array(0);
+  private lastSeq: Int32Array<ArrayBuffer> = new Int32Array(0);
+  private episodeOf: Int32Array<ArrayBuffer> = new Int32Array(0);
+  /** Each episode's row numbers, ascending (so in segment-id order too). */
+  private readonly byEpisode = new Map<number, { rows: Int32Array; n: number }>();
+  private n = 0;
+  private reserved = 0;
+  /** Scans since the index last changed: a ranking scans once per query. */
+  private scans = 0;
 
-  constructor(factory: RowStoreFactory, private readonly dim: number, capacity: number) {
-    this.store = factory(capacity, dim);
-    this.store.count = 0;
-    // A reused store may hold more than asked for: the columns follow the store.
-    this.ids = new Int32Array(this.store.capacity);
-    this.firstSeq = new Int32Array(this.store.capacity);
-    this.lastSeq = new Int32Array(this.store.capacity);
+  constructor(private readonly factory: RowStoreFactory, readonly dim: number) {}
+
+  get size(): number {
+    return this.n;
   }
 
-  append(id: number, first: number, last: number, vec: Float32Array): void {
+  /** Rows the store has room for. */
+  get capacity(): number {
+    return this.store?.capacity ?? 0;
+  }
+
+  /** Bytes held: the store's own count where it reports one, else rows and the score buffer (capacity × (dim + 1) × 4) and scratch; plus the id, span and episode columns and the episodes' row lists. */
+  get bytes(): number {
+    const capacity = this.capacity;
+    let lists = 0;
+    for (const e of this.byEpisode.values()) lists += e.rows.byteLength;
+    const store = this.store ? (this.store.bytes ?? capacity * (this.dim + 1) * 4 + ROW_STORE_SCRATCH_BYTES) : 0;
+    return store + 4 * this.ids.byteLength + lists;
+  }
+
+  /** Sizes the store before a build's rows are appended (a build knows each episode's count): their sum + 1/16, no regrowth for a while. */
+  reserve(episode: number, count: number): void {
+    if (this.byEpisode.has(episode)) throw new Error(`episode ${episode} already has rows; reserve before appending`);
+    if (this.store) throw new Error("reserve before appending");
+    this.byEpisode.set(episode, { rows: new Int32Array(Math.max(16, count)), n: 0 });
+    this.reserved += count;
+  }
+
+  append(id: number, episode: number, first: number, last: number, weightedUnit: Float32Array): void {
+    if (weightedUnit.length !== this.dim) throw new RangeError(`segment ${id} has ${weightedUnit.length} dims, index ${this.dim}`);
+    if (this.n >= MAX_INDEXED_SEGMENTS) throw new RangeError(`segment index is full (${MAX_INDEXED_SEGMENTS} segments)`);
     if (this.n && id <= this.ids[this.n - 1]!) throw new Error(`segment index out of order: ${id} after ${this.ids[this.n - 1]}`);
-    if (this.n === this.store.capacity) this.grow();
-    this.store.writeRow(this.n, vec);
+    if (!this.store) this.setStore(this.factory(Math.max(INITIAL_CAPACITY, Math.ceil(this.reserved * 1.0625)), this.dim));
+    const store = this.store!;
+    if (this.n === store.capacity) {
+      store.grow(grownCapacity(store.capacity));
+      this.widenColumns();
+    }
+    store.writeRow(this.n, weightedUnit);
     this.ids[this.n] = id;
     this.firstSeq[this.n] = first;
     this.lastSeq[this.n] = last;
+    this.episodeOf[this.n] = episode;
+    let e = this.byEpisode.get(episode);
+    if (!e) this.byEpisode.set(episode, (e = { rows: new Int32Array(16), n: 0 }));
+    if (e.n === e.rows.length) {
+      const wider = new Int32Array(Math.ceil(e.rows.length * 1.5));
+      wider.set(e.rows);
+      e.rows = wider;
+    }
+    e.rows[e.n++] = this.n;
     this.n++;
-    this.store.count = this.n;
+    store.count = this.n;
+    this.scans++;
   }
 
-  /** Drops every row with segment id ≤ `id` (a prefix: ids ascend); returns how many. */
-  dropThrough(id: number): number {
-    let lo = 0, hi = this.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.ids[mid]! <= id) lo = mid + 1;
+  /**
+   * Empties the index and hands back its store, for a rebuild to fill again
+   * (reusingFactory): a rebuild after re-clustering then needs no second
+   * WASM memory while the old one waits for garbage collection.
+   */
+  release(): RowStore[] {
+    const stores = this.store ? [this.store] : [];
+    this.store = null;
+    this.byEpisode.clear();
+    this.n = 0;
+    this.reserved = 0;
+    this.scans++;
+    return stores;
+  }
+
+  /**
+   * Drops every segment with id ≤ `id` (the oldest: a window over the latest
+   * segments, mirrors.ts); the store keeps its memory for the rows that
+   * follow.
+   */
+  evictThrough(id: number): void {
+    let r = 0, hi = this.n;
+    while (r < hi) {
+      const mid = (r + hi) >> 1;
+      if (this.ids[mid]! <= id) r = mid + 1;
       else hi = mid;
     }
-    if (lo === 0) return 0;
-    this.store.dropFirst(lo);
-    for (const a of [this.ids, this.firstSeq, this.lastSeq]) a.copyWithin(0, lo, this.n);
-    this.n -= lo;
-    return lo;
+    if (r === 0) return;
+    this.store!.dropFirst(r);
+    for (const a of [this.ids, this.firstSeq, this.lastSeq, this.episodeOf]) a.copyWithin(0, r, this.n);
+    this.n -= r;
+    for (const [episode, e] of this.byEpisode) {
+      let drop = 0;
+      while (drop < e.n && e.rows[drop]! < r) drop++;
+      e.rows.copyWithin(0, drop, e.n);
+      e.n -= drop;
+      for (let i = 0; i < e.n; i++) e.rows[i]! -= r;
+      if (e.n === 0) this.byEpisode.delete(episode);
+    }
+    this.scans++;
   }
 
-  find(id: number): number {
+  /** Relevance of every segment of `episode` to a weighted unit query. */
+  scoreEpisode(episode: number, query: Float32Array): EpisodeScores {
+    const e = this.byEpisode.get(episode);
+    if (!e || e.n === 0) return { ids: new Int32Array(0), firstSeq: new Int32Array(0), lastSeq: new Int32Array(0), scores: new Float32Array(0), count: 0 };
+    const all = this.scan(query);
+    const rows = e.rows.subarray(0, e.n);
+    return {
+      ids: rows.map((i) => this.ids[i]!), firstSeq: rows.map((i) => this.firstSeq[i]!), lastSeq: rows.map((i) => this.lastSeq[i]!),
+      scores: Float32Array.from(rows, (i) => all[i]!), count: e.n,
+    };
+  }
+
+  /**
+   * The k segments of `episode` most relevant to a weighted unit query, best
+   * first (ties → lower segment id, NaN last): one scan and the top-k inside
+   * the row store, so the scores never leave it.
+   */
+  topOfEpisode(episode: number, query: Float32Array, k: number): IndexedSpan[] {
+    return this.episodeRanking(query)(episode, k);
+  }
+
+  /**
+   * topOfEpisode for one query, asked repeatedly with growing k (the lazy
+   * merge, rank-candidates.ts): the store is scanned once, and each list is
+   * a top-k over that scan's scores. Valid while nothing else scans or
+   * appends to the index.
+   */
+  episodeRanking(query: Float32Array): (episode: number, k: number) => IndexedSpan[] {
+    let scanned = -1;
+    return (episode, k) => {
+      const e = this.byEpisode.get(episode);
+      if (!e || e.n === 0 || k <= 0) return [];
+      if (scanned !== this.scans) {
+        this.scan(query);
+        scanned = this.scans;
+      }
+      const best = this.store!.topKOf(e.rows, e.n, Math.min(k, e.n));
+      const out: IndexedSpan[] = new Array(best.indices.length);
+      for (let r = 0; r < out.length; r++) {
+        const i = e.rows[best.indices[r]!]!;
+        out[r] = { id: this.ids[i]!, first: this.firstSeq[i]!, last: this.lastSeq[i]!, episode, score: best.scores[r]! };
+      }
+      return out;
+    };
+  }
+
+  /** Relevance and span of individual segments (other episodes' representatives); unknown ids, and ids of another episode, are skipped. */
+  scoreSegments(episode: number, ids: readonly number[], query: Float32Array): IndexedSpan[] {
+    const out: IndexedSpan[] = [];
+    for (const id of ids) {
+      const i = this.find(id);
+      if (i < 0 || this.episodeOf[i] !== episode) continue;
+      const v = this.store!.readRow(i);
+      let s = 0;
+      for (let d = 0; d < this.dim; d++) s += v[d]! * query[d]!;
+      out.push({ id, first: this.firstSeq[i]!, last: this.lastSeq[i]!, episode, score: s });
+    }
+    return out;
+  }
+
+  private find(id: number): number {
     let lo = 0, hi = this.n - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
@@ -148,16 +291,23 @@ class EpisodeRows {
     return -1;
   }
 
-  /** Bytes held: the store's own count where it reports one, else rows and the score buffer (capacity × (dim + 1) × 4) and scratch; plus the three id/span columns. */
-  bytes(): number {
-    const capacity = this.store.capacity;
-    return (this.store.bytes ?? capacity * (this.dim + 1) * 4 + ROW_STORE_SCRATCH_BYTES) + 3 * this.ids.byteLength;
+  /** Scores of every row for `query` (the store's view, valid until the next scan). */
+  private scan(query: Float32Array): Float32Array {
+    this.scans++;
+    return this.store!.dotScoresView(query);
   }
 
-  private grow(): void {
-    const capacity = grownCapacity(this.store.capacity);
-    this.store.grow(capacity);
-    const widen = (a: Int32Array) => {
+  private setStore(store: RowStore): void {
+    this.store = store;
+    store.count = 0;
+    this.widenColumns();
+  }
+
+  /** The id, span and episode columns follow the store's capacity (a reused store may hold more than asked for). */
+  private widenColumns(): void {
+    const capacity = this.store!.capacity;
+    const widen = (a: Int32Array): Int32Array<ArrayBuffer> => {
+      if (a.length >= capacity) return a as Int32Array<ArrayBuffer>;
       const b = new Int32Array(capacity);
       b.set(a.subarray(0, this.n));
       return b;
@@ -165,132 +315,7 @@ class EpisodeRows {
     this.ids = widen(this.ids);
     this.firstSeq = widen(this.firstSeq);
     this.lastSeq = widen(this.lastSeq);
-  }
-}
-
-/**
- * Rows grouped by episode, so a turn scans only the matched episode's
- * segments (about 1/E of the conversation) with one SIMD pass.
- */
-export class SegmentIndex {
-  private readonly byEpisode = new Map<number, EpisodeRows>();
-  private n = 0;
-
-  constructor(private readonly factory: RowStoreFactory, readonly dim: number) {}
-
-  get size(): number {
-    return this.n;
-  }
-
-  /** Bytes held by all episodes' rows, buffers and columns (see the header). */
-  get bytes(): number {
-    let b = 0;
-    for (const rows of this.byEpisode.values()) b += rows.bytes();
-    return b;
-  }
-
-  /** Episodes with a store. */
-  get episodes(): number {
-    return this.byEpisode.size;
-  }
-
-  /** Rows all episodes' stores have room for (what their memory holds, used or not). */
-  get capacity(): number {
-    let c = 0;
-    for (const rows of this.byEpisode.values()) c += rows.store.capacity;
-    return c;
-  }
-
-  /**
-   * Drops every segment with id ≤ `id` (the oldest: a window over the latest
-   * segments, mirrors.ts); the stores keep their memory for the rows that
-   * follow.
-   */
-  evictThrough(id: number): void {
-    for (const rows of this.byEpisode.values()) this.n -= rows.dropThrough(id);
-  }
-
-  /** Sizes an episode's storage before its rows are appended (a build knows each episode's count): count + 1/16, no regrowth for a while. */
-  reserve(episode: number, count: number): void {
-    if (this.byEpisode.has(episode)) throw new Error(`episode ${episode} already has rows; reserve before appending`);
-    this.byEpisode.set(episode, new EpisodeRows(this.factory, this.dim, Math.max(INITIAL_CAPACITY, Math.ceil(count * 1.0625))));
-  }
-
-  append(id: number, episode: number, first: number, last: number, weightedUnit: Float32Array): void {
-    if (weightedUnit.length !== this.dim) throw new RangeError(`segment ${id} has ${weightedUnit.length} dims, index ${this.dim}`);
-    if (this.n >= MAX_INDEXED_SEGMENTS) throw new RangeError(`segment index is full (${MAX_INDEXED_SEGMENTS} segments)`);
-    let rows = this.byEpisode.get(episode);
-    if (!rows) this.byEpisode.set(episode, (rows = new EpisodeRows(this.factory, this.dim, INITIAL_CAPACITY)));
-    rows.append(id, first, last, weightedUnit);
-    this.n++;
-  }
-
-  /**
-   * Empties the index and hands back its row stores, for a rebuild to fill
-   * again (reusingFactory): a rebuild after re-clustering then needs no second
-   * set of WASM memories while the old one waits for garbage collection.
-   */
-  release(): RowStore[] {
-    const stores = [...this.byEpisode.values()].map((rows) => rows.store);
-    this.byEpisode.clear();
-    this.n = 0;
-    return stores;
-  }
-
-  /** Relevance of every segment of `episode` to a weighted unit query. */
-  scoreEpisode(episode: number, query: Float32Array): EpisodeScores {
-    const rows = this.byEpisode.get(episode);
-    if (!rows || rows.n === 0) return { ids: new Int32Array(0), firstSeq: new Int32Array(0), lastSeq: new Int32Array(0), scores: new Float32Array(0), count: 0 };
-    const scores = rows.store.dotScoresView(query).slice(0, rows.n);
-    return { ids: rows.ids, firstSeq: rows.firstSeq, lastSeq: rows.lastSeq, scores, count: rows.n };
-  }
-
-  /**
-   * The k segments of `episode` most relevant to a weighted unit query, best
-   * first (ties → lower segment id, NaN last): one scan and the top-k inside
-   * the row store, so the episode's scores never leave it.
-   */
-  topOfEpisode(episode: number, query: Float32Array, k: number): IndexedSpan[] {
-    return this.episodeRanking(query)(episode, k);
-  }
-
-  /**
-   * topOfEpisode for one query, asked repeatedly with growing k (the lazy
-   * merge, rank-candidates.ts): each episode is scanned once, and a longer
-   * list is a top-k over the scores that scan left in its row store. Valid
-   * while nothing else scans or appends to the index.
-   */
-  episodeRanking(query: Float32Array): (episode: number, k: number) => IndexedSpan[] {
-    const scanned = new Set<number>();
-    return (episode, k) => {
-      const rows = this.byEpisode.get(episode);
-      if (!rows || rows.n === 0 || k <= 0) return [];
-      const kk = Math.min(k, rows.n);
-      const best = scanned.has(episode) ? rows.store.topKLastScores(kk) : rows.store.topKDot(query, kk);
-      scanned.add(episode);
-      const out: IndexedSpan[] = new Array(best.indices.length);
-      for (let r = 0; r < out.length; r++) {
-        const i = best.indices[r]!;
-        out[r] = { id: rows.ids[i]!, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, episode, score: best.scores[r]! };
-      }
-      return out;
-    };
-  }
-
-  /** Relevance and span of individual segments (other episodes' representatives); unknown ids are skipped. */
-  scoreSegments(episode: number, ids: readonly number[], query: Float32Array): IndexedSpan[] {
-    const rows = this.byEpisode.get(episode);
-    if (!rows) return [];
-    const out: IndexedSpan[] = [];
-    for (const id of ids) {
-      const i = rows.find(id);
-      if (i < 0) continue;
-      const v = rows.store.readRow(i);
-      let s = 0;
-      for (let d = 0; d < this.dim; d++) s += v[d]! * query[d]!;
-      out.push({ id, first: rows.firstSeq[i]!, last: rows.lastSeq[i]!, episode, score: s });
-    }
-    return out;
+    this.episodeOf = widen(this.episodeOf);
   }
 }
 
@@ -336,17 +361,12 @@ export function arrayRowStore(capacity: number, dim: number): RowStore {
       capacity = next;
     },
     dotScoresView,
-    topKDot(query, k) {
-      dotScoresView(query);
-      return topOfLast(k);
+    topKOf(rows, n, k) {
+      const scores = last;
+      const order = Array.from({ length: n }, (_, p) => p).sort((a, b) => byScoreDesc(scores[rows[a]!]!, scores[rows[b]!]!) || a - b).slice(0, Math.max(0, Math.min(k, n)));
+      return { indices: Int32Array.from(order), scores: Float32Array.from(order, (p) => scores[rows[p]!]!) };
     },
-    topKLastScores: topOfLast,
   };
-  function topOfLast(k: number): TopK {
-    const scores = last;
-    const order = Array.from(scores.keys()).sort((a, b) => byScoreDesc(scores[a]!, scores[b]!) || a - b).slice(0, Math.max(0, Math.min(k, scores.length)));
-    return { indices: Int32Array.from(order), scores: Float32Array.from(order, (i) => scores[i]!) };
-  }
   function dotScoresView(query: Float32Array): Float32Array {
     const out = new Float32Array(count);
     for (let i = 0; i < count; i++) {
@@ -359,24 +379,27 @@ export function arrayRowStore(capacity: number, dim: number): RowStore {
   }
 }
 
-/** A released store is reused only up to this multiple of the requested capacity. */
+/** A released store up to this multiple of the requested capacity fits it; a larger one is taken only when no other can serve. */
 export const REUSE_MAX_SLACK = 1.5;
 
 /**
  * A factory that first reuses released stores (SegmentIndex.release): the
  * smallest one with at least the requested capacity (up to REUSE_MAX_SLACK
  * times it), else the largest smaller one grown in place to the request,
- * else a new one from `create`. A WASM store's memory never shrinks and is
- * freed only by a garbage collection, so a rebuild that created a store
- * beside a released one would hold both until then (docs/memory.md). Call
- * `done()` after the build so leftovers can be collected.
+ * else the smallest larger one, and only with none left a new one from
+ * `create`. A WASM store's memory never shrinks and is freed only by a
+ * garbage collection, which V8 does not hurry for WebAssembly memory: a
+ * rebuild that dropped a store and created another beside it held both
+ * until then, and over a long import such pairs piled up (docs/memory.md).
+ * Ask for the largest capacities first. Call `done()` after the build so
+ * leftovers (more stores than episodes) can be collected.
  */
 export function reusingFactory(released: RowStore[], create: RowStoreFactory): { factory: RowStoreFactory; done: () => void } {
   const pool = [...released];
   return {
     factory(capacity, dim) {
       let best = -1;
-      // Best fit, and never one past REUSE_MAX_SLACK × the request (that would hold the slack for the index's life).
+      // Best fit up to REUSE_MAX_SLACK × the request (a larger store holds its slack for the index's life).
       for (let i = 0; i < pool.length; i++) {
         const c = pool[i]!.capacity;
         if (c >= capacity && c <= capacity * REUSE_MAX_SLACK && (best < 0 || c < pool[best]!.capacity)) best = i;
@@ -386,6 +409,9 @@ export function reusingFactory(released: RowStore[], create: RowStoreFactory): {
           const c = pool[i]!.capacity;
           if (c < capacity && (best < 0 || c > pool[best]!.capacity)) best = i;
         }
+      }
+      if (best < 0) {
+        for (let i = 0; i < pool.length; i++) if (best < 0 || pool[i]!.capacity < pool[best]!.capacity) best = i;
       }
       if (best < 0) return create(capacity, dim);
       const store = pool.splice(best, 1)[0]!;

@@ -120,14 +120,14 @@ describe("rankedSpans, eagerly", () => {
 });
 
 describe("rankedSpans", () => {
-  /** A counting row store: the top-k requests the lazy merge made ("scan:k" scans, "k" reuses the last scan's scores). */
+  /** A counting row store: what the lazy merge asked of it ("scan" a scan of every row, "e:k" a top-k of episode e's rows over that scan's scores). */
   function countingIndex(requests: (number | string)[]) {
     return (capacity: number, dim: number) => {
       const store = arrayRowStore(capacity, dim);
-      const topKDot = store.topKDot.bind(store);
-      const topKLastScores = store.topKLastScores.bind(store);
-      store.topKDot = (query, k) => (requests.push(`scan:${k}`), topKDot(query, k));
-      store.topKLastScores = (k) => (requests.push(k), topKLastScores(k));
+      const dotScoresView = store.dotScoresView.bind(store);
+      const topKOf = store.topKOf.bind(store);
+      store.dotScoresView = (query) => (requests.push("scan"), dotScoresView(query));
+      store.topKOf = (rows, n, k) => (requests.push(`${rows[0]! < 100 ? 0 : 1}:${k}`), topKOf(rows, n, k));
       return store;
     };
   }
@@ -164,14 +164,14 @@ describe("rankedSpans", () => {
     const spans = rankedSpans(index, unit([1, 0]), episodes[0]!, episodes, DEFAULT_RANKING, 150, 8)[Symbol.iterator]();
     expect(requests).toEqual([]); // nothing is scanned before the first span is asked for
     for (let n = 0; n < 8; n++) spans.next();
-    expect(requests).toEqual(["scan:8", "scan:8"]);
-    spans.next(); // the 9th span needs episode 0's next: a longer top-k of that episode only, from its scan's scores
-    expect(requests).toEqual(["scan:8", "scan:8", 16]);
+    expect(requests).toEqual(["scan", "0:8", "1:8"]);
+    spans.next(); // the 9th span needs episode 0's next: a longer top-k of that episode only, from the same scan's scores
+    expect(requests).toEqual(["scan", "0:8", "1:8", "0:16"]);
     let rest = 0;
     while (!spans.next().done) rest++;
     expect(rest).toBe(150 - 9);
-    // Each episode is scanned once; 128 asked of episode 0 is clipped to its 100 rows.
-    expect(requests).toEqual(["scan:8", "scan:8", 16, 32, 64, 100, 16, 32, 64]);
+    // The store is scanned once; 128 asked of episode 0 is clipped to its 100 rows.
+    expect(requests).toEqual(["scan", "0:8", "1:8", "0:16", "0:32", "0:64", "0:100", "1:16", "1:32", "1:64"]);
   });
 });
 

@@ -118,7 +118,7 @@ describe("SegmentIndex window (evictThrough)", () => {
 });
 
 describe("SegmentIndex memory", () => {
-  it("reserve sizes an episode once (count + 1/16), appends past it grow the same store by 1/8, bytes follow capacity", () => {
+  it("one store for every episode: reserve sizes it once (the counts' sum + 1/16), appends past it grow it in place by 1/8", () => {
     const created: number[] = [];
     const factory = (capacity: number, dim: number) => {
       created.push(capacity);
@@ -126,21 +126,23 @@ describe("SegmentIndex memory", () => {
     };
     const dim = 4;
     const index = new SegmentIndex(factory, dim);
-    index.reserve(1, 1000);
-    expect(created).toEqual([1063]);
-    for (let id = 1; id <= 1063; id++) index.append(id, 1, id, id, unit(dim, id % dim));
+    index.reserve(1, 600);
+    index.reserve(2, 400);
+    expect(created).toEqual([]); // created with the first row
+    for (let id = 1; id <= 1063; id++) index.append(id, id % 2 ? 1 : 2, id, id, unit(dim, id % dim));
     expect(created).toEqual([1063]);
     index.append(1064, 1, 1064, 1064, unit(dim, 0));
     expect(created).toEqual([1063]); // grown in place: no second store beside it
+    expect(index.capacity).toBe(grownCapacity(1063));
     expect(grownCapacity(1063)).toBe(1196);
     const scored = index.scoreEpisode(1, unit(dim, 0));
-    expect(scored.count).toBe(1064);
-    expect(scored.scores[1063]).toBe(1);
-    expect(index.bytes).toBe(1196 * (dim + 1) * 4 + ROW_STORE_SCRATCH_BYTES + 3 * 1196 * 4);
-    expect(() => index.reserve(1, 10)).toThrow(/already has rows/);
+    expect(scored.count).toBe(533);
+    expect(scored.ids[532]).toBe(1064);
+    expect(scored.scores[532]).toBe(1);
+    expect(() => index.reserve(3, 10)).toThrow(/before appending/);
   });
 
-  it("a rebuild refills the released stores that fit (best fit, at most 1.5× the request), grows a smaller one, and creates the rest", () => {
+  it("a rebuild refills the released store: best fit, else a smaller one grown, else a larger one; a new one only past them", () => {
     let creations = 0;
     const create = (capacity: number, dim: number) => {
       creations++;
@@ -148,40 +150,44 @@ describe("SegmentIndex memory", () => {
     };
     const dim = 4;
     const old = new SegmentIndex(create, dim);
-    old.reserve(1, 800); // capacity 850
-    old.reserve(2, 200); // capacity 256 (the minimum)
+    old.reserve(1, 800);
+    old.reserve(2, 200);
     for (let id = 1; id <= 1000; id++) old.append(id, id <= 800 ? 1 : 2, id, id, unit(dim, id % dim));
-    expect(creations).toBe(2);
+    expect(creations).toBe(1);
     const released = old.release();
     expect(old.size).toBe(0);
-    expect(released.map((s) => s.capacity).sort((a, b) => a - b)).toEqual([256, 850]);
+    expect(released.map((s) => s.capacity)).toEqual([1063]);
 
     const pool = reusingFactory(released, create);
     const rebuilt = new SegmentIndex(pool.factory, dim);
-    rebuilt.reserve(7, 700); // wants 744: reuses the 850 store
-    rebuilt.reserve(8, 100); // wants 256: reuses the 256 store
-    rebuilt.reserve(9, 100); // nothing left: a new store
-    pool.done();
-    expect(creations).toBe(3);
+    rebuilt.reserve(7, 700);
+    rebuilt.reserve(8, 100);
     for (let id = 1; id <= 900; id++) rebuilt.append(id, id <= 700 ? 7 : id <= 800 ? 8 : 9, id, id, unit(dim, (id * 5) % dim));
+    pool.done();
+    expect(creations).toBe(1); // 850 asked: the released 1063 fits
     const q = unit(dim, 1);
     // Reused rows are overwritten, not mixed with the old index's rows.
     expect(rebuilt.scoreEpisode(7, q).count).toBe(700);
     const eight = rebuilt.scoreEpisode(8, q);
     expect(Array.from(eight.ids.subarray(0, eight.count))).toEqual(Array.from({ length: 100 }, (_, i) => 701 + i));
+    expect(rebuilt.scoreEpisode(9, q).count).toBe(100);
 
-    // A store past 1.5× the request is not reused.
-    const big = reusingFactory([arrayRowStore(1000, dim)], create);
-    big.factory(300, dim);
-    expect(creations).toBe(4);
+    // A store past 1.5× the request is taken only when no other fits or can grow to it.
+    const larger = [arrayRowStore(1000, dim), arrayRowStore(2000, dim), arrayRowStore(100, dim)];
+    const big = reusingFactory(larger, create);
+    expect(big.factory(300, dim)).toBe(larger[2]); // the smaller one, grown
+    expect(big.factory(300, dim)).toBe(larger[0]); // then the smallest larger one
+    expect(creations).toBe(1);
 
     // Too small for every request: the largest smaller store is grown (rows of the old index are not kept), not a new one made.
     const small = [arrayRowStore(100, dim), arrayRowStore(400, dim)];
     const grown = reusingFactory(small, create).factory(500, dim);
-    expect(creations).toBe(4);
+    expect(creations).toBe(1);
     expect(grown).toBe(small[1]);
     expect(grown.capacity).toBe(500);
     expect(grown.count).toBe(0);
+    reusingFactory([], create).factory(10, dim);
+    expect(creations).toBe(2);
   });
 });
 
@@ -244,7 +250,7 @@ describe("SegmentIndex on ResidentColumns (the workerd store)", () => {
     expect(longer).toEqual(index.topOfEpisode(0, q, 40));
   });
 
-  it("bytes are what the column stores reserve plus the id/span columns", () => {
+  it("bytes are what the column store reserves plus the id, span and episode columns and the episodes' row lists", () => {
     const dim = 32;
     const stores: ResidentColumns[] = [];
     const index = new SegmentIndex((capacity, d) => {
@@ -255,8 +261,8 @@ describe("SegmentIndex on ResidentColumns (the workerd store)", () => {
     index.reserve(0, 1000);
     index.reserve(1, 10);
     for (let id = 1; id <= 20; id++) index.append(id, id % 2, id, id, unit(dim, id % dim));
-    const expected = stores.reduce((b, s) => b + s.bytes + 3 * s.capacity * 4, 0);
-    expect(index.bytes).toBe(expected);
-    expect(stores[0]!.bytes).toBe(1063 * (dim + 1) * 4 + 3 * dim * 4 + ROW_STORE_SCRATCH_BYTES);
+    expect(stores.length).toBe(1);
+    expect(stores[0]!.bytes).toBe(1074 * (dim + 1) * 4 + 3 * dim * 4 + ROW_STORE_SCRATCH_BYTES); // 1010 + 1/16
+    expect(index.bytes).toBe(stores[0]!.bytes + 4 * 4 * 1074 + 4 * (1000 + 16));
   });
 });

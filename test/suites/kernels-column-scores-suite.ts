@@ -210,6 +210,31 @@ export function columnScoresConformance({ runtime, wasm, oracle, module }: Colum
       expect(scores[3]).toBe(24); // the view shows the last scan
     });
 
+    it("topKOf ranks a subset of the last scan's scores as the oracle's top-k of those scores (positions, ties → earlier, NaN last); dropFirst shifts the rows", () => {
+      const random = mulberry32(75);
+      const dim = 11;
+      const n = 300;
+      const r = ResidentColumns.create(module, n, dim);
+      const rows = randomArray(random, n * dim);
+      for (let i = 0; i < n; i++) r.writeRow(i, i % 7 === 0 ? rows.subarray(0, dim) : rows.subarray(i * dim, (i + 1) * dim)); // ties every 7th row
+      r.writeRow(5, new Float32Array(dim).fill(NaN));
+      const q = sparseQuery(random, dim, 6);
+      const all = r.dotScores(q);
+      const subset = Int32Array.from({ length: 120 }, (_, p) => (p * 37) % n);
+      for (const [m, k] of [[120, 10], [120, 120], [1, 1], [0, 5], [57, 200]] as const) {
+        r.dotScoresView(q);
+        const got = r.topKOf(subset, m, k);
+        const want = oracle.topK(Float32Array.from(subset.subarray(0, m), (i) => all[i]!), k);
+        expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+        expectBitEqual(got.scores, want.scores, `topKOf ${m} ${k}`);
+      }
+      expect(() => r.topKOf(Int32Array.of(n), 1, 1)).toThrow(RangeError);
+      r.dropFirst(40);
+      expect(r.count).toBe(n - 40);
+      for (const i of [0, 1, 100, n - 41]) expect(Array.from(r.readRow(i))).toEqual(Array.from(i + 40 === 5 ? new Float32Array(dim).fill(NaN) : (i + 40) % 7 === 0 ? rows.subarray(0, dim) : rows.subarray((i + 40) * dim, (i + 41) * dim)));
+      expect(Array.from(r.readRow(n - 1))).toEqual(new Array(dim).fill(0));
+    });
+
     it("grow widens the columns in place: rows, count and scans kept, new rows zero, one memory", () => {
       const random = mulberry32(74);
       const dim = 13;

@@ -4,7 +4,7 @@ import type { KMeansOptions, KMeansResult, TopK } from "../kernels";
 import { instantiateKernels, type KernelInstance } from "../instance";
 import type { Arena } from "../arena";
 import { checkFinite, checkQuery, rowCount } from "../retrieval-checks";
-import { checkedCount, checkStoreShape, kmeansAt, reserveScratchHeadroom, retrievalExports, topKAt, type Fn, type RetrievalExports } from "./retrieval-steps";
+import { checkedCount, checkStoreShape, kmeansAt, reserveScratchHeadroom, retrievalExports, topKAt, topKOfAt, type Fn, type RetrievalExports } from "./retrieval-steps";
 
 /** Result of one Lloyd iteration on resident rows. */
 export interface LloydStep {
@@ -168,6 +168,11 @@ export class ResidentRows {
   topKDot(query: Float32Array, k: number): TopK {
     this.scan("topKDot", this.x.dotRowsF32, query);
     return this.topKLastScores(k);
+  }
+
+  /** Top-k of the last scan's scores at rows[0..n) (row numbers below count), as positions into `rows` (ties → earlier position, NaN last). */
+  topKOf(rows: Int32Array, n: number, k: number): TopK {
+    return this.arena.scoped(() => topKOfAt(this.x, this.arena, this.scoresPtr, this.count_, rows, n, k));
   }
 
   /** Same ranking by cosine. */

@@ -48,6 +48,25 @@ export function topKAt(x: RetrievalExports, arena: Arena, scoresPtr: number, n: 
   return { indices: arena.i32(idxPtr, kk).slice(), scores: arena.f32(outPtr, kk).slice() };
 }
 
+/**
+ * Top-k over the scores at `rows` (row numbers below `count`) of a scan left
+ * at scoresPtr: they are gathered into scratch, in the order given, and the
+ * top-k kernel runs there, so indices are positions into `rows` (ties → the
+ * earlier position, NaN last). Call inside arena.scoped.
+ */
+export function topKOfAt(x: RetrievalExports, arena: Arena, scoresPtr: number, count: number, rows: Int32Array, n: number, k: number): TopK {
+  if (!Number.isInteger(n) || n < 0 || n > rows.length) throw new RangeError(`topKOf: n must be an integer in [0, ${rows.length}], got ${n}`);
+  const gathered = arena.alloc(n * 4);
+  const scores = arena.f32(scoresPtr, count);
+  const out = arena.f32(gathered, n);
+  for (let p = 0; p < n; p++) {
+    const i = rows[p]!;
+    if (!(i >= 0 && i < count)) throw new RangeError(`topKOf: row ${i} outside [0, ${count})`);
+    out[p] = scores[i]!;
+  }
+  return topKAt(x, arena, gathered, n, k);
+}
+
 export function kmeansAt(x: RetrievalExports, arena: Arena, dataPtr: number, n: number, dim: number, options: KMeansOptions): KMeansResult {
   const { k, seed, maxIter, tol, nInit } = resolveKMeansOptions(options, n);
   if (n === 0) return { labels: new Int32Array(0), centroids: new Float32Array(0), inertia: 0, iterations: 0 };

@@ -19,7 +19,7 @@ import { instantiateKernels, type KernelInstance } from "../instance";
 import type { Arena } from "../arena";
 import { checkColumnScan, checkFinite, checkQuery, resolveEmbedDim, rowCount } from "../retrieval-checks";
 import { encodeTokens, tokenize } from "../text-features";
-import { checkedCount, checkStoreShape, kmeansAt, reserveScratchHeadroom, retrievalExports, SCRATCH_HEADROOM, topKAt, type Fn, type RetrievalExports } from "./retrieval-steps";
+import { checkedCount, checkStoreShape, kmeansAt, reserveScratchHeadroom, retrievalExports, SCRATCH_HEADROOM, topKAt, topKOfAt, type Fn, type RetrievalExports } from "./retrieval-steps";
 
 export type RetrievalKernels = Pick<Kernels, "dotScores" | "cosineScores" | "dotScoresBatch" | "columnScores" | "topK" | "kmeans" | "embedText">;
 
@@ -273,5 +273,10 @@ export class ResidentColumns {
   topKDot(query: Float32Array, k: number): TopK {
     this.dotScoresView(query);
     return this.topKLastScores(k);
+  }
+
+  /** Top-k of the last scan's scores at rows[0..n) (row numbers below count), as positions into `rows` (ties → earlier position, NaN last). */
+  topKOf(rows: Int32Array, n: number, k: number): TopK {
+    return this.arena.scoped(() => topKOfAt(this.x, this.arena, this.scoresPtr, this.count_, rows, n, k));
   }
 }
