@@ -109,6 +109,14 @@ describe("no input crashes the reference backend", () => {
     expect(r.json.error.param).toBe("messages");
   });
 
+  it("refuses keys named like Object.prototype's members as unrecognized (a property test found valueOf answered 500)", async () => {
+    for (const key of ["valueOf", "toString", "constructor", "hasOwnProperty", "__proto__"]) {
+      const r = await post(JSON.parse(`{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1, ${JSON.stringify(key)}: false}`));
+      expect(r.status, key).toBe(400);
+      expect(r.json.error.param).toBe(key);
+    }
+  });
+
   it("random bodies get a 4xx or a 200, and the server keeps serving", async () => {
     const anyField = fc.dictionary(fc.constantFrom("model", "messages", "max_tokens", "temperature", "top_p", "seed", "stop", "n", "logprobs", "top_logprobs", "stream", "stream_options", "user"), fc.jsonValue({ maxDepth: 4 }));
     const body = fc.oneof(

@@ -27,7 +27,8 @@ function cleanly<T>(f: () => T, statuses = [400, 404, 413, 415]): T | ApiError {
   }
 }
 
-const role = fc.constantFrom("system", "user", "assistant", "tool", "developer", "robot", "", 3);
+// Names of Object.prototype members too: a role looked up in an object literal once found them.
+const role = fc.constantFrom("system", "user", "assistant", "tool", "developer", "robot", "", 3, "constructor", "toString", "__proto__", "valueOf");
 const content = fc.oneof(fc.string(), fc.constant(null), fc.array(fc.record({ type: fc.constantFrom("text", "image_url"), text: fc.oneof(fc.string(), fc.integer()) }), { maxLength: 3 }), fc.integer());
 const message = fc.record({ role, content, name: fc.option(fc.string()), tool_call_id: fc.option(fc.string()), tool_calls: fc.option(fc.oneof(fc.array(fc.anything(), { maxLength: 2 }), fc.string())) }, { requiredKeys: [] });
 /** Mostly well-shaped chat requests with wrong types sprinkled in, plus arbitrary JSON. */
@@ -64,6 +65,13 @@ describe("request schemas (worker/validation)", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("a role named like an Object.prototype member is refused, not read from the prototype", () => {
+    for (const r of ["constructor", "toString", "__proto__", "valueOf", "hasOwnProperty"]) {
+      const e = cleanly(() => parseChatRequest({ model: "m", messages: [{ role: r, content: "x" }] }));
+      expect(e, r).toBeInstanceOf(ApiError);
+    }
   });
 
   it("imports, conversation creation, context previews, page queries, ids and idempotency keys", () => {

@@ -8,7 +8,8 @@ import { describe, optionalString, requireObject } from "./fields";
 
 export const ROLES: readonly Role[] = ["system", "user", "assistant", "tool"];
 /** OpenAI's newer alias for system; stored as system. */
-const ROLE_ALIASES: Record<string, Role> = { developer: "system" };
+/** A Map, not an object literal: a role such as "constructor" must not find Object.prototype's. */
+const ROLE_ALIASES: ReadonlyMap<string, Role> = new Map([["developer", "system"]]);
 
 export function parseMessages(value: unknown, param = "messages", options: { allowEmpty?: boolean } = {}): ChatMessage[] {
   if (!Array.isArray(value)) throw invalidRequest(`${param} must be an array of messages, got ${describe(value)}`, param, "invalid_type");
@@ -20,9 +21,9 @@ export function parseMessage(value: unknown, param: string): ChatMessage {
   const obj = requireObject(value, param);
   const rawRole = obj.role;
   if (typeof rawRole !== "string") throw invalidRequest(`${param}.role is required and must be a string`, `${param}.role`, "invalid_type");
-  const role = ROLE_ALIASES[rawRole] ?? (ROLES.includes(rawRole as Role) ? (rawRole as Role) : undefined);
+  const role = ROLE_ALIASES.get(rawRole) ?? (ROLES.includes(rawRole as Role) ? (rawRole as Role) : undefined);
   if (!role) {
-    throw invalidRequest(`${param}.role must be one of ${[...ROLES, ...Object.keys(ROLE_ALIASES)].join(", ")}; got "${rawRole}"`, `${param}.role`, "invalid_value");
+    throw invalidRequest(`${param}.role must be one of ${[...ROLES, ...ROLE_ALIASES.keys()].join(", ")}; got "${rawRole}"`, `${param}.role`, "invalid_value");
   }
   const toolCalls = obj.tool_calls;
   if (toolCalls !== undefined && toolCalls !== null && (!Array.isArray(toolCalls) || role !== "assistant")) {
