@@ -55,26 +55,35 @@ export function kvRequestFrame(store: KvPageStore, cache: string, model: KvModel
   else metadata.kv_dtype = "F32";
   const { header, dataBytes } = safetensorsHeader(specs, metadata);
   const d = model.headDim;
+  function* headBytes(): Generator<Uint8Array> {
+    for (let l = 0; l < model.layers; l++) {
+      for (let h = 0; h < model.kvHeads; h++) {
+        const pages = store.readHead(cache, l, h).map((p) => parsePage(p, d, enc));
+        const n = pages.reduce((s, p) => s + p.positions.length, 0);
+        if (n !== counts[l][h]) throw new Error(`kv cache ${cache} layer ${l} head ${h} changed while streaming (${counts[l][h]} → ${n} entries)`);
+        for (const p of pages) yield bytesOf(p.positions);
+        for (const part of ["keys", "values"] as const) {
+          if (!wireIsInt8(enc)) for (const p of pages) yield bytesOf(toF32(p[part], q));
+          else {
+            for (const p of pages) yield bytesOf((p[part] as { data: Uint8Array }).data);
+            for (const p of pages) yield bytesOf((p[part] as { scales: Float32Array }).scales);
+            for (const p of pages) yield bytesOf((p[part] as { zeros: Float32Array }).zeros);
+          }
+        }
+      }
+    }
+  }
   return {
     byteLength: header.byteLength + dataBytes,
     entries: counts.flat().reduce((a, b) => a + b, 0),
     *chunks() {
-      yield header;
-      for (let l = 0; l < model.layers; l++) {
-        for (let h = 0; h < model.kvHeads; h++) {
-          const pages = store.readHead(cache, l, h).map((p) => parsePage(p, d, enc));
-          const n = pages.reduce((s, p) => s + p.positions.length, 0);
-          if (n !== counts[l][h]) throw new Error(`kv cache ${cache} layer ${l} head ${h} changed while streaming (${counts[l][h]} → ${n} entries)`);
-          for (const p of pages) yield bytesOf(p.positions);
-          for (const part of ["keys", "values"] as const) {
-            if (!wireIsInt8(enc)) for (const p of pages) yield bytesOf(toF32(p[part], q));
-            else {
-              for (const p of pages) yield bytesOf((p[part] as { data: Uint8Array }).data);
-              for (const p of pages) yield bytesOf((p[part] as { scales: Float32Array }).scales);
-              for (const p of pages) yield bytesOf((p[part] as { zeros: Float32Array }).zeros);
-            }
-          }
-        }
+      // Pinned until the last byte (or the stream's end): a fold's later swap drops this generation only after.
+      store.pin(cache);
+      try {
+        yield header;
+        yield* headBytes();
+      } finally {
+        store.unpin(cache);
       }
     },
   };

@@ -13,14 +13,54 @@ export interface KvPageStore {
   replaceLayer(cache: string, layer: number, pages: readonly StoredPage[]): void;
   /** Copies every page of `from` to `to` (replacing `to`). */
   copyCache(from: string, to: string): void;
+  /** Drops a cache's pages: now, or when the last reader that pinned it unpins. */
   dropCache(cache: string): void;
+  /** A reader streaming the cache (kvRequestFrame) holds it until unpin: a drop meanwhile waits. */
+  pin(cache: string): void;
+  unpin(cache: string): void;
   /** Stored blob bytes, of one cache or of all. */
   bytes(cache?: string): number;
+}
+
+/**
+ * Readers of cache generations, so a generation is dropped only after the
+ * last stream of it ends. A fold swaps generations once per block and drops
+ * the ones the previous swap retired, so under load a turn still streaming
+ * its generation could lose it to the second swap of a multi-block fold
+ * (docs/kv-mode.md, "Storage"). Both stores keep one.
+ */
+export class CacheReaders {
+  private readonly pins = new Map<string, number>();
+  private readonly deferred = new Set<string>();
+
+  pin(cache: string): void {
+    this.pins.set(cache, (this.pins.get(cache) ?? 0) + 1);
+  }
+
+  /** Releases one pin; the last one runs a drop that waited for it. */
+  unpin(cache: string, dropNow: (cache: string) => void): void {
+    const n = (this.pins.get(cache) ?? 0) - 1;
+    if (n > 0) return void this.pins.set(cache, n);
+    this.pins.delete(cache);
+    if (this.deferred.delete(cache)) dropNow(cache);
+  }
+
+  /** Drops now, or defers the drop while the cache is pinned. */
+  drop(cache: string, dropNow: (cache: string) => void): void {
+    if (this.pins.has(cache)) this.deferred.add(cache);
+    else dropNow(cache);
+  }
+
+  /** A writer reuses the name: a drop deferred for its earlier contents no longer applies. */
+  claim(cache: string): void {
+    this.deferred.delete(cache);
+  }
 }
 
 /** In-memory KvPageStore: real encoded pages, no SQLite (Node tests, benchmark). */
 export class MemoryPageStore implements KvPageStore {
   private readonly layers = new Map<string, StoredPage[]>();
+  private readonly readers = new CacheReaders();
 
   private key(cache: string, layer: number): string {
     return `${cache}\u0000${layer}`;
@@ -37,15 +77,29 @@ export class MemoryPageStore implements KvPageStore {
   }
 
   replaceLayer(cache: string, layer: number, pages: readonly StoredPage[]): void {
+    this.readers.claim(cache);
     this.layers.set(this.key(cache, layer), [...pages]);
   }
 
   copyCache(from: string, to: string): void {
-    this.dropCache(to);
+    this.readers.claim(to);
+    this.dropNow(to);
     for (const [k, v] of [...this.layers]) if (k.startsWith(`${from}\u0000`)) this.layers.set(`${to}\u0000${k.slice(from.length + 1)}`, v.map((p) => ({ ...p, blob: p.blob.slice() })));
   }
 
   dropCache(cache: string): void {
+    this.readers.drop(cache, (c) => this.dropNow(c));
+  }
+
+  pin(cache: string): void {
+    this.readers.pin(cache);
+  }
+
+  unpin(cache: string): void {
+    this.readers.unpin(cache, (c) => this.dropNow(c));
+  }
+
+  private dropNow(cache: string): void {
     for (const k of [...this.layers.keys()]) if (k.startsWith(`${cache}\u0000`)) this.layers.delete(k);
   }
 

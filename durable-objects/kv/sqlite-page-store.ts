@@ -3,7 +3,7 @@
 // cache generation, blob ≤ MAX_PAGE_BYTES. Reads go one head at a time, so
 // streaming a cache never holds more than one head's pages.
 import type { Sql } from "../storage/sql";
-import type { KvPageStore } from "./page-store";
+import { CacheReaders, type KvPageStore } from "./page-store";
 import type { StoredPage } from "./pages";
 
 interface PageRow {
@@ -21,6 +21,8 @@ function toBuffer(b: Uint8Array): ArrayBuffer {
 }
 
 export class SqlitePageStore implements KvPageStore {
+  private readonly readers = new CacheReaders();
+
   constructor(private readonly sql: Sql) {}
 
   readHead(cache: string, layer: number, head: number): StoredPage[] {
@@ -40,6 +42,7 @@ export class SqlitePageStore implements KvPageStore {
 
   /** Callers run this inside the object's transaction (the DO's writes are transactionSync). */
   replaceLayer(cache: string, layer: number, pages: readonly StoredPage[]): void {
+    this.readers.claim(cache);
     this.sql.run`DELETE FROM kv_pages WHERE cache = ${cache} AND layer = ${layer}`;
     for (const p of pages) {
       this.sql.run`INSERT INTO kv_pages (cache, layer, head, page, first_position, last_position, count, has_acc, blob)
@@ -48,12 +51,25 @@ export class SqlitePageStore implements KvPageStore {
   }
 
   copyCache(from: string, to: string): void {
-    this.dropCache(to);
+    this.readers.claim(to);
+    this.dropNow(to);
     this.sql.run`INSERT INTO kv_pages (cache, layer, head, page, first_position, last_position, count, has_acc, blob)
                  SELECT ${to}, layer, head, page, first_position, last_position, count, has_acc, blob FROM kv_pages WHERE cache = ${from}`;
   }
 
   dropCache(cache: string): void {
+    this.readers.drop(cache, (c) => this.dropNow(c));
+  }
+
+  pin(cache: string): void {
+    this.readers.pin(cache);
+  }
+
+  unpin(cache: string): void {
+    this.readers.unpin(cache, (c) => this.dropNow(c));
+  }
+
+  private dropNow(cache: string): void {
     this.sql.run`DELETE FROM kv_pages WHERE cache = ${cache}`;
   }
 

@@ -48,6 +48,31 @@ describe("frames streamed from pages", () => {
     expect(ours).toEqual(reference);
   });
 
+  it("a cache dropped while it streams (a fold's later swap) stays whole until the stream ends, then goes", async () => {
+    const kv = await realCache();
+    const store = new MemoryPageStore();
+    kv.forEach((layer, l) => store.replaceLayer("c", l, layer.flatMap((h, k) => encodeHeadPages(h, k, t.model.headDim, { dtype: "fp32" }, t.kernels))));
+    const whole = frameBytes(kvRequestFrame(store, "c", t.model, { dtype: "fp32" }, { tokens: [1] }, t.kernels));
+    const frame = kvRequestFrame(store, "c", t.model, { dtype: "fp32" }, { tokens: [1] }, t.kernels);
+    const chunks = frame.chunks();
+    const got: Uint8Array[] = [chunks.next().value!, chunks.next().value!];
+    store.dropCache("c");
+    expect(store.bytes("c")).toBeGreaterThan(0); // deferred: a reader holds it
+    for (let r = chunks.next(); !r.done; r = chunks.next()) got.push(r.value);
+    const streamed = new Uint8Array(got.reduce((n, c) => n + c.byteLength, 0));
+    got.reduce((at, c) => (streamed.set(c, at), at + c.byteLength), 0);
+    expect(streamed).toEqual(whole);
+    expect(store.bytes("c")).toBe(0); // dropped when the stream ended
+    // No reader: a drop is immediate; a stream abandoned early releases its pin too.
+    store.replaceLayer("d", 0, kv[0]!.flatMap((h, k) => encodeHeadPages(h, k, t.model.headDim, { dtype: "fp32" }, t.kernels)));
+    const abandoned = kvRequestFrame(store, "d", t.model, { dtype: "fp32" }, { tokens: [1] }, t.kernels).chunks();
+    abandoned.next();
+    store.dropCache("d");
+    expect(store.bytes("d")).toBeGreaterThan(0);
+    abandoned.return(undefined);
+    expect(store.bytes("d")).toBe(0);
+  });
+
   it("int8: pages go on the wire as stored; the backend reads them within the quantization bound", async () => {
     const kv = await realCache();
     const store = new MemoryPageStore();
