@@ -13,5 +13,7 @@ PY="${PYTHON:-python3}"
 # A GPU step is cheap, so larger batches; the curriculum, held-out seeds and the
 # rest of the recipe (lr 3e-3 after a 100-step warm-up, Adam beta2 0.98, answers
 # and repeated values as targets) are the CPU run's defaults.
-exec "$PY" train_recall.py --device cuda --threads 8 --batch 64 \
+# --replace-other-config: the committed checkpoint may be of an older config
+# (scripts/train/MODEL_CARD.md); then the run starts afresh over it.
+exec "$PY" train_recall.py --device cuda --threads 8 --batch 64 --replace-other-config \
   --minutes "${1:-8}" --checkpoint-minutes 2 --eval-every 100

@@ -30,7 +30,7 @@ from recall_model import RecallModel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STAGES = [
-    spec(128, chatter=False, updates=False, ask=0.3, restate=0.2, echo=1.0),
+    spec(96, chatter=False, updates=False, ask=0.35, restate=0.25, ack=False),
     spec(128, chatter=False, ask=0.3, restate=0.2),
     spec(256),
     spec(512),
@@ -134,6 +134,7 @@ def main():
     ap.add_argument("--max-stage", type=int, default=len(STAGES) - 1)
     ap.add_argument("--stage", type=int, default=0, help="the first stage of a fresh run (experiments)")
     ap.add_argument("--arch", default="", help="config overrides for experiments, e.g. layers=2,dModel=64,headDim=16")
+    ap.add_argument("--replace-other-config", action="store_true", help="start afresh when the checkpoint holds another configuration (default: refuse)")
     ap.add_argument("--out", default=os.path.join(HERE, "checkpoints"))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -150,10 +151,13 @@ def main():
         offset_init(model, cfg, a.shared_embedding, [int(o) for o in filter(None, a.init_offsets.split(","))])
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, a.beta2), weight_decay=0.0)
     state = {"step": 0, "stage": a.stage, "wall_s": 0.0, "history": [], "seed": 0, "config": cfg}
-    if os.path.exists(ckpt):
-        saved = torch.load(ckpt, map_location=a.device)
-        if saved["state"].get("config", cfg) != cfg or any(saved["model"][k].shape != t.shape for k, t in model.state_dict().items()):
-            raise SystemExit("%s holds another configuration than config(); move it away (or pass --out DIR) to start afresh" % ckpt)
+    saved = torch.load(ckpt, map_location=a.device) if os.path.exists(ckpt) else None
+    if saved is not None and (saved["state"].get("config", cfg) != cfg or any(k not in saved["model"] or saved["model"][k].shape != t.shape for k, t in model.state_dict().items())):
+        if not a.replace_other_config:
+            raise SystemExit("%s holds another configuration than config(); pass --replace-other-config to start afresh over it, or --out DIR" % ckpt)
+        print("%s holds another configuration: starting afresh (it is overwritten at the first checkpoint)" % ckpt, flush=True)
+        saved = None
+    if saved is not None:
         model.load_state_dict(saved["model"])
         opt_state = opt.state_dict()
         opt_state["state"] = {int(k): {n: (t.float() if torch.is_tensor(t) and t.dim() > 0 else t) for n, t in v.items()} for k, v in saved["adam"].items()}
