@@ -9,12 +9,12 @@ import struct
 
 import torch
 
-from recall_data import fixed_rng, sample
+from recall_data import fixed_rng, sample, spec
 
 
 def export_safetensors(model, cfg, path, vocab, state):
     model.eval()
-    tokens, _ = sample(vocab, fixed_rng(99), 96, False)
+    tokens, _ = sample(vocab, fixed_rng(99), spec(96))
     device = next(model.parameters()).device
     with torch.no_grad():
         logits = model(torch.tensor([tokens], device=device))[0, -1].tolist()
