@@ -57,10 +57,29 @@ export class CacheReaders {
   }
 }
 
+/** The pinning half of a page store: drops wait for readers (CacheReaders) over the store's own immediate drop. */
+export abstract class PinnablePageStore {
+  protected readonly readers = new CacheReaders();
+
+  /** Deletes a cache's pages now. */
+  protected abstract dropNow(cache: string): void;
+
+  dropCache(cache: string): void {
+    this.readers.drop(cache, (c) => this.dropNow(c));
+  }
+
+  pin(cache: string): void {
+    this.readers.pin(cache);
+  }
+
+  unpin(cache: string): void {
+    this.readers.unpin(cache, (c) => this.dropNow(c));
+  }
+}
+
 /** In-memory KvPageStore: real encoded pages, no SQLite (Node tests, benchmark). */
-export class MemoryPageStore implements KvPageStore {
+export class MemoryPageStore extends PinnablePageStore implements KvPageStore {
   private readonly layers = new Map<string, StoredPage[]>();
-  private readonly readers = new CacheReaders();
 
   private key(cache: string, layer: number): string {
     return `${cache}\u0000${layer}`;
@@ -87,19 +106,7 @@ export class MemoryPageStore implements KvPageStore {
     for (const [k, v] of [...this.layers]) if (k.startsWith(`${from}\u0000`)) this.layers.set(`${to}\u0000${k.slice(from.length + 1)}`, v.map((p) => ({ ...p, blob: p.blob.slice() })));
   }
 
-  dropCache(cache: string): void {
-    this.readers.drop(cache, (c) => this.dropNow(c));
-  }
-
-  pin(cache: string): void {
-    this.readers.pin(cache);
-  }
-
-  unpin(cache: string): void {
-    this.readers.unpin(cache, (c) => this.dropNow(c));
-  }
-
-  private dropNow(cache: string): void {
+  protected dropNow(cache: string): void {
     for (const k of [...this.layers.keys()]) if (k.startsWith(`${cache}\u0000`)) this.layers.delete(k);
   }
 

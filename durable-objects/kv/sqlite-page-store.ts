@@ -3,7 +3,7 @@
 // cache generation, blob ≤ MAX_PAGE_BYTES. Reads go one head at a time, so
 // streaming a cache never holds more than one head's pages.
 import type { Sql } from "../storage/sql";
-import { CacheReaders, type KvPageStore } from "./page-store";
+import { PinnablePageStore, type KvPageStore } from "./page-store";
 import type { StoredPage } from "./pages";
 
 interface PageRow {
@@ -20,10 +20,10 @@ function toBuffer(b: Uint8Array): ArrayBuffer {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? (b.buffer as ArrayBuffer) : (b.slice().buffer as ArrayBuffer);
 }
 
-export class SqlitePageStore implements KvPageStore {
-  private readonly readers = new CacheReaders();
-
-  constructor(private readonly sql: Sql) {}
+export class SqlitePageStore extends PinnablePageStore implements KvPageStore {
+  constructor(private readonly sql: Sql) {
+    super();
+  }
 
   readHead(cache: string, layer: number, head: number): StoredPage[] {
     return this.sql
@@ -57,19 +57,7 @@ export class SqlitePageStore implements KvPageStore {
                  SELECT ${to}, layer, head, page, first_position, last_position, count, has_acc, blob FROM kv_pages WHERE cache = ${from}`;
   }
 
-  dropCache(cache: string): void {
-    this.readers.drop(cache, (c) => this.dropNow(c));
-  }
-
-  pin(cache: string): void {
-    this.readers.pin(cache);
-  }
-
-  unpin(cache: string): void {
-    this.readers.unpin(cache, (c) => this.dropNow(c));
-  }
-
-  private dropNow(cache: string): void {
+  protected dropNow(cache: string): void {
     this.sql.run`DELETE FROM kv_pages WHERE cache = ${cache}`;
   }
 
