@@ -23,57 +23,40 @@ export interface KvPageStore {
 }
 
 /**
- * Readers of cache generations, so a generation is dropped only after the
- * last stream of it ends. A fold swaps generations once per block and drops
- * the ones the previous swap retired, so under load a turn still streaming
- * its generation could lose it to the second swap of a multi-block fold
- * (docs/kv-mode.md, "Storage"). Both stores keep one.
+ * The pinning half of a page store, over the store's own immediate drop. A
+ * fold swaps cache generations once per block and drops the ones the
+ * previous swap retired, so under load a turn still streaming its
+ * generation could lose it to the second swap of a multi-block fold
+ * (docs/kv-mode.md, "Storage"): a pinned generation is dropped only after
+ * its last reader unpins.
  */
-export class CacheReaders {
+export abstract class PinnablePageStore {
   private readonly pins = new Map<string, number>();
   private readonly deferred = new Set<string>();
+
+  /** Deletes a cache's pages now. */
+  protected abstract dropNow(cache: string): void;
+
+  dropCache(cache: string): void {
+    if (this.pins.has(cache)) this.deferred.add(cache);
+    else this.dropNow(cache);
+  }
 
   pin(cache: string): void {
     this.pins.set(cache, (this.pins.get(cache) ?? 0) + 1);
   }
 
   /** Releases one pin; the last one runs a drop that waited for it. */
-  unpin(cache: string, dropNow: (cache: string) => void): void {
+  unpin(cache: string): void {
     const n = (this.pins.get(cache) ?? 0) - 1;
     if (n > 0) return void this.pins.set(cache, n);
     this.pins.delete(cache);
-    if (this.deferred.delete(cache)) dropNow(cache);
-  }
-
-  /** Drops now, or defers the drop while the cache is pinned. */
-  drop(cache: string, dropNow: (cache: string) => void): void {
-    if (this.pins.has(cache)) this.deferred.add(cache);
-    else dropNow(cache);
+    if (this.deferred.delete(cache)) this.dropNow(cache);
   }
 
   /** A writer reuses the name: a drop deferred for its earlier contents no longer applies. */
-  claim(cache: string): void {
+  protected claim(cache: string): void {
     this.deferred.delete(cache);
-  }
-}
-
-/** The pinning half of a page store: drops wait for readers (CacheReaders) over the store's own immediate drop. */
-export abstract class PinnablePageStore {
-  protected readonly readers = new CacheReaders();
-
-  /** Deletes a cache's pages now. */
-  protected abstract dropNow(cache: string): void;
-
-  dropCache(cache: string): void {
-    this.readers.drop(cache, (c) => this.dropNow(c));
-  }
-
-  pin(cache: string): void {
-    this.readers.pin(cache);
-  }
-
-  unpin(cache: string): void {
-    this.readers.unpin(cache, (c) => this.dropNow(c));
   }
 }
 
@@ -96,12 +79,12 @@ export class MemoryPageStore extends PinnablePageStore implements KvPageStore {
   }
 
   replaceLayer(cache: string, layer: number, pages: readonly StoredPage[]): void {
-    this.readers.claim(cache);
+    this.claim(cache);
     this.layers.set(this.key(cache, layer), [...pages]);
   }
 
   copyCache(from: string, to: string): void {
-    this.readers.claim(to);
+    this.claim(to);
     this.dropNow(to);
     for (const [k, v] of [...this.layers]) if (k.startsWith(`${from}\u0000`)) this.layers.set(`${to}\u0000${k.slice(from.length + 1)}`, v.map((p) => ({ ...p, blob: p.blob.slice() })));
   }

@@ -42,7 +42,7 @@ export class SqlitePageStore extends PinnablePageStore implements KvPageStore {
 
   /** Callers run this inside the object's transaction (the DO's writes are transactionSync). */
   replaceLayer(cache: string, layer: number, pages: readonly StoredPage[]): void {
-    this.readers.claim(cache);
+    this.claim(cache);
     this.sql.run`DELETE FROM kv_pages WHERE cache = ${cache} AND layer = ${layer}`;
     for (const p of pages) {
       this.sql.run`INSERT INTO kv_pages (cache, layer, head, page, first_position, last_position, count, has_acc, blob)
@@ -51,7 +51,7 @@ export class SqlitePageStore extends PinnablePageStore implements KvPageStore {
   }
 
   copyCache(from: string, to: string): void {
-    this.readers.claim(to);
+    this.claim(to);
     this.dropNow(to);
     this.sql.run`INSERT INTO kv_pages (cache, layer, head, page, first_position, last_position, count, has_acc, blob)
                  SELECT ${to}, layer, head, page, first_position, last_position, count, has_acc, blob FROM kv_pages WHERE cache = ${from}`;

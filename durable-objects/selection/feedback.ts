@@ -16,22 +16,13 @@
 // Jones weight is not positive (Robertson & Zaragoza 2009, §3.3: no
 // evidence of relevance) and whose postings would cost a pass over most of
 // the conversation for nothing (a template's "msg" or "detail").
-import { porterStem } from "./porter-stemmer";
-import { EXPANSION_STOPWORDS } from "./lexicon/expansion-stopwords";
+import { expansionStopStems } from "./lexicon/expansion-stopwords";
 
 export interface FeedbackDocument {
   /** The message's index terms (content only: its speaker name is not a topic). */
   terms: readonly string[];
   /** Its first-pass BM25 score (> 0). */
   score: number;
-}
-
-let functionStems: ReadonlySet<string> | null = null;
-
-/** Stems that never become feedback terms: the expansion stop list (function and question words). */
-function isFunctionStem(stem: string): boolean {
-  functionStems ??= new Set([...EXPANSION_STOPWORDS].map(porterStem));
-  return functionStems.has(stem);
 }
 
 /**
@@ -44,10 +35,11 @@ export function feedbackTerms(
 ): Map<string, number> {
   const relevant = documents.filter((d) => d.score > 0 && d.terms.length > 0);
   const total = relevant.reduce((s, d) => s + d.score, 0);
+  const stop = expansionStopStems(); // function and question words
   const p = new Map<string, number>();
   for (const d of relevant) {
     const share = d.score / total / d.terms.length;
-    for (const t of d.terms) if (!exclude.has(t) && !isFunctionStem(t)) p.set(t, (p.get(t) ?? 0) + share);
+    for (const t of d.terms) if (!exclude.has(t) && !stop.has(t)) p.set(t, (p.get(t) ?? 0) + share);
   }
   // Ties: the alphabetically first term, so the result does not depend on the documents' order.
   const best = [...p].filter(([t]) => idf(t) > Math.LN2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, Math.max(0, count));

@@ -250,8 +250,8 @@ export class LexicalIndex {
     this.df[id]!++;
   }
 
-  /** Copies term `id`'s block payloads to out[at, …), one after another; returns the offset after them. */
-  private copyPostings(id: number, out: Uint8Array, at: number): number {
+  /** Copies term `id`'s block payloads to out[at, …), one after another (closedBytes + fill bytes). */
+  private copyPostings(id: number, out: Uint8Array, at: number): void {
     let block = this.head[id]!;
     for (let lvl = 0; block !== this.tail[id]; lvl = Math.min(lvl + 1, BLOCK_CAPACITIES.length - 1)) {
       out.set(this.pool.subarray(block + BLOCK_HEADER, block + BLOCK_HEADER + BLOCK_CAPACITIES[lvl]!), at);
@@ -259,7 +259,6 @@ export class LexicalIndex {
       block = readU32(this.pool, block);
     }
     out.set(this.pool.subarray(block + BLOCK_HEADER, block + BLOCK_HEADER + this.fill[id]!), at);
-    return at + this.fill[id]!;
   }
 }
 

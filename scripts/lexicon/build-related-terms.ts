@@ -25,7 +25,7 @@
 //   node_modules/.bin/tsx scripts/lexicon/build-related-terms.ts [--parts nva]
 import { readFileSync, writeFileSync } from "node:fs";
 import { porterStem } from "../../durable-objects/selection/porter-stemmer";
-import { EXPANSION_STOPWORDS } from "../../durable-objects/selection/lexicon/expansion-stopwords";
+import { expansionStopStems } from "../../durable-objects/selection/lexicon/expansion-stopwords";
 
 const WORDNET = process.env.WORDNET_DIR ?? "/usr/share/wordnet";
 const OUT = "durable-objects/selection/lexicon/related-terms-data.ts";
@@ -34,8 +34,7 @@ const SENSE_SMOOTHING = 0.1;
 const MAX_RELATED = 12;
 const MIN_WEIGHT = 0.1;
 const WORD = /^[a-z]{3,}$/;
-/** Stopwords compared as stems: "wills" is no more a key than "will". */
-const STOP_STEMS = new Set([...EXPANSION_STOPWORDS].map(porterStem));
+const STOP_STEMS = expansionStopStems();
 
 interface Synset {
   lemmas: string[];

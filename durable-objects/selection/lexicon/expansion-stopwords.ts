@@ -5,6 +5,8 @@
 // short ones matter as stems: Porter reduces "offing" to "of", "inning" to
 // "in", "ore" to "or" and "ate" to "at", so without them every "of" in a
 // question looked for "future" and every "at" for "eat".
+import { porterStem } from "../porter-stemmer";
+
 export const EXPANSION_STOPWORDS: ReadonlySet<string> = new Set(
   (
     "a am an as at be by do he i if in is it me my no of on or so to up us we " +
@@ -19,3 +21,10 @@ export const EXPANSION_STOPWORDS: ReadonlySet<string> = new Set(
     "within without would yes yet you your yours yourself yourselves"
   ).split(" "),
 );
+
+let stopStems: ReadonlySet<string> | null = null;
+
+/** The list as Porter stems, what index terms are compared with ("wills" is no more a key than "will"). */
+export function expansionStopStems(): ReadonlySet<string> {
+  return (stopStems ??= new Set([...EXPANSION_STOPWORDS].map(porterStem)));
+}

@@ -87,10 +87,11 @@ export function kmeansAt(x: RetrievalExports, arena: Arena, dataPtr: number, n: 
 // ---- resident stores ---------------------------------------------------------
 
 /**
- * Scratch each resident store reserves after its rows: top-k of k ≤ 16384
- * (two 4-byte arrays) fits without growing memory. The segment index keeps
- * one store per episode, and a turn asks at most MAX_RANK_LIMIT (4096), so
- * more than 256 KiB was memory held for nothing (docs/memory.md).
+ * Scratch each resident store reserves after its rows: a top-k (two arrays
+ * of 2k 4-byte slots, the kernel's candidate buffer) beside the gathered
+ * scores of topKOf fits without growing memory for k ≤ 13k over the segment
+ * index's window of 12288 rows. A turn asks at most MAX_RANK_LIMIT (4096),
+ * so more than 256 KiB was memory held for nothing (docs/memory.md).
  */
 export const SCRATCH_HEADROOM = 1 << 18;
 
