@@ -19,6 +19,11 @@
 // take 1 or 2 bytes instead of 4. A query copies its terms' block payloads
 // one after another and the kernel decodes them; a block's unused tail is
 // zero bytes, which the format skips. At most 2^24 documents, tf clamped to 255.
+//
+// Window: an index may start at document `base` (a conversation whose
+// postings would pass the object's cap keeps the latest messages that fit;
+// mirrors.ts). Postings, lengths, roles and scores are all relative to
+// `base`: a window costs its own messages, not the conversation's.
 import type { Bm25Query } from "../../wasm/src/kernels";
 import { tokenize } from "../../wasm/src/text-features";
 import type { Role } from "../conversation/conversation-api";
@@ -101,8 +106,9 @@ export class LexicalIndex {
   private poolTop = 1;
   /** Length in terms of each document by seq (0: not indexed). */
   private lengths = new Uint32Array(1024);
-  /** Role of each document by seq (ROLE_CODES), which neighbours.ts needs to pair turns. */
+  /** Role of each document by seq − base (ROLE_CODES), which neighbours.ts needs to pair turns. */
   private roleCodes = new Uint8Array(1024);
+  /** One past the largest document added, relative to `base`. */
   private span = 0;
   /**
    * Per-query buffers reused across turns (a query at 100k messages gathers ~70k postings and
@@ -114,27 +120,36 @@ export class LexicalIndex {
   private totalLength = 0;
   private lastDoc = -1;
 
+  /** `base`: the first document (seq) the index may hold; earlier ones score 0. */
+  constructor(readonly base = 0) {
+    if (!Number.isInteger(base) || base < 0 || base >= MAX_LEXICAL_DOCUMENTS) throw new RangeError(`lexical index: base ${base} must be an integer in [0, ${MAX_LEXICAL_DOCUMENTS})`);
+    this.lastDoc = base - 1;
+  }
+
   /** Documents indexed (messages with at least one term). */
   get documents(): number {
     return this.documentCount;
   }
-  /** One past the largest document index seen: the length of a score array. */
+  /** One past the largest document seen: the length of a score array (indexed by seq). */
   get size(): number {
-    return this.span;
+    return this.base + this.span;
   }
   get terms(): number {
     return this.termIds.size;
   }
-  /** Bytes held by the typed arrays, plus an estimate of the term map (64 bytes a term). */
+  /** Bytes held by the typed arrays (the score buffer as the next query sizes it), plus an estimate of the term map (64 bytes a term). */
   get bytes(): number {
     const perTerm = this.head.byteLength + this.tail.byteLength + this.fill.byteLength + this.level.byteLength + this.df.byteLength + this.lastDocOf.byteLength + this.closedBytes.byteLength;
-    const scratch = this.postsScratch.byteLength + this.scoresScratch.byteLength;
+    // The score buffer counts at the size the next query gives it, so an index that fits its cap when built
+    // still fits once it is queried.
+    const scratch = this.postsScratch.byteLength + 4 * grownLength(this.scoresScratch.length, this.span);
     return this.pool.byteLength + this.lengths.byteLength + this.roleCodes.byteLength + perTerm + scratch + this.termIds.size * 64;
   }
 
   /** The role of document `doc`, or null when it was never added. */
   role(doc: number): Role | null {
-    return doc >= 0 && doc < this.span ? ROLES[this.roleCodes[doc]!] ?? null : null;
+    const d = doc - this.base;
+    return d >= 0 && d < this.span ? ROLES[this.roleCodes[d]!] ?? null : null;
   }
 
   /** Adds document `doc` (ascending: each call's doc exceeds the previous one's) with its role and terms. */
@@ -143,15 +158,16 @@ export class LexicalIndex {
       throw new RangeError(`lexical index: document ${doc} must be an integer above ${this.lastDoc} and below ${MAX_LEXICAL_DOCUMENTS}`);
     }
     this.lastDoc = doc;
-    this.span = doc + 1;
+    const d = doc - this.base;
+    this.span = d + 1;
     this.lengths = grown(this.lengths, this.span);
     this.roleCodes = grown(this.roleCodes, this.span);
-    this.roleCodes[doc] = Math.max(0, ROLES.indexOf(role as Role));
+    this.roleCodes[d] = Math.max(0, ROLES.indexOf(role as Role));
     if (!terms.length) return;
     const tf = new Map<string, number>();
     for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
-    for (const [term, count] of tf) this.post(this.termId(term), doc, Math.min(count, MAX_TF));
-    this.lengths[doc] = terms.length;
+    for (const [term, count] of tf) this.post(this.termId(term), d, Math.min(count, MAX_TF));
+    this.lengths[d] = terms.length;
     this.documentCount++;
     this.totalLength += terms.length;
   }
@@ -159,7 +175,8 @@ export class LexicalIndex {
   /**
    * The kernel input for a query (its distinct indexed terms, plus expansion terms whose idf is scaled
    * by their weight; related-terms.ts), or null when none of them is indexed. Its postings are a view
-   * of a buffer the next query reuses: score them before querying again.
+   * of a buffer the next query reuses: score them before querying again. Its documents count from
+   * `base` (document base + i is i).
    */
   query(terms: readonly string[], expansion: ReadonlyMap<string, number> = new Map()): Bm25Query | null {
     const ids: number[] = [];
@@ -195,7 +212,7 @@ export class LexicalIndex {
     return id === undefined ? 0 : bm25Idf(this.documentCount, this.df[id]!);
   }
 
-  /** A buffer for one query's scores (bm25Scores' `out`), reused by every query: read it before the next. */
+  /** A buffer for one query's scores (document base + i at i), reused by every query: read it before the next. */
   scoreBuffer(): Float32Array {
     if (this.scoresScratch.length < this.span) this.scoresScratch = new Float32Array(grownLength(this.scoresScratch.length, this.span));
     return this.scoresScratch;
@@ -231,7 +248,7 @@ export class LexicalIndex {
     return at;
   }
 
-  /** Appends (doc, tf) to term `id`'s chain, encoded (wasm/src/bm25-postings.ts). */
+  /** Appends (doc − base, tf) to term `id`'s chain, encoded (wasm/src/bm25-postings.ts). */
   private post(id: number, doc: number, tf: number): void {
     let lvl = this.level[id]!;
     if (this.fill[id]! + MAX_POSTING_BYTES > BLOCK_CAPACITIES[lvl]!) {

@@ -4,7 +4,8 @@
 //
 // Messages are scored one by one (turn-isolated scoring: a pooled segment
 // score hides a strong single match among weak neighbours):
-//   1. lexical — BM25 over messages (lexical-index.ts), every message;
+//   1. lexical — BM25 over messages (lexical-index.ts), every message of the
+//      lexical window (all of them unless the conversation outgrew it);
 //   2. a candidate pool — the lexical top `poolSize`, plus the messages of
 //      the best segments of the episode-aware dense ranking (the episodes'
 //      prior: the query is routed to its episode, whose segments get a small
@@ -67,9 +68,14 @@ export interface ScoredMessage {
 }
 
 export interface RankingSources {
-  /** BM25 score of every message by seq (length: one past the last seq). */
+  /**
+   * BM25 scores of messages lexicalBase, lexicalBase + 1, … up to the last seq: the lexical index's window
+   * (every message, lexicalBase 0, unless the conversation outgrew it; mirrors.ts).
+   */
   lexical: Float32Array;
-  /** topK over `lexical` (the kernel). */
+  /** The seq `lexical[0]` scores; messages before it are not offered. */
+  lexicalBase: number;
+  /** topK over `lexical` (the kernel; indices into `lexical`). */
   topK(scores: Float32Array, k: number): TopK;
   /** Seqs the dense ranking of segments offers, best segment first (may repeat lexical ones). */
   densePool: readonly number[];
@@ -82,22 +88,22 @@ export interface RankingSources {
 
 /** The fused pool, best first (ties → later message); `top`: the lexical top-k, best first. */
 export function fusePool(sources: RankingSources, weights: MessageRankingWeights, top: TopK = sources.topK(sources.lexical, Math.min(weights.poolSize, sources.lexical.length))): ScoredMessage[] {
-  const { lexical } = sources;
-  const span = lexical.length;
+  const { lexical, lexicalBase: base } = sources;
+  const span = base + lexical.length;
   const maxLexical = top.scores.length && top.scores[0]! > 0 ? top.scores[0]! : 1;
   const seqs: number[] = [];
   const seen = new Set<number>();
   const offer = (seq: number) => {
-    if (seq < 0 || seq >= span || seen.has(seq) || !sources.eligible(seq)) return;
+    if (seq < base || seq >= span || seen.has(seq) || !sources.eligible(seq)) return;
     seen.add(seq);
     seqs.push(seq);
   };
   const lexicalPool = Math.min(weights.poolSize, top.indices.length);
-  for (let i = 0; i < lexicalPool && top.scores[i]! > 0; i++) offer(top.indices[i]!);
+  for (let i = 0; i < lexicalPool && top.scores[i]! > 0; i++) offer(base + top.indices[i]!);
   for (const seq of sources.densePool) offer(seq);
   const dense = seqs.length ? sources.dense(seqs) : new Float32Array(0);
   const scored = seqs.map((seq, i): ScoredMessage => {
-    const lex = lexical[seq]!;
+    const lex = lexical[seq - base]!;
     const d = Number.isFinite(dense[i]!) ? dense[i]! : 0;
     const fused = (1 - weights.dense) * (lex / maxLexical) + weights.dense * d + weights.recency * (seq / span);
     return { seq, lexical: lex, dense: d, fused, episode: sources.episodeOf(seq) };
@@ -113,9 +119,9 @@ export function fusePool(sources: RankingSources, weights: MessageRankingWeights
  * before the index changes.
  */
 export function* rankMessages(sources: RankingSources, weights: MessageRankingWeights, firstK = 512): Generator<ScoredMessage> {
-  const { lexical } = sources;
-  const span = lexical.length;
-  let k = Math.min(span, Math.max(firstK, weights.poolSize));
+  const { lexical, lexicalBase: base } = sources;
+  const span = base + lexical.length;
+  let k = Math.min(lexical.length, Math.max(firstK, weights.poolSize));
   let top = sources.topK(lexical, k);
   const taken = new Set<number>();
   const pool = fusePool(sources, weights, top);
@@ -125,23 +131,23 @@ export function* rankMessages(sources: RankingSources, weights: MessageRankingWe
   }
   const maxLexical = top.scores.length && top.scores[0]! > 0 ? top.scores[0]! : 1;
   const later = (seq: number): ScoredMessage => ({
-    seq, lexical: lexical[seq]!, dense: null, episode: sources.episodeOf(seq),
-    fused: (1 - weights.dense) * (lexical[seq]! / maxLexical) + weights.recency * (seq / span),
+    seq, lexical: lexical[seq - base]!, dense: null, episode: sources.episodeOf(seq),
+    fused: (1 - weights.dense) * (lexical[seq - base]! / maxLexical) + weights.recency * (seq / span),
   });
   for (let i = 0; ; i++) {
     if (i === top.indices.length) {
-      if (k >= span || !(top.scores[i - 1]! > 0)) break;
-      k = Math.min(span, k * 2);
+      if (k >= lexical.length || !(top.scores[i - 1]! > 0)) break;
+      k = Math.min(lexical.length, k * 2);
       top = sources.topK(lexical, k);
     }
     if (!(top.scores[i]! > 0)) break;
-    const seq = top.indices[i]!;
+    const seq = base + top.indices[i]!;
     if (taken.has(seq) || !sources.eligible(seq)) continue;
     taken.add(seq);
     yield later(seq);
   }
-  for (let seq = span - 1; seq >= 0; seq--) {
-    if (taken.has(seq) || !sources.eligible(seq) || lexical[seq]! > 0) continue;
+  for (let seq = span - 1; seq >= base; seq--) {
+    if (taken.has(seq) || !sources.eligible(seq) || lexical[seq - base]! > 0) continue;
     yield later(seq);
   }
 }

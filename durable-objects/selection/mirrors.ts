@@ -9,8 +9,11 @@
 // it when it would grow past its cap (selection then reads SQLite), and the
 // alarm rebuilds the index after a re-clustering. The segment index is a
 // window instead: it keeps the latest MAX_INDEXED_SEGMENTS segments, the
-// oldest leaving in chunks as appends arrive (docs/memory.md). Nothing
-// here writes.
+// oldest leaving in chunks as appends arrive (docs/memory.md); so is the
+// lexical index once the whole conversation's postings would pass their cap
+// (the latest messages that fit, `nextLexicalFloor`). The one write here is
+// that window's first seq, a hint in meta, so that a restarted object builds
+// the window directly instead of first building past the cap.
 import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
 import { kernelsModule } from "../../wasm/src/bundled";
 import { reweightRows } from "../episodes/bucket-idf";
@@ -36,12 +39,40 @@ export const LEXICAL_BATCH = 2048;
  * Bytes the lexical index may hold (≈ 110k messages of the memory bench's
  * text, whose every message adds a new term, "msg 12345"; ≈ 590k of the
  * evaluation's chat text, with compressed postings); past it the index
- * is dropped and selection falls back to the segment ranking, so the object
- * stays inside its memory budget (docs/context-selection.md, "Memory and
- * time"; 16 MiB beside the segment index's window and the JS heap keeps the
- * isolate under 96 MB, docs/memory.md).
+ * covers the latest messages that fit, so the object stays inside its
+ * memory budget (docs/context-selection.md, "Memory and time"; 16 MiB
+ * beside the segment index's window and the JS heap keeps the isolate
+ * under 96 MB, docs/memory.md).
  */
 export const MAX_LEXICAL_BYTES = 16 * 1024 * 1024;
+/** A lexical window holds at least this many messages; a conversation whose text does not fit that is ranked by segments alone. */
+export const MIN_LEXICAL_WINDOW = 1024;
+/** Meta key of the lexical window's first seq (absent: 0). */
+export const LEXICAL_FLOOR_META = "lexical_floor";
+
+/**
+ * The next lexical window's first seq, when the window from `floor` passed
+ * the cap at message `reached`: the latest ¾ as many messages as fitted,
+ * ending at `last`, so a quarter of the cap is left for appends before the
+ * window moves again (one rebuild per quarter window of appends). Null when
+ * that is under MIN_LEXICAL_WINDOW messages.
+ */
+export function nextLexicalFloor(floor: number, reached: number, last: number): number | null {
+  const keep = Math.floor(((reached - floor) * 3) / 4);
+  if (keep < MIN_LEXICAL_WINDOW) return null;
+  return Math.max(floor + 1, last + 1 - keep);
+}
+
+/** The persisted window start (0 when none). */
+export function lexicalFloor(store: ConversationStore): number {
+  const raw = Number(store.meta(LEXICAL_FLOOR_META) ?? 0);
+  return Number.isInteger(raw) && raw > 0 ? raw : 0;
+}
+
+/** A fork that supersedes messages from `at` on moves the lexical window back to the start if it began there or later (fork.ts). */
+export function forgetLexicalFloorFrom(store: ConversationStore, at: number): void {
+  if (lexicalFloor(store) >= at) store.setMeta(LEXICAL_FLOOR_META, "0");
+}
 /** Characters of message text the per-object cache keeps (≈ 2 MB; a 4k-token context is ≈ 16k characters). */
 export const MESSAGE_CACHE_CHARS = 1 << 20;
 
@@ -64,9 +95,9 @@ export class ConversationMirrors {
   /** Rows of recently selected messages: consecutive turns send largely the same ones. */
   readonly texts = new MessageCache(MESSAGE_CACHE_CHARS);
   private idfParsed: { raw: string; idf: Float32Array } | null = null;
-  /** BM25 postings of every message; null until first needed, or past MAX_LEXICAL_DOCUMENTS. */
+  /** BM25 postings of every message since its window's floor; null until first needed, or past MAX_LEXICAL_DOCUMENTS. */
   private lexical: LexicalIndex | null = null;
-  /** The index passed MAX_LEXICAL_BYTES once: not rebuilt on every turn. */
+  /** Not even MIN_LEXICAL_WINDOW messages fit MAX_LEXICAL_BYTES: not rebuilt on every turn. */
   private lexicalTooLarge = false;
 
   /** `lexicalCapBytes`: MAX_LEXICAL_BYTES, `indexWindow`: MAX_INDEXED_SEGMENTS; smaller in tests. */
@@ -90,12 +121,15 @@ export class ConversationMirrors {
 
   /** Called only after the append's transaction committed: the mirrors follow storage. */
   followAppend(rows: readonly MessageRow[], indexed: readonly IndexedSegment[]): void {
-    if (this.lexical) {
-      if (rows.length && rows[rows.length - 1]!.seq >= MAX_LEXICAL_DOCUMENTS) this.lexical = null;
-      else for (const r of rows) this.lexical.add(r.seq, r.role, messageTerms(r));
-      if (this.lexical && this.lexical.bytes > this.lexicalCapBytes) {
+    if (this.lexical && rows.length) {
+      const lexical = this.lexical;
+      const last = rows[rows.length - 1]!.seq;
+      if (last >= MAX_LEXICAL_DOCUMENTS) this.lexical = null;
+      else for (const r of rows) lexical.add(r.seq, r.role, messageTerms(r));
+      if (this.lexical && lexical.bytes > this.lexicalCapBytes) {
+        // The window moves: the next turn rebuilds it from the new floor (nothing is dropped in place).
         this.lexical = null;
-        this.lexicalTooLarge = true;
+        this.moveLexicalFloor(nextLexicalFloor(lexical.base, last, last));
       }
     }
     if (this.meta) {
@@ -164,27 +198,44 @@ export class ConversationMirrors {
 
   /**
    * The lexical index, built from SQLite on first use (one pass over the
-   * messages' text, LEXICAL_BATCH rows a read); null when the conversation
-   * has more messages than packed postings address, or its postings would
-   * pass MAX_LEXICAL_BYTES (then it is not built again until the object
-   * restarts: `lexicalTooLarge`).
+   * messages' text from the window's floor, LEXICAL_BATCH rows a read).
+   * When its postings pass MAX_LEXICAL_BYTES it is built again over the
+   * latest messages that fit (`nextLexicalFloor`). Null when the
+   * conversation has more messages than packed postings address, or when
+   * not even MIN_LEXICAL_WINDOW messages fit (then it is not built again
+   * until the object restarts: `lexicalTooLarge`).
    */
   lexicalIndex(): LexicalIndex | null {
     if (this.lexical) return this.lexical;
     if (this.lexicalTooLarge || this.store.counter("messages") >= MAX_LEXICAL_DOCUMENTS) return null;
-    const lexical = new LexicalIndex();
-    for (let after = -1; ; ) {
-      const batch = this.store.page(after, LEXICAL_BATCH);
-      if (!batch.length) break;
-      for (const r of batch) lexical.add(r.seq, r.role, messageTerms(r));
-      if (lexical.bytes > this.lexicalCapBytes) {
-        this.lexicalTooLarge = true;
-        return null;
-      }
-      after = batch[batch.length - 1]!.seq;
+    for (let floor = lexicalFloor(this.store); ; ) {
+      const built = this.buildLexical(floor);
+      if (built instanceof LexicalIndex) return (this.lexical = built);
+      floor = this.moveLexicalFloor(nextLexicalFloor(floor, built.reached, this.store.lastMessage()?.seq ?? built.reached));
+      if (this.lexicalTooLarge) return null;
     }
-    this.lexical = lexical;
-    return lexical;
+  }
+
+  /** The index of messages from `floor` on, or the seq at which it passed the cap (then it is garbage). */
+  private buildLexical(floor: number): LexicalIndex | { reached: number } {
+    const lexical = new LexicalIndex(floor);
+    for (let after = floor - 1; ; ) {
+      const batch = this.store.page(after, LEXICAL_BATCH);
+      if (!batch.length) return lexical;
+      for (const r of batch) lexical.add(r.seq, r.role, messageTerms(r));
+      after = batch[batch.length - 1]!.seq;
+      if (lexical.bytes > this.lexicalCapBytes) return { reached: after };
+    }
+  }
+
+  /** Records the lexical window's new floor (null: no window fits; ranked by segments until a restart). */
+  private moveLexicalFloor(floor: number | null): number {
+    if (floor === null) {
+      this.lexicalTooLarge = true;
+      return 0;
+    }
+    this.store.setMeta(LEXICAL_FLOOR_META, String(floor));
+    return floor;
   }
 
   /** The message metadata mirror, built from SQLite on first use (null past MAX_META_MESSAGES: SQL reads then). */

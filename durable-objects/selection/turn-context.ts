@@ -119,6 +119,7 @@ function rankedMessages(
   const spans = routed && segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, limit) : null;
   const order = rankTurnMessages({
     kernels, lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
+    // Only the lexical window's messages are offered (all of them unless the conversation outgrew MAX_LEXICAL_BYTES; mirrors.ts).
     eligible: (seq) => { const role = lexical.role(seq); return role !== null && role !== "system"; },
     // The feedback documents (a few per turn), from the text cache; a message an edit supersedes gives nothing.
     textsOf: (seqs) => {

@@ -66,6 +66,7 @@ export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessa
   const segmentDense = (seqs: readonly number[]) => Float32Array.from(seqs, (seq) => spanOf.get(seq)?.score ?? 0);
   return rankMessages({
     lexical: scores,
+    lexicalBase: input.lexical.base,
     topK: (s, k) => kernels.topK(s, k),
     densePool,
     dense: input.messageDense ?? segmentDense,
@@ -92,19 +93,19 @@ export function messageDenseScores(kernels: Kernels, weightedQuery: Float32Array
  * plus the feedback terms of the first pass's best messages (a related term that is also a
  * feedback term counts with the larger weight of the two: the second pass adds the excess). The
  * second pass scores only the feedback terms' postings, not the question's again. A view of the
- * index's score buffer.
+ * index's score buffer: message lexical.base + i at i.
  */
 function lexicalScores(input: TurnRankingInput, terms: readonly string[]): Float32Array {
   const { kernels, lexical, weights } = input;
   const expansion = expandQuery(terms, weights.expansion, expandableTerms(input.query));
   const first = lexical.query(terms, expansion);
-  if (!first) return lexical.scoreBuffer().subarray(0, lexical.size).fill(0);
+  if (!first) return lexical.scoreBuffer().subarray(0, lexical.size - lexical.base).fill(0);
   const scores = kernels.bm25Scores(first, lexical.scoreBuffer());
   if (weights.feedbackDocuments <= 0 || weights.feedbackTerms <= 0 || !(weights.feedbackWeight > 0)) return scores;
   const top = kernels.topK(scores, Math.min(weights.feedbackDocuments, scores.length));
-  const matched = Array.from(top.indices).filter((seq, r) => top.scores[r]! > 0 && input.eligible(seq));
-  const texts = input.textsOf(matched);
-  const documents = matched.map((seq, i) => ({ terms: lexicalTerms(texts[i]!.slice(0, MAX_FEEDBACK_CHARS)), score: scores[seq]! }));
+  const matched = Array.from(top.indices).filter((i, r) => top.scores[r]! > 0 && input.eligible(lexical.base + i));
+  const texts = input.textsOf(matched.map((i) => lexical.base + i));
+  const documents = matched.map((i, d) => ({ terms: lexicalTerms(texts[d]!.slice(0, MAX_FEEDBACK_CHARS)), score: scores[i]! }));
   const feedback = feedbackTerms(documents, new Set(terms), weights.feedbackTerms, weights.feedbackWeight, (t) => lexical.idf(t));
   const added = new Map<string, number>();
   for (const [t, w] of feedback) if (w > (expansion.get(t) ?? 0)) added.set(t, w - (expansion.get(t) ?? 0));

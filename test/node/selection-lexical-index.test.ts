@@ -48,6 +48,38 @@ describe("LexicalIndex", () => {
     expect(index.scoreBuffer()).toBe(scores);
   });
 
+  it("a window from `base` scores its documents as an index of the same documents from 0 does, and nothing below base", () => {
+    fc.assert(fc.property(
+      fc.array(fc.array(fc.constantFrom(...words), { maxLength: 12 }), { minLength: 1, maxLength: 40 }),
+      fc.integer({ min: 0, max: 30 }),
+      fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 5 }),
+      (docs, base, query) => {
+        const whole = new LexicalIndex();
+        const window = new LexicalIndex(base);
+        docs.forEach((d, i) => {
+          const roleName = i % 3 ? "assistant" : "user";
+          whole.add(base + i, roleName, lexicalTerms(d.join(" ")));
+          window.add(base + i, roleName, lexicalTerms(d.join(" ")));
+        });
+        expect(window.size).toBe(whole.size);
+        expect(window.documents).toBe(whole.documents);
+        for (let doc = 0; doc <= whole.size; doc++) expect(window.role(doc)).toBe(whole.role(doc));
+        const terms = lexicalTerms(query.join(" "));
+        const qw = whole.query(terms);
+        const qb = window.query(terms);
+        expect(qb === null).toBe(qw === null);
+        if (!qw || !qb) return;
+        const expected = oracleKernels.bm25Scores(qw);
+        const scores = new Float32Array(window.size);
+        oracleKernels.bm25Scores(qb, scores.subarray(base));
+        expect(Array.from(scores)).toEqual(Array.from(expected));
+        expect(qb.lengths.length).toBe(docs.length); // per-document arrays start at base
+      },
+    ), { numRuns: 200 });
+    expect(() => new LexicalIndex(-1)).toThrow(RangeError);
+    expect(() => new LexicalIndex(3).add(2, "user", ["x"])).toThrow(RangeError);
+  });
+
   it("indexes the speaker name with the content, clamps tf at 255, and rejects out-of-order documents", () => {
     const index = new LexicalIndex();
     index.add(0, "user", messageTerms({ content: "I painted a lake", name: "Caroline" }));

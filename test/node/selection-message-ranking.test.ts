@@ -9,6 +9,7 @@ import { oracleKernels } from "../../wasm/oracle/index";
 function sources(lexical: number[], overrides: Partial<RankingSources> = {}): RankingSources {
   return {
     lexical: Float32Array.from(lexical),
+    lexicalBase: 0,
     topK: (s, k) => oracleKernels.topK(s, k),
     densePool: [],
     dense: (seqs) => new Float32Array(seqs.length),
@@ -29,6 +30,21 @@ describe("rankMessages", () => {
       const firstZero = order.findIndex((m) => !(m.lexical > 0));
       if (firstZero >= 0) for (const m of order.slice(firstZero)) expect(m.lexical > 0).toBe(false);
     }), { numRuns: 200 });
+  });
+
+  it("a lexical window from lexicalBase ranks as the whole conversation with the messages before it out of reach", () => {
+    fc.assert(fc.property(
+      fc.array(fc.oneof(fc.constant(0), fc.float({ min: 0, max: 20, noNaN: true })), { minLength: 1, maxLength: 200 }),
+      fc.integer({ min: 0, max: 100 }),
+      fc.array(fc.nat(250), { maxLength: 20 }),
+      (window, base, densePool) => {
+        const dense = (seqs: readonly number[]) => Float32Array.from(seqs, (q) => (q % 7) / 7);
+        const windowed: RankingSources = { ...sources(window, { densePool, dense }), lexicalBase: base };
+        const whole = sources([...Array<number>(base).fill(0), ...window], { densePool, dense, eligible: (s) => s >= base });
+        const weights = { ...DEFAULT_MESSAGE_RANKING, poolSize: 16 };
+        expect([...rankMessages(windowed, weights, 32)]).toEqual([...rankMessages(whole, weights, 32)]);
+      },
+    ), { numRuns: 200 });
   });
 
   it("fuses lexical and dense by one weight, and prefers the later of two equal statements (the update rule)", () => {
