@@ -15,7 +15,7 @@ import { storedMessage, type ConversationStore, type MessageRow, type SegmentRow
 import type { Utterance } from "../episodes/segmentation";
 import { removeDocumentFrequency } from "../episodes/bucket-idf";
 import { forgetKvMirror } from "../kv/kv-durable";
-import { forgetLexicalFloorFrom } from "../selection/mirrors";
+import { forgetLexicalFloorFrom } from "../selection/lexical-window";
 
 /** Where an append continues: the conversation as it will be once a fork at `forkAt` (or none) applied. */
 export interface AppendBase {

@@ -24,6 +24,7 @@ import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-in
 import { MessageMeta } from "./message-meta";
 import { MessageCache } from "./message-cache";
 import { LexicalIndex, MAX_LEXICAL_DOCUMENTS, messageTerms } from "./lexical-index";
+import { LEXICAL_FLOOR_META, lexicalFloor, nextLexicalFloor } from "./lexical-window";
 
 /** Segment embeddings per SQL read (index builds). */
 export const EMBEDDING_BATCH = 512;
@@ -45,34 +46,6 @@ export const LEXICAL_BATCH = 2048;
  * under 96 MB, docs/memory.md).
  */
 export const MAX_LEXICAL_BYTES = 16 * 1024 * 1024;
-/** A lexical window holds at least this many messages; a conversation whose text does not fit that is ranked by segments alone. */
-export const MIN_LEXICAL_WINDOW = 1024;
-/** Meta key of the lexical window's first seq (absent: 0). */
-export const LEXICAL_FLOOR_META = "lexical_floor";
-
-/**
- * The next lexical window's first seq, when the window from `floor` passed
- * the cap at message `reached`: the latest ¾ as many messages as fitted,
- * ending at `last`, so a quarter of the cap is left for appends before the
- * window moves again (one rebuild per quarter window of appends). Null when
- * that is under MIN_LEXICAL_WINDOW messages.
- */
-export function nextLexicalFloor(floor: number, reached: number, last: number): number | null {
-  const keep = Math.floor(((reached - floor) * 3) / 4);
-  if (keep < MIN_LEXICAL_WINDOW) return null;
-  return Math.max(floor + 1, last + 1 - keep);
-}
-
-/** The persisted window start (0 when none). */
-export function lexicalFloor(store: ConversationStore): number {
-  const raw = Number(store.meta(LEXICAL_FLOOR_META) ?? 0);
-  return Number.isInteger(raw) && raw > 0 ? raw : 0;
-}
-
-/** A fork that supersedes messages from `at` on moves the lexical window back to the start if it began there or later (fork.ts). */
-export function forgetLexicalFloorFrom(store: ConversationStore, at: number): void {
-  if (lexicalFloor(store) >= at) store.setMeta(LEXICAL_FLOOR_META, "0");
-}
 /** Characters of message text the per-object cache keeps (≈ 2 MB; a 4k-token context is ≈ 16k characters). */
 export const MESSAGE_CACHE_CHARS = 1 << 20;
 
