@@ -17,7 +17,7 @@ import type { EvalConversation, QuestionKind, Split } from "./eval/conversation"
 import { checkAgainstDurableObject, type DurableObjectCheck } from "./eval/durable-object-check";
 import { evaluationSuite } from "./eval/suite";
 import { evidenceRecall, lexicalOverlap, mean } from "./eval/metrics";
-import { markdownReport, perConversation, round, summarise, type ConversationSummary, type Outcome } from "./eval/report";
+import { margins, markdownReport, perConversation, round, summarise, type ConversationSummary, type Outcome } from "./eval/report";
 import { ablationPolicies, contextPolicies } from "./eval/policies";
 import { storeConversation, type ContextPolicy, type PolicyRuntime } from "./eval/policy";
 import { arrayRowStore } from "../durable-objects/selection/segment-index";
@@ -117,6 +117,7 @@ async function main(): Promise<void> {
   }
   const policyNames = policies.map((p) => p.name);
   const rows = summarise(outcomes, policyNames, FRACTIONS, conversations);
+  const margin = margins(outcomes, "epikv", "bm25", FRACTIONS);
   let doCheck: DurableObjectCheck[] | null = null;
   if (args.checkDo) {
     log("cross-checking the epikv policy against the ConversationDO in workerd (wrangler dev server)");
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify({
       command, split: args.split, kernels: args.kernels, fractions: FRACTIONS.map((f) => `1/${f}`), settings: DEFAULT_SETTINGS,
       policies: policies.map((p) => ({ name: p.name, summary: p.summary })),
-      conversations: described, rows, per_conversation: perConv, over_budget: overBudget.length,
+      conversations: described, rows, margins: margin, per_conversation: perConv, over_budget: overBudget.length,
       durable_object_check: doCheck, elapsed_s: round(elapsed, 1),
     }) + "\n");
   } else {
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
       : `split: ${args.split} (the ${args.split === "report" ? "half for reporting; parameters are chosen on --split tune" : "half for choosing parameters; report numbers with --split report"}, scripts/eval/suite.ts)`;
     out.push(`Evidence recall (mean over ${conversations.reduce((s, c) => s + c.questions.length, 0)} questions in ${conversations.length} conversation(s)); ${command}, kernels ${args.kernels}`);
     out.push(splitLine, "");
-    out.push(...markdownReport(rows, perConv, described, FRACTIONS));
+    out.push(...markdownReport(rows, perConv, described, FRACTIONS, margin));
     out.push(`policies: ${policies.map((p) => `${p.name} = ${p.summary}`).join("; ")}`);
     if (doCheck) {
       const total = doCheck.reduce((n, c) => n + c.selections, 0);

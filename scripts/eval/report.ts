@@ -3,6 +3,7 @@
 // conversation style, placement and age of the fact.
 import type { ConversationStyle, EvalConversation, EvalQuestion, QuestionKind, Split } from "./conversation";
 import { mean } from "./metrics";
+import { mulberry32 } from "../../protocol/mulberry32";
 
 export interface Outcome {
   conversation: string;
@@ -106,6 +107,55 @@ export function summarise(outcomes: readonly Outcome[], policies: readonly strin
   return rows;
 }
 
+/** Kinds of question whose margin the report states (the issue's target is per budget, for direct and paraphrased questions). */
+const MARGIN_KINDS: readonly (QuestionKind | "all")[] = ["all", "direct", "paraphrased", "multi-hop", "temporal"];
+/** Bootstrap resamples for a margin's interval (fixed seed: the report is reproducible). */
+const BOOTSTRAP_RESAMPLES = 2000;
+
+export interface Margin {
+  fraction: number;
+  kind: QuestionKind | "all";
+  questions: number;
+  /** Mean of (recall of `policy` − recall of `baseline`) over the same questions. */
+  margin: number;
+  /** 95% percentile interval of that mean under a paired bootstrap over questions. */
+  low: number;
+  high: number;
+}
+
+/**
+ * `policy` − `baseline` per budget and kind of question, with a paired
+ * bootstrap interval: questions are resampled with replacement and both
+ * policies keep their outcome on each (Efron & Tibshirani 1993; the paired
+ * bootstrap test of IR evaluation, Sakai, SIGIR 2006). Questions of one
+ * conversation are not independent, so the interval is, if anything, too
+ * narrow; it says how far a margin is from noise, not a guarantee.
+ */
+export function margins(outcomes: readonly Outcome[], policy: string, baseline: string, fractions: readonly number[]): Margin[] {
+  const out: Margin[] = [];
+  for (const fraction of fractions) {
+    const recallOf = (name: string) => new Map(outcomes.filter((o) => o.fraction === fraction && o.policy === name).map((o) => [`${o.conversation}\0${o.question.id}`, o]));
+    const mine = recallOf(policy);
+    const theirs = recallOf(baseline);
+    for (const kind of MARGIN_KINDS) {
+      const diffs: number[] = [];
+      for (const [key, o] of mine) if ((kind === "all" || o.question.kind === kind) && theirs.has(key)) diffs.push(o.recall - theirs.get(key)!.recall);
+      if (!diffs.length) continue;
+      const rand = mulberry32(fraction * 7919 + MARGIN_KINDS.indexOf(kind));
+      const means = Array.from({ length: BOOTSTRAP_RESAMPLES }, () => {
+        let sum = 0;
+        for (let i = 0; i < diffs.length; i++) sum += diffs[Math.floor(rand() * diffs.length)]!;
+        return sum / diffs.length;
+      }).sort((a, b) => a - b);
+      out.push({
+        fraction, kind, questions: diffs.length, margin: round(mean(diffs), 3),
+        low: round(means[Math.floor(0.025 * BOOTSTRAP_RESAMPLES)]!, 3), high: round(means[Math.ceil(0.975 * BOOTSTRAP_RESAMPLES) - 1]!, 3),
+      });
+    }
+  }
+  return out;
+}
+
 export interface PerConversation {
   conversation: string;
   messages: number;
@@ -124,7 +174,7 @@ export function perConversation(outcomes: readonly Outcome[], policies: readonly
 }
 
 /** The tables of the markdown report, in order, separated by blank lines. */
-export function markdownReport(rows: readonly Row[], perConv: readonly PerConversation[], described: readonly ConversationSummary[], fractions: readonly number[]): string[] {
+export function markdownReport(rows: readonly Row[], perConv: readonly PerConversation[], described: readonly ConversationSummary[], fractions: readonly number[], margin: readonly Margin[] = []): string[] {
   const out: string[] = [];
   out.push(markdownTable(
     ["budget", "policy", "evidence recall", "mean tokens used / budget", "over budget", "evidence in matched episode"],
@@ -138,6 +188,18 @@ export function markdownReport(rows: readonly Row[], perConv: readonly PerConver
     rows.map((r) => [`1/${r.fraction}`, r.policy, pct(r.direct), pct(r.paraphrased), pct(r.latest), pct(r.history), pct(r.multi_hop), pct(r.temporal),
       pct(r.recent_quarter), pct(r.older), pct(r.incidental), pct(r.topical), pct(r.plain), pct(r.dialogue)]),
   ), "");
+  if (margin.length) {
+    out.push("epikv − bm25, points of evidence recall on the same questions (95% paired-bootstrap interval over questions):", "");
+    const points = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`;
+    const kinds = MARGIN_KINDS.filter((k) => margin.some((m) => m.kind === k));
+    out.push(markdownTable(
+      ["budget", "policy", ...kinds],
+      fractions.map((f) => [`1/${f}`, "epikv − bm25", ...kinds.map((k) => {
+        const m = margin.find((x) => x.fraction === f && x.kind === k);
+        return m ? `${points(m.margin)} [${points(m.low)}, ${points(m.high)}] (n ${m.questions})` : "–";
+      })]),
+    ), "");
+  }
   out.push("Recall by style and kind of question (plain temporal = old+new questions):", "");
   out.push(markdownTable(
     ["budget", "policy", ...STYLE_KINDS],

@@ -16,7 +16,7 @@ import { lexicalOverlap, mean } from "../../scripts/eval/metrics";
 import { createRng } from "../../testing/random";
 import { termsOf } from "../../durable-objects/episodes/top-terms";
 import type { EvalConversation } from "../../scripts/eval/conversation";
-import { summarise, type Outcome } from "../../scripts/eval/report";
+import { margins, summarise, type Outcome } from "../../scripts/eval/report";
 
 const small = { id: "d", seed: 53, messages: 1_500 };
 const conversations = [53, 54, 55].map((seed) => generateDialogue({ ...small, seed }));
@@ -194,5 +194,27 @@ describe("report breakdown (scripts/eval/report.ts)", () => {
     const dialogueOutcomes = outcomes.filter((o) => o.conversation === "d");
     expect(row!.dialogue).toBeCloseTo(dialogueOutcomes.filter((o) => o.recall === 1).length / dialogueOutcomes.length, 3);
     expect(row!.questions).toBe(outcomes.length);
+  });
+
+  it("states a policy's margin over a baseline on the same questions, with a paired-bootstrap interval around it", () => {
+    const conv = generateDialogue({ id: "d", seed: 7, messages: 600 });
+    const outcome = (policy: string, question: (typeof conv.questions)[number], recall: number): Outcome =>
+      ({ conversation: conv.id, policy, fraction: 8, question, recall, budget: 10, used: 9, inMatched: null });
+    // a finds every direct question's evidence and half of the rest; b finds half of everything; c is a.
+    const a = conv.questions.map((q, i) => outcome("a", q, q.kind === "direct" ? 1 : i % 2));
+    const b = conv.questions.map((q, i) => outcome("b", q, i % 2));
+    const c = a.map((o) => ({ ...o, policy: "c" }));
+    const byKind = (ms: ReturnType<typeof margins>, kind: string) => ms.find((m) => m.kind === kind)!;
+    const ab = margins([...b.reverse(), ...a], "a", "b", [8]); // pairs by question, not by order
+    const direct = conv.questions.filter((q) => q.kind === "direct");
+    expect(byKind(ab, "direct").margin).toBeCloseTo(direct.filter((_, i) => conv.questions.indexOf(direct[i]!) % 2 === 0).length / direct.length, 3);
+    expect(byKind(ab, "direct").questions).toBe(direct.length);
+    expect(byKind(ab, "paraphrased")).toMatchObject({ margin: 0, low: 0, high: 0 });
+    const all = byKind(ab, "all");
+    expect(all.low).toBeLessThan(all.margin);
+    expect(all.high).toBeGreaterThan(all.margin);
+    expect(all.low).toBeGreaterThan(0); // every difference is ≥ 0 and some are 1
+    expect(margins([...a, ...c], "a", "c", [8]).every((m) => m.margin === 0 && m.low === 0 && m.high === 0)).toBe(true);
+    expect(margins([...a, ...b], "a", "b", [8])).toEqual(ab); // a fixed seed: the same interval every run
   });
 });
