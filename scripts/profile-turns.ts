@@ -4,13 +4,16 @@
 // records a sampling CPU profile (the inspector's Profiler domain) over T
 // turns and prints the functions with the most self time per turn.
 //
-//   npm run profile:turns -- [--messages 100000] [--turns 200] [--top 25] [--interval-us 100] [--sort self|total]
+//   npm run profile:turns -- [--messages 100000] [--turns 200] [--top 25] [--interval-us 100] [--sort self|total] [--save FILE]
+//
+// --save writes the raw V8 profile (.cpuprofile JSON: Chrome DevTools opens
+// it) for call-tree questions the flat table cannot answer.
 //
 // Self time is where the samples landed; "total" adds the callees (the
 // table is sorted by either). Times
 // are per turn. The profile covers the Worker and its Durable Objects (one
 // isolate); the HTTP hop into workerd is not in it.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-expect-error plain .mjs test double without types
@@ -60,7 +63,7 @@ export function profileTimes(profile: CpuProfile): { name: string; self: number;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const flags: Record<string, string> = { "--messages": "100000", "--turns": "200", "--top": "25", "--interval-us": "100", "--sort": "self" };
+  const flags: Record<string, string> = { "--messages": "100000", "--turns": "200", "--top": "25", "--interval-us": "100", "--sort": "self", "--save": "" };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]!.split("=")[0]!;
     if (!(name in flags)) throw new Error(`unknown argument ${argv[i]} (use ${Object.keys(flags).join(", ")})`);
@@ -94,6 +97,7 @@ async function main(): Promise<void> {
       if ((t + 1) % 50 === 0) log(`  ${t + 1}/${turns} turns`);
     }
     const { profile } = (await inspector.call("Profiler.stop")) as { profile: CpuProfile };
+    if (flags["--save"]) writeFileSync(flags["--save"], JSON.stringify(profile));
     const times = profileTimes(profile).filter((r) => r.name !== "(idle) (native):0" && !r.name.startsWith("(program)"));
     const busy = times.reduce((s, r) => s + r.self, 0);
     const rows = times.sort((a, b) => b[sort] - a[sort]).slice(0, top).map((r) => [r.name, (r.self / turns / 1000).toFixed(3), (r.total / turns / 1000).toFixed(3), `${((100 * r.self) / busy).toFixed(1)}%`]);

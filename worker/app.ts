@@ -16,6 +16,7 @@ import { conversationListRoute } from "./routes/conversation-list";
 import { uiRoute } from "./routes/ui";
 import { authenticate } from "./auth/authenticate";
 import { rateLimit } from "./limits/rate-limit";
+import { requestPathname } from "./http/request-path";
 
 export const app = new Hono<{ Bindings: Env }>();
 app.use("*", httpMetrics());
@@ -34,7 +35,7 @@ app.route("/", metricsRoute);
 app.route("/", conversationListRoute);
 app.route("/", uiRoute);
 
-app.notFound((c) => errorResponse(notFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`, "route_not_found")));
+app.notFound((c) => errorResponse(notFound(`no route for ${c.req.method} ${requestPathname(c.req.raw)}`, "route_not_found")));
 app.onError((err) => {
   const apiError = toApiError(err);
   if (apiError.status >= 500 && apiError.type === "server_error") console.error("epikv internal error:", err);

@@ -68,6 +68,8 @@ export function selectContext(input: SelectionInput): SelectionResult {
   if (!Number.isFinite(budgetTokens) || budgetTokens <= 0) throw new RangeError(`budget must be positive, got ${budgetTokens}`);
   const chosen = new Map<number, SelectedMessage>();
   const costOf = (c: Candidate) => {
+    // Most ranked candidates are one message: no set needed to count it once.
+    if (c.messages.length === 1) return chosen.has(c.messages[0]!.seq) ? 0 : c.messages[0]!.tokens;
     let cost = 0;
     const seen = new Set<number>();
     for (const m of c.messages) {

@@ -63,7 +63,12 @@ export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessa
       }
     }
   }
-  const segmentDense = (seqs: readonly number[]) => Float32Array.from(seqs, (seq) => spanOf.get(seq)?.score ?? 0);
+  const segmentDense = (seqs: readonly number[]) => {
+    // A plain loop: Float32Array.from with a map function goes through the iterator protocol (≈ 0.1 ms a turn).
+    const out = new Float32Array(seqs.length);
+    for (let i = 0; i < seqs.length; i++) out[i] = spanOf.get(seqs[i]!)?.score ?? 0;
+    return out;
+  };
   return rankMessages({
     lexical: scores,
     lexicalBase: input.lexical.base,

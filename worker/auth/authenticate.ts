@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Env } from "../env";
 import { errorResponse } from "../http/api-error";
 import { ApiKeyConfigError, keyTable, lookupKey, presentedKey, unauthorized, type ApiKeyEntry } from "./api-keys";
+import { requestPathname } from "../http/request-path";
 
 /**
  * Public: liveness, the API description, and the inspector's static page
@@ -38,7 +39,7 @@ export interface AuthVariables {
 
 export function authenticate(): MiddlewareHandler<{ Bindings: Env }> {
   return async function authenticateRequest(c, next) {
-    if (isPublicPath(new URL(c.req.url).pathname) || c.req.method === "OPTIONS") return next();
+    if (isPublicPath(requestPathname(c.req.raw)) || c.req.method === "OPTIONS") return next();
     const raw = c.env.API_KEYS ?? "";
     let table: ApiKeyEntry[];
     try {

@@ -12,6 +12,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { CONVERSATION_INDEX_NAME, type ConversationIndexApi } from "../../durable-objects/conversation-index/conversation-index-api";
 import type { Env } from "../env";
 import { waitUntilOf } from "../http/wait-until";
+import { requestPathname } from "../http/request-path";
 
 /** How long an isolate trusts its own note that it recorded an id (refreshes last_seen_at at most this often). */
 export const RECORD_AGAIN_MS = 60_000;
@@ -58,7 +59,7 @@ export function conversationIndexRecorder(): MiddlewareHandler<{ Bindings: Env }
     if (status < 200 || status >= 300) return;
     const tenant = authenticatedTenant(c);
     if (tenant === null) return; // public route
-    const path = new URL(c.req.url).pathname;
+    const path = requestPathname(c.req.raw);
     const inPath = CONVERSATION_PATH.exec(path);
     const pathId = inPath ? decodeURIComponent(inPath[1]!) : null;
     if (c.req.method === "DELETE" && pathId !== null && !inPath![2]) {

@@ -1,6 +1,7 @@
 // Middleware: counts every request and its latency by method, route pattern
 // and status into this isolate's registry, and reads the chat turn's own
-// response headers for token, budget and backend-health figures.
+// response headers for token, budget and backend-health figures, and the
+// backend's usage that the chat route notes (noteBackendUsage).
 //
 // The route label is the matched pattern ("/v1/conversations/:id"), never
 // the raw path, so label cardinality stays bounded; unmatched paths are
@@ -11,7 +12,6 @@
 // during a request).
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import { waitUntilOf } from "../http/wait-until";
 import { workerMetrics, type WorkerMetrics } from "./worker-metrics";
 
 export const UNMATCHED_ROUTE = "unmatched";
@@ -34,6 +34,23 @@ export function httpMetrics(metrics: () => WorkerMetrics = workerMetrics): Middl
     m.latency.observe(labels, Math.max(0, Date.now() - started) / 1000);
     if (route === CHAT_ROUTE && c.req.method === "POST") recordChatTurn(c, m);
   };
+}
+
+/** The context variable a non-streamed chat reply's backend usage travels in (route → this middleware). */
+const USAGE_VAR = "backendUsage";
+
+interface ReportedUsage {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+}
+
+/**
+ * The chat route notes the usage of the JSON reply it answers with (a
+ * completion, or its idempotent replay), so the metrics need not clone the
+ * response and parse its body again. Streamed replies note nothing.
+ */
+export function noteBackendUsage(c: Context, usage: unknown): void {
+  (c.set as (key: string, value: unknown) => void)(USAGE_VAR, usage);
 }
 
 function headerNumber(res: Response, name: string): number | null {
@@ -63,19 +80,7 @@ function recordChatTurn(c: Context, m: WorkerMetrics): void {
   if (budget !== null) m.budgetTokens.inc({}, budget);
   if (sent !== null && budget !== null && budget > 0) m.budgetUse.observe({}, sent / budget);
 
-  // Backend-reported usage is in the body of a non-streamed reply; a stream's
-  // body is left alone (teeing it would hold chunks back from the client).
-  if ((res.headers.get("content-type") ?? "").includes("application/json")) {
-    const copy = res.clone();
-    waitUntilOf(c)(
-      copy.json().then(
-        (body) => {
-          const usage = (body as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } } | null)?.usage;
-          if (typeof usage?.prompt_tokens === "number" && usage.prompt_tokens >= 0) m.backendPromptTokens.inc({}, usage.prompt_tokens);
-          if (typeof usage?.completion_tokens === "number" && usage.completion_tokens >= 0) m.backendCompletionTokens.inc({}, usage.completion_tokens);
-        },
-        () => {},
-      ),
-    );
-  }
+  const usage = (c.var as Record<string, unknown> | undefined)?.[USAGE_VAR] as ReportedUsage | null | undefined;
+  if (typeof usage?.prompt_tokens === "number" && usage.prompt_tokens >= 0) m.backendPromptTokens.inc({}, usage.prompt_tokens);
+  if (typeof usage?.completion_tokens === "number" && usage.completion_tokens >= 0) m.backendCompletionTokens.inc({}, usage.completion_tokens);
 }

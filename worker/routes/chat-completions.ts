@@ -13,6 +13,7 @@ import { streamTurn } from "../chat/stream-turn";
 import { replayResponse } from "../chat/turn-replay";
 import { tenantOf } from "../conversations/conversation-index";
 import { pooledBackend } from "../backend/pool-backend";
+import { noteBackendUsage } from "../metrics/http-metrics";
 
 export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat/completions", async (c) => {
   // The same checks, in the same order, as the kv route (worker/validation/chat-turn.ts).
@@ -25,7 +26,10 @@ export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat
   // the client hangs up, or its ticket would hold up later turns until the lease ran out.
   const serving = (async () => {
     const started = await prepareTurn(conversationStub(c.env, tenant, id), id, request, config.defaultModel, { idempotencyKey, leaseMs });
-    if (started.kind === "replay") return replayResponse(started.response, request.stream, request.includeUsage);
+    if (started.kind === "replay") {
+      if (!request.stream) noteBackendUsage(c, (started.response.completion as { usage?: unknown }).usage);
+      return replayResponse(started.response, request.stream, request.includeUsage);
+    }
     const turn = started.turn;
     let backend;
     try {
@@ -45,6 +49,7 @@ export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat
     const done = completeTurn(turn, backend);
     waitUntil(done.catch(() => {}));
     const completion = await done;
+    noteBackendUsage(c, completion.usage);
     return c.json(completion, 200, { ...turnHeaders(turn), "server-timing": serverTiming(turn) });
   })();
   waitUntil(serving.catch(() => {}));
