@@ -85,6 +85,8 @@ export interface ConversationMemory {
   message_cache_bytes: number;
   /** Messages with terms in the lexical index (0 when not built). */
   lexical_documents: number;
+  /** The first seq the lexical index covers: 0, or where its window starts once the conversation outgrew MAX_LEXICAL_BYTES (docs/context-selection.md). */
+  lexical_first_seq: number;
   /** Distinct terms in the lexical index. */
   lexical_terms: number;
   /** Bytes of the lexical index: postings blocks, per-term and per-message columns, and the term map (estimated at 64 bytes a term). */

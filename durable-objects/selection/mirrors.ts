@@ -79,7 +79,7 @@ export class ConversationMirrors {
   memory(): MirrorMemory {
     return {
       index_segments: this.index?.size ?? 0, index_bytes: this.index?.bytes ?? 0, message_meta_bytes: this.meta?.bytes ?? 0, message_cache_bytes: this.texts.bytes,
-      lexical_documents: this.lexical?.documents ?? 0, lexical_terms: this.lexical?.terms ?? 0, lexical_bytes: this.lexical?.bytes ?? 0,
+      lexical_documents: this.lexical?.documents ?? 0, lexical_first_seq: this.lexical?.base ?? 0, lexical_terms: this.lexical?.terms ?? 0, lexical_bytes: this.lexical?.bytes ?? 0,
     };
   }
 

@@ -342,7 +342,7 @@ describe("alarm re-clustering", () => {
     await stub.importMessages(history(400));
     const before = (await stub.info())!;
     expect(before.recluster_pending).toBe(true);
-    expect(before.memory).toEqual({ index_segments: 0, index_bytes: 0, message_meta_bytes: 0, message_cache_bytes: 0, lexical_documents: 0, lexical_terms: 0, lexical_bytes: 0 }); // nothing built before a turn
+    expect(before.memory).toEqual({ index_segments: 0, index_bytes: 0, message_meta_bytes: 0, message_cache_bytes: 0, lexical_documents: 0, lexical_first_seq: 0, lexical_terms: 0, lexical_bytes: 0 }); // nothing built before a turn
     expect(await runDurableObjectAlarm(stub)).toBe(true); // re-clusters and rebuilds the index in the background
     const settled = (await stub.info())!;
     expect(settled.recluster_pending).toBe(false);

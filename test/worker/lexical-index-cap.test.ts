@@ -35,6 +35,7 @@ describe("lexical index cap (workerd SQLite)", () => {
       expect(lexical.documents).toBeGreaterThanOrEqual(MIN_LEXICAL_WINDOW);
       expect(lexical.bytes).toBeLessThanOrEqual(cap);
       expect(store.meta(LEXICAL_FLOOR_META)).toBe(String(lexical.base));
+      expect(mirrors.memory()).toMatchObject({ lexical_first_seq: lexical.base, lexical_documents: lexical.documents });
       const source = { store, mirrors, kernels: bundledKernels(), embedder: hashEmbedder(bundledKernels()), settings: DEFAULT_SETTINGS, charsPerToken: 4 };
       const ranked = async (query: string) => (await turnContext(source, query, 2000, [])).messages.filter((m) => m.provenance.kind === "ranked").map((m) => m.seq);
       expect(await ranked("what was note n3990 about?")).toContain(3990); // inside the window
