@@ -322,7 +322,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return requested;
   }
 
-  /** The context for `query` plus the turn's new messages (turn-context.ts; reads only); under a pending fork, only from the messages before it. */
+  /** The context for `query` plus the turn's new messages (turn-context.ts; reads only, but for the lexical window's floor); under a pending fork, only from the messages before it. */
   private context(query: string, budget: number, turn: readonly ChatMessage[], forkAt: number | null = null): Promise<ContextSelection> {
     const source = { store: this.store, mirrors: this.mirrors, kernels: this.kernels(), embedder: this.embedder(), settings: this.settingsOrDefault(), charsPerToken: this.charsPerToken() };
     return turnContext(source, query, budget, turn, forkAt);

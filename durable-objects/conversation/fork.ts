@@ -7,15 +7,15 @@
 // is undone: segments reaching the fork point are deleted with their bucket
 // document frequencies (the open tail is re-windowed by the append that
 // follows), a full re-clustering is scheduled (episode centroids included
-// them), the kv mirror restarts, and a lexical window that began inside the
-// superseded part starts from the beginning again. The caller runs this and the append of
+// them), the kv mirror restarts, and the lexical window's kept floor moves
+// back by as many messages as were superseded. The caller runs this and the append of
 // the new messages in one transaction.
 import type { StoredMessage } from "./conversation-api";
 import { storedMessage, type ConversationStore, type MessageRow, type SegmentRow } from "./conversation-store";
 import type { Utterance } from "../episodes/segmentation";
 import { removeDocumentFrequency } from "../episodes/bucket-idf";
 import { forgetKvMirror } from "../kv/kv-durable";
-import { forgetLexicalFloorFrom } from "../selection/lexical-window";
+import { moveLexicalFloorBack } from "../selection/lexical-window";
 
 /** Where an append continues: the conversation as it will be once a fork at `forkAt` (or none) applied. */
 export interface AppendBase {
@@ -54,7 +54,7 @@ export function supersedeFrom(store: ConversationStore, at: number, now: number,
     store.schedule("recluster", schedule.reclusterAt);
   }
   forgetKvMirror(store.sql);
-  forgetLexicalFloorFrom(store, at);
+  moveLexicalFloorBack(store, moved.count);
   return { superseded: moved.count };
 }
 

@@ -104,7 +104,7 @@ export class LexicalIndex {
   /** Blocks: [next block offset (4 bytes), encoded postings…, zero bytes]. Offset 0 is never a block. */
   private pool = new Uint8Array(1 << 16);
   private poolTop = 1;
-  /** Length in terms of each document by seq (0: not indexed). */
+  /** Length in terms of each document, at seq − base (0: not indexed). */
   private lengths = new Uint32Array(1024);
   /** Role of each document by seq − base (ROLE_CODES), which neighbours.ts needs to pair turns. */
   private roleCodes = new Uint8Array(1024);
@@ -130,20 +130,28 @@ export class LexicalIndex {
   get documents(): number {
     return this.documentCount;
   }
-  /** One past the largest document seen: the length of a score array (indexed by seq). */
+  /** One past the largest document (seq) seen. */
   get size(): number {
     return this.base + this.span;
+  }
+  /** Documents from `base` to the last: the length of a query's scores. */
+  get windowSize(): number {
+    return this.span;
   }
   get terms(): number {
     return this.termIds.size;
   }
-  /** Bytes held by the typed arrays (the score buffer as the next query sizes it), plus an estimate of the term map (64 bytes a term). */
+  /** Bytes held by the typed arrays, plus an estimate of the term map (64 bytes a term). */
   get bytes(): number {
+    return this.bytesWithScores(this.scoresScratch.byteLength);
+  }
+  /** `bytes` with the score buffer at the size the next query gives it (what a cap on the index must count). */
+  get bytesOnceQueried(): number {
+    return this.bytesWithScores(4 * grownLength(this.scoresScratch.length, this.span));
+  }
+  private bytesWithScores(scoreBytes: number): number {
     const perTerm = this.head.byteLength + this.tail.byteLength + this.fill.byteLength + this.level.byteLength + this.df.byteLength + this.lastDocOf.byteLength + this.closedBytes.byteLength;
-    // The score buffer counts at the size the next query gives it, so an index that fits its cap when built
-    // still fits once it is queried.
-    const scratch = this.postsScratch.byteLength + 4 * grownLength(this.scoresScratch.length, this.span);
-    return this.pool.byteLength + this.lengths.byteLength + this.roleCodes.byteLength + perTerm + scratch + this.termIds.size * 64;
+    return this.pool.byteLength + this.lengths.byteLength + this.roleCodes.byteLength + perTerm + this.postsScratch.byteLength + scoreBytes + this.termIds.size * 64;
   }
 
   /** The role of document `doc`, or null when it was never added. */

@@ -8,29 +8,51 @@ import type { ConversationStore } from "../conversation/conversation-store";
 
 /** A lexical window holds at least this many messages; a conversation whose text does not fit that is ranked by segments alone. */
 export const MIN_LEXICAL_WINDOW = 1024;
-/** Meta key of the lexical window's first seq (absent: 0). */
+/** Meta key of the lexical window's first seq and the cap it was chosen under ("floor/capBytes"; absent: 0). */
 export const LEXICAL_FLOOR_META = "lexical_floor";
+/**
+ * A window is built to at most this share of the cap: the rest is room for
+ * what a query adds (the gathered postings buffer grows to the largest
+ * query's postings, ≈ 7–8% of the index for questions) and for appends, so
+ * a window does not move on the turn after it was built.
+ */
+export const LEXICAL_BUILD_SHARE = 7 / 8;
 
 /**
  * The next lexical window's first seq, when the window from `floor` passed
  * the cap at message `reached`: the latest ¾ as many messages as fitted,
  * ending at `last`, so a quarter of the cap is left for appends before the
  * window moves again (one rebuild per quarter window of appends). Null when
- * that is under MIN_LEXICAL_WINDOW messages.
+ * that is under MIN_LEXICAL_WINDOW messages. A `last` below `reached` (a
+ * stale read) counts as `reached`, so the floor always moves by at least a
+ * quarter of what fitted.
  */
 export function nextLexicalFloor(floor: number, reached: number, last: number): number | null {
   const keep = Math.floor(((reached - floor) * 3) / 4);
   if (keep < MIN_LEXICAL_WINDOW) return null;
-  return Math.max(floor + 1, last + 1 - keep);
+  return Math.max(floor + 1, Math.max(last, reached) + 1 - keep);
 }
 
-/** The persisted window start (0 when none). */
-export function lexicalFloor(store: ConversationStore): number {
-  const raw = Number(store.meta(LEXICAL_FLOOR_META) ?? 0);
-  return Number.isInteger(raw) && raw > 0 ? raw : 0;
+/** The kept window start for a cap of `capBytes` (0 when none was kept, or it was chosen under another cap). */
+export function lexicalFloor(store: ConversationStore, capBytes: number): number {
+  const [floor, cap] = (store.meta(LEXICAL_FLOOR_META) ?? "").split("/").map(Number);
+  return cap === capBytes && Number.isInteger(floor) && floor! > 0 ? floor! : 0;
 }
 
-/** A fork that supersedes messages from `at` on moves the lexical window back to the start if it began there or later (fork.ts). */
-export function forgetLexicalFloorFrom(store: ConversationStore, at: number): void {
-  if (lexicalFloor(store) >= at) store.setMeta(LEXICAL_FLOOR_META, "0");
+export function keepLexicalFloor(store: ConversationStore, floor: number, capBytes: number): void {
+  store.setMeta(LEXICAL_FLOOR_META, `${floor}/${capBytes}`);
+}
+
+/**
+ * A fork superseded the newest `superseded` messages: the kept window moves
+ * back as far, so it keeps its size in messages (fork.ts). Without it, a
+ * fork just after the floor would leave a window of a few messages that
+ * only a window's worth of appends would widen again.
+ */
+export function moveLexicalFloorBack(store: ConversationStore, superseded: number): void {
+  const raw = store.meta(LEXICAL_FLOOR_META);
+  if (raw === null || superseded <= 0) return;
+  const [floor, cap] = raw.split("/").map(Number);
+  if (!Number.isInteger(floor) || !Number.isInteger(cap) || floor! <= 0) return;
+  keepLexicalFloor(store, Math.max(0, floor! - superseded), cap!);
 }

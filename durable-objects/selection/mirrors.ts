@@ -24,7 +24,7 @@ import { MAX_INDEXED_SEGMENTS, reusingFactory, SegmentIndex } from "./segment-in
 import { MessageMeta } from "./message-meta";
 import { MessageCache } from "./message-cache";
 import { LexicalIndex, MAX_LEXICAL_DOCUMENTS, messageTerms } from "./lexical-index";
-import { LEXICAL_FLOOR_META, lexicalFloor, nextLexicalFloor } from "./lexical-window";
+import { keepLexicalFloor, LEXICAL_BUILD_SHARE, lexicalFloor, nextLexicalFloor } from "./lexical-window";
 
 /** Segment embeddings per SQL read (index builds). */
 export const EMBEDDING_BATCH = 512;
@@ -68,7 +68,7 @@ export class ConversationMirrors {
   /** Rows of recently selected messages: consecutive turns send largely the same ones. */
   readonly texts = new MessageCache(MESSAGE_CACHE_CHARS);
   private idfParsed: { raw: string; idf: Float32Array } | null = null;
-  /** BM25 postings of every message since its window's floor; null until first needed, or past MAX_LEXICAL_DOCUMENTS. */
+  /** BM25 postings of every message from its window's floor on; null until first needed, after the window moved (rebuilt on next use), or when none fits. */
   private lexical: LexicalIndex | null = null;
   /** Not even MIN_LEXICAL_WINDOW messages fit MAX_LEXICAL_BYTES: not rebuilt on every turn. */
   private lexicalTooLarge = false;
@@ -94,17 +94,7 @@ export class ConversationMirrors {
 
   /** Called only after the append's transaction committed: the mirrors follow storage. */
   followAppend(rows: readonly MessageRow[], indexed: readonly IndexedSegment[]): void {
-    if (this.lexical && rows.length) {
-      const lexical = this.lexical;
-      const last = rows[rows.length - 1]!.seq;
-      if (last >= MAX_LEXICAL_DOCUMENTS) this.lexical = null;
-      else for (const r of rows) lexical.add(r.seq, r.role, messageTerms(r));
-      if (this.lexical && lexical.bytes > this.lexicalCapBytes) {
-        // The window moves: the next turn rebuilds it from the new floor (nothing is dropped in place).
-        this.lexical = null;
-        this.moveLexicalFloor(nextLexicalFloor(lexical.base, last, last));
-      }
-    }
+    if (this.lexical && rows.length) this.followLexical(this.lexical, rows);
     if (this.meta) {
       if ((rows.length && rows[0]!.seq !== this.meta.count) || this.meta.count + rows.length > MAX_META_MESSAGES) this.meta = null;
       else for (const r of rows) this.meta.append(r.seq, r.weight, r.unit_head);
@@ -172,24 +162,27 @@ export class ConversationMirrors {
   /**
    * The lexical index, built from SQLite on first use (one pass over the
    * messages' text from the window's floor, LEXICAL_BATCH rows a read).
-   * When its postings pass MAX_LEXICAL_BYTES it is built again over the
-   * latest messages that fit (`nextLexicalFloor`). Null when the
-   * conversation has more messages than packed postings address, or when
-   * not even MIN_LEXICAL_WINDOW messages fit (then it is not built again
-   * until the object restarts: `lexicalTooLarge`).
+   * When it would pass LEXICAL_BUILD_SHARE of MAX_LEXICAL_BYTES it is built
+   * again over the latest messages that fit (`nextLexicalFloor`), and the
+   * floor is kept in meta. Null when the conversation has more messages
+   * than packed postings address, or when not even MIN_LEXICAL_WINDOW
+   * messages fit (then it is not built again until the object restarts:
+   * `lexicalTooLarge`).
    */
   lexicalIndex(): LexicalIndex | null {
     if (this.lexical) return this.lexical;
     if (this.lexicalTooLarge || this.store.counter("messages") >= MAX_LEXICAL_DOCUMENTS) return null;
-    for (let floor = lexicalFloor(this.store); ; ) {
+    for (let floor: number | null = lexicalFloor(this.store, this.lexicalCapBytes); floor !== null; ) {
       const built = this.buildLexical(floor);
       if (built instanceof LexicalIndex) return (this.lexical = built);
-      floor = this.moveLexicalFloor(nextLexicalFloor(floor, built.reached, this.store.lastMessage()?.seq ?? built.reached));
-      if (this.lexicalTooLarge) return null;
+      floor = nextLexicalFloor(floor, built.reached, this.store.lastMessage()?.seq ?? built.reached);
+      if (floor !== null) keepLexicalFloor(this.store, floor, this.lexicalCapBytes);
     }
+    this.lexicalTooLarge = true;
+    return null;
   }
 
-  /** The index of messages from `floor` on, or the seq at which it passed the cap (then it is garbage). */
+  /** The index of messages from `floor` on, or the seq at which it passed its share of the cap (then it is garbage). */
   private buildLexical(floor: number): LexicalIndex | { reached: number } {
     const lexical = new LexicalIndex(floor);
     for (let after = floor - 1; ; ) {
@@ -197,18 +190,23 @@ export class ConversationMirrors {
       if (!batch.length) return lexical;
       for (const r of batch) lexical.add(r.seq, r.role, messageTerms(r));
       after = batch[batch.length - 1]!.seq;
-      if (lexical.bytes > this.lexicalCapBytes) return { reached: after };
+      if (lexical.bytesOnceQueried > this.lexicalCapBytes * LEXICAL_BUILD_SHARE) return { reached: after };
     }
   }
 
-  /** Records the lexical window's new floor (null: no window fits; ranked by segments until a restart). */
-  private moveLexicalFloor(floor: number | null): number {
-    if (floor === null) {
-      this.lexicalTooLarge = true;
-      return 0;
+  /** Adds committed rows to the index; past the cap the window moves, and the next turn rebuilds it from the new floor. */
+  private followLexical(lexical: LexicalIndex, rows: readonly MessageRow[]): void {
+    const last = rows[rows.length - 1]!.seq;
+    if (last >= MAX_LEXICAL_DOCUMENTS) {
+      this.lexical = null;
+      return;
     }
-    this.store.setMeta(LEXICAL_FLOOR_META, String(floor));
-    return floor;
+    for (const r of rows) lexical.add(r.seq, r.role, messageTerms(r));
+    if (lexical.bytesOnceQueried <= this.lexicalCapBytes) return;
+    this.lexical = null;
+    const floor = nextLexicalFloor(lexical.base, last, last);
+    if (floor === null) this.lexicalTooLarge = true;
+    else keepLexicalFloor(this.store, floor, this.lexicalCapBytes);
   }
 
   /** The message metadata mirror, built from SQLite on first use (null past MAX_META_MESSAGES: SQL reads then). */

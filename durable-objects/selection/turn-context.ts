@@ -1,4 +1,5 @@
-// A turn's context, as the conversation object chooses it (reads only): the
+// A turn's context, as the conversation object chooses it (reads only, but
+// for the lexical window's kept floor when a first build moves it): the
 // one place that ranks stored messages for a query and hands them, with the
 // pinned messages and the recent window, to the budgeted selection
 // (select-context.ts). The ordering rules are turn-ranking.ts' (messages:
@@ -45,7 +46,8 @@ interface RoutedQuery {
 }
 
 /**
- * Chooses the context for `query` plus the turn's new messages (reads only).
+ * Chooses the context for `query` plus the turn's new messages (reads only; a lexical index built past
+ * its cap keeps its window's floor in meta, mirrors.ts).
  * `forkAt`: the turn forks there (conversation/history-divergence.ts), so
  * only the messages before it are the conversation; every candidate is
  * filtered by that per-message predicate (liveBefore). Once the fork is

@@ -104,7 +104,7 @@ function lexicalScores(input: TurnRankingInput, terms: readonly string[]): Float
   const { kernels, lexical, weights } = input;
   const expansion = expandQuery(terms, weights.expansion, expandableTerms(input.query));
   const first = lexical.query(terms, expansion);
-  if (!first) return lexical.scoreBuffer().subarray(0, lexical.size - lexical.base).fill(0);
+  if (!first) return lexical.scoreBuffer().subarray(0, lexical.windowSize).fill(0);
   const scores = kernels.bm25Scores(first, lexical.scoreBuffer());
   if (weights.feedbackDocuments <= 0 || weights.feedbackTerms <= 0 || !(weights.feedbackWeight > 0)) return scores;
   const top = kernels.topK(scores, Math.min(weights.feedbackDocuments, scores.length));

@@ -43,9 +43,12 @@ describe("LexicalIndex", () => {
     // Queries reuse one postings buffer: a small query after a large one sees only its own postings.
     const small = index.query(["rare"])!;
     expect(decodePostings(small.posts).map(([doc]) => doc)).toEqual(docsOfRare);
+    const projected = index.bytesOnceQueried;
+    expect(projected).toBeGreaterThan(index.bytes); // the score buffer is not allocated before the first query
     const scores = index.scoreBuffer();
-    expect(scores.length).toBeGreaterThanOrEqual(index.size);
+    expect(scores.length).toBeGreaterThanOrEqual(index.windowSize);
     expect(index.scoreBuffer()).toBe(scores);
+    expect(index.bytes).toBe(projected); // what the cap counted is what a query allocated
   });
 
   it("a window from `base` scores its documents as an index of the same documents from 0 does, and nothing below base", () => {

@@ -10,7 +10,8 @@ import type { Env } from "../../worker/env";
 import { ConversationStore } from "../../durable-objects/conversation/conversation-store";
 import { sqlOver } from "../../durable-objects/storage/sql";
 import { ConversationMirrors } from "../../durable-objects/selection/mirrors";
-import { forgetLexicalFloorFrom, LEXICAL_FLOOR_META, MIN_LEXICAL_WINDOW } from "../../durable-objects/selection/lexical-window";
+import { LEXICAL_FLOOR_META, lexicalFloor, MIN_LEXICAL_WINDOW } from "../../durable-objects/selection/lexical-window";
+import { supersedeFrom } from "../../durable-objects/conversation/fork";
 import { turnContext } from "../../durable-objects/selection/turn-context";
 import { bundledKernels } from "../../wasm/src/bundled";
 import { hashEmbedder } from "../../durable-objects/episodes/embedder";
@@ -34,7 +35,7 @@ describe("lexical index cap (workerd SQLite)", () => {
       expect(lexical.documents).toBe(4000 - lexical.base);
       expect(lexical.documents).toBeGreaterThanOrEqual(MIN_LEXICAL_WINDOW);
       expect(lexical.bytes).toBeLessThanOrEqual(cap);
-      expect(store.meta(LEXICAL_FLOOR_META)).toBe(String(lexical.base));
+      expect(lexicalFloor(store, cap)).toBe(lexical.base);
       expect(mirrors.memory()).toMatchObject({ lexical_first_seq: lexical.base, lexical_documents: lexical.documents });
       const source = { store, mirrors, kernels: bundledKernels(), embedder: hashEmbedder(bundledKernels()), settings: DEFAULT_SETTINGS, charsPerToken: 4 };
       const ranked = async (query: string) => (await turnContext(source, query, 2000, [])).messages.filter((m) => m.provenance.kind === "ranked").map((m) => m.seq);
@@ -52,16 +53,22 @@ describe("lexical index cap (workerd SQLite)", () => {
       mirrors.followAppend(store.page(3999, 2000), []);
       const moved = mirrors.lexicalIndex()!;
       expect(moved.base).toBeGreaterThan(lexical.base);
-      expect(store.meta(LEXICAL_FLOOR_META)).toBe(String(moved.base));
+      expect(lexicalFloor(store, cap)).toBe(moved.base);
       expect(moved.documents).toBe(5500 - moved.base);
       expect(moved.bytes).toBeLessThanOrEqual(cap);
       expect(await ranked("what was note n5000 about?")).toContain(5000);
 
-      // A fork that supersedes messages inside the window sends the next build back to the start; one after its floor does not.
-      forgetLexicalFloorFrom(store, moved.base + 10);
-      expect(store.meta(LEXICAL_FLOOR_META)).toBe(String(moved.base));
-      forgetLexicalFloorFrom(store, moved.base);
-      expect(store.meta(LEXICAL_FLOOR_META)).toBe("0");
+      // A fork moves the kept floor back by as many messages as it superseded: the window keeps its size.
+      const at = moved.base + 10;
+      store.transaction(() => supersedeFrom(store, at, Date.now(), { reclusterAt: Date.now() }));
+      const backTo = Math.max(0, moved.base - (5500 - at));
+      expect(lexicalFloor(store, cap)).toBe(backTo);
+      const afterFork = new ConversationMirrors(store, cap).lexicalIndex()!;
+      expect(afterFork.base).toBe(backTo);
+      expect(afterFork.documents).toBe(at - backTo);
+      // A floor kept under another cap is not used.
+      expect(lexicalFloor(store, cap * 2)).toBe(0);
+      expect(store.meta(LEXICAL_FLOOR_META)).toBe(`${backTo}/${cap}`);
     });
   });
 
