@@ -306,9 +306,17 @@ function grown<T extends Uint32Array | Int32Array | Uint8Array>(a: T, n: number)
   return out;
 }
 
-/** `length` doubled until it holds `n` (at least 1024). */
+/**
+ * Arrays this long and longer grow by a quarter, not double: the index's
+ * bytes then follow its content within 25%, so the cap holds more messages
+ * and a window of ¾ the messages needs about ¾ the bytes (with doubling it
+ * could need all of them, and a window move built twice).
+ */
+const LINEAR_GROWTH_FROM = 1 << 18;
+
+/** `length` grown (doubling, then by quarters from LINEAR_GROWTH_FROM) until it holds `n` (at least 1024). */
 function grownLength(length: number, n: number): number {
   let size = Math.max(length, 1024);
-  while (size < n) size *= 2;
+  while (size < n) size = size < LINEAR_GROWTH_FROM ? size * 2 : size + (size >> 2);
   return size;
 }
