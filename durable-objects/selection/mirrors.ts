@@ -38,7 +38,7 @@ export const MAX_META_MESSAGES = 2_000_000;
 export const LEXICAL_BATCH = 2048;
 /**
  * Bytes the lexical index may hold (≈ 110k messages of the memory bench's
- * text, whose every message adds a new term, "msg 12345"; ≈ 590k of the
+ * text, whose every message adds a new term, "msg 12345"; ≈ 400k of the
  * evaluation's chat text, with compressed postings); past it the index
  * covers the latest messages that fit, so the object stays inside its
  * memory budget (docs/context-selection.md, "Memory and time"; 16 MiB
