@@ -157,7 +157,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       settings: this.settingsOrDefault(),
       message_count: messages,
       segment_count: this.store.counter("segments"),
-      episode_count: this.store.episodeCount(),
+      episode_count: this.store.episodes().length,
       total_tokens: conversationTokens(this.store.counter("weight"), messages, cpt),
       chars_per_token: cpt,
       memory: this.mirrors.memory(),

@@ -24,9 +24,6 @@ export interface MessageRow {
   unit_head: number;
 }
 
-/** The stored message a turn's history match and append read first (the newest). */
-export type LastMessageRow = Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain" | "digest" | "created_at">;
-
 export interface MessageMetaRow {
   seq: number;
   weight: number;
@@ -60,23 +57,6 @@ export function storedMessage(row: StoredMessageRow): StoredMessage {
   return m;
 }
 
-function lastMessageRow(r: MessageRow): LastMessageRow {
-  return { seq: r.seq, role: r.role, tool_calls: r.tool_calls, unit_head: r.unit_head, chain: r.chain, digest: r.digest, created_at: r.created_at };
-}
-
-function copyEpisode(e: EpisodeRow): EpisodeRow {
-  return { id: e.id, centroid: e.centroid.slice(), size: e.size, representatives: [...e.representatives], top_terms: [...e.top_terms] };
-}
-
-/** `rows` (ascending ids) with `row` replacing the one of its id, or inserted in id order. */
-function upsertById<T extends { id: number }>(rows: readonly T[], row: T): T[] {
-  const out = rows.filter((r) => r.id !== row.id);
-  let at = out.length;
-  while (at > 0 && out[at - 1]!.id > row.id) at--;
-  out.splice(at, 0, row);
-  return out;
-}
-
 /** Sorted distinct seqs as [first, last] runs of consecutive values. */
 export function seqRuns(seqs: readonly number[]): [number, number][] {
   const sorted = Int32Array.from(seqs).sort();
@@ -96,9 +76,6 @@ function inChunks<T>(values: readonly T[]): T[][] {
   return out;
 }
 
-/** Stored chain values a store remembers (a history match reads O(log N) of them). */
-const CHAIN_CACHE_SIZE = 256;
-
 /** Runs `fn` as one all-or-nothing transaction (workerd: ctx.storage.transactionSync). */
 export type RunTransaction = <T>(fn: () => T) => T;
 
@@ -111,10 +88,6 @@ export class ConversationStore {
   private readonly metaCache = new Map<string, string | null>();
   private readonly counterCache = new Map<string, number>();
   private episodeCache: EpisodeRow[] | null = null;
-  /** The newest message (null: none; undefined: not read): each turn's plan and commit match against it. */
-  private lastCache: LastMessageRow | null | undefined = undefined;
-  /** Chain values by seq, as history matches read them (a stored chain changes only when a fork supersedes it). */
-  private readonly chainCache = new Map<number, string>();
 
   constructor(readonly sql: Sql, private readonly runTransaction: RunTransaction = (fn) => fn()) {}
 
@@ -133,8 +106,6 @@ export class ConversationStore {
     this.metaCache.clear();
     this.counterCache.clear();
     this.episodeCache = null;
-    this.lastCache = undefined;
-    this.chainCache.clear();
   }
 
   // --- meta and counters -------------------------------------------------
@@ -184,34 +155,13 @@ export class ConversationStore {
   chainView(count: number): StoredChainView {
     return {
       count,
-      chainAt: (seq) => this.chainAt(seq),
-      tailDigests: (n) => {
-        if (n <= 0) return [];
-        const last = this.lastMessage();
-        // A turn that sends only its new message compares it with the newest stored one.
-        if (n === 1 && last?.seq === count - 1) return [last.digest];
-        return this.sql.all<{ digest: string }>`SELECT digest FROM messages WHERE seq >= ${count - n} ORDER BY seq`.map((r) => r.digest);
-      },
+      chainAt: (seq) => this.sql.first<{ chain: string }>`SELECT chain FROM messages WHERE seq = ${seq}`?.chain ?? "",
+      tailDigests: (n) => (n <= 0 ? [] : this.sql.all<{ digest: string }>`SELECT digest FROM messages WHERE seq >= ${count - n} ORDER BY seq`.map((r) => r.digest)),
       hasSystemDigest: (digest) => this.sql.first`SELECT 1 AS x FROM messages WHERE digest = ${digest} AND role = 'system' LIMIT 1` !== null,
     };
   }
-  /** Chain value of stored message `seq` ("" when there is none). Plan and commit of each turn match the same few seqs. */
-  private chainAt(seq: number): string {
-    const last = this.lastMessage();
-    if (last?.seq === seq) return last.chain;
-    let chain = this.chainCache.get(seq);
-    if (chain === undefined) {
-      chain = this.sql.first<{ chain: string }>`SELECT chain FROM messages WHERE seq = ${seq}`?.chain ?? "";
-      if (chain === "") return chain;
-      if (this.chainCache.size >= CHAIN_CACHE_SIZE) this.chainCache.clear();
-      this.chainCache.set(seq, chain);
-    }
-    return chain;
-  }
-  /** The newest message (cached: read it, do not change it). */
-  lastMessage(): LastMessageRow | null {
-    if (this.lastCache === undefined) this.lastCache = this.sql.first<LastMessageRow>`SELECT seq, role, tool_calls, unit_head, chain, digest, created_at FROM messages ORDER BY seq DESC LIMIT 1`;
-    return this.lastCache;
+  lastMessage(): Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain"> | null {
+    return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain FROM messages ORDER BY seq DESC LIMIT 1`;
   }
   /** The last message before `seq` (the live tail once a fork at `seq` has superseded the rest). */
   lastMessageBefore(seq: number): Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain"> | null {
@@ -225,8 +175,7 @@ export class ConversationStore {
    */
   countCreatedBefore(t: number, count: number): number {
     if (count === 0) return 0;
-    const newest = this.lastMessage();
-    const last = newest?.seq === count - 1 ? newest.created_at : this.sql.first<{ created_at: number }>`SELECT created_at FROM messages WHERE seq = ${count - 1}`?.created_at;
+    const last = this.sql.first<{ created_at: number }>`SELECT created_at FROM messages WHERE seq = ${count - 1}`?.created_at;
     if (last !== undefined && last < t) return count;
     let lo = 0;
     let hi = count;
@@ -244,8 +193,6 @@ export class ConversationStore {
     const columns = MESSAGE_COLUMNS.join(", ");
     this.sql.exec(`INSERT INTO superseded_messages (${columns}, superseded_at) SELECT ${columns}, ? FROM messages WHERE seq >= ?`, [now, seq]);
     this.sql.run`DELETE FROM messages WHERE seq >= ${seq}`;
-    this.lastCache = undefined;
-    this.chainCache.clear();
     return { count: moved.n, weight: moved.w ?? 0 };
   }
   /** Superseded messages with seq in (after, through], oldest fork first (listing with include_superseded). */
@@ -254,11 +201,6 @@ export class ConversationStore {
   }
   insertMessages(rows: readonly MessageRow[]): void {
     insertRows(this.sql, "messages", MESSAGE_COLUMNS, rows.map((r) => MESSAGE_COLUMNS.map((c) => r[c] as SqlValue)));
-    const newest = rows[rows.length - 1];
-    if (newest === undefined) return;
-    // Appends continue the conversation, so the newest inserted row is the newest stored one.
-    const known = this.lastCache;
-    this.lastCache = known === undefined || (known !== null && known.seq > newest.seq) ? undefined : lastMessageRow(newest);
   }
   page(after: number, limit: number): MessageRow[] {
     return this.sql.all<MessageRow>`SELECT * FROM messages WHERE seq > ${after} ORDER BY seq LIMIT ${limit}`;
@@ -379,17 +321,12 @@ export class ConversationStore {
     this.episodeCache ??= this.sql
       .all<{ id: number; centroid: ArrayBuffer; size: number; representatives: string; top_terms: string }>`SELECT * FROM episodes ORDER BY id`
       .map((r) => ({ id: r.id, centroid: fromBlob(r.centroid), size: r.size, representatives: JSON.parse(r.representatives) as number[], top_terms: JSON.parse(r.top_terms) as string[] }));
-    return this.episodeCache.map(copyEpisode);
-  }
-  /** How many episodes there are (no copies). */
-  episodeCount(): number {
-    return this.episodeCache?.length ?? this.episodes().length;
+    return this.episodeCache.map((e) => ({ ...e, centroid: e.centroid.slice(), representatives: [...e.representatives], top_terms: [...e.top_terms] }));
   }
   saveEpisode(e: EpisodeRow): void {
     this.sql.run`INSERT INTO episodes (id, centroid, size, representatives, top_terms) VALUES (${e.id}, ${toBlob(e.centroid)}, ${e.size}, ${JSON.stringify(e.representatives)}, ${JSON.stringify(e.top_terms)})
                  ON CONFLICT (id) DO UPDATE SET centroid = excluded.centroid, size = excluded.size, representatives = excluded.representatives, top_terms = excluded.top_terms`;
-    // Written through (every commit saves the episodes its segments joined; reading them all back cost each next turn a query).
-    if (this.episodeCache) this.episodeCache = upsertById(this.episodeCache, copyEpisode(e));
+    this.episodeCache = null;
   }
   deleteEpisodes(): void {
     this.sql.run`DELETE FROM episodes`;

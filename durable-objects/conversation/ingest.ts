@@ -31,7 +31,7 @@ export interface PreparedAppend {
 }
 
 /** Message rows continuing the stored conversation after `last` (null: it is empty); `digests`: the messages' digests, when the caller has them already. */
-export function messageRows(last: ReturnType<ConversationStore["lastMessageBefore"]>, messages: readonly ChatMessage[], charsPerToken: number, now: number, digests?: readonly string[]): MessageRow[] {
+export function messageRows(last: ReturnType<ConversationStore["lastMessage"]>, messages: readonly ChatMessage[], charsPerToken: number, now: number, digests?: readonly string[]): MessageRow[] {
   const rows: MessageRow[] = [];
   let chain = last?.chain ?? "";
   let link: UnitLink | null = last ? { seq: last.seq, role: last.role, hasToolCalls: last.tool_calls !== null, unitHead: last.unit_head } : null;

@@ -65,59 +65,6 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
     });
   });
 
-  it("keeps the newest message, chain values and episodes agreeing with storage through appends, a fork and a rollback", async () => {
-    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-last-${crypto.randomUUID()}`));
-    await runInDurableObject(stub, (_instance, state) => {
-      const store = freshStore(state);
-      const row = (seq: number, chain = `c${seq}`) => ({
-        seq, id: `m${seq}`, role: seq % 2 ? "assistant" : "user", content: `message ${seq}`, name: null, tool_call_id: null, tool_calls: null,
-        tokens: 3, digest: `d${chain}`, chain, created_at: 10 * seq, weight: 1, unit_head: seq,
-      });
-      const fromStorage = () => freshStore(state);
-      const agrees = () => {
-        const count = fromStorage().messageCount();
-        expect(store.lastMessage()).toEqual(fromStorage().lastMessage());
-        for (let seq = 0; seq < count; seq++) expect(store.chainView(count).chainAt(seq)).toBe(fromStorage().chainView(count).chainAt(seq));
-        expect(store.chainView(count).tailDigests(1)).toEqual(fromStorage().chainView(count).tailDigests(1));
-        expect(store.episodes()).toEqual(fromStorage().episodes());
-      };
-      expect(store.lastMessage()).toBeNull();
-      store.transaction(() => store.insertMessages([0, 1, 2, 3].map((s) => row(s))));
-      expect(store.lastMessage()?.seq).toBe(3);
-      agrees();
-      store.transaction(() => store.insertMessages([row(4)]));
-      expect(store.countCreatedBefore(41, 5)).toBe(5);
-      agrees();
-
-      store.transaction(() => {
-        store.supersedeMessagesFrom(2, 100);
-        store.insertMessages([row(2, "x2"), row(3, "x3")]);
-      });
-      expect(store.lastMessage()?.chain).toBe("x3");
-      agrees();
-
-      store.episodes(); // cached, then written through
-      store.transaction(() => {
-        store.saveEpisode({ id: 5, centroid: Float32Array.from([0, 1]), size: 1, representatives: [1], top_terms: ["b"] });
-        store.saveEpisode({ id: 2, centroid: Float32Array.from([1, 0]), size: 3, representatives: [0], top_terms: ["a"] });
-        store.saveEpisode({ id: 5, centroid: Float32Array.from([0.5, 0.5]), size: 2, representatives: [1, 2], top_terms: ["c"] });
-      });
-      expect(store.episodes().map((e) => e.id)).toEqual([2, 5]);
-      expect(store.episodeCount()).toBe(2);
-      agrees();
-
-      expect(() =>
-        store.transaction(() => {
-          store.insertMessages([row(4)]);
-          store.saveEpisode({ id: 9, centroid: Float32Array.from([1, 1]), size: 1, representatives: [], top_terms: [] });
-          throw new Error("fault after the append");
-        }),
-      ).toThrow(/fault after the append/);
-      expect(store.lastMessage()?.seq).toBe(3);
-      agrees();
-    });
-  });
-
   it("counts the messages created before a time as a scan would (the last-message shortcut and the binary search)", async () => {
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-created-${crypto.randomUUID()}`));
     await runInDurableObject(stub, (_instance, state) => {
