@@ -35,12 +35,19 @@ export function nextLexicalFloor(floor: number, reached: number, last: number): 
 
 /** The kept window start for a cap of `capBytes` (0 when none was kept, or it was chosen under another cap). */
 export function lexicalFloor(store: ConversationStore, capBytes: number): number {
-  const [floor, cap] = (store.meta(LEXICAL_FLOOR_META) ?? "").split("/").map(Number);
-  return cap === capBytes && Number.isInteger(floor) && floor! > 0 ? floor! : 0;
+  const kept = keptFloor(store);
+  return kept?.capBytes === capBytes ? kept.floor : 0;
 }
 
+/** Keeps the window start with the cap it was chosen under. */
 export function keepLexicalFloor(store: ConversationStore, floor: number, capBytes: number): void {
   store.setMeta(LEXICAL_FLOOR_META, `${floor}/${capBytes}`);
+}
+
+/** The kept "floor/capBytes", or null when none (or unreadable, or at 0). */
+function keptFloor(store: ConversationStore): { floor: number; capBytes: number } | null {
+  const [floor, capBytes] = (store.meta(LEXICAL_FLOOR_META) ?? "").split("/").map(Number);
+  return Number.isInteger(floor) && Number.isInteger(capBytes) && floor! > 0 ? { floor: floor!, capBytes: capBytes! } : null;
 }
 
 /**
@@ -50,9 +57,6 @@ export function keepLexicalFloor(store: ConversationStore, floor: number, capByt
  * only a window's worth of appends would widen again.
  */
 export function moveLexicalFloorBack(store: ConversationStore, superseded: number): void {
-  const raw = store.meta(LEXICAL_FLOOR_META);
-  if (raw === null || superseded <= 0) return;
-  const [floor, cap] = raw.split("/").map(Number);
-  if (!Number.isInteger(floor) || !Number.isInteger(cap) || floor! <= 0) return;
-  keepLexicalFloor(store, Math.max(0, floor! - superseded), cap!);
+  const kept = keptFloor(store);
+  if (kept && superseded > 0) keepLexicalFloor(store, Math.max(0, kept.floor - superseded), kept.capBytes);
 }

@@ -12,7 +12,7 @@
 // turn, docs/memory.md).
 import type { Kernels } from "../../wasm/src/kernels";
 import type { ChatMessage, ContextMessage, ContextSelection, ConversationSettings } from "../conversation/conversation-api";
-import type { ConversationStore, EpisodeRow, MessageMetaRow, StoredMessageRow } from "../conversation/conversation-store";
+import { storedMessage, type ConversationStore, type EpisodeRow, type MessageMetaRow } from "../conversation/conversation-store";
 import { groupUnits } from "../conversation/tool-units";
 import { reweight } from "../episodes/bucket-idf";
 import type { Embedder } from "../episodes/embedder";
@@ -20,7 +20,7 @@ import type { ConversationMirrors } from "./mirrors";
 import {
   DEFAULT_RANKING, rankedLoopBounds, rankedSpans, rankLimit, routeQuery, spanCandidates,
 } from "./rank-candidates";
-import { selectContext, type Candidate, type MessageRef, type SelectedMessage } from "./select-context";
+import { selectContext, type Candidate, type MessageRef } from "./select-context";
 import { DEFAULT_MESSAGE_RANKING } from "./message-ranking";
 import { rankedCandidates } from "./neighbours";
 import { MESSAGE_LOOP_BOUNDS, rankTurnMessages } from "./turn-ranking";
@@ -83,7 +83,10 @@ export async function turnContext(source: TurnContextSource, query: string, budg
   const result = selectContext({ budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked, ...bounds });
 
   const rows = mirrors.texts.get(result.stored.map((s) => s.seq), (missing) => store.messagesBySeq(missing));
-  const messages: ContextMessage[] = result.stored.map((s) => storedContextMessage(rows.get(s.seq)!, s));
+  const messages: ContextMessage[] = result.stored.map((s) => {
+    const stored = storedMessage(rows.get(s.seq)!);
+    return { ...contextFields(stored), seq: s.seq, id: stored.id, tokens: s.tokens, provenance: s.provenance };
+  });
   turn.forEach((m, i) => messages.push({ ...contextFields(m), seq: null, id: null, tokens: turnTokens[i]!, provenance: { kind: "turn" } }));
   const total = conversationTokens(store.counter("weight"), count, cpt);
   return { messages, matched_episode: matched, budget_tokens: budget, used_tokens: result.usedTokens, conversation_tokens: total };
@@ -153,15 +156,6 @@ function* liveCandidates(ranked: Iterable<Candidate>, live: (seq: number) => boo
     const messages = c.messages.filter((m) => live(m.seq));
     if (messages.length) yield messages.length === c.messages.length ? c : { ...c, messages };
   }
-}
-
-/** A selected stored message straight from its row (the fields of storedMessage then contextFields, without the two intermediate objects per message). */
-function storedContextMessage(row: StoredMessageRow, s: SelectedMessage): ContextMessage {
-  const out: Pick<ContextMessage, "role" | "content" | "name" | "tool_call_id" | "tool_calls"> = { role: row.role as ContextMessage["role"], content: row.content };
-  if (row.name !== null) out.name = row.name;
-  if (row.tool_call_id !== null) out.tool_call_id = row.tool_call_id;
-  if (row.tool_calls !== null) out.tool_calls = JSON.parse(row.tool_calls) as unknown[];
-  return Object.assign(out, { seq: s.seq, id: row.id, tokens: s.tokens, provenance: s.provenance });
 }
 
 function contextFields(m: ChatMessage): Pick<ContextMessage, "role" | "content" | "name" | "tool_call_id" | "tool_calls"> {
