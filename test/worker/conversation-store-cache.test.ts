@@ -6,14 +6,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env as rawEnv } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../worker/env";
-import { ConversationStore } from "../../durable-objects/conversation/conversation-store";
-import { sqlOver } from "../../durable-objects/storage/sql";
+import { storeOf } from "./support/conversation-store";
 
 const env = rawEnv as unknown as Env;
-
-function freshStore(state: DurableObjectState): ConversationStore {
-  return new ConversationStore(sqlOver(state.storage.sql), (fn) => state.storage.transactionSync(fn));
-}
 
 function stored(state: DurableObjectState, query: string, ...bindings: string[]): unknown {
   return state.storage.sql.exec(query, ...bindings).toArray()[0]?.value ?? null;
@@ -23,7 +18,7 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
   it("follows writes, and a failed transaction leaves it agreeing with storage", async () => {
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-cache-${crypto.randomUUID()}`));
     await runInDurableObject(stub, (_instance, state) => {
-      const store = freshStore(state);
+      const store = storeOf(state);
       expect(store.counter("messages")).toBe(0); // cached as 0
       store.transaction(() => {
         store.addCounter("messages", 3);
@@ -53,7 +48,7 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
   it("hands out copies of episodes, so a caller's update is not seen until it is saved", async () => {
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-copy-${crypto.randomUUID()}`));
     await runInDurableObject(stub, (_instance, state) => {
-      const store = freshStore(state);
+      const store = storeOf(state);
       store.saveEpisode({ id: 7, centroid: Float32Array.from([0.5, 0.5]), size: 1, representatives: [], top_terms: [] });
       const [e] = store.episodes();
       e!.centroid[0] = 99;
@@ -68,7 +63,7 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
   it("counts the messages created before a time as a scan would (the last-message shortcut and the binary search)", async () => {
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-created-${crypto.randomUUID()}`));
     await runInDurableObject(stub, (_instance, state) => {
-      const store = freshStore(state);
+      const store = storeOf(state);
       expect(store.countCreatedBefore(100, 0)).toBe(0);
       const times = [10, 20, 20, 30, 45, 45, 45, 60];
       store.insertMessages(times.map((created_at, seq) => ({

@@ -7,8 +7,6 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env as rawEnv } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../worker/env";
-import { ConversationStore } from "../../durable-objects/conversation/conversation-store";
-import { sqlOver } from "../../durable-objects/storage/sql";
 import { ConversationMirrors } from "../../durable-objects/selection/mirrors";
 import { LEXICAL_FLOOR_META, lexicalFloor, MIN_LEXICAL_WINDOW } from "../../durable-objects/selection/lexical-window";
 import { supersedeFrom } from "../../durable-objects/conversation/fork";
@@ -16,6 +14,7 @@ import { turnContext } from "../../durable-objects/selection/turn-context";
 import { bundledKernels } from "../../wasm/src/bundled";
 import { hashEmbedder } from "../../durable-objects/episodes/embedder";
 import { DEFAULT_SETTINGS } from "../../durable-objects/conversation/settings";
+import { storeOf } from "./support/conversation-store";
 
 const env = rawEnv as unknown as Env;
 const TOPICS = ["sourdough starter hydration", "marathon training pace", "tax return deadline", "garden tomato blight"];
@@ -28,7 +27,7 @@ describe("lexical index cap (workerd SQLite)", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const cap = 300_000; // ≈ 2000–2500 of these messages (each adds a term, "n123")
     await runInDurableObject(stub, async (instance, state) => {
-      const store = new ConversationStore(sqlOver(state.storage.sql), (fn) => state.storage.transactionSync(fn));
+      const store = storeOf(state);
       const mirrors = new ConversationMirrors(store, cap);
       const lexical = mirrors.lexicalIndex()!;
       expect(lexical.base).toBeGreaterThan(0);
@@ -78,7 +77,7 @@ describe("lexical index cap (workerd SQLite)", () => {
     await stub.importMessages(messages as never);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runInDurableObject(stub, async (_instance, state) => {
-      const store = new ConversationStore(sqlOver(state.storage.sql), (fn) => state.storage.transactionSync(fn));
+      const store = storeOf(state);
       const source = (mirrors: ConversationMirrors) => ({
         store, mirrors, kernels: bundledKernels(), embedder: hashEmbedder(bundledKernels()), settings: DEFAULT_SETTINGS, charsPerToken: 4,
       });

@@ -8,8 +8,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env as rawEnv } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../worker/env";
-import { ConversationStore } from "../../durable-objects/conversation/conversation-store";
-import { sqlOver } from "../../durable-objects/storage/sql";
+import type { ConversationStore } from "../../durable-objects/conversation/conversation-store";
 import { ConversationMirrors, INDEX_EVICTION_PARTS } from "../../durable-objects/selection/mirrors";
 import type { SegmentIndex } from "../../durable-objects/selection/segment-index";
 import { turnContext } from "../../durable-objects/selection/turn-context";
@@ -19,6 +18,7 @@ import { DEFAULT_SETTINGS } from "../../durable-objects/conversation/settings";
 import { prepareAppend, writeAppend } from "../../durable-objects/conversation/ingest";
 import { applyRefit, planRefit } from "../../durable-objects/episodes/episode-refit";
 import { kernelsModule } from "../../wasm/src/bundled";
+import { storeOf } from "./support/conversation-store";
 
 const env = rawEnv as unknown as Env;
 const TOPICS = ["sourdough starter hydration", "marathon training pace", "tax return deadline", "garden tomato blight"];
@@ -36,7 +36,7 @@ describe("segment index window (workerd SQLite)", () => {
     await stub.importMessages(say(0, 400) as never);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runInDurableObject(stub, async (_instance, state) => {
-      const store = new ConversationStore(sqlOver(state.storage.sql), (fn) => state.storage.transactionSync(fn));
+      const store = storeOf(state);
       const window = 32;
       const mirrors = new ConversationMirrors(store, undefined, window);
       const index = mirrors.segmentIndex()!;
@@ -68,7 +68,7 @@ describe("segment index window (workerd SQLite)", () => {
     await stub.importMessages(say(0, 400) as never);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runInDurableObject(stub, async (_instance, state) => {
-      const store = new ConversationStore(sqlOver(state.storage.sql), (fn) => state.storage.transactionSync(fn));
+      const store = storeOf(state);
       const n = store.counter("segments");
       const whole = planRefit(store, kernelsModule, DEFAULT_SETTINGS.episodes, true, n)!;
       expect(whole.floor).toBe(0);
