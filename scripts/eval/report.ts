@@ -118,18 +118,20 @@ export interface Margin {
   questions: number;
   /** Mean of (recall of `policy` − recall of `baseline`) over the same questions. */
   margin: number;
-  /** 95% percentile interval of that mean under a paired bootstrap over questions. */
+  /** 95% percentile interval of that mean under a paired bootstrap over conversations. */
   low: number;
   high: number;
 }
 
 /**
  * `policy` − `baseline` per budget and kind of question, with a paired
- * bootstrap interval: questions are resampled with replacement and both
- * policies keep their outcome on each (Efron & Tibshirani 1993; the paired
- * bootstrap test of IR evaluation, Sakai, SIGIR 2006). Questions of one
- * conversation are not independent, so the interval is, if anything, too
- * narrow; it says how far a margin is from noise, not a guarantee.
+ * cluster-bootstrap interval: conversations are resampled with replacement,
+ * and both policies keep their outcome on each of a drawn conversation's
+ * questions (Efron & Tibshirani 1993 for the bootstrap; the paired test of
+ * IR evaluation, Sakai, SIGIR 2006). Questions of one conversation share its
+ * text and generator draws, so resampling single questions would make the
+ * interval too narrow; resampling whole conversations keeps that
+ * dependence (Field & Welsh 2007, cluster bootstrap).
  */
 export function margins(outcomes: readonly Outcome[], policy: string, baseline: string, fractions: readonly number[]): Margin[] {
   const out: Margin[] = [];
@@ -138,14 +140,26 @@ export function margins(outcomes: readonly Outcome[], policy: string, baseline: 
     const mine = recallOf(policy);
     const theirs = recallOf(baseline);
     for (const kind of MARGIN_KINDS) {
-      const diffs: number[] = [];
-      for (const [key, o] of mine) if ((kind === "all" || o.question.kind === kind) && theirs.has(key)) diffs.push(o.recall - theirs.get(key)!.recall);
+      const byConversation = new Map<string, number[]>();
+      for (const [key, o] of mine) {
+        if ((kind !== "all" && o.question.kind !== kind) || !theirs.has(key)) continue;
+        const list = byConversation.get(o.conversation) ?? [];
+        list.push(o.recall - theirs.get(key)!.recall);
+        byConversation.set(o.conversation, list);
+      }
+      const clusters = [...byConversation.values()];
+      const diffs = clusters.flat();
       if (!diffs.length) continue;
       const rand = mulberry32(fraction * 7919 + MARGIN_KINDS.indexOf(kind));
       const means = Array.from({ length: BOOTSTRAP_RESAMPLES }, () => {
         let sum = 0;
-        for (let i = 0; i < diffs.length; i++) sum += diffs[Math.floor(rand() * diffs.length)]!;
-        return sum / diffs.length;
+        let count = 0;
+        for (let i = 0; i < clusters.length; i++) {
+          const drawn = clusters[Math.floor(rand() * clusters.length)]!;
+          for (const d of drawn) sum += d;
+          count += drawn.length;
+        }
+        return sum / count;
       }).sort((a, b) => a - b);
       out.push({
         fraction, kind, questions: diffs.length, margin: round(mean(diffs), 3),
@@ -189,7 +203,7 @@ export function markdownReport(rows: readonly Row[], perConv: readonly PerConver
       pct(r.recent_quarter), pct(r.older), pct(r.incidental), pct(r.topical), pct(r.plain), pct(r.dialogue)]),
   ), "");
   if (margin.length) {
-    out.push("epikv − bm25, points of evidence recall on the same questions (95% paired-bootstrap interval over questions):", "");
+    out.push("epikv − bm25, points of evidence recall on the same questions (95% paired-bootstrap interval over conversations):", "");
     const points = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`;
     const kinds = MARGIN_KINDS.filter((k) => margin.some((m) => m.kind === k));
     out.push(markdownTable(

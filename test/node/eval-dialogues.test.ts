@@ -137,20 +137,26 @@ describe("generateDialogue", () => {
 });
 
 describe("evaluation suite and its split", () => {
-  it("assigns each conversation to a fixed half: size + placement + style even is tune", () => {
+  it("assigns each conversation to a fixed half: size + placement + style + replicate even is tune", () => {
     const entries = suiteEntries("full");
-    expect(entries.map((e) => `${e.id}:${e.split}`)).toEqual([
+    expect(entries.filter((e) => e.replicate === 0).map((e) => `${e.id}:${e.split}`)).toEqual([
       "incidental-2000-s11:tune", "incidental-4000-s23:report", "incidental-7000-s37:tune", "incidental-10000-s41:report",
       "topical-2000-s12:report", "topical-4000-s24:tune", "topical-7000-s38:report", "topical-10000-s42:tune",
       "dialogue-incidental-2000-s53:report", "dialogue-incidental-4000-s61:tune", "dialogue-incidental-7000-s71:report", "dialogue-incidental-10000-s83:tune",
       "dialogue-topical-2000-s54:tune", "dialogue-topical-4000-s62:report", "dialogue-topical-7000-s72:tune", "dialogue-topical-10000-s84:report",
     ]);
+    // replicate r of a cell: seed + 1000·r, and the other half when r is odd
+    expect(entries.filter((e) => e.id.startsWith("incidental-2000-")).map((e) => `${e.id}:${e.split}`))
+      .toEqual(["incidental-2000-s11:tune", "incidental-2000-s1011:report", "incidental-2000-s2011:tune"]);
+    expect(new Set(entries.map((e) => e.id)).size).toBe(48);
     for (const split of ["tune", "report"] as const) {
       const half = entries.filter((e) => e.split === split);
-      expect(half.length).toBe(8);
+      expect(half.length).toBe(24);
       for (const style of ["plain", "dialogue"] as const) {
-        expect(half.filter((e) => e.style === style).map((e) => e.messages).sort((a, b) => a - b)).toEqual([2_000, 4_000, 7_000, 10_000]);
-        expect(new Set(half.filter((e) => e.style === style).map((e) => e.placement)).size).toBe(2);
+        for (const placement of ["incidental", "topical"] as const) {
+          const cell = half.filter((e) => e.style === style && e.placement === placement).map((e) => e.messages);
+          expect(new Set(cell)).toEqual(new Set([2_000, 4_000, 7_000, 10_000]));
+        }
       }
     }
     const quick = evaluationSuite("quick", "report");
@@ -197,24 +203,37 @@ describe("report breakdown (scripts/eval/report.ts)", () => {
   });
 
   it("states a policy's margin over a baseline on the same questions, with a paired-bootstrap interval around it", () => {
-    const conv = generateDialogue({ id: "d", seed: 7, messages: 600 });
-    const outcome = (policy: string, question: (typeof conv.questions)[number], recall: number): Outcome =>
-      ({ conversation: conv.id, policy, fraction: 8, question, recall, budget: 10, used: 9, inMatched: null });
+    const convs = [7, 8, 9].map((seed) => generateDialogue({ id: `d${seed}`, seed, messages: 600 }));
+    const questions = convs.flatMap((conv) => conv.questions.map((question) => ({ conversation: conv.id, question })));
+    const outcome = (policy: string, { conversation, question }: (typeof questions)[number], recall: number): Outcome =>
+      ({ conversation, policy, fraction: 8, question, recall, budget: 10, used: 9, inMatched: null });
     // a finds every direct question's evidence and half of the rest; b finds half of everything; c is a.
-    const a = conv.questions.map((q, i) => outcome("a", q, q.kind === "direct" ? 1 : i % 2));
-    const b = conv.questions.map((q, i) => outcome("b", q, i % 2));
+    const a = questions.map((q, i) => outcome("a", q, q.question.kind === "direct" ? 1 : i % 2));
+    const b = questions.map((q, i) => outcome("b", q, i % 2));
     const c = a.map((o) => ({ ...o, policy: "c" }));
     const byKind = (ms: ReturnType<typeof margins>, kind: string) => ms.find((m) => m.kind === kind)!;
     const ab = margins([...b.reverse(), ...a], "a", "b", [8]); // pairs by question, not by order
-    const direct = conv.questions.filter((q) => q.kind === "direct");
-    expect(byKind(ab, "direct").margin).toBeCloseTo(direct.filter((_, i) => conv.questions.indexOf(direct[i]!) % 2 === 0).length / direct.length, 3);
+    const direct = questions.map((q, i) => ({ q, i })).filter(({ q }) => q.question.kind === "direct");
+    expect(byKind(ab, "direct").margin).toBeCloseTo(direct.filter(({ i }) => i % 2 === 0).length / direct.length, 3);
     expect(byKind(ab, "direct").questions).toBe(direct.length);
     expect(byKind(ab, "paraphrased")).toMatchObject({ margin: 0, low: 0, high: 0 });
     const all = byKind(ab, "all");
     expect(all.low).toBeLessThan(all.margin);
     expect(all.high).toBeGreaterThan(all.margin);
-    expect(all.low).toBeGreaterThan(0); // every difference is ≥ 0 and some are 1
+    expect(all.low).toBeGreaterThan(0); // every difference is ≥ 0 and some are 1 in every conversation
     expect(margins([...a, ...c], "a", "c", [8]).every((m) => m.margin === 0 && m.low === 0 && m.high === 0)).toBe(true);
     expect(margins([...a, ...b], "a", "b", [8])).toEqual(ab); // a fixed seed: the same interval every run
+  });
+
+  it("resamples whole conversations: a margin that lives in one of two conversations has an interval from 0 to 1", () => {
+    const convs = [7, 8].map((seed) => generateDialogue({ id: `d${seed}`, seed, messages: 600 }));
+    const outcomes = convs.flatMap((conv, k) => conv.questions.flatMap((question): Outcome[] => ["a", "b"].map((policy) =>
+      ({ conversation: conv.id, policy, fraction: 8, question, recall: policy === "a" && k === 0 ? 1 : 0, budget: 10, used: 9, inMatched: null }))));
+    const all = margins(outcomes, "a", "b", [8]).find((m) => m.kind === "all")!;
+    expect(all.margin).toBeCloseTo(convs[0]!.questions.length / (convs[0]!.questions.length + convs[1]!.questions.length), 3);
+    // Resampling single questions would put the interval tightly around the margin; by conversation, a quarter of
+    // the draws hold only the tied conversation and a quarter only the winning one.
+    expect(all.low).toBe(0);
+    expect(all.high).toBe(1);
   });
 });
