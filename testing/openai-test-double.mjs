@@ -11,7 +11,8 @@
 //   test-double-cut-stream → a stream that stops mid-reply (no finish, no [DONE])
 //   test-double-bad-json   → a stream whose second event is not JSON
 //   test-double-no-done    → a finished stream without the final [DONE]
-//   test-double-slow       → stream chunks 25 ms apart (client-disconnect tests)
+//   test-double-slow       → stream chunks 25 ms apart (client-disconnect tests); a
+//                            non-streamed answer after 150 ms (concurrent-turn tests)
 //   test-double-hang       → accepts the request, then sends nothing for 10 s
 //   test-double-tool-call  → the reply is a call of the first tool in `tools` (finish_reason tool_calls)
 //   anything else          → a normal answer (stream or not)
@@ -46,6 +47,8 @@ function json(status, value) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** How long test-double-slow takes to answer a non-streamed request. */
+const SLOW_ANSWER_MS = 150;
 
 export async function handleTestDoubleRequest(request) {
   const url = new URL(request.url);
@@ -87,6 +90,7 @@ export async function handleTestDoubleRequest(request) {
   const created = 1_700_000_000;
 
   if (!body.stream) {
+    if (model === "test-double-slow") await sleep(SLOW_ANSWER_MS);
     return json(200, {
       id, object: "chat.completion", created, model,
       choices: [model === "test-double-tool-call"

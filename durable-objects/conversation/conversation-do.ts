@@ -55,7 +55,7 @@ import { matchRequest, messageDigest, requestFingerprint } from "./hash-chain";
 import { queryText, validateMessage, validateMessages } from "./message-validation";
 import { mergeSettings, DEFAULT_SETTINGS } from "./settings";
 import { migrate } from "./schema";
-import { prepareAppend, writeAppend } from "./ingest";
+import { prepareAppend, writeAppend, type PreparedAppend } from "./ingest";
 import { KV_BACKGROUND_JOB, RECLUSTER_DELAY_MS, RECLUSTER_JOB, recluster, runDueJobs } from "./alarm-jobs";
 import { TurnQueue } from "./turn-queue";
 import { resolveHistory, type HistoryDecision } from "./history-divergence";
@@ -246,29 +246,67 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   }
 
   async commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number, options: CommitTurnOptions = {}): Promise<{ message_count: number; appended: number }> {
+    return this.stageTurn(messages, reply, usage, sentTokens, options, false).written;
+  }
+
+  async recordTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number, options: CommitTurnOptions = {}): Promise<{ appended: number }> {
+    const { accepted, written } = this.stageTurn(messages, reply, usage, sentTokens, options, true);
+    written.catch((err) => {
+      if (!conversationErrorCode(err)) console.error("epikv: a turn was answered but its write failed; nothing of it is stored:", err);
+    });
+    return { appended: await accepted };
+  }
+
+  /**
+   * A turn's commit in two steps under one blockConcurrencyWhile: `accepted`
+   * settles once everything that depends on the request is checked and
+   * computed (validation, the history match that may refuse with 409, the
+   * rows and their embeddings), `written` once the one transaction that
+   * stores them has run. Events that arrive after `accepted` wait for the
+   * write, so a read made after the caller learns of the acceptance sees
+   * the turn. With `yieldFirst` the write starts a timer tick later, so
+   * the acceptance leaves the object before the write's CPU.
+   */
+  private stageTurn(messages: ChatMessage[], reply: ChatMessage, usage: Usage | undefined, sentTokens: number | undefined, options: CommitTurnOptions, yieldFirst: boolean):
+    { accepted: Promise<number>; written: Promise<{ message_count: number; appended: number }> } {
+    let accept!: (appended: number) => void;
+    let refuse!: (err: unknown) => void;
+    const accepted = new Promise<number>((resolve, reject) => { accept = resolve; refuse = reject; });
+    accepted.catch(() => {}); // a caller that waits for `written` alone sees the error there
+    const release = () => { if (options.ticket) this.turns.release(options.ticket); };
+    let valid: ChatMessage[];
+    let answer: ChatMessage;
+    let key: string | undefined;
     try {
-      const valid = validateMessages(messages, { allowEmpty: false });
-      const answer = validateMessage(reply, "reply");
+      valid = validateMessages(messages, { allowEmpty: false });
+      answer = validateMessage(reply, "reply");
       if (answer.role !== "assistant") throw new InvalidConversationRequestError("reply.role must be assistant");
-      const key = validIdempotencyKey(options.idempotency_key);
-      return await this.serialised(async () => {
-        const match = this.history(valid, options.arrived_at);
-        const fresh = match.newIndices.map((i) => valid[i]!);
-        const appended = [...fresh, answer];
-        await this.append(appended, match.forkAt, validTime(options.visible_at), undefined, () => {
-          if (usage && typeof sentTokens === "number") {
-            this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
-          }
-          this.store.addCounter("turns", 1);
-          // Same transaction as the messages: a retry either finds the result or finds nothing appended.
-          if (key && options.response) saveTurn(this.store, key, requestFingerprint(valid), options.response, Date.now());
-          if (options.backend) recordRouting(this.store, fresh, answer, options.backend, options.arrived_at ?? Date.now(), Date.now());
-        });
-        return { message_count: this.store.counter("messages"), appended: appended.length };
-      });
-    } finally {
-      if (options.ticket) this.turns.release(options.ticket);
+      key = validIdempotencyKey(options.idempotency_key);
+    } catch (err) {
+      release();
+      refuse(err);
+      return { accepted, written: Promise.reject(err) };
     }
+    const written = this.serialised(async () => {
+      const match = this.history(valid, options.arrived_at);
+      const fresh = match.newIndices.map((i) => valid[i]!);
+      const appended = [...fresh, answer];
+      const prepared = await this.prepareRows(appended, match.forkAt, validTime(options.visible_at));
+      accept(appended.length);
+      if (yieldFirst) await new Promise((resolve) => setTimeout(resolve, 0));
+      await this.writeRows(prepared, match.forkAt, () => {
+        if (usage && typeof sentTokens === "number") {
+          this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
+        }
+        this.store.addCounter("turns", 1);
+        // Same transaction as the messages: a retry either finds the result or finds nothing appended.
+        if (key && options.response) saveTurn(this.store, key, requestFingerprint(valid), options.response, Date.now());
+        if (options.backend) recordRouting(this.store, fresh, answer, options.backend, options.arrived_at ?? Date.now(), Date.now());
+      });
+      return { message_count: this.store.counter("messages"), appended: appended.length };
+    }).finally(release);
+    written.catch(refuse); // before acceptance: the caller of `accepted` gets the error (a no-op after it)
+    return { accepted, written };
   }
 
   async beginTurn(messages: ChatMessage[], options: BeginTurnOptions = {}): Promise<TurnStart> {
@@ -369,16 +407,24 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    */
   /** `digests`: the messages' digests, when the caller has them already. */
   private async append(messages: readonly ChatMessage[], forkAt: number | null, visibleAt: number | null, digests: readonly string[] | undefined, extra: () => void): Promise<void> {
-    const settings = this.settingsOrDefault();
-    const embedder = this.embedder();
-    const now = Date.now();
+    await this.writeRows(await this.prepareRows(messages, forkAt, visibleAt, digests), forkAt, extra);
+  }
+
+  /** The rows of an append, embedded (the embedder may await a remote endpoint, so this stays outside the transaction). */
+  private prepareRows(messages: readonly ChatMessage[], forkAt: number | null, visibleAt: number | null, digests?: readonly string[]): Promise<PreparedAppend> {
     // Under a fork the rows continue the live prefix before it (fork.ts); created_at is when the reply became visible.
-    const prepared = await prepareAppend(this.store, messages, settings.window, this.charsPerToken(), embedder, visibleAt ?? now, forkAt, digests);
+    return prepareAppend(this.store, messages, this.settingsOrDefault().window, this.charsPerToken(), this.embedder(), visibleAt ?? Date.now(), forkAt, digests);
+  }
+
+  /** Stores prepared rows, and `extra`'s writes, in one transaction, then lets the in-memory mirrors follow. */
+  private async writeRows(prepared: PreparedAppend, forkAt: number | null, extra: () => void): Promise<void> {
+    const settings = this.settingsOrDefault();
+    const now = Date.now();
     let indexed: ReturnType<typeof writeAppend> = [];
     this.store.transaction(() => {
       this.ensureCreated();
       if (forkAt !== null) supersedeFrom(this.store, forkAt, now, { reclusterAt: now + RECLUSTER_DELAY_MS });
-      indexed = writeAppend(this.store, prepared, embedder, settings.episodes, this.mirrors.clusterIdf());
+      indexed = writeAppend(this.store, prepared, this.embedder(), settings.episodes, this.mirrors.clusterIdf());
       extra();
     });
     // A fork removed rows the mirrors hold: they are rebuilt from storage on next use.

@@ -31,6 +31,14 @@ export interface ConversationApi {
    */
   commitTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number, options?: CommitTurnOptions): Promise<{ message_count: number; appended: number }>;
   /**
+   * commitTurn that answers once the turn is accepted: validated, matched
+   * against the stored history (409 history_conflict here) and its rows
+   * embedded. The write follows inside the same blockConcurrencyWhile, so
+   * every call that arrives after this answer sees the turn; if the write
+   * itself fails, nothing of the turn is stored and the object logs it.
+   */
+  recordTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number, options?: CommitTurnOptions): Promise<{ appended: number }>;
+  /**
    * Waits until every earlier turn on this conversation has committed or
    * ended (arrival order, turn-queue.ts), then plans (as planTurn) — or
    * returns the stored result of an earlier turn with the same

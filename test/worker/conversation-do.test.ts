@@ -157,6 +157,53 @@ describe("turns", () => {
     ]);
   });
 
+  it("recordTurn answers once the turn is accepted, and a read from another stub right after sees it", async () => {
+    const name = uniqueName("record");
+    await stubFor(name).commitTurn([{ role: "user", content: "a" }], { role: "assistant", content: "b" });
+    for (let i = 0; i < 5; i++) {
+      expect(await stubFor(name).recordTurn([{ role: "user", content: `q${i}` }], { role: "assistant", content: `r${i}` })).toEqual({ appended: 2 });
+      const listed = (await stubFor(name).listMessages()).messages.map((m) => m.content);
+      expect(listed.slice(-2)).toEqual([`q${i}`, `r${i}`]);
+    }
+    expect((await stubFor(name).info())!.message_count).toBe(12);
+  });
+
+  it("recordTurn refuses before accepting: bad input and history conflicts write nothing", async () => {
+    const name = uniqueName("record-refused");
+    const stub = stubFor(name);
+    await stub.configure(name, { history: "strict" });
+    await stub.commitTurn([{ role: "user", content: "a" }], { role: "assistant", content: "b" });
+    await stub.commitTurn([{ role: "user", content: "c" }], { role: "assistant", content: "d" });
+    const before = await rowCounts(stub);
+    const edited: ChatMessage[] = [{ role: "user", content: "a" }, { role: "assistant", content: "B!" }, { role: "user", content: "e" }];
+    expect(conversationErrorCode(await errorOf(stub.recordTurn(edited, { role: "assistant", content: "x" })))).toBe("history_conflict");
+    expect(conversationErrorCode(await errorOf(stub.recordTurn([{ role: "user", content: "c" }], { role: "user", content: "not a reply" })))).toBe("invalid_request");
+    expect(await rowCounts(stub)).toEqual(before);
+  });
+
+  it("a write that fails after recordTurn accepted stores nothing of the turn and frees the conversation (fault injected)", async () => {
+    const name = uniqueName("record-write-fails");
+    const stub = stubFor(name);
+    await stub.commitTurn([{ role: "user", content: "a" }], { role: "assistant", content: "b" });
+    const start = await stub.beginTurn([{ role: "user", content: "c" }]);
+    if (start.kind !== "go") throw new Error(`expected a go, got ${start.kind}`);
+    const before = await rowCounts(stub);
+    // Fault injection: the turn's transaction throws inside SQLite's transaction, after acceptance.
+    await runInDurableObject(stub, (instance) => {
+      const target = instance as unknown as { writeRows: (...args: unknown[]) => Promise<void> };
+      const real = target.writeRows.bind(instance);
+      target.writeRows = async (prepared, forkAt, extra) => real(prepared, forkAt, () => {
+        (extra as () => void)();
+        throw new Error("injected storage failure");
+      }).finally(() => { target.writeRows = real; });
+    });
+    expect(await stub.recordTurn([{ role: "user", content: "c" }], { role: "assistant", content: "d" }, undefined, undefined, { ticket: start.ticket })).toEqual({ appended: 2 });
+    expect(await rowCounts(stub)).toEqual(before);
+    // The ticket went back: the next turn is not queued behind a lost one.
+    expect(await stub.commitTurn([{ role: "user", content: "c" }], { role: "assistant", content: "d2" })).toEqual({ message_count: 4, appended: 2 });
+    expect((await stub.listMessages()).messages.map((m) => m.content)).toEqual(["a", "b", "c", "d2"]);
+  });
+
   it("planTurn and previewContext write nothing", async () => {
     const name = uniqueName("readonly");
     const stub = stubFor(name);

@@ -10,8 +10,8 @@ import { allMessages, api, backendRequestsWith, chat, info, preview, uniqueId } 
 type M = { role: string; content: string };
 const u = (content: string): M => ({ role: "user", content });
 
-async function turn(id: string, messages: M[]): Promise<{ status: number; reply: string; body: any }> {
-  const res = await chat({ messages }, id);
+async function turn(id: string, messages: M[], model?: string): Promise<{ status: number; reply: string; body: any }> {
+  const res = await chat(model ? { model, messages } : { messages }, id);
   const body = await res.json<any>();
   return { status: res.status, reply: body.choices?.[0]?.message?.content, body };
 }
@@ -94,7 +94,9 @@ describe("regenerate and edit fork the conversation (workerd)", () => {
     const r0 = await turn(id, [u(`base ${id}`)]);
     const h = [u(`base ${id}`), { role: "assistant", content: r0.reply }];
     const n = 20;
-    const results = await Promise.all(Array.from({ length: n }, (_, i) => turn(id, [...h, u(`m${i} ${id}`)])));
+    // Concurrent means every request arrives before any reply is visible (rule (q) of history-divergence.ts): a
+    // backend that answers in 150 ms makes that hold however slowly this machine hands the 20 requests to the Worker.
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => turn(id, [...h, u(`m${i} ${id}`)], "test-double-slow")));
     expect(results.map((r) => r.status)).toEqual(Array(n).fill(200));
     const live = await allMessages(id);
     expect(live).toHaveLength(2 + 2 * n);

@@ -47,6 +47,8 @@ export interface TurnOptions {
   idempotencyKey?: string;
   /** How long the turn may hold the conversation if this Worker never gives it back. */
   leaseMs?: number;
+  /** When the request reached the Worker (request-arrival.ts); now if absent. */
+  arrivedAt?: number;
 }
 
 /** A turn to run, or the stored first result of a retried Idempotency-Key. */
@@ -67,7 +69,7 @@ async function timed<T>(timings: Record<string, number>, step: string, work: () 
 }
 
 export async function prepareTurn(stub: ConversationApi, conversationId: string, request: ChatRequest, defaultModel: string | undefined, options: TurnOptions = {}): Promise<TurnOrReplay> {
-  const arrivedAt = Date.now();
+  const arrivedAt = options.arrivedAt ?? Date.now();
   const timings: Record<string, number> = {};
   // One round trip: waits for earlier turns on this conversation, then info + plan (+ a stored idempotent result).
   const start = await timed(timings, "plan", () =>
@@ -102,7 +104,7 @@ export async function commitReply(turn: PreparedTurn, reply: ChatMessage, usage:
     const ticket = turn.ticket;
     turn.ticket = null; // commitTurn gives it back, whether it succeeds or not
     const response: StoredTurnResponse | undefined = turn.idempotencyKey && completion ? { completion, headers: turnHeaders(turn) } : undefined;
-    await turn.stub.commitTurn(turn.request.messages, reply, usage, turn.plan.used_tokens, {
+    await turn.stub.recordTurn(turn.request.messages, reply, usage, turn.plan.used_tokens, {
       ticket: ticket ?? undefined,
       idempotency_key: turn.idempotencyKey,
       response,

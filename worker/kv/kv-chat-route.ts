@@ -28,6 +28,7 @@ import { backendConfig } from "../backend/backend-config";
 import { kvChatChunks } from "./kv-chunks";
 import { kvTurnError } from "./kv-errors";
 import { workerMetrics } from "../metrics/worker-metrics";
+import { requestArrival } from "../http/request-arrival";
 
 /** The kv method of the conversation object (ConversationDO.kvTurn). */
 interface KvTurnStub {
@@ -65,7 +66,7 @@ export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/compl
   const p = request.passthrough as Record<string, unknown>;
   const headers = { "x-conversation-id": id, "x-epikv-mode": "kv" };
   const leaseMs = backendConfig(c.env).timeoutMs * 3 + 60_000;
-  const arrivedAt = Date.now();
+  const arrivedAt = requestArrival(c.req.raw);
 
   // From here the turn holds its conversation; the object decodes and records it to the end whatever the client does.
   const serving = (async () => {

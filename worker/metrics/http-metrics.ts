@@ -13,6 +13,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { workerMetrics, type WorkerMetrics } from "./worker-metrics";
+import { requestArrival } from "../http/request-arrival";
 
 export const UNMATCHED_ROUTE = "unmatched";
 const CHAT_ROUTE = "/v1/chat/completions";
@@ -25,7 +26,7 @@ export function routeLabel(c: Context): string {
 
 export function httpMetrics(metrics: () => WorkerMetrics = workerMetrics): MiddlewareHandler {
   return async function recordHttpMetrics(c, next) {
-    const started = Date.now();
+    const started = requestArrival(c.req.raw); // first middleware: this stamps the arrival
     await next();
     const m = metrics();
     const route = routeLabel(c);

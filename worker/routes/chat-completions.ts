@@ -14,6 +14,7 @@ import { replayResponse } from "../chat/turn-replay";
 import { tenantOf } from "../conversations/conversation-index";
 import { pooledBackend } from "../backend/pool-backend";
 import { noteBackendUsage } from "../metrics/http-metrics";
+import { requestArrival } from "../http/request-arrival";
 
 export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat/completions", async (c) => {
   // The same checks, in the same order, as the kv route (worker/validation/chat-turn.ts).
@@ -25,7 +26,7 @@ export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat
   // From here the turn holds its conversation (turn queue): it runs to the end under waitUntil even if
   // the client hangs up, or its ticket would hold up later turns until the lease ran out.
   const serving = (async () => {
-    const started = await prepareTurn(conversationStub(c.env, tenant, id), id, request, config.defaultModel, { idempotencyKey, leaseMs });
+    const started = await prepareTurn(conversationStub(c.env, tenant, id), id, request, config.defaultModel, { idempotencyKey, leaseMs, arrivedAt: requestArrival(c.req.raw) });
     if (started.kind === "replay") {
       if (!request.stream) noteBackendUsage(c, (started.response.completion as { usage?: unknown }).usage);
       return replayResponse(started.response, request.stream, request.includeUsage);
