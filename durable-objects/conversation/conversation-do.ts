@@ -326,8 +326,10 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
           return { kind: "replay", response: stored };
         }
       }
-      const [info, plan] = [await this.info(), options.plan === false ? null : await this.planTurn(messages, { budget_tokens: options.budget_tokens, arrived_at: options.arrived_at })];
-      return { kind: "go", ticket, info, plan: plan && sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()) };
+      // Only what the Worker needs from the conversation (info() also reads memory accounting and the job schedule).
+      const settings = this.store.exists() ? this.settingsOrDefault() : null;
+      const plan = options.plan === false ? null : await this.planTurn(messages, { budget_tokens: options.budget_tokens, arrived_at: options.arrived_at });
+      return { kind: "go", ticket, settings, plan: plan && sentPlan(plan), pinned_backend: pinnedBackend(this.store, Date.now()) };
     } catch (err) {
       this.turns.release(ticket);
       // An expected refusal (409, 400) is returned: workerd logs every error an RPC method throws as uncaught.

@@ -3,7 +3,7 @@
 // turn ticket (turn-queue.ts) and returns the plan, or — for a retried
 // Idempotency-Key — the stored first result; commitTurn stores the result
 // with the messages in one transaction and gives the ticket back.
-import type { ConversationInfo } from "./conversation-api";
+import type { ConversationSettings } from "./conversation-api";
 import type { SentPlan } from "./sent-plan";
 
 export interface BeginTurnOptions {
@@ -30,7 +30,8 @@ export type TurnStart =
   | {
       kind: "go";
       ticket: string;
-      info: ConversationInfo | null;
+      /** The conversation's settings; null when it does not exist yet (a first turn creates it). */
+      settings: ConversationSettings | null;
       /** null when asked with plan: false. */
       plan: SentPlan | null;
       /** Backend the conversation is pinned to (pinning.ts), while the pin holds. */

@@ -1,11 +1,12 @@
 // One chat turn, the flow of durable-objects/conversation/conversation-api.ts:
-//   info + planTurn (both read-only, sent together) → backend → commitTurn.
-// commitTurn runs only after the backend's reply is complete, so a failed
-// upstream call writes nothing — not even the conversation of a first turn:
-// a conversation that did not exist is created (configure) only once the
-// backend has answered. A non-streaming turn answers after its commit; both
-// paths run under ctx.waitUntil, so a client that disconnects does not stop
-// the turn from being recorded.
+//   beginTurn (settings + plan, read-only) → backend → recordTurn.
+// The turn is recorded only after the backend's reply is complete, so a
+// failed upstream call writes nothing — not even the conversation of a first
+// turn: a conversation that did not exist is created (configure) only once
+// the backend has answered. A non-streaming turn answers once its record is
+// accepted (the write follows before the object takes another call,
+// docs/context-mode.md "Recording"); both paths run under ctx.waitUntil, so
+// a client that disconnects does not stop the turn from being recorded.
 import type { ChatMessage, Usage } from "../../durable-objects/conversation/conversation-api";
 import type { ConversationApi } from "../../durable-objects/conversation/conversation-rpc";
 import type { SentPlan } from "../../durable-objects/conversation/sent-plan";
@@ -71,19 +72,19 @@ async function timed<T>(timings: Record<string, number>, step: string, work: () 
 export async function prepareTurn(stub: ConversationApi, conversationId: string, request: ChatRequest, defaultModel: string | undefined, options: TurnOptions = {}): Promise<TurnOrReplay> {
   const arrivedAt = options.arrivedAt ?? Date.now();
   const timings: Record<string, number> = {};
-  // One round trip: waits for earlier turns on this conversation, then info + plan (+ a stored idempotent result).
+  // One round trip: waits for earlier turns on this conversation, then settings + plan (+ a stored idempotent result).
   const start = await timed(timings, "plan", () =>
     stub.beginTurn(request.messages, { budget_tokens: request.budgetTokens, idempotency_key: options.idempotencyKey, lease_ms: options.leaseMs, arrived_at: arrivedAt }),
   );
   if (start.kind === "refused") throw toApiError(start.message);
   if (start.kind === "replay") return { kind: "replay", response: start.response };
-  const { info, plan, ticket } = start;
+  const { settings, plan, ticket } = start;
   if (plan === null) throw new Error("beginTurn answered without a plan");
-  const model = chooseModel(request.model, info?.settings, defaultModel);
+  const model = chooseModel(request.model, settings ?? undefined, defaultModel);
   return {
     kind: "turn",
     turn: {
-      conversationId, stub, request, plan, existed: info !== null, upstreamBody: buildUpstreamBody(request, plan, model), model, timings,
+      conversationId, stub, request, plan, existed: settings !== null, upstreamBody: buildUpstreamBody(request, plan, model), model, timings,
       ticket, pinnedBackend: start.pinned_backend, servedBy: null, idempotencyKey: options.idempotencyKey, arrivedAt, visibleAt: null,
     },
   };

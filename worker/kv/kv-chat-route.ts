@@ -85,7 +85,7 @@ export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/compl
         kv,
         record: {
           messages: request.messages, ticket: start.ticket, idempotency_key: idempotencyKey, arrived_at: arrivedAt, stream: request.stream,
-          create_id: start.info === null ? id : undefined,
+          create_id: start.settings === null ? id : undefined,
           completion: { id: context.id, created: context.created, model: context.model, headers },
         },
       });
