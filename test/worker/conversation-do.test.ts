@@ -125,7 +125,7 @@ describe("turns", () => {
     expect(all.messages.map((m) => m.content)).toEqual(["Be brief.", "hi", "hello", "how are you", "fine", "bye", "ciao"]);
   });
 
-  it('rejects edited history with history_conflict and writes nothing under history "strict"', async () => {
+  it('rejects edited history with history_conflict and writes nothing under history "strict" (recordTurn refuses before accepting)', async () => {
     const name = uniqueName("conflict");
     const stub = stubFor(name);
     await stub.configure(name, { history: "strict" });
@@ -135,6 +135,8 @@ describe("turns", () => {
     const edited: ChatMessage[] = [{ role: "user", content: "a" }, { role: "assistant", content: "B!" }, { role: "user", content: "e" }];
     expect(conversationErrorCode(await errorOf(stub.planTurn(edited)))).toBe("history_conflict");
     expect(conversationErrorCode(await errorOf(stub.commitTurn(edited, { role: "assistant", content: "x" })))).toBe("history_conflict");
+    expect(conversationErrorCode(await errorOf(stub.recordTurn(edited, { role: "assistant", content: "x" })))).toBe("history_conflict");
+    expect(conversationErrorCode(await errorOf(stub.recordTurn([{ role: "user", content: "e" }], { role: "user", content: "not a reply" })))).toBe("invalid_request");
     expect(await rowCounts(stub)).toEqual(before);
   });
 
@@ -166,19 +168,6 @@ describe("turns", () => {
       expect(listed.slice(-2)).toEqual([`q${i}`, `r${i}`]);
     }
     expect((await stubFor(name).info())!.message_count).toBe(12);
-  });
-
-  it("recordTurn refuses before accepting: bad input and history conflicts write nothing", async () => {
-    const name = uniqueName("record-refused");
-    const stub = stubFor(name);
-    await stub.configure(name, { history: "strict" });
-    await stub.commitTurn([{ role: "user", content: "a" }], { role: "assistant", content: "b" });
-    await stub.commitTurn([{ role: "user", content: "c" }], { role: "assistant", content: "d" });
-    const before = await rowCounts(stub);
-    const edited: ChatMessage[] = [{ role: "user", content: "a" }, { role: "assistant", content: "B!" }, { role: "user", content: "e" }];
-    expect(conversationErrorCode(await errorOf(stub.recordTurn(edited, { role: "assistant", content: "x" })))).toBe("history_conflict");
-    expect(conversationErrorCode(await errorOf(stub.recordTurn([{ role: "user", content: "c" }], { role: "user", content: "not a reply" })))).toBe("invalid_request");
-    expect(await rowCounts(stub)).toEqual(before);
   });
 
   it("a write that fails after recordTurn accepted stores nothing of the turn and frees the conversation (fault injected)", async () => {
