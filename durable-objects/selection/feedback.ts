@@ -17,6 +17,7 @@
 // evidence of relevance) and whose postings would cost a pass over most of
 // the conversation for nothing (a template's "msg" or "detail").
 import { expansionStopStems } from "./lexicon/expansion-stopwords";
+import { MIN_INFORMATIVE_IDF } from "./lexical-index";
 
 export interface FeedbackDocument {
   /** The message's index terms (content only: its speaker name is not a topic). */
@@ -42,7 +43,7 @@ export function feedbackTerms(
     for (const t of d.terms) if (!exclude.has(t) && !stop.has(t)) p.set(t, (p.get(t) ?? 0) + share);
   }
   // Ties: the alphabetically first term, so the result does not depend on the documents' order.
-  const best = [...p].filter(([t]) => idf(t) > Math.LN2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, Math.max(0, count));
+  const best = [...p].filter(([t]) => idf(t) > MIN_INFORMATIVE_IDF).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, Math.max(0, count));
   const max = best[0]?.[1] ?? 1;
   return new Map(best.map(([t, w]) => [t, (lambda * w) / max]));
 }

@@ -86,6 +86,14 @@ export function messageTerms(message: { content: string; name?: string | null })
   return message.name ? [...lexicalTerms(message.name), ...terms] : terms;
 }
 
+/**
+ * The idf (Lucene's, below) of a term in half the documents. At or below it
+ * the Robertson–Spärck Jones weight is not positive (Robertson & Zaragoza
+ * 2009, §3.3): the term is no evidence of relevance. Queries and feedback
+ * leave such terms out; they are also the ones with the most postings.
+ */
+export const MIN_INFORMATIVE_IDF = Math.LN2;
+
 /** Lucene's non-negative BM25 idf: ln(1 + (N − df + 0.5) / (df + 0.5)). */
 export function bm25Idf(documents: number, df: number): number {
   return Math.log(1 + (documents - df + 0.5) / (df + 0.5));

@@ -8,7 +8,7 @@ import type { Kernels } from "../../wasm/src/kernels";
 import { reweight } from "../episodes/bucket-idf";
 import type { ScoredSpan } from "./rank-candidates";
 import type { LexicalIndex } from "./lexical-index";
-import { lexicalTerms, questionTerms } from "./lexical-index";
+import { lexicalTerms, MIN_INFORMATIVE_IDF, questionTerms } from "./lexical-index";
 import { rankMessages, type MessageRankingWeights, type ScoredMessage } from "./message-ranking";
 import { expandableTerms, expandQuery } from "./related-terms";
 import { feedbackTerms } from "./feedback";
@@ -102,8 +102,10 @@ export function messageDenseScores(kernels: Kernels, weightedQuery: Float32Array
  */
 function lexicalScores(input: TurnRankingInput, terms: readonly string[]): Float32Array {
   const { kernels, lexical, weights } = input;
-  const expansion = expandQuery(terms, weights.expansion, expandableTerms(input.query));
-  const first = lexical.query(terms, expansion);
+  // Terms in half the messages or more are left out, as feedback leaves them out: no evidence, most of the postings.
+  const informative = (t: string) => lexical.idf(t) > MIN_INFORMATIVE_IDF;
+  const expansion = new Map([...expandQuery(terms, weights.expansion, expandableTerms(input.query))].filter(([t]) => informative(t)));
+  const first = lexical.query(terms.filter(informative), expansion);
   if (!first) return lexical.scoreBuffer().subarray(0, lexical.windowSize).fill(0);
   const scores = kernels.bm25Scores(first, lexical.scoreBuffer());
   if (weights.feedbackDocuments <= 0 || weights.feedbackTerms <= 0 || !(weights.feedbackWeight > 0)) return scores;

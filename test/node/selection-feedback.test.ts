@@ -82,4 +82,19 @@ describe("rankTurnMessages with feedback", () => {
     expect(matchedWords("zanzibar", 1000)).toContain(1); // within the first characters: a feedback word
     expect(matchedWords("zanzibar", MAX_FEEDBACK_CHARS + 10)).not.toContain(1);
   });
+
+  it("leaves out question terms in half the messages or more: the ranking is the one without them", () => {
+    // "about" is in every message, "tax" in one of ten; the bench's template text (msg …: about …).
+    const texts = Array.from({ length: 10 }, (_, i) => `msg ${i} about ${i === 6 ? "tax deadline" : "garden tomatoes"} detail`);
+    const index = new LexicalIndex();
+    texts.forEach((content, seq) => index.add(seq, "user", messageTerms({ content })));
+    const ranked = (query: string) => [...rankTurnMessages({
+      kernels: oracleKernels, lexical: index, query, spans: null, messageDense: null,
+      weights: DEFAULT_MESSAGE_RANKING, eligible: () => true, textsOf: (seqs) => seqs.map((seq) => texts[seq]!),
+    })].map((m) => [m.seq, m.lexical]);
+    expect(ranked("what about the tax?")).toEqual(ranked("what tax?"));
+    expect(ranked("what about the tax?")[0]).toEqual([6, expect.any(Number)]);
+    // Only common terms: no lexical evidence at all, every message scores 0.
+    expect(ranked("msg about detail?").every(([, lexical]) => lexical === 0)).toBe(true);
+  });
 });
