@@ -372,10 +372,11 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   private history(valid: readonly ChatMessage[], arrivedAt: number | undefined): HistoryDecision {
     const count = this.store.counter("messages");
     const mode = this.settingsOrDefault().history ?? "fork";
-    const lastRole = (this.store.lastMessage()?.role ?? null) as ChatMessage["role"] | null;
+    const last = this.store.lastMessage();
+    const lastRole = (last?.role ?? null) as ChatMessage["role"] | null;
     // What the request's client could have seen: the messages visible before it arrived (their created_at).
     const at = validTime(arrivedAt);
-    const seen = at === null ? undefined : this.store.countCreatedBefore(at, count);
+    const seen = at === null ? undefined : this.store.countCreatedBefore(at, count, last);
     return resolveHistory(valid, this.store.chainView(count), { mode, seen, lastRole });
   }
 

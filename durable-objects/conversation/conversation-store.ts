@@ -24,6 +24,9 @@ export interface MessageRow {
   unit_head: number;
 }
 
+/** What an append and the history rule read of the newest message. */
+export type TailMessage = Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain" | "created_at">;
+
 export interface MessageMetaRow {
   seq: number;
   weight: number;
@@ -160,22 +163,25 @@ export class ConversationStore {
       hasSystemDigest: (digest) => this.sql.first`SELECT 1 AS x FROM messages WHERE digest = ${digest} AND role = 'system' LIMIT 1` !== null,
     };
   }
-  lastMessage(): Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain"> | null {
-    return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain FROM messages ORDER BY seq DESC LIMIT 1`;
+  lastMessage(): TailMessage | null {
+    return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain, created_at FROM messages ORDER BY seq DESC LIMIT 1`;
   }
   /** The last message before `seq` (the live tail once a fork at `seq` has superseded the rest). */
-  lastMessageBefore(seq: number): Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain"> | null {
-    return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain FROM messages WHERE seq < ${seq} ORDER BY seq DESC LIMIT 1`;
+  lastMessageBefore(seq: number): TailMessage | null {
+    return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain, created_at FROM messages WHERE seq < ${seq} ORDER BY seq DESC LIMIT 1`;
   }
   /**
    * Messages created before `t` among the first `count`: created_at never
    * decreases along seq (appends only, each at its own time), so a binary
    * search with O(log N) point reads, after one read for the usual case
-   * (the last message is older than `t`: the client saw them all).
+   * (the last message is older than `t`: the client saw them all). A
+   * caller that has just read the newest message passes it, and that read
+   * is saved.
    */
-  countCreatedBefore(t: number, count: number): number {
+  countCreatedBefore(t: number, count: number, newest?: Pick<MessageRow, "seq" | "created_at"> | null): number {
     if (count === 0) return 0;
-    const last = this.sql.first<{ created_at: number }>`SELECT created_at FROM messages WHERE seq = ${count - 1}`?.created_at;
+    const last = newest?.seq === count - 1 ? newest.created_at
+      : this.sql.first<{ created_at: number }>`SELECT created_at FROM messages WHERE seq = ${count - 1}`?.created_at;
     if (last !== undefined && last < t) return count;
     let lo = 0;
     let hi = count;

@@ -11,7 +11,7 @@
 // back by as many messages as were superseded. The caller runs this and the append of
 // the new messages in one transaction.
 import type { StoredMessage } from "./conversation-api";
-import { storedMessage, type ConversationStore, type MessageRow, type SegmentRow } from "./conversation-store";
+import { storedMessage, type ConversationStore, type MessageRow, type SegmentRow, type TailMessage } from "./conversation-store";
 import type { Utterance } from "../episodes/segmentation";
 import { removeDocumentFrequency } from "../episodes/bucket-idf";
 import { forgetKvMirror } from "../kv/kv-durable";
@@ -19,7 +19,7 @@ import { moveLexicalFloorBack } from "../selection/lexical-window";
 
 /** Where an append continues: the conversation as it will be once a fork at `forkAt` (or none) applied. */
 export interface AppendBase {
-  last: Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain"> | null;
+  last: TailMessage | null;
   lastSegment: SegmentRow | null;
   /** The open window: utterances after the last segment (fewer than a window). */
   tail: Utterance[];

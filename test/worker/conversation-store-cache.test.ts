@@ -60,7 +60,7 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
     });
   });
 
-  it("counts the messages created before a time as a scan would (the last-message shortcut and the binary search)", async () => {
+  it("counts the messages created before a time as a scan would (the last-message shortcut, with or without the newest message passed, and the binary search)", async () => {
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-created-${crypto.randomUUID()}`));
     await runInDurableObject(stub, (_instance, state) => {
       const store = storeOf(state);
@@ -72,7 +72,10 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
       })));
       for (const count of [1, 4, times.length]) {
         for (const t of [0, 10, 11, 20, 21, 45, 46, 60, 61, 1000]) {
-          expect(store.countCreatedBefore(t, count), `t ${t}, first ${count}`).toBe(times.slice(0, count).filter((x) => x < t).length);
+          const expected = times.slice(0, count).filter((x) => x < t).length;
+          expect(store.countCreatedBefore(t, count), `t ${t}, first ${count}`).toBe(expected);
+          // With the newest message already read (used only when it is the count-th message).
+          expect(store.countCreatedBefore(t, count, store.lastMessage()), `t ${t}, first ${count}, newest passed`).toBe(expected);
         }
       }
     });
