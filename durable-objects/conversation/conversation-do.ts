@@ -251,9 +251,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
 
   async recordTurn(messages: ChatMessage[], reply: ChatMessage, usage?: Usage, sentTokens?: number, options: CommitTurnOptions = {}): Promise<{ appended: number }> {
     const { accepted, written } = this.stageTurn(messages, reply, usage, sentTokens, options, true);
-    written.catch((err) => {
-      if (!conversationErrorCode(err)) console.error("epikv: a turn was answered but its write failed; nothing of it is stored:", err);
-    });
+    written.catch(() => {}); // a failure before acceptance rejects `accepted`; one after it, stageTurn logs
     return { appended: await accepted };
   }
 
@@ -264,10 +262,11 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    * rows and their embeddings), `written` once the one transaction that
    * stores them has run. Events that arrive after `accepted` wait for the
    * write, so a read made after the caller learns of the acceptance sees
-   * the turn. With `yieldFirst` the write starts a timer tick later, so
-   * the acceptance leaves the object before the write's CPU.
+   * the turn. With `answerEarly` the write starts a timer tick later, so
+   * the acceptance leaves the object before the write's CPU, and a failure
+   * after the acceptance (the caller has answered its client) is logged.
    */
-  private stageTurn(messages: ChatMessage[], reply: ChatMessage, usage: Usage | undefined, sentTokens: number | undefined, options: CommitTurnOptions, yieldFirst: boolean):
+  private stageTurn(messages: ChatMessage[], reply: ChatMessage, usage: Usage | undefined, sentTokens: number | undefined, options: CommitTurnOptions, answerEarly: boolean):
     { accepted: Promise<number>; written: Promise<{ message_count: number; appended: number }> } {
     let accept!: (appended: number) => void;
     let refuse!: (err: unknown) => void;
@@ -293,20 +292,33 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       const appended = [...fresh, answer];
       const prepared = await this.prepareRows(appended, match.forkAt, validTime(options.visible_at));
       accept(appended.length);
-      if (yieldFirst) await new Promise((resolve) => setTimeout(resolve, 0));
-      await this.writeRows(prepared, match.forkAt, () => {
-        if (usage && typeof sentTokens === "number") {
-          this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
-        }
-        this.store.addCounter("turns", 1);
-        // Same transaction as the messages: a retry either finds the result or finds nothing appended.
-        if (key && options.response) saveTurn(this.store, key, requestFingerprint(valid), options.response, Date.now());
-        if (options.backend) recordRouting(this.store, fresh, answer, options.backend, options.arrived_at ?? Date.now(), Date.now());
-      });
+      if (answerEarly) await this.yieldBeforeWrite();
+      let stored = false;
+      try {
+        this.storeRows(prepared, match.forkAt, () => {
+          if (usage && typeof sentTokens === "number") {
+            this.store.setMeta("chars_per_token", String(calibrateCharsPerToken(this.charsPerToken(), sentTokens, usage.prompt_tokens)));
+          }
+          this.store.addCounter("turns", 1);
+          // Same transaction as the messages: a retry either finds the result or finds nothing appended.
+          if (key && options.response) saveTurn(this.store, key, requestFingerprint(valid), options.response, Date.now());
+          if (options.backend) recordRouting(this.store, fresh, answer, options.backend, options.arrived_at ?? Date.now(), Date.now());
+        });
+        stored = true;
+        await this.armAlarm();
+      } catch (err) {
+        if (answerEarly) console.error(`epikv: a turn was answered before its write, and ${stored ? "arming its alarm failed (the turn is stored)" : "the write failed: nothing of the turn is stored"}:`, err);
+        throw err;
+      }
       return { message_count: this.store.counter("messages"), appended: appended.length };
     }).finally(release);
     written.catch(refuse); // before acceptance: the caller of `accepted` gets the error (a no-op after it)
     return { accepted, written };
+  }
+
+  /** One timer tick: the acceptance's reply leaves before the write's CPU (tests stretch it to show reads wait for the write). */
+  private yieldBeforeWrite(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, 0));
   }
 
   async beginTurn(messages: ChatMessage[], options: BeginTurnOptions = {}): Promise<TurnStart> {
@@ -419,8 +431,14 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return prepareAppend(this.store, messages, this.settingsOrDefault().window, this.charsPerToken(), this.embedder(), visibleAt ?? Date.now(), forkAt, digests);
   }
 
-  /** Stores prepared rows, and `extra`'s writes, in one transaction, then lets the in-memory mirrors follow. */
+  /** Stores prepared rows and `extra`'s writes in one transaction, then arms the alarm for the jobs they scheduled. */
   private async writeRows(prepared: PreparedAppend, forkAt: number | null, extra: () => void): Promise<void> {
+    this.storeRows(prepared, forkAt, extra);
+    await this.armAlarm();
+  }
+
+  /** One transaction: the rows, their segments and episodes, `extra`'s writes; then the in-memory mirrors follow. */
+  private storeRows(prepared: PreparedAppend, forkAt: number | null, extra: () => void): void {
     const settings = this.settingsOrDefault();
     const now = Date.now();
     let indexed: ReturnType<typeof writeAppend> = [];
@@ -433,7 +451,6 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     // A fork removed rows the mirrors hold: they are rebuilt from storage on next use.
     if (forkAt !== null) this.mirrors.clear();
     else this.mirrors.followAppend(prepared.rows, indexed);
-    await this.armAlarm();
   }
 }
 

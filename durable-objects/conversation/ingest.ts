@@ -61,8 +61,21 @@ export async function prepareAppend(store: ConversationStore, messages: readonly
   const base = appendBase(store, forkAt, window);
   const rows = messageRows(base.last, messages, charsPerToken, now, digests);
   const { segments } = closeWindows(base.tail, rows, window);
+  if (segments.length) refuseOtherEmbedder(store, embedder);
   const vectors = segments.length ? await embedder.embed(segments.map((s) => s.text)) : [];
   return { rows, segments, vectors, firstSegmentId: base.nextSegmentId };
+}
+
+/**
+ * Segments of one conversation are compared with each other, so they must come from one embedder. Checked
+ * while preparing, before anything is written or a turn is accepted (conversation-do.ts stageTurn): a
+ * mismatch is a refusal the client sees, not a write that fails after its answer.
+ */
+function refuseOtherEmbedder(store: ConversationStore, embedder: Embedder): void {
+  const stored = store.meta("embedder");
+  if (stored !== null && stored !== embedder.name) {
+    throw new Error(`this conversation's segments were embedded with ${stored}, the configured embedder is ${embedder.name}; start a new conversation after changing EMBEDDINGS_URL`);
+  }
 }
 
 /** Stores a prepared append (inside the caller's transaction); returns its segments as the index holds them. */
@@ -77,12 +90,9 @@ export function writeAppend(store: ConversationStore, prepared: PreparedAppend, 
 /** Stores new segments, counts their buckets, assigns them online; schedules a re-clustering when due. */
 function addSegments(store: ConversationStore, { segments, vectors, firstSegmentId }: PreparedAppend, embedder: Embedder, k: number, idf: Float32Array | null): IndexedSegment[] {
   if (!segments.length) return [];
-  const storedEmbedder = store.meta("embedder");
-  if (storedEmbedder === null) {
+  if (store.meta("embedder") === null) { // the first segment names the embedder (prepareAppend refused another)
     store.setMeta("embedder", embedder.name);
     store.setMeta("dim", String(vectors[0]!.length));
-  } else if (storedEmbedder !== embedder.name) {
-    throw new Error(`this conversation's segments were embedded with ${storedEmbedder}, the configured embedder is ${embedder.name}; start a new conversation after changing EMBEDDINGS_URL`);
   }
   const dim = vectors[0]!.length;
   const df = new Float64Array(store.metaJson<number[]>("bucket_df") ?? new Array(dim).fill(0));

@@ -159,15 +159,24 @@ describe("turns", () => {
     ]);
   });
 
-  it("recordTurn answers once the turn is accepted, and a read from another stub right after sees it", async () => {
+  it("recordTurn answers once the turn is accepted; a read sent after the answer waits for the write (write delayed 50 ms)", async () => {
     const name = uniqueName("record");
     await stubFor(name).commitTurn([{ role: "user", content: "a" }], { role: "assistant", content: "b" });
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 3; i++) {
+      // Stretch the tick between acceptance and write: a read that could slip in before the write would now see the old state.
+      await runInDurableObject(stubFor(name), (instance) => {
+        const target = instance as unknown as { yieldBeforeWrite: () => Promise<void> };
+        const real = target.yieldBeforeWrite.bind(instance);
+        target.yieldBeforeWrite = async () => {
+          target.yieldBeforeWrite = real;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        };
+      });
       expect(await stubFor(name).recordTurn([{ role: "user", content: `q${i}` }], { role: "assistant", content: `r${i}` })).toEqual({ appended: 2 });
       const listed = (await stubFor(name).listMessages()).messages.map((m) => m.content);
       expect(listed.slice(-2)).toEqual([`q${i}`, `r${i}`]);
     }
-    expect((await stubFor(name).info())!.message_count).toBe(12);
+    expect((await stubFor(name).info())!.message_count).toBe(8);
   });
 
   it("a write that fails after recordTurn accepted stores nothing of the turn and frees the conversation (fault injected)", async () => {
@@ -179,18 +188,37 @@ describe("turns", () => {
     const before = await rowCounts(stub);
     // Fault injection: the turn's transaction throws inside SQLite's transaction, after acceptance.
     await runInDurableObject(stub, (instance) => {
-      const target = instance as unknown as { writeRows: (...args: unknown[]) => Promise<void> };
-      const real = target.writeRows.bind(instance);
-      target.writeRows = async (prepared, forkAt, extra) => real(prepared, forkAt, () => {
-        (extra as () => void)();
-        throw new Error("injected storage failure");
-      }).finally(() => { target.writeRows = real; });
+      const target = instance as unknown as { storeRows: (prepared: unknown, forkAt: unknown, extra: () => void) => void };
+      const real = target.storeRows.bind(instance);
+      target.storeRows = (prepared, forkAt, extra) => {
+        target.storeRows = real;
+        real(prepared, forkAt, () => {
+          extra();
+          throw new Error("injected storage failure");
+        });
+      };
     });
     expect(await stub.recordTurn([{ role: "user", content: "c" }], { role: "assistant", content: "d" }, undefined, undefined, { ticket: start.ticket })).toEqual({ appended: 2 });
+    expect((await stub.listMessages()).messages.map((m) => m.content)).toEqual(["a", "b"]); // after the write's end: rolled back
     expect(await rowCounts(stub)).toEqual(before);
-    // The ticket went back: the next turn is not queued behind a lost one.
-    expect(await stub.commitTurn([{ role: "user", content: "c" }], { role: "assistant", content: "d2" })).toEqual({ message_count: 4, appended: 2 });
-    expect((await stub.listMessages()).messages.map((m) => m.content)).toEqual(["a", "b", "c", "d2"]);
+    // The ticket went back: the next turn starts at once instead of queueing behind the lost one until its lease runs out.
+    const next = await Promise.race([stub.beginTurn([{ role: "user", content: "c" }]), new Promise<{ kind: "timeout" }>((r) => setTimeout(() => r({ kind: "timeout" }), 5000))]);
+    expect(next.kind).toBe("go");
+    if (next.kind === "go") expect(await stub.endTurn(next.ticket)).toBe(true);
+  });
+
+  it("a conversation embedded by another embedder refuses the turn before accepting it, and stores nothing", async () => {
+    const name = uniqueName("record-embedder");
+    const stub = stubFor(name);
+    await stub.importMessages(history(8, false)); // closes segments: the conversation's embedder is recorded
+    await runInDurableObject(stub, (instance) => {
+      (instance as unknown as { store: { setMeta(key: string, value: string): void } }).store.setMeta("embedder", "another-embedder");
+    });
+    const before = await rowCounts(stub);
+    const turn = history(12, false).slice(8);
+    const refused = await errorOf(stub.recordTurn(turn.slice(0, 3), turn[3]!));
+    expect(String(refused)).toMatch(/embedded with another-embedder/);
+    expect(await rowCounts(stub)).toEqual(before);
   });
 
   it("planTurn and previewContext write nothing", async () => {
