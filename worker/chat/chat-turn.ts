@@ -103,7 +103,6 @@ export async function commitReply(turn: PreparedTurn, reply: ChatMessage, usage:
   await timed(turn.timings, "commit", async () => {
     if (!turn.existed) await turn.stub.configure(turn.conversationId, {});
     const ticket = turn.ticket;
-    turn.ticket = null; // commitTurn gives it back, whether it succeeds or not
     const response: StoredTurnResponse | undefined = turn.idempotencyKey && completion ? { completion, headers: turnHeaders(turn) } : undefined;
     await turn.stub.recordTurn(turn.request.messages, reply, usage, turn.plan.used_tokens, {
       ticket: ticket ?? undefined,
@@ -113,6 +112,9 @@ export async function commitReply(turn: PreparedTurn, reply: ChatMessage, usage:
       arrived_at: turn.arrivedAt,
       visible_at: turn.visibleAt ?? Date.now(),
     });
+    // The object gives the ticket back whatever happens to a recordTurn that reaches it. Kept until here, a call
+    // lost on the way is followed by endTurn (abandonTurn), which is a no-op for a ticket already given back.
+    turn.ticket = null;
   });
 }
 
