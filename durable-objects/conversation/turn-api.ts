@@ -1,8 +1,9 @@
 // The turn-ordering and idempotency part of the ConversationDO contract
 // (conversation-api.ts imports these): beginTurn waits for the conversation's
 // turn ticket (turn-queue.ts) and returns the plan, or — for a retried
-// Idempotency-Key — the stored first result; commitTurn stores the result
-// with the messages in one transaction and gives the ticket back.
+// Idempotency-Key — the stored first result; recordTurn (the Worker's) or
+// commitTurn stores the result with the messages in one transaction and
+// gives the ticket back.
 import type { ConversationSettings } from "./conversation-api";
 import type { SentPlan } from "./sent-plan";
 

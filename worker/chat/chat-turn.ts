@@ -48,7 +48,7 @@ export interface TurnOptions {
   idempotencyKey?: string;
   /** How long the turn may hold the conversation if this Worker never gives it back. */
   leaseMs?: number;
-  /** When the request reached the Worker (request-arrival.ts); now if absent. */
+  /** When the request reached the Worker (worker/http/request-path.ts requestArrival); now if absent. */
   arrivedAt?: number;
 }
 

@@ -28,7 +28,7 @@ import { backendConfig } from "../backend/backend-config";
 import { kvChatChunks } from "./kv-chunks";
 import { kvTurnError } from "./kv-errors";
 import { workerMetrics } from "../metrics/worker-metrics";
-import { requestArrival } from "../http/request-arrival";
+import { requestArrival } from "../http/request-path";
 
 /** The kv method of the conversation object (ConversationDO.kvTurn). */
 interface KvTurnStub {

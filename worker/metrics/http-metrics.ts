@@ -13,7 +13,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { workerMetrics, type WorkerMetrics } from "./worker-metrics";
-import { requestArrival } from "../http/request-arrival";
+import { requestArrival } from "../http/request-path";
 
 export const UNMATCHED_ROUTE = "unmatched";
 const CHAT_ROUTE = "/v1/chat/completions";

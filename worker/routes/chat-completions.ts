@@ -14,7 +14,7 @@ import { replayResponse } from "../chat/turn-replay";
 import { tenantOf } from "../conversations/conversation-index";
 import { pooledBackend } from "../backend/pool-backend";
 import { noteBackendUsage } from "../metrics/http-metrics";
-import { requestArrival } from "../http/request-arrival";
+import { requestArrival } from "../http/request-path";
 
 export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat/completions", async (c) => {
   // The same checks, in the same order, as the kv route (worker/validation/chat-turn.ts).

@@ -1,6 +1,6 @@
-// worker/http/request-arrival.ts: a request's arrival is stamped once, by the first caller (the metrics middleware).
+// worker/http/request-path.ts: facts about a request computed once — its arrival, stamped by the first caller (the metrics middleware), and its path.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { requestArrival } from "../../worker/http/request-arrival";
+import { requestArrival, requestPathname } from "../../worker/http/request-path";
 
 describe("requestArrival", () => {
   afterEach(() => vi.useRealTimers());
@@ -14,5 +14,11 @@ describe("requestArrival", () => {
     expect(requestArrival(first)).toBe(1_000);
     const second = new Request("http://epikv.test/v1/chat/completions", { method: "POST", body: "{}" });
     expect(requestArrival(second)).toBe(1_250);
+  });
+
+  it("gives a request's path as the URL's pathname: query and fragment left out, percent-escapes kept", () => {
+    const request = new Request("http://epikv.test/v1/conversations/a%20b/messages?limit=5#x");
+    expect(requestPathname(request)).toBe("/v1/conversations/a%20b/messages");
+    expect(requestPathname(new Request("http://epikv.test/healthz"))).toBe("/healthz");
   });
 });
