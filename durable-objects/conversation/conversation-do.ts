@@ -59,7 +59,7 @@ import { prepareAppend, writeAppend, type PreparedAppend } from "./ingest";
 import { KV_BACKGROUND_JOB, RECLUSTER_DELAY_MS, RECLUSTER_JOB, recluster, runDueJobs } from "./alarm-jobs";
 import { TurnQueue } from "./turn-queue";
 import { resolveHistory, type HistoryDecision } from "./history-divergence";
-import { supersedeFrom, withSuperseded } from "./fork";
+import { supersedeFrom, withSuperseded, type AppendStart } from "./fork";
 import { sentPlan } from "./sent-plan";
 import { MAX_WAITING_TURNS, turnLeaseMs, type BeginTurnOptions, type CommitTurnOptions, type TurnStart } from "./turn-api";
 import { pinnedBackend, recordRouting, saveTurn, storedTurn, validIdempotencyKey } from "./turn-session";
@@ -71,6 +71,8 @@ import { sqlOver } from "../storage/sql";
 import { kvBackground, kvTurnStream, type KvDurableDeps, type KvTurnRequest } from "../kv/kv-durable";
 
 export const MAX_PAGE = 1000;
+/** Requests up to this many characters of content keep their history match for the turn's acceptance. */
+const HISTORY_MEMO_CHARS = 65_536;
 
 export class ConversationDO extends DurableObject<ConversationEnv> implements ConversationApi {
   private readonly store: ConversationStore;
@@ -79,6 +81,14 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
   private readonly mirrors: ConversationMirrors;
   /** Chat turns in arrival order, plan to commit (turn-queue.ts; docs/reliability.md). */
   private readonly turns = new TurnQueue({ maxWaiting: MAX_WAITING_TURNS });
+  /**
+   * Kept from the last append and the last history match with the store's
+   * writeVersion they hold at: a turn's acceptance repeats its plan's history
+   * match and the append's base reads, ≈ 0.5 ms of SQL at 100k messages, and
+   * nothing was written in between unless the version moved.
+   */
+  private appendStart: { version: number; window: number; start: AppendStart } | null = null;
+  private lastHistory: { version: number; key: string; decision: HistoryDecision } | null = null;
 
   constructor(ctx: DurableObjectState, env: ConversationEnv) {
     super(ctx, env);
@@ -382,8 +392,20 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
 
   /** How the request's messages relate to the stored history under the conversation's history setting (history-divergence.ts). */
   private history(valid: readonly ChatMessage[], arrivedAt: number | undefined): HistoryDecision {
-    const count = this.store.counter("messages");
     const mode = this.settingsOrDefault().history ?? "fork";
+    // The decision depends on the request, its arrival, the mode and the stored messages (the version).
+    // Kept for requests of at most HISTORY_MEMO_CHARS (a client that sends only its new messages): the key holds the request.
+    const chars = valid.reduce((n, m) => n + m.content.length, 0);
+    const key = chars <= HISTORY_MEMO_CHARS ? `${mode}\u0000${arrivedAt ?? ""}\u0000${JSON.stringify(valid)}` : null;
+    const version = this.store.writeVersion;
+    if (key !== null && this.lastHistory?.version === version && this.lastHistory.key === key) return this.lastHistory.decision;
+    const decision = this.matchHistory(valid, arrivedAt, mode);
+    this.lastHistory = key === null ? null : { version, key, decision };
+    return decision;
+  }
+
+  private matchHistory(valid: readonly ChatMessage[], arrivedAt: number | undefined, mode: NonNullable<ConversationSettings["history"]>): HistoryDecision {
+    const count = this.store.counter("messages");
     const last = this.store.lastMessage();
     const lastRole = (last?.role ?? null) as ChatMessage["role"] | null;
     // What the request's client could have seen: the messages visible before it arrived (their created_at).
@@ -427,8 +449,12 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
 
   /** The rows of an append, embedded (the embedder may await a remote endpoint, so this stays outside the transaction). */
   private prepareRows(messages: readonly ChatMessage[], forkAt: number | null, visibleAt: number | null, digests?: readonly string[]): Promise<PreparedAppend> {
+    const window = this.settingsOrDefault().window;
+    // Where the last append left the conversation, while nothing was written since (an import, a fork, a restore).
+    const known = this.appendStart;
+    const start = forkAt === null && known && known.version === this.store.writeVersion && known.window === window ? known.start : undefined;
     // Under a fork the rows continue the live prefix before it (fork.ts); created_at is when the reply became visible.
-    return prepareAppend(this.store, messages, this.settingsOrDefault().window, this.charsPerToken(), this.embedder(), visibleAt ?? Date.now(), forkAt, digests);
+    return prepareAppend(this.store, messages, window, this.charsPerToken(), this.embedder(), visibleAt ?? Date.now(), forkAt, digests, start);
   }
 
   /** Stores prepared rows and `extra`'s writes in one transaction, then arms the alarm for the jobs they scheduled. */
@@ -448,6 +474,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       indexed = writeAppend(this.store, prepared, this.embedder(), settings.episodes, this.mirrors.clusterIdf());
       extra();
     });
+    this.appendStart = { version: this.store.writeVersion, window: prepared.window, start: prepared.next };
     // A fork removed rows the mirrors hold: they are rebuilt from storage on next use.
     if (forkAt !== null) this.mirrors.clear();
     else this.mirrors.followAppend(prepared.rows, indexed);

@@ -91,6 +91,14 @@ export class ConversationStore {
   private readonly metaCache = new Map<string, string | null>();
   private readonly counterCache = new Map<string, number>();
   private episodeCache: EpisodeRow[] | null = null;
+  /**
+   * Bumped by every write to messages or segments, and when the cached rows
+   * are dropped: a value read from them and kept with the version it was
+   * read at is still current while the version is (lastMessage here; the
+   * turn's history match and the next append's base, conversation-do.ts).
+   */
+  private version = 0;
+  private lastMessageCache: { version: number; row: TailMessage | null } | null = null;
 
   constructor(readonly sql: Sql, private readonly runTransaction: RunTransaction = (fn) => fn()) {}
 
@@ -106,6 +114,7 @@ export class ConversationStore {
 
   /** Drops the cached rows (after a failed transaction, or storage deleted underneath). */
   forgetCached(): void {
+    this.version++;
     this.metaCache.clear();
     this.counterCache.clear();
     this.episodeCache = null;
@@ -163,8 +172,15 @@ export class ConversationStore {
       hasSystemDigest: (digest) => this.sql.first`SELECT 1 AS x FROM messages WHERE digest = ${digest} AND role = 'system' LIMIT 1` !== null,
     };
   }
+  /** The version of messages and segments (see `version`): unchanged means no write since. */
+  get writeVersion(): number {
+    return this.version;
+  }
   lastMessage(): TailMessage | null {
-    return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain, created_at FROM messages ORDER BY seq DESC LIMIT 1`;
+    if (this.lastMessageCache?.version === this.version) return this.lastMessageCache.row;
+    const row = this.sql.first<TailMessage>`SELECT seq, role, tool_calls, unit_head, chain, created_at FROM messages ORDER BY seq DESC LIMIT 1`;
+    this.lastMessageCache = { version: this.version, row };
+    return row;
   }
   /** The last message before `seq` (the live tail once a fork at `seq` has superseded the rest). */
   lastMessageBefore(seq: number): TailMessage | null {
@@ -199,6 +215,7 @@ export class ConversationStore {
     const columns = MESSAGE_COLUMNS.join(", ");
     this.sql.exec(`INSERT INTO superseded_messages (${columns}, superseded_at) SELECT ${columns}, ? FROM messages WHERE seq >= ?`, [now, seq]);
     this.sql.run`DELETE FROM messages WHERE seq >= ${seq}`;
+    this.version++;
     return { count: moved.n, weight: moved.w ?? 0 };
   }
   /** Superseded messages with seq in (after, through], oldest fork first (listing with include_superseded). */
@@ -207,6 +224,7 @@ export class ConversationStore {
   }
   insertMessages(rows: readonly MessageRow[]): void {
     insertRows(this.sql, "messages", MESSAGE_COLUMNS, rows.map((r) => MESSAGE_COLUMNS.map((c) => r[c] as SqlValue)));
+    this.version++;
   }
   page(after: number, limit: number): MessageRow[] {
     return this.sql.all<MessageRow>`SELECT * FROM messages WHERE seq > ${after} ORDER BY seq LIMIT ${limit}`;
@@ -270,12 +288,14 @@ export class ConversationStore {
     const vecs = this.sql.all<{ vec: ArrayBuffer }>`SELECT e.vec FROM segments s JOIN segment_embeddings e ON e.segment_id = s.id WHERE s.last_seq >= ${seq}`.map((r) => fromBlob(r.vec));
     this.sql.run`DELETE FROM segment_embeddings WHERE segment_id IN (SELECT id FROM segments WHERE last_seq >= ${seq})`;
     this.sql.run`DELETE FROM segments WHERE last_seq >= ${seq}`;
+    this.version++;
     return vecs;
   }
   /** Batched inserts of segments and their (unweighted) embeddings. */
   insertSegments(rows: readonly { segment: SegmentRow; vec: Float32Array }[]): void {
     insertRows(this.sql, "segments", ["id", "first_seq", "last_seq", "episode", "score"], rows.map(({ segment: s }) => [s.id, s.first_seq, s.last_seq, s.episode, s.score]));
     insertRows(this.sql, "segment_embeddings", ["segment_id", "vec"], rows.map(({ segment, vec }) => [segment.id, toBlob(vec)]));
+    this.version++;
   }
   /** Moves the segments with id ≤ throughId from one episode to another (a re-clustering's older segments). */
   renameOlderSegments(from: number, to: number, throughId: number): void {

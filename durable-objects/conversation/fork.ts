@@ -27,6 +27,9 @@ export interface AppendBase {
   nextSegmentId: number;
 }
 
+/** What an append reads of its base (prepareAppend). */
+export type AppendStart = Pick<AppendBase, "last" | "tail" | "nextSegmentId">;
+
 /** Reads only: run before the append embeds, so the embedding sees the post-fork window. */
 export function appendBase(store: ConversationStore, forkAt: number | null, window: number): AppendBase {
   const lastSegmentEver = store.lastSegment();

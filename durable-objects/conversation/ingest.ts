@@ -14,7 +14,7 @@ import type { ChatMessage } from "./conversation-api";
 import type { ConversationStore, EpisodeRow, MessageRow, SegmentRow } from "./conversation-store";
 import { chainNext, messageDigest, messageId } from "./hash-chain";
 import { unitHeadFor, type UnitLink } from "./tool-units";
-import { appendBase } from "./fork";
+import { appendBase, type AppendStart } from "./fork";
 import { RECLUSTER_DELAY_MS, RECLUSTER_JOB } from "./alarm-jobs";
 import { addDocumentFrequency, reweightRows } from "../episodes/bucket-idf";
 import type { Embedder } from "../episodes/embedder";
@@ -28,6 +28,10 @@ export interface PreparedAppend {
   segments: SegmentSpan[];
   vectors: Float32Array[];
   firstSegmentId: number;
+  /** Where the next append continues once this one is stored: what appendBase would read then… */
+  next: AppendStart;
+  /** …for segment windows of this many utterances. */
+  window: number;
 }
 
 /** Message rows continuing the stored conversation after `last` (null: it is empty); `digests`: the messages' digests, when the caller has them already. */
@@ -55,15 +59,21 @@ export function messageRows(last: ReturnType<ConversationStore["lastMessage"]>, 
 /**
  * Rows, closed segments and their embeddings for `messages` (reads only;
  * awaits the embedder). With `forkAt`, they continue the conversation as it
- * will be once the fork applied (fork.ts, appendBase).
+ * will be once the fork applied (fork.ts, appendBase). `start`: where the
+ * conversation continues, when the caller knows it from the previous
+ * append's `next` and nothing was written since (three SQL reads saved).
  */
-export async function prepareAppend(store: ConversationStore, messages: readonly ChatMessage[], window: number, charsPerToken: number, embedder: Embedder, now: number, forkAt: number | null = null, digests?: readonly string[]): Promise<PreparedAppend> {
-  const base = appendBase(store, forkAt, window);
+export async function prepareAppend(
+  store: ConversationStore, messages: readonly ChatMessage[], window: number, charsPerToken: number, embedder: Embedder, now: number,
+  forkAt: number | null = null, digests?: readonly string[], start?: AppendStart,
+): Promise<PreparedAppend> {
+  const base = start ?? appendBase(store, forkAt, window);
   const rows = messageRows(base.last, messages, charsPerToken, now, digests);
-  const { segments } = closeWindows(base.tail, rows, window);
+  const { segments, openTail } = closeWindows(base.tail, rows, window);
   if (segments.length) refuseOtherEmbedder(store, embedder);
   const vectors = segments.length ? await embedder.embed(segments.map((s) => s.text)) : [];
-  return { rows, segments, vectors, firstSegmentId: base.nextSegmentId };
+  const next: AppendStart = { last: rows.length ? rows[rows.length - 1]! : base.last, tail: openTail, nextSegmentId: base.nextSegmentId + segments.length };
+  return { rows, segments, vectors, firstSegmentId: base.nextSegmentId, next, window };
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 import { selectContext, type Candidate, type MessageRef } from "./select-context";
 import { DEFAULT_MESSAGE_RANKING } from "./message-ranking";
 import { rankedCandidates } from "./neighbours";
-import { MESSAGE_LOOP_BOUNDS, rankTurnMessages } from "./turn-ranking";
+import { DENSE_POOL_SEGMENTS, MESSAGE_LOOP_BOUNDS, rankTurnMessages } from "./turn-ranking";
 import { conversationTokens, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight } from "./token-estimator";
 import { liveBefore } from "../conversation/history-divergence";
 
@@ -76,7 +76,7 @@ export async function turnContext(source: TurnContextSource, query: string, budg
   const lexical = mirrors.lexicalIndex();
   const limit = rankLimit(budget, settings.window);
   const { ranked: rankedAll, bounds } = lexical
-    ? { ranked: rankedMessages(source, routed, refs, limit, query, live), bounds: MESSAGE_LOOP_BOUNDS }
+    ? { ranked: rankedMessages(source, routed, refs, query, live), bounds: MESSAGE_LOOP_BOUNDS }
     : { ranked: routed ? rankedSegments(source, routed, refs, limit) : [], bounds: rankedLoopBounds(settings.window) };
   const ranked = forkAt === null ? rankedAll : liveCandidates(rankedAll, live);
   const matched = routed ? routed.matched.id : null;
@@ -111,14 +111,14 @@ async function routedQuery({ store, mirrors, kernels, embedder }: TurnContextSou
  * its segment), so a turn embeds only its query.
  */
 function rankedMessages(
-  source: TurnContextSource, routed: RoutedQuery | null, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], limit: number, query: string,
+  source: TurnContextSource, routed: RoutedQuery | null, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], query: string,
   live: (seq: number) => boolean,
 ): Iterable<Candidate> {
   const { store, mirrors, kernels } = source;
   const lexical = mirrors.lexicalIndex()!;
   const segmentIndex = routed ? mirrors.segmentIndex() : null;
-  // Episodes exist (routed), so segments do, so the index does.
-  const spans = routed && segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, limit) : null;
+  // Episodes exist (routed), so segments do, so the index does. The message ranking reads the best DENSE_POOL_SEGMENTS spans only.
+  const spans = routed && segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, DENSE_POOL_SEGMENTS) : null;
   const order = rankTurnMessages({
     kernels, lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
     // Only the lexical window's messages are offered (all of them unless the conversation outgrew MAX_LEXICAL_BYTES; mirrors.ts).

@@ -25,7 +25,7 @@ import {
 import { LexicalIndex, messageTerms } from "../../durable-objects/selection/lexical-index";
 import { DEFAULT_MESSAGE_RANKING, type MessageRankingWeights } from "../../durable-objects/selection/message-ranking";
 import { rankedCandidates } from "../../durable-objects/selection/neighbours";
-import { MESSAGE_LOOP_BOUNDS, messageDenseScores, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
+import { DENSE_POOL_SEGMENTS, MESSAGE_LOOP_BOUNDS, messageDenseScores, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
 import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "../../durable-objects/selection/segment-index";
 import { closeWindows } from "../../durable-objects/episodes/segmentation";
 import type { Candidate } from "../../durable-objects/selection/select-context";
@@ -125,7 +125,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
           }
           const order = rankTurnMessages({
             kernels, lexical, query, weights,
-            spans: variant.noDensePool ? null : rankedSpans(index, q, matched, episodes, ranking, limit),
+            spans: variant.noDensePool ? null : rankedSpans(index, q, matched, episodes, ranking, DENSE_POOL_SEGMENTS),
             messageDense: variant.perMessageDense ? (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf) : null,
             eligible: (seq) => messages[seq]!.role !== "system",
             textsOf: (seqs) => seqs.map((seq) => messages[seq]!.content),

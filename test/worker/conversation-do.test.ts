@@ -159,6 +159,26 @@ describe("turns", () => {
     ]);
   });
 
+  it("a turn's acceptance matches history again when a write came between its plan and its reply (the plan's match is reused only while nothing was written)", async () => {
+    const name = uniqueName("plan-then-write");
+    const stub = stubFor(name);
+    await stub.configure(name, { history: "strict" });
+    await stub.commitTurn([{ role: "user", content: "a" }], { role: "assistant", content: "b" });
+    const resent: ChatMessage[] = [{ role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "user", content: "c" }];
+    const start = await stub.beginTurn(resent);
+    if (start.kind !== "go") throw new Error(`expected a go, got ${start.kind}`);
+    expect(start.plan!.new_messages).toBe(1);
+    // Another writer appends while this turn's backend answers: the history the plan matched is gone.
+    await stub.importMessages([{ role: "user", content: "x" }]);
+    expect(conversationErrorCode(await errorOf(stub.recordTurn(resent, { role: "assistant", content: "d" }, undefined, undefined, { ticket: start.ticket })))).toBe("history_conflict");
+    expect((await stub.listMessages()).messages.map((m) => m.content)).toEqual(["a", "b", "x"]);
+    // Nothing written since this plan: its match stands at the acceptance.
+    const again = await stub.beginTurn([{ role: "user", content: "y" }]);
+    if (again.kind !== "go") throw new Error(`expected a go, got ${again.kind}`);
+    expect(await stub.recordTurn([{ role: "user", content: "y" }], { role: "assistant", content: "z" }, undefined, undefined, { ticket: again.ticket })).toEqual({ appended: 2 });
+    expect((await stub.listMessages()).messages.map((m) => m.content)).toEqual(["a", "b", "x", "y", "z"]);
+  });
+
   it("recordTurn answers once the turn is accepted; a read sent after the answer waits for the write (write delayed 50 ms)", async () => {
     const name = uniqueName("record");
     await stubFor(name).commitTurn([{ role: "user", content: "a" }], { role: "assistant", content: "b" });

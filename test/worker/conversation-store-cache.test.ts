@@ -7,6 +7,13 @@ import { env as rawEnv } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../worker/env";
 import { storeOf } from "./support/conversation-store";
+import { appendBase, supersedeFrom } from "../../durable-objects/conversation/fork";
+import { prepareAppend, writeAppend } from "../../durable-objects/conversation/ingest";
+import { hashEmbedder } from "../../durable-objects/episodes/embedder";
+import { bundledKernels } from "../../wasm/src/bundled";
+import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
+import { createRng } from "../../testing/random";
+import type { AppendStart } from "../../durable-objects/conversation/fork";
 
 const env = rawEnv as unknown as Env;
 
@@ -80,4 +87,49 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
       }
     });
   });
+
+  it("an append's `next` is what appendBase reads once it is stored, through random appends, tool units, system messages and forks", async () => {
+    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-next-${crypto.randomUUID()}`));
+    await runInDurableObject(stub, async (_instance, state) => {
+      const store = storeOf(state);
+      const embedder = hashEmbedder(bundledKernels());
+      const rnd = createRng(7).next;
+      const window = 3;
+      const pick = (): ChatMessage => {
+        const r = rnd();
+        if (r < 0.1) return { role: "system", content: `rule ${Math.floor(rnd() * 100)}` };
+        if (r < 0.2) return { role: "assistant", content: "", tool_calls: [{ id: `call${Math.floor(rnd() * 1e6)}`, type: "function", function: { name: "look", arguments: "{}" } }] };
+        if (r < 0.3) return { role: "tool", content: "result", tool_call_id: "call1" };
+        return { role: rnd() < 0.5 ? "user" : "assistant", content: `note ${Math.floor(rnd() * 1000)} about trains` };
+      };
+      let known: AppendStart | undefined;
+      for (let step = 0; step < 60; step++) {
+        const count = store.counter("messages");
+        const forkAt = count > 4 && rnd() < 0.15 ? count - 1 - Math.floor(rnd() * 3) : null;
+        const messages = Array.from({ length: 1 + Math.floor(rnd() * 5) }, pick);
+        // With a known start, prepareAppend must give what it gives reading storage.
+        const fresh = await prepareAppend(store, messages, window, 4, embedder, 1_000 + step, forkAt);
+        if (known && forkAt === null) {
+          const reused = await prepareAppend(store, messages, window, 4, embedder, 1_000 + step, null, undefined, known);
+          expect(reused.rows, `step ${step}`).toEqual(fresh.rows);
+          expect(reused.segments, `step ${step}`).toEqual(fresh.segments);
+          expect(reused.firstSegmentId).toBe(fresh.firstSegmentId);
+        }
+        store.transaction(() => {
+          if (forkAt !== null) supersedeFrom(store, forkAt, 2_000 + step, { reclusterAt: 9e12 });
+          writeAppend(store, fresh, embedder, 4, null);
+        });
+        known = fresh.next;
+        const read = appendBase(store, null, window);
+        expect(pick3(known.last), `step ${step}: last`).toEqual(pick3(read.last));
+        expect(known.tail.map((u) => [u.seq, u.role, u.content, u.name ?? null]), `step ${step}: open tail`).toEqual(read.tail.map((u) => [u.seq, u.role, u.content, u.name ?? null]));
+        expect(known.nextSegmentId, `step ${step}: next segment id`).toBe(read.nextSegmentId);
+      }
+    });
+  });
 });
+
+/** The fields of a tail message an append continues from. */
+function pick3(m: { seq: number; role: string; tool_calls: string | null; unit_head: number; chain: string; created_at: number } | null): unknown {
+  return m && { seq: m.seq, role: m.role, tool_calls: m.tool_calls, unit_head: m.unit_head, chain: m.chain, created_at: m.created_at };
+}

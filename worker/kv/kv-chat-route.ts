@@ -66,7 +66,7 @@ export const kvChatRoute = new Hono<{ Bindings: Env }>().post("/v1/kv/chat/compl
   const p = request.passthrough as Record<string, unknown>;
   const headers = { "x-conversation-id": id, "x-epikv-mode": "kv" };
   const leaseMs = backendConfig(c.env).timeoutMs * 3 + 60_000;
-  const arrivedAt = requestArrival(c.req.raw);
+  const arrivedAt = requestArrival(c);
 
   // From here the turn holds its conversation; the object decodes and records it to the end whatever the client does.
   const serving = (async () => {

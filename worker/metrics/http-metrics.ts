@@ -26,7 +26,7 @@ export function routeLabel(c: Context): string {
 
 export function httpMetrics(metrics: () => WorkerMetrics = workerMetrics): MiddlewareHandler {
   return async function recordHttpMetrics(c, next) {
-    const started = requestArrival(c.req.raw); // first middleware: this stamps the arrival
+    const started = requestArrival(c); // first middleware: this stamps the arrival
     await next();
     const m = metrics();
     const route = routeLabel(c);

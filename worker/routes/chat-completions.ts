@@ -26,7 +26,7 @@ export const chatCompletionsRoute = new Hono<{ Bindings: Env }>().post("/v1/chat
   // From here the turn holds its conversation (turn queue): it runs to the end under waitUntil even if
   // the client hangs up, or its ticket would hold up later turns until the lease ran out.
   const serving = (async () => {
-    const started = await prepareTurn(conversationStub(c.env, tenant, id), id, request, config.defaultModel, { idempotencyKey, leaseMs, arrivedAt: requestArrival(c.req.raw) });
+    const started = await prepareTurn(conversationStub(c.env, tenant, id), id, request, config.defaultModel, { idempotencyKey, leaseMs, arrivedAt: requestArrival(c) });
     if (started.kind === "replay") {
       if (!request.stream) noteBackendUsage(c, (started.response.completion as { usage?: unknown }).usage);
       return replayResponse(started.response, request.stream, request.includeUsage);
