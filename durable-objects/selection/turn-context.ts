@@ -41,8 +41,8 @@ interface RoutedQuery {
   q: Float32Array;
   idf: Float32Array | null;
   dim: number;
-  episodes: EpisodeRow[];
-  matched: EpisodeRow;
+  episodes: readonly Readonly<EpisodeRow>[];
+  matched: Readonly<EpisodeRow>;
 }
 
 /**
@@ -94,7 +94,7 @@ export async function turnContext(source: TurnContextSource, query: string, budg
 
 /** The query's weighted embedding and the episode it is routed to (null: no episodes yet, or an empty query). */
 async function routedQuery({ store, mirrors, kernels, embedder }: TurnContextSource, query: string): Promise<RoutedQuery | null> {
-  const episodes: EpisodeRow[] = store.episodes();
+  const episodes = store.sharedEpisodes();
   if (!episodes.length || query.trim() === "") return null;
   const dim = episodes[0]!.centroid.length;
   const idf = mirrors.clusterIdf();
