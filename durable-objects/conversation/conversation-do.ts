@@ -71,6 +71,8 @@ import { sqlOver } from "../storage/sql";
 import { kvBackground, kvTurnStream, type KvDurableDeps, type KvTurnRequest } from "../kv/kv-durable";
 
 export const MAX_PAGE = 1000;
+/** How long an accepted turn's write waits for the answer to leave (yieldBeforeWrite); calls that arrive meanwhile wait for the write. */
+const WRITE_DELAY_MS = 1;
 /** Requests up to this many characters of content keep their history match for the turn's acceptance. */
 const HISTORY_MEMO_CHARS = 65_536;
 
@@ -326,9 +328,16 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
     return { accepted, written };
   }
 
-  /** One timer tick: the acceptance's reply leaves before the write's CPU (tests stretch it to show reads wait for the write). */
+  /**
+   * WRITE_DELAY_MS before the write: the acceptance's reply and the Worker's
+   * answer leave before the write's CPU. Where the Worker and the object run
+   * on one thread (workerd serves both from one isolate locally), a write
+   * started on the next tick still ran before the answer went out: +0.6 to
+   * +1.1 ms of added p50 (docs/context-mode.md). Tests stretch it to show
+   * that reads wait for the write.
+   */
   private yieldBeforeWrite(): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, 0));
+    return new Promise((resolve) => setTimeout(resolve, WRITE_DELAY_MS));
   }
 
   async beginTurn(messages: ChatMessage[], options: BeginTurnOptions = {}): Promise<TurnStart> {
