@@ -9,15 +9,15 @@
 // workerd process to every request. For each conversation size it imports that many messages
 // (progress on stderr), then runs interleaved pairs of non-streaming turns:
 //   direct: POST the backend with exactly the body epikv sent it last turn
-//   epikv:  POST /v1/chat/completions through wrangler dev (plan → backend → answer;
-//           the commit of a non-streaming turn on an existing conversation
-//           finishes after the answer, before the next turn plans)
+//   epikv:  POST /v1/chat/completions (plan → backend → the turn's record
+//           accepted → answer; the write follows in the object before it
+//           takes another call, docs/context-mode.md "Recording")
 // and reports p50/p99 of both and of the added latency: the percentiles of
 // the per-turn differences epikv − direct of the same pair (a difference of
 // two p99s, taken from different turns, can even be negative). Both paths use the same loopback HTTP client and the same
 // backend, so the difference is epikv's work: HTTP edge, validation, the
-// Durable Object's beginTurn (queue + selection); the commitTurn RPC is sent
-// before the answer but awaited under waitUntil (worker/chat/chat-turn.ts).
+// Durable Object's beginTurn (queue + selection) and recordTurn's acceptance
+// (worker/chat/chat-turn.ts).
 // "added − edge" subtracts the p50 of GET /healthz: the HTTP hop into
 // workerd and back (with --via wrangler, also through its proxy). "workerd
 // CPU/turn" is the CPU time the workerd processes used over the measured

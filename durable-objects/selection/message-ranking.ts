@@ -53,7 +53,7 @@ export interface MessageRankingWeights {
 }
 
 export const DEFAULT_MESSAGE_RANKING: MessageRankingWeights = {
-  dense: 0.3, recency: 0.02, poolSize: 128, neighbourTop: 4, neighbourRadius: 2, expansion: 1, dropQuestionWords: true,
+  dense: 0.3, recency: 0.02, poolSize: 128, neighbourTop: 16, neighbourRadius: 2, expansion: 1, dropQuestionWords: true,
   feedbackDocuments: 3, feedbackTerms: 20, feedbackWeight: 0.5,
 };
 
