@@ -54,7 +54,7 @@ interface Args {
   budget: number;
   /** Time limit for the measured turns of one size; fewer turns are measured when it runs out (at least MIN_TURNS). */
   secondsPerSize: number;
-  /** Pause between turn pairs (ms): a chat client's think time, so one turn's background work (its commit) does not land in the next measurement. */
+  /** Pause between turn pairs and between a pair's two calls (ms): a chat client's think time, so a turn's background work (its write) lands in no measurement. */
   gapMs: number;
   /** workerd served by Miniflare (as deployed), or through `wrangler dev` and its local proxy. */
   via: "workerd" | "wrangler";
@@ -188,6 +188,9 @@ async function measureSize(epikv: Served, backend: { url: string; requests: () =
     const question = `turn ${t}: what about ${TOPICS[t % TOPICS.length]}?`;
     const e = await postJson(`${epikv.url}/v1/chat/completions`, { model: "epikv", messages: [{ role: "user", content: question }] }, { "x-conversation-id": id });
     const sentBody = backend.requests().at(-1)!.body;
+    // The same pause before the direct call: the turn's write, which follows its answer, must not run during it
+    // (it would slow the direct call down on a 2-core machine and flatter "added").
+    if (args.gapMs > 0) await new Promise((r) => setTimeout(r, args.gapMs));
     const d = await postJson(`${backend.url}/chat/completions`, sentBody);
     const h0 = performance.now();
     await (await fetch(`${epikv.url}/healthz`)).arrayBuffer();

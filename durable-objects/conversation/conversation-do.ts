@@ -332,7 +332,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    * WRITE_DELAY_MS before the write: the acceptance's reply and the Worker's
    * answer leave before the write's CPU. Where the Worker and the object run
    * on one thread (workerd serves both from one isolate locally), a write
-   * started on the next tick still ran before the answer went out: +0.6 to
+   * started on the next tick still ran before the answer went out: +0.4 to
    * +1.1 ms of added p50 (docs/context-mode.md). Tests stretch it to show
    * that reads wait for the write.
    */
