@@ -169,7 +169,7 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
       settings: this.settingsOrDefault(),
       message_count: messages,
       segment_count: this.store.counter("segments"),
-      episode_count: this.store.episodes().length,
+      episode_count: this.store.sharedEpisodes().length,
       total_tokens: conversationTokens(this.store.counter("weight"), messages, cpt),
       chars_per_token: cpt,
       memory: this.mirrors.memory(),
@@ -274,9 +274,10 @@ export class ConversationDO extends DurableObject<ConversationEnv> implements Co
    * rows and their embeddings), `written` once the one transaction that
    * stores them has run. Events that arrive after `accepted` wait for the
    * write, so a read made after the caller learns of the acceptance sees
-   * the turn. With `answerEarly` the write starts a timer tick later, so
-   * the acceptance leaves the object before the write's CPU, and a failure
-   * after the acceptance (the caller has answered its client) is logged.
+   * the turn. With `answerEarly` the write starts WRITE_DELAY_MS later
+   * (yieldBeforeWrite), so the answer leaves before the write's CPU, and a
+   * failure after the acceptance (the caller has answered its client) is
+   * logged.
    */
   private stageTurn(messages: ChatMessage[], reply: ChatMessage, usage: Usage | undefined, sentTokens: number | undefined, options: CommitTurnOptions, answerEarly: boolean):
     { accepted: Promise<number>; written: Promise<{ message_count: number; appended: number }> } {

@@ -60,6 +60,19 @@ export function storedMessage(row: StoredMessageRow): StoredMessage {
   return m;
 }
 
+function copyEpisode(e: Readonly<EpisodeRow>): EpisodeRow {
+  return { id: e.id, centroid: e.centroid.slice(), size: e.size, representatives: [...e.representatives], top_terms: [...e.top_terms] };
+}
+
+/** `rows` (ascending ids) with `row` replacing the one of its id, or inserted in id order. */
+function upsertById<T extends { id: number }>(rows: readonly T[], row: T): T[] {
+  const out = rows.filter((r) => r.id !== row.id);
+  let at = out.length;
+  while (at > 0 && out[at - 1]!.id > row.id) at--;
+  out.splice(at, 0, row);
+  return out;
+}
+
 /** Sorted distinct seqs as [first, last] runs of consecutive values. */
 export function seqRuns(seqs: readonly number[]): [number, number][] {
   const sorted = Int32Array.from(seqs).sort();
@@ -344,7 +357,7 @@ export class ConversationStore {
   // --- episodes ----------------------------------------------------------
   /** The episodes, by id; copies, so a caller may update one before saveEpisode. */
   episodes(): EpisodeRow[] {
-    return this.sharedEpisodes().map((e) => ({ ...e, centroid: e.centroid.slice(), representatives: [...e.representatives], top_terms: [...e.top_terms] }));
+    return this.sharedEpisodes().map(copyEpisode);
   }
   /**
    * The cached episodes themselves, for readers that change nothing (a
@@ -360,7 +373,8 @@ export class ConversationStore {
   saveEpisode(e: EpisodeRow): void {
     this.sql.run`INSERT INTO episodes (id, centroid, size, representatives, top_terms) VALUES (${e.id}, ${toBlob(e.centroid)}, ${e.size}, ${JSON.stringify(e.representatives)}, ${JSON.stringify(e.top_terms)})
                  ON CONFLICT (id) DO UPDATE SET centroid = excluded.centroid, size = excluded.size, representatives = excluded.representatives, top_terms = excluded.top_terms`;
-    this.episodeCache = null;
+    // Written through: every commit saves the episodes its segments joined, and reading them all back cost the next turn a query.
+    if (this.episodeCache) this.episodeCache = upsertById(this.episodeCache, copyEpisode(e));
   }
   deleteEpisodes(): void {
     this.sql.run`DELETE FROM episodes`;

@@ -57,11 +57,11 @@ export function resolveHistory(request: readonly ChatMessage[], stored: StoredCh
   if (options.seen !== undefined && options.seen < stored.count && common >= options.seen) {
     return { rule: "queued", newIndices: range(common, k), duplicates: common, digests, forkAt: null };
   }
-  if (options.mode === "strict") return { ...matchRequest(request, stored), forkAt: null };
+  if (options.mode === "strict") return { ...matchRequest(request, stored, digests), forkAt: null };
 
   let match: RequestMatch;
   try {
-    match = matchRequest(request, stored);
+    match = matchRequest(request, stored, digests);
   } catch (err) {
     if (!(err instanceof HistoryConflictError)) throw err;
     return fork(common, k, digests);

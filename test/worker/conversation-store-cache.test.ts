@@ -64,6 +64,14 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
       store.saveEpisode(e!);
       expect(store.episodes()[0]!.centroid[0]).toBe(99);
       expect(store.episodes()[0]!.size).toBe(42);
+      // Saves are written through in id order, and the cache agrees with a fresh read of storage.
+      store.saveEpisode({ id: 3, centroid: Float32Array.from([1, 0]), size: 2, representatives: [5], top_terms: ["a"] });
+      store.saveEpisode({ id: 9, centroid: Float32Array.from([0, 1]), size: 1, representatives: [], top_terms: [] });
+      store.saveEpisode({ id: 3, centroid: Float32Array.from([0.5, 0]), size: 4, representatives: [5, 6], top_terms: ["b"] });
+      const fromStorage = storeOf(state).episodes();
+      expect(store.episodes().map((x) => x.id)).toEqual([3, 7, 9]);
+      expect(store.episodes()).toEqual(fromStorage);
+      expect(store.sharedEpisodes().length).toBe(3);
     });
   });
 
