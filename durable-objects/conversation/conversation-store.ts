@@ -52,6 +52,11 @@ const MESSAGE_COLUMNS = ["seq", "id", "role", "content", "name", "tool_call_id",
 /** The columns a stored message is answered with (storedMessage). */
 export type StoredMessageRow = Pick<MessageRow, "seq" | "id" | "role" | "content" | "name" | "tool_call_id" | "tool_calls" | "tokens" | "created_at">;
 
+/** The columns of a row that messagesBySeq reads (what the text cache keeps; no digest or chain). */
+export function storedMessageRow(r: MessageRow): StoredMessageRow {
+  return { seq: r.seq, id: r.id, role: r.role, content: r.content, name: r.name, tool_call_id: r.tool_call_id, tool_calls: r.tool_calls, tokens: r.tokens, created_at: r.created_at };
+}
+
 export function storedMessage(row: StoredMessageRow): StoredMessage {
   const m: StoredMessage = { seq: row.seq, id: row.id, role: row.role as StoredMessage["role"], content: row.content, tokens: row.tokens, created_at: row.created_at };
   if (row.name !== null) m.name = row.name;
@@ -112,6 +117,7 @@ export class ConversationStore {
    */
   private version = 0;
   private lastMessageCache: { version: number; row: TailMessage | null } | null = null;
+  private pinnedCache: { version: number; rows: MessageMetaRow[] } | null = null;
 
   constructor(readonly sql: Sql, private readonly runTransaction: RunTransaction = (fn) => fn()) {}
 
@@ -236,8 +242,19 @@ export class ConversationStore {
     return this.sql.all`SELECT * FROM superseded_messages WHERE seq > ${after} AND seq <= ${through} ORDER BY seq, superseded_at`;
   }
   insertMessages(rows: readonly MessageRow[]): void {
+    const known = this.lastMessageCache?.version === this.version ? this.lastMessageCache.row : undefined;
+    const pinned = this.pinnedCache?.version === this.version ? this.pinnedCache.rows : undefined;
     insertRows(this.sql, "messages", MESSAGE_COLUMNS, rows.map((r) => MESSAGE_COLUMNS.map((c) => r[c] as SqlValue)));
     this.version++;
+    // Rows after the known last message make the last of them the last message: the next turn's history match reads no SQL.
+    const last = rows[rows.length - 1];
+    if (known !== undefined && last && (known === null || rows[0]!.seq > known.seq)) {
+      this.lastMessageCache = { version: this.version, row: { seq: last.seq, role: last.role, tool_calls: last.tool_calls, unit_head: last.unit_head, chain: last.chain, created_at: last.created_at } };
+      if (pinned) {
+        const added = rows.filter((r) => r.role === "system").map((r) => ({ seq: r.seq, weight: r.weight, unit_head: r.unit_head }));
+        this.pinnedCache = { version: this.version, rows: added.length ? pinned.concat(added) : pinned };
+      }
+    }
   }
   page(after: number, limit: number): MessageRow[] {
     return this.sql.all<MessageRow>`SELECT * FROM messages WHERE seq > ${after} ORDER BY seq LIMIT ${limit}`;
@@ -264,8 +281,12 @@ export class ConversationStore {
   utterancesAfter(afterSeq: number, limit: number, beforeSeq = Number.MAX_SAFE_INTEGER): Utterance[] {
     return this.sql.all<Utterance>`SELECT seq, role, content, name FROM messages WHERE seq > ${afterSeq} AND seq < ${beforeSeq} AND role != 'system' ORDER BY seq LIMIT ${limit}`;
   }
-  pinnedMeta(): MessageMetaRow[] {
-    return this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE role = 'system' ORDER BY seq`;
+  /** The system messages' metadata (read-only: the rows are kept until a write other than an append). */
+  pinnedMeta(): readonly MessageMetaRow[] {
+    if (this.pinnedCache?.version !== this.version) {
+      this.pinnedCache = { version: this.version, rows: this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE role = 'system' ORDER BY seq` };
+    }
+    return this.pinnedCache.rows;
   }
   /** The last `n` messages' metadata, widened back to the head of the first one's tool unit. */
   recentMeta(n: number, count: number): MessageMetaRow[] {

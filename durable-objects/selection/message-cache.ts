@@ -74,7 +74,8 @@ export class MessageCache {
     this.chars = 0;
   }
 
-  private put(seq: number, row: StoredMessageRow): void {
+  /** Keeps a row just stored (a committed append's newest rows: the next turn's recent window). */
+  put(seq: number, row: StoredMessageRow): void {
     const chars = rowChars(row);
     if (chars > this.maxChars || this.entries.has(seq)) return;
     const entry: Entry = { seq, row, chars, older: null, newer: null };

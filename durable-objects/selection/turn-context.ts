@@ -66,7 +66,7 @@ export async function turnContext(source: TurnContextSource, query: string, budg
     const last = store.lastMessage()!;
     required.push({ messages: refs(store.unitWidenedMeta(last.unit_head, last.seq)), provenance: { kind: "recent" } });
   }
-  const recentRows = store.recentMeta(settings.recent_messages, count).filter((r) => live(r.seq));
+  const recentRows = recentMeta(source, settings.recent_messages, count).filter((r) => live(r.seq));
   const recent: Candidate[] = groupUnits(recentRows.map((r) => ({ ...r, unitHead: r.unit_head })))
     .reverse()
     .map((unit) => ({ messages: refs(unit), provenance: { kind: "recent" } }));
@@ -90,6 +90,12 @@ export async function turnContext(source: TurnContextSource, query: string, budg
   turn.forEach((m, i) => messages.push({ ...contextFields(m), seq: null, id: null, tokens: turnTokens[i]!, provenance: { kind: "turn" } }));
   const total = conversationTokens(store.counter("weight"), count, cpt);
   return { messages, matched_episode: matched, budget_tokens: budget, used_tokens: result.usedTokens, conversation_tokens: total };
+}
+
+/** The last `n` of the first `count` messages' metadata, widened back to the head of the first one's unit: from the metadata mirror (no SQL) when it is built. */
+export function recentMeta({ store, mirrors }: Pick<TurnContextSource, "store" | "mirrors">, n: number, count: number): MessageMetaRow[] {
+  const meta = n > 0 && count > 0 ? mirrors.messageMeta() : null;
+  return meta && count <= meta.count ? meta.unitWidened(Math.max(0, count - n), count - 1) : store.recentMeta(n, count);
 }
 
 /** The query's weighted embedding and the episode it is routed to (null: no episodes yet, or an empty query). */

@@ -14,6 +14,8 @@ import { bundledKernels } from "../../wasm/src/bundled";
 import type { ChatMessage } from "../../durable-objects/conversation/conversation-api";
 import { createRng } from "../../testing/random";
 import type { AppendStart } from "../../durable-objects/conversation/fork";
+import { ConversationMirrors } from "../../durable-objects/selection/mirrors";
+import { recentMeta } from "../../durable-objects/selection/turn-context";
 
 const env = rawEnv as unknown as Env;
 
@@ -96,10 +98,11 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
     });
   });
 
-  it("an append's `next` is what appendBase reads once it is stored, through random appends, tool units, system messages and forks", async () => {
+  it("an append's `next` is what appendBase reads once it is stored, and the last message, the system messages, the recent window and the text cache agree with storage, through random appends, tool units, system messages and forks", async () => {
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-next-${crypto.randomUUID()}`));
     await runInDurableObject(stub, async (_instance, state) => {
       const store = storeOf(state);
+      const mirrors = new ConversationMirrors(store);
       const embedder = hashEmbedder(bundledKernels());
       const rnd = createRng(7).next;
       const window = 3;
@@ -123,11 +126,30 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
           expect(reused.segments, `step ${step}`).toEqual(fresh.segments);
           expect(reused.firstSegmentId).toBe(fresh.firstSegmentId);
         }
+        store.lastMessage(); // as a turn's plan reads it: the append then carries it
         store.transaction(() => {
           if (forkAt !== null) supersedeFrom(store, forkAt, 2_000 + step, { reclusterAt: 9e12 });
           writeAppend(store, fresh, embedder, 4, null);
         });
+        if (forkAt !== null) mirrors.clear();
+        else mirrors.followAppend(fresh.rows, []);
         known = fresh.next;
+        const sqlLast = state.storage.sql.exec("SELECT seq, role, tool_calls, unit_head, chain, created_at FROM messages ORDER BY seq DESC LIMIT 1").toArray()[0] ?? null;
+        expect(pick3(store.lastMessage()), `step ${step}: lastMessage`).toEqual(pick3(sqlLast as never));
+        const sqlPinned = state.storage.sql.exec("SELECT seq, weight, unit_head FROM messages WHERE role = 'system' ORDER BY seq").toArray();
+        expect(store.pinnedMeta(), `step ${step}: pinned`).toEqual(sqlPinned);
+        // The recent window from the metadata mirror is storage's, for the whole conversation and for a fork point.
+        const total = store.counter("messages");
+        for (const [n, upTo] of [[4, total], [1, total], [7, Math.max(0, total - 2)]] as const) {
+          expect(recentMeta({ store, mirrors }, n, upTo).filter((r) => r.seq < upTo), `step ${step}: recent ${n} of ${upTo}`).toEqual(store.recentMeta(n, upTo).filter((r) => r.seq < upTo));
+        }
+        if (forkAt === null) {
+          // The append's rows are in the text cache as storage holds them (no read: `load` would throw).
+          const seqs = fresh.rows.map((r) => r.seq);
+          const cached = mirrors.texts.get(seqs, () => { throw new Error(`step ${step}: appended rows not cached`); });
+          const sqlRows = store.messagesBySeq(seqs);
+          for (const seq of seqs) expect(cached.get(seq), `step ${step}: cached row ${seq}`).toEqual(sqlRows.get(seq));
+        }
         const read = appendBase(store, null, window);
         expect(pick3(known.last), `step ${step}: last`).toEqual(pick3(read.last));
         expect(known.tail.map((u) => [u.seq, u.role, u.content, u.name ?? null]), `step ${step}: open tail`).toEqual(read.tail.map((u) => [u.seq, u.role, u.content, u.name ?? null]));
