@@ -22,6 +22,8 @@ import { ablationPolicies, contextPolicies } from "./eval/policies";
 import { storeConversation, type ContextPolicy, type PolicyRuntime } from "./eval/policy";
 import { arrayRowStore } from "../durable-objects/selection/segment-index";
 import { ResidentColumns } from "../wasm/src/bindings/retrieval";
+import { ResidentBm25 } from "../wasm/src/bindings/resident-bm25";
+import { copyingBm25Scorer } from "../wasm/src/bm25-scorer";
 import { DEFAULT_SETTINGS } from "../durable-objects/conversation/settings";
 import { loadWasmModule } from "../wasm/src/node-module";
 import { wasmKernels } from "../wasm/src/wasm-kernels";
@@ -95,11 +97,11 @@ async function evaluate(conv: EvalConversation, policies: readonly ContextPolicy
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
-  // WASM: the kernels and the segment index's rows in WASM memory (column-major ResidentColumns), as in workerd; oracle: plain TypeScript for both.
+  // WASM: the kernels, the segment index's rows (column-major ResidentColumns) and the BM25 scores in WASM memory, as in workerd; oracle: plain TypeScript for all.
   const module = args.kernels === "wasm" ? loadWasmModule() : null;
   const runtime: PolicyRuntime = module
-    ? { kernels: wasmKernels(module), rowStore: (capacity, dim) => ResidentColumns.create(module, capacity, dim) }
-    : { kernels: oracleKernels, rowStore: arrayRowStore };
+    ? { kernels: wasmKernels(module), rowStore: (capacity, dim) => ResidentColumns.create(module, capacity, dim), bm25Scorer: () => ResidentBm25.create(module) }
+    : { kernels: oracleKernels, rowStore: arrayRowStore, bm25Scorer: () => copyingBm25Scorer(oracleKernels) };
   const conversations = evaluationSuite(args.quick ? "quick" : "full", args.split);
   const policies = args.ablations ? [...contextPolicies, ...ablationPolicies] : contextPolicies;
   log(`generated ${conversations.length} conversation(s) in ${(performance.now() - started).toFixed(0)} ms; kernels: ${args.kernels}`);

@@ -24,7 +24,7 @@
 // postings would pass the object's cap keeps the latest messages that fit;
 // mirrors.ts). Postings, lengths, roles and scores are all relative to
 // `base`: a window costs its own messages, not the conversation's.
-import type { Bm25Query } from "../../wasm/src/kernels";
+import type { Bm25Query, Bm25Scorer } from "../../wasm/src/kernels";
 import { tokenize } from "../../wasm/src/text-features";
 import type { Role } from "../conversation/conversation-api";
 import { porterStem } from "./porter-stemmer";
@@ -118,20 +118,20 @@ export class LexicalIndex {
   private roleCodes = new Uint8Array(1024);
   /** One past the largest document added, relative to `base`. */
   private span = 0;
-  /**
-   * Per-query buffers reused across turns (a query at 100k messages gathers ~70k postings and
-   * scores 100k documents; allocating both every turn cost more than scoring them).
-   */
+  /** Per-query postings buffer reused across turns (a query at 100k messages gathers ~70k postings). */
   private postsScratch = new Uint8Array(1024);
-  private scoresScratch = new Float32Array(0);
   private documentCount = 0;
   private totalLength = 0;
   private lastDoc = -1;
 
-  /** `base`: the first document (seq) the index may hold; earlier ones score 0. */
-  constructor(readonly base = 0) {
+  /**
+   * `base`: the first document (seq) the index may hold; earlier ones score 0. `scorer`: scores this
+   * index's queries (turn-ranking.ts) and holds their scores; the index takes it over (clears it).
+   */
+  constructor(readonly base: number, readonly scorer: Bm25Scorer) {
     if (!Number.isInteger(base) || base < 0 || base >= MAX_LEXICAL_DOCUMENTS) throw new RangeError(`lexical index: base ${base} must be an integer in [0, ${MAX_LEXICAL_DOCUMENTS})`);
     this.lastDoc = base - 1;
+    scorer.clear();
   }
 
   /** Documents indexed (messages with at least one term). */
@@ -149,17 +149,17 @@ export class LexicalIndex {
   get terms(): number {
     return this.termIds.size;
   }
-  /** Bytes held by the typed arrays, plus an estimate of the term map (64 bytes a term). */
+  /** Bytes held by the typed arrays and the scorer, plus an estimate of the term map (64 bytes a term). */
   get bytes(): number {
-    return this.bytesWithScores(this.scoresScratch.byteLength);
+    return this.ownBytes + this.scorer.bytes;
   }
-  /** `bytes` with the score buffer at the size the next query gives it (what a cap on the index must count). */
+  /** `bytes` with the scorer at the size the next query gives it (what a cap on the index must count). */
   get bytesOnceQueried(): number {
-    return this.bytesWithScores(4 * grownLength(this.scoresScratch.length, this.span));
+    return this.ownBytes + this.scorer.bytesFor(this.span);
   }
-  private bytesWithScores(scoreBytes: number): number {
+  private get ownBytes(): number {
     const perTerm = this.head.byteLength + this.tail.byteLength + this.fill.byteLength + this.level.byteLength + this.df.byteLength + this.lastDocOf.byteLength + this.closedBytes.byteLength;
-    return this.pool.byteLength + this.lengths.byteLength + this.roleCodes.byteLength + perTerm + this.postsScratch.byteLength + scoreBytes + this.termIds.size * 64;
+    return this.pool.byteLength + this.lengths.byteLength + this.roleCodes.byteLength + perTerm + this.postsScratch.byteLength + this.termIds.size * 64;
   }
 
   /** The role of document `doc`, or null when it was never added. */
@@ -226,12 +226,6 @@ export class LexicalIndex {
   idf(term: string): number {
     const id = this.termIds.get(term);
     return id === undefined ? 0 : bm25Idf(this.documentCount, this.df[id]!);
-  }
-
-  /** A buffer for one query's scores (document base + i at i), reused by every query: read it before the next. */
-  scoreBuffer(): Float32Array {
-    if (this.scoresScratch.length < this.span) this.scoresScratch = new Float32Array(grownLength(this.scoresScratch.length, this.span));
-    return this.scoresScratch;
   }
 
   private termId(term: string): number {

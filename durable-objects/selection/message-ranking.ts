@@ -27,7 +27,7 @@
 // direct, multi-hop and temporal questions at 1/4 and 1/8: the dense pool brings the other
 // messages of a matched segment, which is where a fact stated over two or
 // three messages continues (docs/context-selection.md).
-import type { TopK } from "../../wasm/src/kernels";
+import { MAX_SCORER_TOP_K, type RankedEntry, type TopK } from "../../wasm/src/kernels";
 
 export interface MessageRankingWeights {
   /** λ: weight of the dense score in the fusion. */
@@ -75,8 +75,8 @@ export interface RankingSources {
   lexical: Float32Array;
   /** The seq `lexical[0]` scores; messages before it are not offered. */
   lexicalBase: number;
-  /** topK over `lexical` (the kernel; indices into `lexical`). */
-  topK(scores: Float32Array, k: number): TopK;
+  /** The ranking of `lexical` a page at a time: its top k, or the k after `after` (the scorer; indices into `lexical`). */
+  topK(k: number, after?: RankedEntry): TopK;
   /** Seqs the dense ranking of segments offers, best segment first (may repeat lexical ones). */
   densePool: readonly number[];
   /** Dense score of each given seq (same order). */
@@ -87,7 +87,7 @@ export interface RankingSources {
 }
 
 /** The fused pool, best first (ties → later message); `top`: the lexical top-k, best first. */
-export function fusePool(sources: RankingSources, weights: MessageRankingWeights, top: TopK = sources.topK(sources.lexical, Math.min(weights.poolSize, sources.lexical.length))): ScoredMessage[] {
+export function fusePool(sources: RankingSources, weights: MessageRankingWeights, top: TopK = sources.topK(weights.poolSize)): ScoredMessage[] {
   const { lexical, lexicalBase: base } = sources;
   const span = base + lexical.length;
   const maxLexical = top.scores.length && top.scores[0]! > 0 ? top.scores[0]! : 1;
@@ -113,19 +113,18 @@ export function fusePool(sources: RankingSources, weights: MessageRankingWeights
 
 /**
  * The whole order, lazily: the fused pool, then the other lexical matches
- * by score, then the rest newest first. One top-k of `firstK` (at least the
- * pool) serves the pool and the continuation; it doubles only when the
- * continuation reaches its end with matches left (a top-k is a prefix of the
- * whole order, so the sequence does not depend on `firstK`). It starts at
- * the pool: a 4k-token budget rarely reaches past the pool, and a top-512
- * cost 0.2 ms more than a top-128 over 100k messages (its sort). Consume the
- * sequence before the index changes.
+ * by score, then the rest newest first. The lexical ranking is read in
+ * pages: the first (`firstK`, at least the pool) serves the pool and the
+ * continuation; each next page starts after the last one's end and is twice
+ * as long (at most MAX_SCORER_TOP_K), so a 4k-token budget, which rarely
+ * reaches past the pool, pays for one top-k, and a larger one never repeats
+ * a page's work. Consume the sequence before the index changes.
  */
 export function* rankMessages(sources: RankingSources, weights: MessageRankingWeights, firstK = weights.poolSize): Generator<ScoredMessage> {
   const { lexical, lexicalBase: base } = sources;
   const span = base + lexical.length;
-  let k = Math.min(lexical.length, Math.max(firstK, weights.poolSize));
-  let top = sources.topK(lexical, k);
+  let k = Math.min(MAX_SCORER_TOP_K, Math.max(firstK, weights.poolSize));
+  let top = sources.topK(k);
   const taken = new Set<number>();
   const pool = fusePool(sources, weights, top);
   for (const m of pool) {
@@ -139,9 +138,13 @@ export function* rankMessages(sources: RankingSources, weights: MessageRankingWe
   });
   for (let i = 0; ; i++) {
     if (i === top.indices.length) {
-      if (k >= lexical.length || !(top.scores[i - 1]! > 0)) break;
-      k = Math.min(lexical.length, k * 2);
-      top = sources.topK(lexical, k);
+      // A short page ended the ranking; a page ending at a score of 0 ended the matches.
+      if (top.indices.length < k || !(top.scores[i - 1]! > 0)) break;
+      const end = { score: top.scores[i - 1]!, index: top.indices[i - 1]! };
+      k = Math.min(MAX_SCORER_TOP_K, 2 * k);
+      top = sources.topK(k, end);
+      i = 0;
+      if (!top.indices.length) break;
     }
     if (!(top.scores[i]! > 0)) break;
     const seq = base + top.indices[i]!;

@@ -15,6 +15,7 @@
 // that window's first seq, a hint in meta, so that a restarted object builds
 // the window directly instead of first building past the cap.
 import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
+import { ResidentBm25 } from "../../wasm/src/bindings/resident-bm25";
 import { kernelsModule } from "../../wasm/src/bundled";
 import { reweightRows } from "../episodes/bucket-idf";
 import { storedMessageRow, type ConversationStore, type MessageRow } from "../conversation/conversation-store";
@@ -190,7 +191,8 @@ export class ConversationMirrors {
 
   /** The index of messages from `floor` on, or the seq at which it passed its share of the cap (then it is garbage). */
   private buildLexical(floor: number): LexicalIndex | { reached: number } {
-    const lexical = new LexicalIndex(floor);
+    // Its own scorer (lengths and scores in a WASM instance sized to it): WASM memory never shrinks, and a window is rebuilt smaller.
+    const lexical = new LexicalIndex(floor, ResidentBm25.create(kernelsModule));
     for (let after = floor - 1; ; ) {
       const batch = this.store.page(after, LEXICAL_BATCH);
       if (!batch.length) return lexical;

@@ -120,13 +120,13 @@ function rankedMessages(
   source: TurnContextSource, routed: RoutedQuery | null, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], query: string,
   live: (seq: number) => boolean,
 ): Iterable<Candidate> {
-  const { store, mirrors, kernels } = source;
+  const { store, mirrors } = source;
   const lexical = mirrors.lexicalIndex()!;
   const segmentIndex = routed ? mirrors.segmentIndex() : null;
   // Episodes exist (routed), so segments do, so the index does. The message ranking reads the best DENSE_POOL_SEGMENTS spans only.
   const spans = routed && segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, DENSE_POOL_SEGMENTS) : null;
   const order = rankTurnMessages({
-    kernels, lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
+    lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
     // Only the lexical window's messages are offered (all of them unless the conversation outgrew MAX_LEXICAL_BYTES; mirrors.ts).
     eligible: (seq) => { const role = lexical.role(seq); return role !== null && role !== "system"; },
     // The feedback documents (a few per turn), from the text cache; a message an edit supersedes gives nothing.

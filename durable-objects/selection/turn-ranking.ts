@@ -27,7 +27,6 @@ export const DENSE_POOL_SEGMENTS = 32;
 export const MESSAGE_LOOP_BOUNDS = { minCandidateTokens: MESSAGE_OVERHEAD_TOKENS + 1, maxConsecutiveSkips: 256 } as const;
 
 export interface TurnRankingInput {
-  kernels: Kernels;
   lexical: LexicalIndex;
   query: string;
   /** The episode-aware dense ranking of segments, best first (null: no episodes yet). */
@@ -47,7 +46,6 @@ export interface TurnRankingInput {
 }
 
 export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessage> {
-  const { kernels } = input;
   const terms = input.weights.dropQuestionWords ? questionTerms(input.query) : lexicalTerms(input.query);
   const scores = lexicalScores(input, terms);
   const densePool: number[] = [];
@@ -72,7 +70,7 @@ export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessa
   return rankMessages({
     lexical: scores,
     lexicalBase: input.lexical.base,
-    topK: (s, k) => kernels.topK(s, k),
+    topK: (k, after) => input.lexical.scorer.topK(k, after),
     densePool,
     dense: input.messageDense ?? segmentDense,
     episodeOf: (seq) => spanOf.get(seq)?.episode ?? null,
@@ -98,18 +96,19 @@ export function messageDenseScores(kernels: Kernels, weightedQuery: Float32Array
  * plus the feedback terms of the first pass's best messages (a related term that is also a
  * feedback term counts with the larger weight of the two: the second pass adds the excess). The
  * second pass scores only the feedback terms' postings, not the question's again. A view of the
- * index's score buffer: message lexical.base + i at i.
+ * index's scorer's scores (message lexical.base + i at i), valid until its next query.
  */
 function lexicalScores(input: TurnRankingInput, terms: readonly string[]): Float32Array {
-  const { kernels, lexical, weights } = input;
+  const { lexical, weights } = input;
+  const { scorer } = lexical;
   // Terms in half the messages or more are left out, as feedback leaves them out: no evidence, most of the postings.
   const informative = (t: string) => lexical.idf(t) > MIN_INFORMATIVE_IDF;
   const expansion = new Map([...expandQuery(terms, weights.expansion, expandableTerms(input.query))].filter(([t]) => informative(t)));
   const first = lexical.query(terms.filter(informative), expansion);
-  if (!first) return lexical.scoreBuffer().subarray(0, lexical.windowSize).fill(0);
-  const scores = kernels.bm25Scores(first, lexical.scoreBuffer());
+  if (!first) return scorer.zero(lexical.windowSize);
+  const scores = scorer.score(first);
   if (weights.feedbackDocuments <= 0 || weights.feedbackTerms <= 0 || !(weights.feedbackWeight > 0)) return scores;
-  const top = kernels.topK(scores, Math.min(weights.feedbackDocuments, scores.length));
+  const top = scorer.topK(weights.feedbackDocuments);
   const matched = Array.from(top.indices).filter((i, r) => top.scores[r]! > 0 && input.eligible(lexical.base + i));
   const texts = input.textsOf(matched.map((i) => lexical.base + i));
   const documents = matched.map((i, d) => ({ terms: lexicalTerms(texts[d]!.slice(0, MAX_FEEDBACK_CHARS)), score: scores[i]! }));
@@ -117,5 +116,5 @@ function lexicalScores(input: TurnRankingInput, terms: readonly string[]): Float
   const added = new Map<string, number>();
   for (const [t, w] of feedback) if (w > (expansion.get(t) ?? 0)) added.set(t, w - (expansion.get(t) ?? 0));
   const second = lexical.query([], added);
-  return second ? kernels.bm25Scores(second, scores, true) : scores;
+  return second ? scorer.score(second, true) : scores;
 }

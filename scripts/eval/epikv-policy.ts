@@ -61,7 +61,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
     summary: unit === "segments"
       ? `pinned + recent ${settings.recent_messages} + segments by relevance, matched episode +${ranking.matchBonus} (E ${settings.episodes}, window ${settings.window})`
       : `pinned + recent ${settings.recent_messages} + messages by fused BM25/dense (λ ${weights.dense}, recency ρ ${weights.recency}, pool ${weights.poolSize} + ${variant.noDensePool ? "no" : "episode-aware"} dense pool, ±${weights.neighbourRadius} neighbours for the top ${weights.neighbourTop}, query expansion γ ${weights.expansion}${weights.dropQuestionWords ? ", question words not searched" : ""})`,
-    async prepare(conversation, { kernels, rowStore }) {
+    async prepare(conversation, { kernels, rowStore, bm25Scorer }) {
       const dim = HASH_EMBEDDING_DIM;
       const embedder = hashEmbedder(kernels, dim);
 
@@ -105,7 +105,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
       const recent = recentCandidates(conversation, settings.recent_messages);
 
       // ConversationDO's lexical index: every message, BM25 over stemmed terms.
-      const lexical = new LexicalIndex();
+      const lexical = new LexicalIndex(0, bm25Scorer());
       for (const m of conversation.messages) lexical.add(m.seq, m.role, messageTerms(m));
       const messages = conversation.messages;
 
@@ -124,7 +124,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
             return { ...selection, matchedEpisode: matched.id };
           }
           const order = rankTurnMessages({
-            kernels, lexical, query, weights,
+            lexical, query, weights,
             spans: variant.noDensePool ? null : rankedSpans(index, q, matched, episodes, ranking, DENSE_POOL_SEGMENTS),
             messageDense: variant.perMessageDense ? (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf) : null,
             eligible: (seq) => messages[seq]!.role !== "system",

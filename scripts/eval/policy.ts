@@ -15,7 +15,7 @@ import {
 } from "../../durable-objects/selection/token-estimator";
 import { groupUnits } from "../../durable-objects/conversation/tool-units";
 import type { RowStoreFactory } from "../../durable-objects/selection/segment-index";
-import type { Kernels } from "../../wasm/src/kernels";
+import type { Bm25Scorer, Kernels } from "../../wasm/src/kernels";
 
 export interface StoredEvalMessage extends MessageRef {
   role: Role;
@@ -46,10 +46,11 @@ export interface PreparedPolicy {
   episodeOf?(seq: number): number | null;
 }
 
-/** What a policy may use: the numeric kernels and the row store the DO's segment index keeps its rows in. */
+/** What a policy may use: the numeric kernels, the row store the DO's segment index keeps its rows in, and the lexical index's scorer. */
 export interface PolicyRuntime {
   kernels: Kernels;
   rowStore: RowStoreFactory;
+  bm25Scorer: () => Bm25Scorer;
 }
 
 export interface ContextPolicy {

@@ -20,6 +20,8 @@ import { oracleKernels } from "../../wasm/oracle/index";
 import { loadWasmModule } from "../../wasm/src/node-module";
 import { wasmKernels } from "../../wasm/src/wasm-kernels";
 import { ResidentColumns } from "../../wasm/src/bindings/retrieval";
+import { ResidentBm25 } from "../../wasm/src/bindings/resident-bm25";
+import { copyingBm25Scorer } from "../../wasm/src/bm25-scorer";
 import { arrayRowStore } from "../../durable-objects/selection/segment-index";
 
 const small = { id: "t", seed: 5, messages: 1_500 };
@@ -148,7 +150,7 @@ const conversationArb = fc.array(fc.array(fc.constantFrom(...words), { minLength
     ...bodies.map((b, i): ChatMessage => ({ role: i % 2 ? "assistant" : "user", content: b.join(" ") })),
   ]);
 const query = "what is the gate code";
-const oracle = { kernels: oracleKernels, rowStore: arrayRowStore };
+const oracle = { kernels: oracleKernels, rowStore: arrayRowStore, bm25Scorer: () => copyingBm25Scorer(oracleKernels) };
 const fixedCost = (conv: StoredConversation): number => REPLY_PRIMING_TOKENS + turnTokens(conv, query) + conv.messages[0]!.tokens;
 const historyTokens = (conv: StoredConversation, seqs: number[]): number => seqs.filter((s) => s !== 0).reduce((sum, s) => sum + conv.messages[s]!.tokens, 0);
 
@@ -190,7 +192,7 @@ describe("epikv policy (durable-objects modules, WASM kernels)", () => {
     const conv = generateConversation({ id: "e", seed: 3, messages: 600 });
     const stored = storeConversation(conv.messages);
     const module = loadWasmModule();
-    const wasm = { kernels: wasmKernels(module), rowStore: (capacity: number, dim: number) => ResidentColumns.create(module, capacity, dim) };
+    const wasm = { kernels: wasmKernels(module), rowStore: (capacity: number, dim: number) => ResidentColumns.create(module, capacity, dim), bm25Scorer: () => ResidentBm25.create(module) };
     const prepared = await epikvPolicy().prepare(stored, wasm);
     for (const fraction of [2, 16]) {
       const budget = Math.floor(stored.totalTokens / fraction);

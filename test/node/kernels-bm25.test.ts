@@ -4,4 +4,5 @@ import { wasmKernels } from "../../wasm/src/wasm-kernels";
 import { oracleKernels } from "../../wasm/oracle/index";
 import { bm25Conformance } from "../suites/kernels-bm25-suite";
 
-bm25Conformance({ runtime: "node", wasm: wasmKernels(loadWasmModule()), oracle: oracleKernels });
+const module = loadWasmModule();
+bm25Conformance({ runtime: "node", wasm: wasmKernels(module), oracle: oracleKernels, module });

@@ -4,6 +4,7 @@ import { LexicalIndex, lexicalTerms, messageTerms } from "../../durable-objects/
 import { DEFAULT_MESSAGE_RANKING } from "../../durable-objects/selection/message-ranking";
 import { MAX_FEEDBACK_CHARS, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
 import { oracleKernels } from "../../wasm/oracle/index";
+import { copyingBm25Scorer } from "../../wasm/src/bm25-scorer";
 
 describe("feedbackTerms (the relevance model over the first pass's best messages)", () => {
   it("weighs a word by Σ P(w|d)·P(d|q), the strongest at λ, never a question term or a function word", () => {
@@ -51,10 +52,10 @@ describe("rankTurnMessages with feedback", () => {
     "I booked a hotel for my sister's wedding.",
     "Let us plan dinner.",
   ];
-  const index = new LexicalIndex();
+  const index = new LexicalIndex(0, copyingBm25Scorer(oracleKernels));
   messages.forEach((content, seq) => index.add(seq, seq % 2 ? "assistant" : "user", messageTerms({ content })));
   const rank = (feedbackDocuments: number) => [...rankTurnMessages({
-    kernels: oracleKernels, lexical: index, query: "Which hotel did I book for the wedding?", spans: null, messageDense: null,
+    lexical: index, query: "Which hotel did I book for the wedding?", spans: null, messageDense: null,
     weights: { ...DEFAULT_MESSAGE_RANKING, feedbackDocuments }, eligible: () => true, textsOf: (seqs) => seqs.map((seq) => messages[seq]!),
   })].filter((m) => m.lexical > 0).map((m) => m.seq);
 
@@ -72,10 +73,10 @@ describe("rankTurnMessages with feedback", () => {
     const matchedWords = (word: string, at: number) => {
       const long = `hotel booked ${"filler ".repeat(Math.ceil(at / 7))}`.slice(0, at) + ` ${word}`;
       const texts = [long, `${word} trip`, ...Array.from({ length: 8 }, (_, i) => `nothing here ${i}`)];
-      const index = new LexicalIndex();
+      const index = new LexicalIndex(0, copyingBm25Scorer(oracleKernels));
       texts.forEach((content, seq) => index.add(seq, "user", messageTerms({ content })));
       return [...rankTurnMessages({
-        kernels: oracleKernels, lexical: index, query: "which hotel?", spans: null, messageDense: null,
+        lexical: index, query: "which hotel?", spans: null, messageDense: null,
         weights: DEFAULT_MESSAGE_RANKING, eligible: () => true, textsOf: (seqs) => seqs.map((seq) => texts[seq]!),
       })].filter((m) => m.lexical > 0).map((m) => m.seq);
     };
@@ -86,10 +87,10 @@ describe("rankTurnMessages with feedback", () => {
   it("leaves out question terms in half the messages or more: the ranking is the one without them", () => {
     // "about" is in every message, "tax" in one of ten; the bench's template text (msg …: about …).
     const texts = Array.from({ length: 10 }, (_, i) => `msg ${i} about ${i === 6 ? "tax deadline" : "garden tomatoes"} detail`);
-    const index = new LexicalIndex();
+    const index = new LexicalIndex(0, copyingBm25Scorer(oracleKernels));
     texts.forEach((content, seq) => index.add(seq, "user", messageTerms({ content })));
     const ranked = (query: string) => [...rankTurnMessages({
-      kernels: oracleKernels, lexical: index, query, spans: null, messageDense: null,
+      lexical: index, query, spans: null, messageDense: null,
       weights: DEFAULT_MESSAGE_RANKING, eligible: () => true, textsOf: (seqs) => seqs.map((seq) => texts[seq]!),
     })].map((m) => [m.seq, m.lexical]);
     expect(ranked("what about the tax?")).toEqual(ranked("what tax?"));

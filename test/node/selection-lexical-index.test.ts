@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { bm25Scores, buildBm25Index } from "../../scripts/eval/baselines/bm25";
 import { LexicalIndex, lexicalTerms, messageTerms, questionTerms } from "../../durable-objects/selection/lexical-index";
 import { oracleKernels } from "../../wasm/oracle/index";
+import { copyingBm25Scorer } from "../../wasm/src/bm25-scorer";
 
 const words = ["gate", "code", "painted", "paint", "sunset", "lake", "my", "the", "is", "2547", "sister", "name", "Caroline", "adoption", "agencies"];
 
@@ -13,7 +14,7 @@ describe("LexicalIndex", () => {
       fc.array(fc.array(fc.constantFrom(...words), { maxLength: 12 }), { minLength: 1, maxLength: 40 }),
       fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 5 }),
       (docs, query) => {
-        const index = new LexicalIndex();
+        const index = new LexicalIndex(0, copyingBm25Scorer(oracleKernels));
         docs.forEach((d, i) => index.add(i, "user", lexicalTerms(d.join(" "))));
         const q = index.query(lexicalTerms(query.join(" ")));
         const nonEmpty = docs.filter((d) => d.length).length;
@@ -27,7 +28,7 @@ describe("LexicalIndex", () => {
   });
 
   it("keeps postings across many blocks and terms, and reports its size", () => {
-    const index = new LexicalIndex();
+    const index = new LexicalIndex(0, copyingBm25Scorer(oracleKernels));
     for (let i = 0; i < 5000; i++) index.add(i, i % 2 ? "assistant" : "user", [`w${i % 300}`, "common", ...(i % 7 === 0 ? ["rare"] : [])]);
     const q = index.query(["rare", "common", "absent"])!;
     expect(q.idf.length).toBe(2);
@@ -44,10 +45,9 @@ describe("LexicalIndex", () => {
     const small = index.query(["rare"])!;
     expect(decodePostings(small.posts).map(([doc]) => doc)).toEqual(docsOfRare);
     const projected = index.bytesOnceQueried;
-    expect(projected).toBeGreaterThan(index.bytes); // the score buffer is not allocated before the first query
-    const scores = index.scoreBuffer();
-    expect(scores.length).toBeGreaterThanOrEqual(index.windowSize);
-    expect(index.scoreBuffer()).toBe(scores);
+    expect(projected).toBeGreaterThan(index.bytes); // the scorer's buffer is not allocated before the first query
+    const scores = index.scorer.score(index.query(["rare"])!);
+    expect(scores.length).toBe(index.windowSize);
     expect(index.bytes).toBe(projected); // what the cap counted is what a query allocated
   });
 
@@ -57,8 +57,8 @@ describe("LexicalIndex", () => {
       fc.integer({ min: 0, max: 30 }),
       fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 5 }),
       (docs, base, query) => {
-        const whole = new LexicalIndex();
-        const window = new LexicalIndex(base);
+        const whole = new LexicalIndex(0, copyingBm25Scorer(oracleKernels));
+        const window = new LexicalIndex(base, copyingBm25Scorer(oracleKernels));
         docs.forEach((d, i) => {
           const roleName = i % 3 ? "assistant" : "user";
           whole.add(base + i, roleName, lexicalTerms(d.join(" ")));
@@ -79,12 +79,12 @@ describe("LexicalIndex", () => {
         expect(qb.lengths.length).toBe(docs.length); // per-document arrays start at base
       },
     ), { numRuns: 200 });
-    expect(() => new LexicalIndex(-1)).toThrow(RangeError);
-    expect(() => new LexicalIndex(3).add(2, "user", ["x"])).toThrow(RangeError);
+    expect(() => new LexicalIndex(-1, copyingBm25Scorer(oracleKernels))).toThrow(RangeError);
+    expect(() => new LexicalIndex(3, copyingBm25Scorer(oracleKernels)).add(2, "user", ["x"])).toThrow(RangeError);
   });
 
   it("indexes the speaker name with the content, clamps tf at 255, and rejects out-of-order documents", () => {
-    const index = new LexicalIndex();
+    const index = new LexicalIndex(0, copyingBm25Scorer(oracleKernels));
     index.add(0, "user", messageTerms({ content: "I painted a lake", name: "Caroline" }));
     index.add(2, "assistant", Array(300).fill("again"));
     const byName = oracleKernels.bm25Scores(index.query(lexicalTerms("what did caroline paint?"))!);

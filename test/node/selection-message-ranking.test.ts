@@ -7,10 +7,11 @@ import { selectContext } from "../../durable-objects/selection/select-context";
 import { oracleKernels } from "../../wasm/oracle/index";
 
 function sources(lexical: number[], overrides: Partial<RankingSources> = {}): RankingSources {
+  const scores = Float32Array.from(lexical);
   return {
-    lexical: Float32Array.from(lexical),
+    lexical: scores,
     lexicalBase: 0,
-    topK: (s, k) => oracleKernels.topK(s, k),
+    topK: (k, after) => oracleKernels.topK(scores, k, after),
     densePool: [],
     dense: (seqs) => new Float32Array(seqs.length),
     episodeOf: () => null,
@@ -29,6 +30,21 @@ describe("rankMessages", () => {
       expect(seqs.sort((a, b) => a - b)).toEqual(lexical.map((_, i) => i).filter((i) => !ineligible.has(i)));
       const firstZero = order.findIndex((m) => !(m.lexical > 0));
       if (firstZero >= 0) for (const m of order.slice(firstZero)) expect(m.lexical > 0).toBe(false);
+    }), { numRuns: 200 });
+  });
+
+  it("the order does not depend on the first page's length (later pages start where the last ended)", () => {
+    fc.assert(fc.property(fc.array(fc.oneof(fc.constant(0), fc.constant(3), fc.float({ min: 0, max: 20, noNaN: true })), { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 50 }), (lexical, poolSize) => {
+      const weights = { ...DEFAULT_MESSAGE_RANKING, poolSize };
+      const pages: number[] = [];
+      const s = sources(lexical);
+      const counted: RankingSources = { ...s, topK: (k, after) => (pages.push(k), s.topK(k, after)) };
+      const whole = [...rankMessages(sources(lexical), weights, 10_000)].map((m) => m.seq);
+      for (const firstK of [poolSize, poolSize + 1, 3 * poolSize]) {
+        pages.length = 0;
+        expect([...rankMessages(counted, weights, firstK)].map((m) => m.seq), `first page ${firstK}`).toEqual(whole);
+        for (let p = 1; p < pages.length; p++) expect(pages[p]).toBe(2 * pages[p - 1]!); // each page twice the last
+      }
     }), { numRuns: 200 });
   });
 

@@ -6,6 +6,7 @@ import { RELATED_TERMS_DATA } from "../../durable-objects/selection/lexicon/rela
 import { expandableTerms, expandQuery, MAX_EXPANSION_TERMS, relatedTerms } from "../../durable-objects/selection/related-terms";
 import { porterStem } from "../../durable-objects/selection/porter-stemmer";
 import { oracleKernels } from "../../wasm/oracle/index";
+import { copyingBm25Scorer } from "../../wasm/src/bm25-scorer";
 
 const stem = (w: string) => porterStem(w);
 
@@ -89,7 +90,7 @@ describe("expandQuery", () => {
 
 describe("LexicalIndex with an expanded query", () => {
   it("lets a paraphrase match, never above the same message's exact word (γ ≤ 1), and changes nothing else", () => {
-    const index = new LexicalIndex();
+    const index = new LexicalIndex(0, copyingBm25Scorer(oracleKernels));
     const texts = ["my doctor is Dr. Okafor", "my physician is Dr. Okafor", "we walked by the lake", "the gate code is 2547"];
     texts.forEach((t, i) => index.add(i, "user", lexicalTerms(t)));
     const terms = lexicalTerms("which physician do I see?");
@@ -104,7 +105,7 @@ describe("LexicalIndex with an expanded query", () => {
   });
 
   it("ignores expansion terms that are query terms, unindexed or weighted 0", () => {
-    const index = new LexicalIndex();
+    const index = new LexicalIndex(0, copyingBm25Scorer(oracleKernels));
     index.add(0, "user", lexicalTerms("doctor visit"));
     const q = index.query(["doctor"], new Map([["doctor", 0.5], ["visit", 0], ["absent", 1]]))!;
     expect(q.idf.length).toBe(1);

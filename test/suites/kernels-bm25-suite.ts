@@ -5,14 +5,18 @@
 // Node (test/node/kernels-bm25.test.ts) and inside workerd
 // (test/worker/kernels-bm25.test.ts); nothing here needs Node APIs.
 import { describe, expect, it } from "vitest";
-import type { Bm25Query, Kernels } from "../../wasm/src/kernels";
+import { MAX_SCORER_TOP_K, type Bm25Query, type Bm25Scorer, type Kernels } from "../../wasm/src/kernels";
+import { ResidentBm25 } from "../../wasm/src/bindings/resident-bm25";
+import { copyingBm25Scorer } from "../../wasm/src/bm25-scorer";
 import { mulberry32 } from "../../protocol/mulberry32";
 import { decodePostings, encodePostings } from "../../wasm/src/bm25-postings";
 
 export interface Bm25SuiteOptions {
   runtime: string;
   wasm: Pick<Kernels, "bm25Scores">;
-  oracle: Pick<Kernels, "bm25Scores">;
+  oracle: Pick<Kernels, "bm25Scores" | "topK">;
+  /** The compiled kernels module, for ResidentBm25. */
+  module: WebAssembly.Module;
 }
 
 /** Terms' (document, tf) lists encoded one after another, zero padding after some (as the index's blocks end): posts and starts. */
@@ -54,7 +58,69 @@ function reference(q: Bm25Query): Float64Array {
   return out;
 }
 
-export function bm25Conformance({ runtime, wasm, oracle }: Bm25SuiteOptions): void {
+/** The first `n` documents of `q`'s postings (an index that had only those yet); lengths a prefix of q's. */
+function prefixQuery(q: Bm25Query, n: number): Bm25Query {
+  const lists = Array.from({ length: q.idf.length }, (_, t) => decodePostings(q.posts.subarray(q.starts[t]!, q.starts[t + 1]!)).filter(([d]) => d < n));
+  return { ...q, ...encodeTerms(lists), lengths: q.lengths.subarray(0, n) };
+}
+
+export function bm25Conformance({ runtime, wasm, oracle, module }: Bm25SuiteOptions): void {
+  describe(`ResidentBm25 (${runtime})`, () => {
+    it("scores, adds a second pass and pages its ranking as the oracle does, as documents arrive and when a new index takes it over", () => {
+      const random = mulberry32(14);
+      const resident = ResidentBm25.create(module);
+      const plain = copyingBm25Scorer(oracle);
+      const full = randomQuery(random, 6000, 6, 0.08);
+      const extra = { ...randomQuery(random, 6000, 3, 0.05), lengths: full.lengths, avgDocLength: full.avgDocLength };
+      // The index grows (lengths copied once each, across the regions' growth), then a new index (clear) starts over smaller.
+      for (const n of [1, 40, 1023, 1025, 3000, 6000, 0, 500]) {
+        if (n === 0) {
+          for (const s of [resident, plain]) s.clear();
+          expect(() => resident.topK(1)).toThrow(RangeError); // nothing scored since
+          continue;
+        }
+        const q = prefixQuery(full, n);
+        const more = prefixQuery(extra, n);
+        for (const [first, second] of [[q, more], [more, q]] as const) {
+          const a = Array.from(resident.score(first));
+          expect(a, `n ${n}`).toEqual(Array.from(plain.score(first)));
+          expect(Array.from(resident.score(second, true))).toEqual(Array.from(plain.score(second, true)));
+          for (const k of [1, 3, 128, n]) {
+            const top = resident.topK(Math.min(k, MAX_SCORER_TOP_K));
+            expect(top, `n ${n}, k ${k}`).toEqual(plain.topK(Math.min(k, MAX_SCORER_TOP_K)));
+            if (!top.indices.length) continue;
+            const end = { score: top.scores[top.indices.length - 1]!, index: top.indices[top.indices.length - 1]! };
+            expect(resident.topK(k > 64 ? 64 : k, end)).toEqual(plain.topK(k > 64 ? 64 : k, end));
+          }
+        }
+        expect(Array.from(resident.zero(n))).toEqual(new Array(n).fill(0));
+        expect(resident.topK(2)).toEqual(plain.zero(n) && plain.topK(2));
+      }
+      expect(resident.bytes).toBeGreaterThanOrEqual(6000 * 8);
+      expect(resident.bytesFor(6000)).toBe(resident.bytes); // what a cap counts for an index it already holds is what it holds
+    });
+
+    it("refuses what it cannot answer: add without scores of the same documents, lengths that shrank, a top-k past its scratch, malformed postings (then has no scores)", () => {
+      const random = mulberry32(15);
+      const scorers: Bm25Scorer[] = [ResidentBm25.create(module), copyingBm25Scorer(oracle)];
+      for (const s of scorers) {
+        const q = randomQuery(random, 300, 2, 0.2);
+        expect(() => s.score(q, true)).toThrow(/add needs/);
+        s.score(q);
+        expect(() => s.score(prefixQuery(q, 200), true)).toThrow(/add needs/);
+        expect(() => s.topK(MAX_SCORER_TOP_K + 1)).toThrow(RangeError);
+        expect(() => s.zero(-1)).toThrow(RangeError);
+      }
+      const resident = scorers[0]!;
+      const q = randomQuery(random, 300, 2, 0.2);
+      resident.score(q);
+      expect(() => resident.score(prefixQuery(q, 100))).toThrow(/fewer than/);
+      const bad: Bm25Query = { ...q, ...encodeTerms([[[9999, 1]]]), idf: Float32Array.of(1) };
+      expect(() => resident.score(bad, true)).toThrow(RangeError);
+      expect(() => resident.topK(1)).toThrow(/no scores/); // the half-written pass is dropped
+    });
+  });
+
   describe(`bm25Scores (${runtime})`, () => {
     it("equals the oracle bit for bit, and BM25's definition within f32 rounding, on random postings", () => {
       const random = mulberry32(11);

@@ -196,6 +196,44 @@ export function retrievalConformance({ runtime, wasm, oracle, module }: Retrieva
       }
     });
 
+    it("pages (`after`): equal to the oracle from any start, and pages read one after another are the whole ranking", () => {
+      const random = mulberry32(24);
+      const n = 5_000;
+      const inputs = [
+        Float32Array.from({ length: n }, (_, i) => i), // ascending: every entry enters the buffer
+        new Float32Array(n).fill(2), // all tied: a page continues by index
+        Float32Array.from({ length: n }, () => (random() < 0.3 ? random() * 10 : 0)), // BM25-like
+        Float32Array.from({ length: n }, () => { // few values, NaN and infinities
+          const r = random();
+          return r < 0.05 ? NaN : r < 0.08 ? -Infinity : r < 0.1 ? Infinity : Math.floor(random() * 20) - 10;
+        }),
+      ];
+      for (const scores of inputs) {
+        const whole = oracle.topK(scores, n);
+        // Starts: entries of the ranking (first, middle, tied runs, last, NaN) and numbers between them.
+        const starts = [0, 1, 7, 100, 2500, n - 2, n - 1].map((r) => ({ score: whole.scores[r]!, index: whole.indices[r]! }));
+        starts.push({ score: 5.5, index: 0 }, { score: NaN, index: -1 }, { score: -Infinity, index: n }, { score: Infinity, index: 3 });
+        for (const after of starts) {
+          for (const k of [1, 3, 64, 700, n]) {
+            const got = wasm.topK(scores, k, after);
+            const want = oracle.topK(scores, k, after);
+            expect(Array.from(got.indices), `after ${after.score}@${after.index}, k ${k}`).toEqual(Array.from(want.indices));
+            expect(Array.from(got.scores)).toEqual(Array.from(want.scores));
+          }
+        }
+        for (const page of [1, 37, 512]) {
+          const read: number[] = [];
+          let top = wasm.topK(scores, page);
+          while (top.indices.length) {
+            read.push(...top.indices);
+            const last = top.indices.length - 1;
+            top = wasm.topK(scores, page, { score: top.scores[last]!, index: top.indices[last]! });
+          }
+          expect(read, `pages of ${page}`).toEqual(Array.from(whole.indices));
+        }
+      }
+    });
+
     it("rejects a negative or fractional k", () => {
       for (const k of [wasm, oracle]) {
         expect(() => k.topK(new Float32Array(3), -1)).toThrow(RangeError);

@@ -110,7 +110,25 @@ function sortSlots(hs: usize, hi: usize, lo: i32, hiSlot: i32): void {
  * hold 2k entries: they are the candidate buffer, so no other scratch is needed.
  */
 export function topKF32(scoresPtr: usize, n: i32, k: i32, outIdx: usize, outScores: usize): void {
-  if (k <= 0) return;
+  bestOf(scoresPtr, n, k, outIdx, outScores, false, 0, 0);
+}
+
+/**
+ * The k best of the entries that rank strictly after entry (afterScore,
+ * afterIndex) — the next page of a ranking whose previous page ended there —
+ * into the same buffers as topKF32; returns how many there were (≤ k). A
+ * page costs one pass like the first: reading a ranking in pages of k does
+ * not redo the earlier pages' selection and sort, as asking for a longer
+ * top-k would.
+ */
+export function topKAfterF32(scoresPtr: usize, n: i32, k: i32, afterScore: f32, afterIndex: i32, outIdx: usize, outScores: usize): i32 {
+  return bestOf(scoresPtr, n, k, outIdx, outScores, true, afterScore, afterIndex);
+}
+
+/** Both exports, one body: `paged` is a constant at each call, so the first page's loop carries no test for it. */
+@inline
+function bestOf(scoresPtr: usize, n: i32, k: i32, outIdx: usize, outScores: usize, paged: bool, as: f32, ai: i32): i32 {
+  if (k <= 0) return 0;
   const hs = outScores;
   const hi = outIdx;
   const capacity = 2 * k;
@@ -119,17 +137,27 @@ export function topKF32(scoresPtr: usize, n: i32, k: i32, outIdx: usize, outScor
   let ts: f32 = 0;
   let ti: i32 = 0;
   const n4 = n & ~3;
+  // A page skips a block whose scores all beat its start (they were on earlier pages); NaN never does.
+  const pagedNumeric = paged && as == as;
   let i = 0;
   while (i < n) {
-    if (limited && (i & 3) == 0 && i < n4 && ts == ts) {
-      // With a numeric threshold only a strictly larger score can enter.
-      if (!v128.any_true(f32x4.gt(v128.load(scoresPtr + (<usize>i << 2)), f32x4.splat(ts)))) {
+    if ((i & 3) == 0 && i < n4) {
+      const v = v128.load(scoresPtr + (<usize>i << 2));
+      if (limited && ts == ts) {
+        // With a numeric threshold only a strictly larger score can enter (and, on a page, one not above its start).
+        const above = f32x4.gt(v, f32x4.splat(ts));
+        const open = pagedNumeric ? v128.andnot(above, f32x4.gt(v, f32x4.splat(as))) : above;
+        if (!v128.any_true(open)) {
+          i += 4;
+          continue;
+        }
+      } else if (pagedNumeric && v128.all_true<i32>(f32x4.gt(v, f32x4.splat(as)))) {
         i += 4;
         continue;
       }
     }
     const s = load<f32>(scoresPtr + (<usize>i << 2));
-    if (!limited || before(s, i, ts, ti)) {
+    if ((!paged || before(as, ai, s, i)) && (!limited || before(s, i, ts, ti))) {
       store<f32>(hs + (<usize>size << 2), s);
       store<i32>(hi + (<usize>size << 2), i);
       size++;
@@ -148,4 +176,5 @@ export function topKF32(scoresPtr: usize, n: i32, k: i32, outIdx: usize, outScor
     size = k;
   }
   sortSlots(hs, hi, 0, size - 1);
+  return size;
 }

@@ -32,6 +32,11 @@ export class Arena {
     this.top = align(mark);
   }
 
+  /** Bytes of the linear memory (what the instance holds, allocated or not). */
+  get bytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
   /** Current top, for nested scopes: `const m = arena.mark(); …; arena.reset(m)`. */
   mark(): number {
     return this.top;

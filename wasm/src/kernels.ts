@@ -17,6 +17,12 @@ export interface TopK {
   scores: Float32Array;
 }
 
+/** One entry of a ranking: a top-k's last, where the next page starts. */
+export interface RankedEntry {
+  score: number;
+  index: number;
+}
+
 export interface KMeansOptions {
   k: number;
   /** Seed of the deterministic PRNG used for k-means++ seeding. */
@@ -92,6 +98,33 @@ export interface Bm25Query {
   b: number;
 }
 
+/**
+ * BM25 scores of one query at a time for one lexical index, and pages of
+ * their ranking (durable-objects/selection/turn-ranking.ts). The index's
+ * document lengths only grow at the end, so an implementation may keep its
+ * own copy and add only the new ones; an index takes a scorer over with
+ * `clear` (its lengths start again). Two implementations: ResidentBm25 keeps
+ * lengths and scores in WASM memory (no copies per pass), copyingBm25Scorer
+ * runs any Kernels (the plain-TS oracle in tests) over a JS buffer.
+ */
+export interface Bm25Scorer {
+  /** Scores every document of the query (added to the last scores with `add`); a view that the next score, zero or clear replaces. */
+  score(query: Bm25Query, add?: boolean): Float32Array;
+  /** n documents, every score 0 (a query none of whose terms is indexed). */
+  zero(n: number): Float32Array;
+  /** Top-k of the last scores, or with `after` the page after it (Kernels.topK). k ≤ MAX_SCORER_TOP_K. */
+  topK(k: number, after?: RankedEntry): TopK;
+  /** Forgets the lengths it copied (a new index takes it over). */
+  clear(): void;
+  /** Bytes it holds. */
+  readonly bytes: number;
+  /** Bytes it would hold once it has scored n documents (what a cap on the index counts). */
+  bytesFor(n: number): number;
+}
+
+/** The largest top-k (or page) a Bm25Scorer answers: its scratch is reserved up front, so views of its scores stay valid. */
+export const MAX_SCORER_TOP_K = 8192;
+
 export interface Kernels {
   /** out[i] = q · rows[i]. */
   dotScores(query: Float32Array, rows: Float32Array, dim: number): Float32Array;
@@ -113,8 +146,11 @@ export interface Kernels {
    * those terms had followed the earlier pass's.
    */
   bm25Scores(query: Bm25Query, out?: Float32Array, add?: boolean): Float32Array;
-  /** The k largest (k clipped to scores.length), best first, ties → lower index, NaN last. */
-  topK(scores: Float32Array, k: number): TopK;
+  /**
+   * The k largest (k clipped to scores.length), best first, ties → lower index, NaN last. With `after`,
+   * the k best of the entries ranking strictly after it (fewer when fewer do): the ranking's next page.
+   */
+  topK(scores: Float32Array, k: number, after?: RankedEntry): TopK;
 
   /** k-means++ seeding + Lloyd, n_init restarts; deterministic for a seed. k is clipped to n. */
   kmeans(data: Float32Array, dim: number, options: KMeansOptions): KMeansResult;

@@ -11,12 +11,13 @@ import { generateConversation } from "../../eval/generate-conversations";
 import { LexicalIndex, lexicalTerms, messageTerms } from "../../../durable-objects/selection/lexical-index";
 import { loadWasmModule } from "../../../wasm/src/node-module";
 import { wasmKernels } from "../../../wasm/src/wasm-kernels";
+import { copyingBm25Scorer } from "../../../wasm/src/bm25-scorer";
 
 export function cases({ quick }: BenchOptions): BenchCase[] {
   const kernels = wasmKernels(loadWasmModule());
   const messages = quick ? 10_000 : 100_000;
   const conversation = generateConversation({ id: "bench", seed: 5, messages });
-  const index = new LexicalIndex();
+  const index = new LexicalIndex(0, copyingBm25Scorer(kernels));
   conversation.messages.forEach((m, seq) => index.add(seq, m.role, messageTerms(m)));
   const questions = conversation.questions.map((q) => lexicalTerms(q.query));
   // query() hands out a view of a buffer the next query reuses: keep copies.

@@ -3,7 +3,7 @@
 // and the resident stores (ResidentRows in resident-rows.ts,
 // ResidentColumns in retrieval.ts), plus the shape checks and scratch
 // reservation of those stores.
-import type { KMeansOptions, KMeansResult, TopK } from "../kernels";
+import type { KMeansOptions, KMeansResult, RankedEntry, TopK } from "../kernels";
 import type { KernelInstance } from "../instance";
 import type { Arena } from "../arena";
 import { clipTopK, resolveKMeansOptions } from "../retrieval-checks";
@@ -26,6 +26,7 @@ export function retrievalExports(instance: KernelInstance) {
     nonzeroDimsF32: fn("nonzeroDimsF32"),
     rowsToColumnsF32: fn("rowsToColumnsF32"),
     topKF32: fn("topKF32"),
+    topKAfterF32: fn("topKAfterF32"),
     kmeansF32: fn("kmeansF32"),
     kmeansScratchBytes: fn("kmeansScratchBytes"),
     kmeansWorkBytes: fn("kmeansWorkBytes"),
@@ -39,13 +40,22 @@ export type RetrievalExports = ReturnType<typeof retrievalExports>;
 
 // ---- pointer-level steps shared by both APIs ---------------------------------
 
-export function topKAt(x: RetrievalExports, arena: Arena, scoresPtr: number, n: number, k: number): TopK {
+/** Top-k (or, with `after`, its next page) of the n scores at scoresPtr. Call inside arena.scoped. */
+export function topKAt(x: RetrievalExports, arena: Arena, scoresPtr: number, n: number, k: number, after?: RankedEntry): TopK {
   const kk = clipTopK(k, n);
   // 2k slots each: the kernel's candidate buffer (wasm/assembly/topk.ts); the first kk are the answer.
   const idxPtr = arena.alloc(kk * 8);
   const outPtr = arena.alloc(kk * 8);
-  x.topKF32(scoresPtr, n, kk, idxPtr, outPtr);
-  return { indices: arena.i32(idxPtr, kk).slice(), scores: arena.f32(outPtr, kk).slice() };
+  let found = kk;
+  if (after) {
+    checkRankedEntry(after);
+    found = x.topKAfterF32(scoresPtr, n, kk, after.score, after.index, idxPtr, outPtr);
+  } else x.topKF32(scoresPtr, n, kk, idxPtr, outPtr);
+  return { indices: arena.i32(idxPtr, found).slice(), scores: arena.f32(outPtr, found).slice() };
+}
+
+function checkRankedEntry(after: RankedEntry): void {
+  if (!Number.isInteger(after.index)) throw new RangeError(`topK: after.index must be an integer, got ${after.index}`);
 }
 
 /**

@@ -69,8 +69,8 @@ export function retrievalBindings(instance: KernelInstance): RetrievalKernels {
         return arena.f32(out, n).slice();
       });
     },
-    topK(scores, k) {
-      return arena.scoped(() => topKAt(x, arena, arena.put(scores), scores.length, k));
+    topK(scores, k, after) {
+      return arena.scoped(() => topKAt(x, arena, arena.put(scores), scores.length, k, after));
     },
     kmeans(data, dim, options) {
       const n = rowCount("kmeans", data, dim);

@@ -1,0 +1,45 @@
+// copyingBm25Scorer: the Bm25Scorer contract (wasm/src/kernels.ts) over any
+// Kernels — the plain-TS oracle in tests, or the copying WASM binding —
+// with the scores in a JS buffer. ResidentBm25
+// (wasm/src/bindings/resident-bm25.ts) is the one the Durable Object and the
+// evaluation use; tests compare the two.
+import { MAX_SCORER_TOP_K, type Bm25Scorer, type Kernels } from "./kernels";
+
+export function copyingBm25Scorer(kernels: Pick<Kernels, "bm25Scores" | "topK">): Bm25Scorer {
+  let buffer = new Float32Array(0);
+  let count = -1;
+  const room = (n: number) => {
+    if (buffer.length < n) buffer = new Float32Array(Math.max(n, 2 * buffer.length));
+  };
+  return {
+    score(q, add = false) {
+      const n = q.lengths.length;
+      if (add && n !== count) throw new RangeError(`bm25 scorer: add needs the last scores of the same ${n} documents (have ${count < 0 ? "none" : count})`);
+      room(n);
+      // bm25Scores leaves the buffer as it was when it refuses a query.
+      const scores = kernels.bm25Scores(q, buffer, add);
+      count = n;
+      return scores;
+    },
+    zero(n) {
+      if (!Number.isInteger(n) || n < 0) throw new RangeError(`bm25 scorer: document count must be a non-negative integer, got ${n}`);
+      room(n);
+      count = n;
+      return buffer.subarray(0, n).fill(0);
+    },
+    topK(k, after) {
+      if (count < 0) throw new RangeError("bm25 scorer: no scores to rank (score a query first)");
+      if (k > MAX_SCORER_TOP_K) throw new RangeError(`bm25 scorer: top-k of at most ${MAX_SCORER_TOP_K}, asked ${k}`);
+      return kernels.topK(buffer.subarray(0, count), k, after);
+    },
+    clear() {
+      count = -1;
+    },
+    get bytes() {
+      return buffer.byteLength;
+    },
+    bytesFor(n) {
+      return 4 * Math.max(n, buffer.length);
+    },
+  };
+}
