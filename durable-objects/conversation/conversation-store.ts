@@ -269,9 +269,12 @@ export class ConversationStore {
     const out = new Map<number, StoredMessageRow>();
     const runs = seqRuns(seqs);
     if (!runs.length) return out;
-    const rows = this.sql.all<StoredMessageRow>`SELECT m.seq, m.id, m.role, m.content, m.name, m.tool_call_id, m.tool_calls, m.tokens, m.created_at
+    type Raw = [number, string, string, string, string | null, string | null, string | null, number, number];
+    const rows = this.sql.allRaw<Raw>`SELECT m.seq, m.id, m.role, m.content, m.name, m.tool_call_id, m.tool_calls, m.tokens, m.created_at
       FROM json_each(${JSON.stringify(runs)}) AS r CROSS JOIN messages m ON m.seq BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]')`;
-    for (const r of rows) out.set(r.seq, r);
+    for (const [seq, id, role, content, name, tool_call_id, tool_calls, tokens, created_at] of rows) {
+      out.set(seq, { seq, id, role, content, name, tool_call_id, tool_calls, tokens, created_at });
+    }
     return out;
   }
   utterancesBetween(first: number, last: number): Utterance[] {

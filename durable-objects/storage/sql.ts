@@ -11,7 +11,7 @@ export type SqlRow = Record<string, SqlValue>;
 
 /** The part of workerd's SqlStorage this helper needs (narrow, so callers can wrap it). */
 export interface SqlExec {
-  exec(query: string, ...bindings: SqlValue[]): { toArray(): SqlRow[]; readonly rowsWritten: number };
+  exec(query: string, ...bindings: SqlValue[]): { toArray(): SqlRow[]; raw(): Iterable<SqlValue[]>; readonly rowsWritten: number };
 }
 
 export class SqlError extends Error {
@@ -25,6 +25,11 @@ export class SqlError extends Error {
 export interface Sql {
   /** Every row of a query. */
   all<T extends object>(strings: TemplateStringsArray, ...values: SqlValue[]): T[];
+  /**
+   * Every row as an array of its columns, in the query's order. For hot reads of many rows: workerd
+   * builds a named object per row property by property, which cost ≈ 4 µs a row of messagesBySeq.
+   */
+  allRaw<T extends SqlValue[]>(strings: TemplateStringsArray, ...values: SqlValue[]): T[];
   /** The first row, or null. */
   first<T extends object>(strings: TemplateStringsArray, ...values: SqlValue[]): T | null;
   /** Run a statement; returns the rows written. */
@@ -53,8 +58,17 @@ export function sqlOver(storage: SqlExec): Sql {
       throw new SqlError(query, err);
     }
   };
+  const rawRows = <T>(query: string, values: SqlValue[]): T[] => {
+    const cursor = execute(query, values);
+    try {
+      return Array.from(cursor.raw()) as T[];
+    } catch (err) {
+      throw new SqlError(query, err);
+    }
+  };
   return {
     all: (strings, ...values) => rows(joinTemplate(strings), values),
+    allRaw: (strings, ...values) => rawRows(joinTemplate(strings), values),
     first: <T>(strings: TemplateStringsArray, ...values: SqlValue[]) => rows<T>(joinTemplate(strings), values)[0] ?? null,
     run: (strings, ...values) => execute(joinTemplate(strings), values).rowsWritten,
     exec: (query, values) => rows(query, values),
