@@ -25,7 +25,7 @@ describe("lexical index cap (workerd SQLite)", () => {
     const note = (i: number) => ({ role: i % 2 ? "assistant" : "user", content: `about the ${TOPICS[i % 4]} again, note n${i}` });
     await stub.importMessages(Array.from({ length: 4000 }, (_, i) => note(i)) as never);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const cap = 300_000; // ≈ 2000–2500 of these messages (each adds a term, "n123")
+    const cap = 420_000; // ≈ 2000–2500 of these messages (each adds a term, "n123"), beside the scorer instance's 128 KiB
     await runInDurableObject(stub, async (instance, state) => {
       const store = storeOf(state);
       const mirrors = new ConversationMirrors(store, cap);

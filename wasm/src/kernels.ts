@@ -123,7 +123,7 @@ export interface Bm25Scorer {
 }
 
 /** The largest top-k (or page) a Bm25Scorer answers: its scratch is reserved up front, so views of its scores stay valid. */
-export const MAX_SCORER_TOP_K = 8192;
+export const MAX_SCORER_TOP_K = 4096;
 
 export interface Kernels {
   /** out[i] = q · rows[i]. */
