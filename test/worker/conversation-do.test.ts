@@ -8,6 +8,8 @@ import type { ChatMessage } from "../../durable-objects/conversation/conversatio
 import type { ConversationApi } from "../../durable-objects/conversation/conversation-rpc";
 import { conversationErrorCode } from "../../durable-objects/conversation/conversation-api";
 import type { ConversationDO } from "../../durable-objects/conversation/conversation-do";
+import { CACHED_APPEND_ROWS } from "../../durable-objects/selection/mirrors";
+import { ROW_OVERHEAD_CHARS } from "../../durable-objects/selection/message-cache";
 
 const env = rawEnv as unknown as Env;
 /** The stub typed by the RPC contract (workers-types' Rpc mapping turns `unknown` fields into never), as the Worker uses it. */
@@ -423,10 +425,13 @@ describe("alarm re-clustering", () => {
 
   it("reports its in-memory structures and a pending re-clustering in info()", async () => {
     const stub = stubFor(uniqueName("memory"));
-    await stub.importMessages(history(400));
+    const imported = history(400);
+    await stub.importMessages(imported);
     const before = (await stub.info())!;
     expect(before.recluster_pending).toBe(true);
-    expect(before.memory).toEqual({ index_segments: 0, index_bytes: 0, message_meta_bytes: 0, message_cache_bytes: 0, lexical_documents: 0, lexical_first_seq: 0, lexical_terms: 0, lexical_bytes: 0 }); // nothing built before a turn
+    // Nothing built before a turn, but for the text cache, which holds the import's newest rows (the next turn's recent window).
+    const newest = imported.slice(-CACHED_APPEND_ROWS).reduce((n, m) => n + ROW_OVERHEAD_CHARS + m.content.length, 0);
+    expect(before.memory).toEqual({ index_segments: 0, index_bytes: 0, message_meta_bytes: 0, message_cache_bytes: 2 * newest, lexical_documents: 0, lexical_first_seq: 0, lexical_terms: 0, lexical_bytes: 0 });
     expect(await runDurableObjectAlarm(stub)).toBe(true); // re-clusters and rebuilds the index in the background
     const settled = (await stub.info())!;
     expect(settled.recluster_pending).toBe(false);
