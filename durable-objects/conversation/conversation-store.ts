@@ -100,6 +100,9 @@ function inChunks<T>(values: readonly T[]): T[][] {
 /** Runs `fn` as one all-or-nothing transaction (workerd: ctx.storage.transactionSync). */
 export type RunTransaction = <T>(fn: () => T) => T;
 
+/** Chain values the store keeps (a history match reads O(log n) of them, the first one every turn). */
+const CACHED_CHAINS = 1024;
+
 export class ConversationStore {
   // Write-through copies of the small tables a turn reads dozens of times
   // (meta, counters, episodes: about 35 SQL reads per turn before). Every
@@ -118,6 +121,11 @@ export class ConversationStore {
   private version = 0;
   private lastMessageCache: { version: number; row: TailMessage | null } | null = null;
   private pinnedCache: { version: number; rows: MessageMetaRow[] } | null = null;
+  /**
+   * Hash-chain values read by seq (every turn's history match reads the first message's, hash-chain.ts):
+   * a stored message's chain never changes until a fork supersedes it, which drops them.
+   */
+  private readonly chains = new Map<number, string>();
 
   constructor(readonly sql: Sql, private readonly runTransaction: RunTransaction = (fn) => fn()) {}
 
@@ -134,6 +142,7 @@ export class ConversationStore {
   /** Drops the cached rows (after a failed transaction, or storage deleted underneath). */
   forgetCached(): void {
     this.version++;
+    this.chains.clear();
     this.metaCache.clear();
     this.counterCache.clear();
     this.episodeCache = null;
@@ -186,7 +195,7 @@ export class ConversationStore {
   chainView(count: number): StoredChainView {
     return {
       count,
-      chainAt: (seq) => this.sql.first<{ chain: string }>`SELECT chain FROM messages WHERE seq = ${seq}`?.chain ?? "",
+      chainAt: (seq) => this.chainAt(seq),
       tailDigests: (n) => (n <= 0 ? [] : this.sql.all<{ digest: string }>`SELECT digest FROM messages WHERE seq >= ${count - n} ORDER BY seq`.map((r) => r.digest)),
       hasSystemDigest: (digest) => this.sql.first`SELECT 1 AS x FROM messages WHERE digest = ${digest} AND role = 'system' LIMIT 1` !== null,
     };
@@ -228,8 +237,18 @@ export class ConversationStore {
     }
     return lo;
   }
+  private chainAt(seq: number): string {
+    const known = this.chains.get(seq);
+    if (known !== undefined) return known;
+    const chain = this.sql.first<{ chain: string }>`SELECT chain FROM messages WHERE seq = ${seq}`?.chain ?? "";
+    if (chain === "") return chain;
+    if (this.chains.size >= CACHED_CHAINS) this.chains.clear();
+    this.chains.set(seq, chain);
+    return chain;
+  }
   /** Moves messages at and after `seq` to superseded_messages (fork.ts); returns how many and their weight. */
   supersedeMessagesFrom(seq: number, now: number): { count: number; weight: number } {
+    this.chains.clear();
     const moved = this.sql.first<{ n: number; w: number | null }>`SELECT COUNT(*) AS n, SUM(weight) AS w FROM messages WHERE seq >= ${seq}`!;
     const columns = MESSAGE_COLUMNS.join(", ");
     this.sql.exec(`INSERT INTO superseded_messages (${columns}, superseded_at) SELECT ${columns}, ? FROM messages WHERE seq >= ?`, [now, seq]);
@@ -325,14 +344,22 @@ export class ConversationStore {
     const vecs = this.sql.all<{ vec: ArrayBuffer }>`SELECT e.vec FROM segments s JOIN segment_embeddings e ON e.segment_id = s.id WHERE s.last_seq >= ${seq}`.map((r) => fromBlob(r.vec));
     this.sql.run`DELETE FROM segment_embeddings WHERE segment_id IN (SELECT id FROM segments WHERE last_seq >= ${seq})`;
     this.sql.run`DELETE FROM segments WHERE last_seq >= ${seq}`;
-    this.version++;
+    this.segmentsWritten();
     return vecs;
   }
   /** Batched inserts of segments and their (unweighted) embeddings. */
   insertSegments(rows: readonly { segment: SegmentRow; vec: Float32Array }[]): void {
     insertRows(this.sql, "segments", ["id", "first_seq", "last_seq", "episode", "score"], rows.map(({ segment: s }) => [s.id, s.first_seq, s.last_seq, s.episode, s.score]));
     insertRows(this.sql, "segment_embeddings", ["segment_id", "vec"], rows.map(({ segment, vec }) => [segment.id, toBlob(vec)]));
+    this.segmentsWritten();
+  }
+  /** A write to segments alone: the version moves on, and what was read of the messages stays current with it. */
+  private segmentsWritten(): void {
+    const last = this.lastMessageCache?.version === this.version ? this.lastMessageCache : null;
+    const pinned = this.pinnedCache?.version === this.version ? this.pinnedCache : null;
     this.version++;
+    if (last) last.version = this.version;
+    if (pinned) pinned.version = this.version;
   }
   /** Moves the segments with id ≤ throughId from one episode to another (a re-clustering's older segments). */
   renameOlderSegments(from: number, to: number, throughId: number): void {

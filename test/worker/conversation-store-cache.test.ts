@@ -98,7 +98,7 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
     });
   });
 
-  it("an append's `next` is what appendBase reads once it is stored, and the last message, the system messages, the recent window and the text cache agree with storage, through random appends, tool units, system messages and forks", async () => {
+  it("an append's `next` is what appendBase reads once it is stored, and the last message, the system messages, chain values, the recent window and the text cache agree with storage, through random appends, tool units, system messages and forks", async () => {
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-next-${crypto.randomUUID()}`));
     await runInDurableObject(stub, async (_instance, state) => {
       const store = storeOf(state);
@@ -140,6 +140,9 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
         expect(store.pinnedMeta(), `step ${step}: pinned`).toEqual(sqlPinned);
         // The recent window from the metadata mirror is storage's, for the whole conversation and for a fork point.
         const total = store.counter("messages");
+        // Chain values (kept by seq) are storage's after forks replaced messages at those seqs.
+        const chains = state.storage.sql.exec("SELECT seq, chain FROM messages ORDER BY seq").toArray() as { seq: number; chain: string }[];
+        for (const { seq, chain } of chains) expect(store.chainView(total).chainAt(seq), `step ${step}: chain ${seq}`).toBe(chain);
         for (const [n, upTo] of [[4, total], [1, total], [7, Math.max(0, total - 2)]] as const) {
           expect(recentMeta({ store, mirrors }, n, upTo).filter((r) => r.seq < upTo), `step ${step}: recent ${n} of ${upTo}`).toEqual(store.recentMeta(n, upTo).filter((r) => r.seq < upTo));
         }
