@@ -75,8 +75,11 @@ export async function turnContext(source: TurnContextSource, query: string, budg
   // No await from here to selectContext: the ranked sequences are lazy and must be consumed before the mirrors change.
   const lexical = mirrors.lexicalIndex();
   const limit = rankLimit(budget, settings.window);
+  const total = conversationTokens(store.counter("weight"), count, cpt);
+  // About how many of the conversation's messages the budget holds: the lexical ranking's first page.
+  const expectedMessages = Math.ceil(budget / Math.max(1, total / Math.max(1, count)));
   const { ranked: rankedAll, bounds } = lexical
-    ? { ranked: rankedMessages(source, routed, refs, query, live), bounds: MESSAGE_LOOP_BOUNDS }
+    ? { ranked: rankedMessages(source, routed, refs, query, live, expectedMessages), bounds: MESSAGE_LOOP_BOUNDS }
     : { ranked: routed ? rankedSegments(source, routed, refs, limit) : [], bounds: rankedLoopBounds(settings.window) };
   const ranked = forkAt === null ? rankedAll : liveCandidates(rankedAll, live);
   const matched = routed ? routed.matched.id : null;
@@ -88,7 +91,6 @@ export async function turnContext(source: TurnContextSource, query: string, budg
     return { ...contextFields(stored), seq: s.seq, id: stored.id, tokens: s.tokens, provenance: s.provenance };
   });
   turn.forEach((m, i) => messages.push({ ...contextFields(m), seq: null, id: null, tokens: turnTokens[i]!, provenance: { kind: "turn" } }));
-  const total = conversationTokens(store.counter("weight"), count, cpt);
   return { messages, matched_episode: matched, budget_tokens: budget, used_tokens: result.usedTokens, conversation_tokens: total };
 }
 
@@ -118,7 +120,7 @@ async function routedQuery({ store, mirrors, kernels, embedder }: TurnContextSou
  */
 function rankedMessages(
   source: TurnContextSource, routed: RoutedQuery | null, refs: (rows: readonly MessageMetaRow[]) => MessageRef[], query: string,
-  live: (seq: number) => boolean,
+  live: (seq: number) => boolean, expectedMessages: number,
 ): Iterable<Candidate> {
   const { store, mirrors } = source;
   const lexical = mirrors.lexicalIndex()!;
@@ -126,7 +128,7 @@ function rankedMessages(
   // Episodes exist (routed), so segments do, so the index does. The message ranking reads the best DENSE_POOL_SEGMENTS spans only.
   const spans = routed && segmentIndex ? rankedSpans(segmentIndex, routed.q, routed.matched, routed.episodes, DEFAULT_RANKING, DENSE_POOL_SEGMENTS) : null;
   const order = rankTurnMessages({
-    lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING,
+    lexical, query, spans, messageDense: null, weights: DEFAULT_MESSAGE_RANKING, expectedMessages,
     // Only the lexical window's messages are offered (all of them unless the conversation outgrew MAX_LEXICAL_BYTES; mirrors.ts).
     eligible: (seq) => { const role = lexical.role(seq); return role !== null && role !== "system"; },
     // The feedback documents (a few per turn), from the text cache; a message an edit supersedes gives nothing.

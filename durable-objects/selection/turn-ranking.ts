@@ -43,6 +43,12 @@ export interface TurnRankingInput {
   eligible(seq: number): boolean;
   /** Stored messages' content (one read for all): the feedback documents. */
   textsOf(seqs: readonly number[]): string[];
+  /**
+   * About how many messages the budget holds (budget ÷ the conversation's mean message tokens): the
+   * lexical ranking's first page covers them, so a budget of many short messages reads the ranking in
+   * one pass instead of a page at a time. Any value gives the same order (message-ranking.ts).
+   */
+  expectedMessages?: number;
 }
 
 export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessage> {
@@ -75,7 +81,7 @@ export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessa
     dense: input.messageDense ?? segmentDense,
     episodeOf: (seq) => spanOf.get(seq)?.episode ?? null,
     eligible: input.eligible,
-  }, input.weights);
+  }, input.weights, input.expectedMessages);
 }
 
 /** Cosine of the query's weighted unit embedding with each text's (hashing embedder, same IDF). */

@@ -129,6 +129,8 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
             messageDense: variant.perMessageDense ? (seqs) => messageDenseScores(kernels, q, seqs.map((s) => messages[s]!.content), idf) : null,
             eligible: (seq) => messages[seq]!.role !== "system",
             textsOf: (seqs) => seqs.map((seq) => messages[seq]!.content),
+            // turn-context.ts: the budget over the mean message's tokens.
+            expectedMessages: Math.ceil(budgetTokens / Math.max(1, conversation.totalTokens / Math.max(1, messages.length))),
           });
           const ranked = rankedCandidates(order, widen, (seq) => lexical.role(seq), { top: weights.neighbourTop, radius: weights.neighbourRadius });
           const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...MESSAGE_LOOP_BOUNDS });
