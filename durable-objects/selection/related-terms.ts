@@ -32,8 +32,22 @@ function lineAt(i: number, starts: Int32Array): string {
   return RELATED_TERMS_DATA.slice(starts[i]!, end);
 }
 
-/** The stems related to `stem`, strongest first; empty when the table has none. */
-export function relatedTerms(stem: string): RelatedTerm[] {
+/** Stems whose related terms are remembered (a conversation asks about few words; each lookup slices and parses lines). */
+const RELATED_CACHE_STEMS = 4096;
+const relatedCache = new Map<string, readonly RelatedTerm[]>();
+
+/** The stems related to `stem`, strongest first; empty when the table has none. Shared: do not modify. */
+export function relatedTerms(stem: string): readonly RelatedTerm[] {
+  let related = relatedCache.get(stem);
+  if (related === undefined) {
+    if (relatedCache.size >= RELATED_CACHE_STEMS) relatedCache.clear();
+    related = lookUpRelated(stem);
+    relatedCache.set(stem, related);
+  }
+  return related;
+}
+
+function lookUpRelated(stem: string): RelatedTerm[] {
   const s = starts();
   let lo = 0;
   let hi = s.length - 1;
