@@ -114,16 +114,18 @@ export function fusePool(sources: RankingSources, weights: MessageRankingWeights
 /**
  * The whole order, lazily: the fused pool, then the other lexical matches
  * by score, then the rest newest first. The lexical ranking is read in
- * pages: the first (`firstK`, at least the pool) serves the pool and the
- * continuation; each next page starts after the last one's end and is twice
- * as long (at most MAX_SCORER_TOP_K), so a 4k-token budget, which rarely
- * reaches past the pool, pays for one top-k, and a larger one never repeats
- * a page's work. Consume the sequence before the index changes.
+ * pages: the first serves the pool and the continuation, so it is the pool
+ * plus `expected` (about as many messages as the budget holds: the pool's
+ * lexical part is the ranking's head, and the continuation starts past
+ * it); each next page starts after the last one's end and is twice as long
+ * (at most MAX_SCORER_TOP_K). A budget usually pays for one top-k, and a
+ * larger one never repeats a page's work; the order does not depend on
+ * `expected`. Consume the sequence before the index changes.
  */
-export function* rankMessages(sources: RankingSources, weights: MessageRankingWeights, firstK = weights.poolSize): Generator<ScoredMessage> {
+export function* rankMessages(sources: RankingSources, weights: MessageRankingWeights, expected = 0): Generator<ScoredMessage> {
   const { lexical, lexicalBase: base } = sources;
   const span = base + lexical.length;
-  let k = Math.min(MAX_SCORER_TOP_K, Math.max(firstK, weights.poolSize));
+  let k = Math.min(MAX_SCORER_TOP_K, weights.poolSize + Math.max(0, Math.ceil(expected)));
   let top = sources.topK(k);
   const taken = new Set<number>();
   const pool = fusePool(sources, weights, top);

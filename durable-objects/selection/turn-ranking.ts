@@ -45,8 +45,8 @@ export interface TurnRankingInput {
   textsOf(seqs: readonly number[]): string[];
   /**
    * About how many messages the budget holds (budget ÷ the conversation's mean message tokens): the
-   * lexical ranking's first page covers them, so a budget of many short messages reads the ranking in
-   * one pass instead of a page at a time. Any value gives the same order (message-ranking.ts).
+   * lexical ranking's first page covers them past the pool, so a budget of many short messages reads
+   * the ranking in one pass instead of a page at a time. Any value gives the same order (message-ranking.ts).
    */
   expectedMessages?: number;
 }
