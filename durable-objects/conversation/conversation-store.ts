@@ -25,7 +25,7 @@ export interface MessageRow {
 }
 
 /** What an append and the history rule read of the newest message. */
-export type TailMessage = Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "chain" | "created_at">;
+export type TailMessage = Pick<MessageRow, "seq" | "role" | "tool_calls" | "unit_head" | "digest" | "chain" | "created_at">;
 
 export interface MessageMetaRow {
   seq: number;
@@ -196,7 +196,13 @@ export class ConversationStore {
     return {
       count,
       chainAt: (seq) => this.chainAt(seq),
-      tailDigests: (n) => (n <= 0 ? [] : this.sql.all<{ digest: string }>`SELECT digest FROM messages WHERE seq >= ${count - n} ORDER BY seq`.map((r) => r.digest)),
+      tailDigests: (n) => {
+        if (n <= 0) return [];
+        // A request of one new message asks for the last stored digest: the cached last message has it.
+        const last = n === 1 && this.lastMessageCache?.version === this.version ? this.lastMessageCache.row : undefined;
+        if (last && last.seq === count - 1) return [last.digest];
+        return this.sql.all<{ digest: string }>`SELECT digest FROM messages WHERE seq >= ${count - n} ORDER BY seq`.map((r) => r.digest);
+      },
       hasSystemDigest: (digest) => this.sql.first`SELECT 1 AS x FROM messages WHERE digest = ${digest} AND role = 'system' LIMIT 1` !== null,
     };
   }
@@ -206,13 +212,13 @@ export class ConversationStore {
   }
   lastMessage(): TailMessage | null {
     if (this.lastMessageCache?.version === this.version) return this.lastMessageCache.row;
-    const row = this.sql.first<TailMessage>`SELECT seq, role, tool_calls, unit_head, chain, created_at FROM messages ORDER BY seq DESC LIMIT 1`;
+    const row = this.sql.first<TailMessage>`SELECT seq, role, tool_calls, unit_head, digest, chain, created_at FROM messages ORDER BY seq DESC LIMIT 1`;
     this.lastMessageCache = { version: this.version, row };
     return row;
   }
   /** The last message before `seq` (the live tail once a fork at `seq` has superseded the rest). */
   lastMessageBefore(seq: number): TailMessage | null {
-    return this.sql.first`SELECT seq, role, tool_calls, unit_head, chain, created_at FROM messages WHERE seq < ${seq} ORDER BY seq DESC LIMIT 1`;
+    return this.sql.first`SELECT seq, role, tool_calls, unit_head, digest, chain, created_at FROM messages WHERE seq < ${seq} ORDER BY seq DESC LIMIT 1`;
   }
   /**
    * Messages created before `t` among the first `count`: created_at never
@@ -268,7 +274,7 @@ export class ConversationStore {
     // Rows after the known last message make the last of them the last message: the next turn's history match reads no SQL.
     const last = rows[rows.length - 1];
     if (known !== undefined && last && (known === null || rows[0]!.seq > known.seq)) {
-      this.lastMessageCache = { version: this.version, row: { seq: last.seq, role: last.role, tool_calls: last.tool_calls, unit_head: last.unit_head, chain: last.chain, created_at: last.created_at } };
+      this.lastMessageCache = { version: this.version, row: { seq: last.seq, role: last.role, tool_calls: last.tool_calls, unit_head: last.unit_head, digest: last.digest, chain: last.chain, created_at: last.created_at } };
       if (pinned) {
         const added = rows.filter((r) => r.role === "system").map((r) => ({ seq: r.seq, weight: r.weight, unit_head: r.unit_head }));
         this.pinnedCache = { version: this.version, rows: added.length ? pinned.concat(added) : pinned };

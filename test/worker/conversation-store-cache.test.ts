@@ -98,7 +98,7 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
     });
   });
 
-  it("an append's `next` is what appendBase reads once it is stored, and the last message, the system messages, chain values, the recent window and the text cache agree with storage, through random appends, tool units, system messages and forks", async () => {
+  it("an append's `next` is what appendBase reads once it is stored, and the last message, the system messages, chain values and tail digests, the recent window and the text cache agree with storage, through random appends, tool units, system messages and forks", async () => {
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-next-${crypto.randomUUID()}`));
     await runInDurableObject(stub, async (_instance, state) => {
       const store = storeOf(state);
@@ -134,7 +134,7 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
         if (forkAt !== null) mirrors.clear();
         else mirrors.followAppend(fresh.rows, []);
         known = fresh.next;
-        const sqlLast = state.storage.sql.exec("SELECT seq, role, tool_calls, unit_head, chain, created_at FROM messages ORDER BY seq DESC LIMIT 1").toArray()[0] ?? null;
+        const sqlLast = state.storage.sql.exec("SELECT seq, role, tool_calls, unit_head, digest, chain, created_at FROM messages ORDER BY seq DESC LIMIT 1").toArray()[0] ?? null;
         expect(pick3(store.lastMessage()), `step ${step}: lastMessage`).toEqual(pick3(sqlLast as never));
         const sqlPinned = state.storage.sql.exec("SELECT seq, weight, unit_head FROM messages WHERE role = 'system' ORDER BY seq").toArray();
         expect(store.pinnedMeta(), `step ${step}: pinned`).toEqual(sqlPinned);
@@ -143,6 +143,8 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
         // Chain values (kept by seq) are storage's after forks replaced messages at those seqs.
         const chains = state.storage.sql.exec("SELECT seq, chain FROM messages ORDER BY seq").toArray() as { seq: number; chain: string }[];
         for (const { seq, chain } of chains) expect(store.chainView(total).chainAt(seq), `step ${step}: chain ${seq}`).toBe(chain);
+        const digests = (state.storage.sql.exec("SELECT digest FROM messages ORDER BY seq").toArray() as { digest: string }[]).map((r) => r.digest);
+        for (const n of [1, 2]) expect(store.chainView(total).tailDigests(n), `step ${step}: last ${n} digests`).toEqual(digests.slice(-n));
         for (const [n, upTo] of [[4, total], [1, total], [7, Math.max(0, total - 2)]] as const) {
           expect(recentMeta({ store, mirrors }, n, upTo).filter((r) => r.seq < upTo), `step ${step}: recent ${n} of ${upTo}`).toEqual(store.recentMeta(n, upTo).filter((r) => r.seq < upTo));
         }
@@ -163,6 +165,6 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
 });
 
 /** The fields of a tail message an append continues from. */
-function pick3(m: { seq: number; role: string; tool_calls: string | null; unit_head: number; chain: string; created_at: number } | null): unknown {
-  return m && { seq: m.seq, role: m.role, tool_calls: m.tool_calls, unit_head: m.unit_head, chain: m.chain, created_at: m.created_at };
+function pick3(m: { seq: number; role: string; tool_calls: string | null; unit_head: number; digest: string; chain: string; created_at: number } | null): unknown {
+  return m && { seq: m.seq, role: m.role, tool_calls: m.tool_calls, unit_head: m.unit_head, digest: m.digest, chain: m.chain, created_at: m.created_at };
 }
