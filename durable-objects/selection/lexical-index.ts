@@ -28,6 +28,7 @@ import type { Bm25Query, Bm25Scorer } from "../../wasm/src/kernels";
 import { tokenize } from "../../wasm/src/text-features";
 import type { Role } from "../conversation/conversation-api";
 import { porterStem } from "./porter-stemmer";
+import { boundedMemo } from "./bounded-memo";
 import { MAX_POSTING_BYTES, writePosting } from "../../wasm/src/bm25-postings";
 
 /** Role codes 1.. (0: no document). */
@@ -45,21 +46,11 @@ const BLOCK_HEADER = 4;
 
 /** Words whose stems are remembered (stemming is the index build's main cost; a conversation reuses few words). */
 const STEM_CACHE_WORDS = 1 << 16;
-const stems = new Map<string, string>();
+const cachedStem = boundedMemo(STEM_CACHE_WORDS, porterStem);
 
 /** The index terms of a text: stemmed word tokens. */
 export function lexicalTerms(text: string): string[] {
   return tokenize(text).map(cachedStem);
-}
-
-function cachedStem(word: string): string {
-  let stem = stems.get(word);
-  if (stem === undefined) {
-    if (stems.size >= STEM_CACHE_WORDS) stems.clear();
-    stem = porterStem(word);
-    stems.set(word, stem);
-  }
-  return stem;
 }
 
 /**

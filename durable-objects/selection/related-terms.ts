@@ -8,6 +8,7 @@
 import { TOKEN } from "../../wasm/src/text-features";
 import { lexicalTerms } from "./lexical-index";
 import { RELATED_TERMS_DATA } from "./lexicon/related-terms-data";
+import { boundedMemo } from "./bounded-memo";
 
 /** The most expansion terms one query gets (a question has a few nouns; 12 related terms each at most). */
 export const MAX_EXPANSION_TERMS = 256;
@@ -34,18 +35,9 @@ function lineAt(i: number, starts: Int32Array): string {
 
 /** Stems whose related terms are remembered (a conversation asks about few words; each lookup slices and parses lines). */
 const RELATED_CACHE_STEMS = 4096;
-const relatedCache = new Map<string, readonly RelatedTerm[]>();
 
 /** The stems related to `stem`, strongest first; empty when the table has none. Shared: do not modify. */
-export function relatedTerms(stem: string): readonly RelatedTerm[] {
-  let related = relatedCache.get(stem);
-  if (related === undefined) {
-    if (relatedCache.size >= RELATED_CACHE_STEMS) relatedCache.clear();
-    related = lookUpRelated(stem);
-    relatedCache.set(stem, related);
-  }
-  return related;
-}
+export const relatedTerms: (stem: string) => readonly RelatedTerm[] = boundedMemo(RELATED_CACHE_STEMS, lookUpRelated);
 
 function lookUpRelated(stem: string): RelatedTerm[] {
   const s = starts();
