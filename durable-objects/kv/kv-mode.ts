@@ -250,7 +250,7 @@ export class KvMode {
    * cache generation and folded position then sends only the tokens after
    * what is pinned, falling back to the bytes on a miss (recordPin, pinFor).
    */
-  turn(episodeId: number | null, queryTokens: readonly number[], options: { maxTokens: number; temperature?: number; seed?: number; pinTtlS?: number }, handle?: string): { request: Record<string, unknown>; kv: KvSource; episode: number; cache: string } {
+  turn(episodeId: number | null, queryTokens: readonly number[], options: { maxTokens: number; temperature?: number; seed?: number; pinTtlS?: number }, handle?: string): { request: Record<string, unknown>; kv: KvSource; episode: number; cache: string; folded: number } {
     // One read of the saved state: the cache generation and the folded position agree (folds swap both at once).
     const c = this.conversation();
     const e = c.episodes.find((x) => x.id === episodeId) ?? c.episodes[0] ?? null;
@@ -264,7 +264,8 @@ export class KvMode {
       kv.handle = pin.handle;
       kv.handleRequest = { ...request, tokens: [...this.state.readTokens(pin.upTo, this.state.tokenCount()), ...queryTokens], start_position: pin.upTo };
     }
-    return { request, kv, episode: e?.id ?? -1, cache };
+    // The folded position this request was built against: a fold in the background during the decode moves the state's.
+    return { request, kv, episode: e?.id ?? -1, cache, folded: c.folded };
   }
 
   /** A pin still matching the stored stream: same cache generation, same folded position, same pinned tokens, not expired. */
@@ -275,11 +276,10 @@ export class KvMode {
     return stored.length === pin.tokens.length && stored.every((t, i) => t === pin.tokens[i]) ? pin : null;
   }
 
-  /** Records the handle a turn's decode returned: it covers cache + `tokens` (positions folded … upTo − 1). */
-  recordPin(cache: string, handle: string, expiresAt: string, request: Record<string, unknown>, generated: readonly number[]): void {
+  /** Records the handle a turn's decode returned: it covers cache + `tokens` (positions folded … upTo − 1); `folded`: the turn's (turn()). */
+  recordPin(cache: string, handle: string, expiresAt: string, request: Record<string, unknown>, generated: readonly number[], folded: number): void {
     const start = request.start_position as number;
     const fed = request.tokens as number[];
-    const folded = this.folded();
     const before = start > folded ? this.state.readTokens(folded, start) : [];
     const tokens = [...before, ...fed, ...generated];
     this.state.set(`pin:${cache}`, { handle, cache, folded, upTo: folded + tokens.length, tokens, expiresAt: Date.parse(expiresAt) } satisfies KvPin);

@@ -73,7 +73,7 @@ export class KvService {
         if (typeof d.kv_handle === "string" && typeof d.kv_handle_expires_at === "string") {
           // The pinned KV covers what this call fed after its start position; by handle that starts later.
           const fed = d.usedHandle ? turn.kv.handleRequest! : turn.request;
-          this.mode.recordPin(turn.cache, d.kv_handle, d.kv_handle_expires_at, fed, d.tokens ?? []);
+          this.mode.recordPin(turn.cache, d.kv_handle, d.kv_handle_expires_at, fed, d.tokens ?? [], turn.folded);
         }
         yield {
           type: "done",
@@ -86,7 +86,8 @@ export class KvService {
           usedHandle: d.usedHandle,
           // A handle was offered: a pin hit when the backend used it, a miss when it answered 409 and took the bytes.
           triedHandle: turn.kv.handle !== undefined,
-          folded: this.mode.folded(),
+          // What the backend's cached_entries counts: the cache as the request was built, not after a fold during the decode.
+          folded: turn.folded,
         };
         return;
       }

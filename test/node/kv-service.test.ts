@@ -61,6 +61,30 @@ describe("KvService", () => {
     expect(mode.folded()).toBe(Math.floor(state.tokenCount() / 64) * 64);
   });
 
+  it("reports the folded position its request was built against when a fold runs during the decode", async () => {
+    const state = new MemoryKvStateStore();
+    const mode = await KvMode.open({ client: t.client, pages: new MemoryPageStore(), state, kernels: t.kernels }, { ...DEFAULT_KV_SETTINGS, policy: "full", blockSize: 64, budget: { tokensPerHead: 1 << 20 } });
+    const service = new KvService(mode, t.client);
+    await service.appendMessages(topicMessages(4));
+    await service.setEpisodes([{ id: 0, prompt: "About the garden." }]);
+    await service.background();
+    await service.appendMessages(topicMessages(6).slice(4)); // complete blocks that the next fold takes
+    const before = mode.folded();
+    let done: Extract<import("../../durable-objects/kv/kv-service").KvTurnEvent, { type: "done" }> | undefined;
+    let folded = false;
+    for await (const e of service.decode([{ role: "user", content: "When to water?" }], 0, { maxTokens: 6 })) {
+      if (e.type === "token" && !folded) {
+        folded = true;
+        await service.background(); // the alarm's fold, between two streamed tokens
+      }
+      if (e.type === "done") done = e;
+    }
+    expect(mode.folded()).toBeGreaterThan(before);
+    expect(done!.folded).toBe(before);
+    // Full policy, budget past the stream: the backend's cache held every folded position of each layer and KV head.
+    expect(done!.cachedEntries).toBe(before * t.model.layers * t.model.kvHeads);
+  });
+
   it("pins a turn's KV on the backend and sends only the new tokens next turn, until a fold", async () => {
     const state = new MemoryKvStateStore();
     const mode = await KvMode.open({ client: t.client, pages: new MemoryPageStore(), state, kernels: t.kernels }, { ...DEFAULT_KV_SETTINGS, blockSize: 128, budget: { tokensPerHead: 48 } });
