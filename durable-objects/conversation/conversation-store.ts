@@ -119,6 +119,8 @@ export class ConversationStore {
    * turn's history match and the next append's base, conversation-do.ts).
    */
   private version = 0;
+  /** The same for messages alone: what was read of them (the last message, the system messages) stays current across segment writes. */
+  private messageVersion = 0;
   private lastMessageCache: { version: number; row: TailMessage | null } | null = null;
   private pinnedCache: { version: number; rows: MessageMetaRow[] } | null = null;
   /**
@@ -142,6 +144,7 @@ export class ConversationStore {
   /** Drops the cached rows (after a failed transaction, or storage deleted underneath). */
   forgetCached(): void {
     this.version++;
+    this.messageVersion++;
     this.chains.clear();
     this.metaCache.clear();
     this.counterCache.clear();
@@ -199,7 +202,7 @@ export class ConversationStore {
       tailDigests: (n) => {
         if (n <= 0) return [];
         // A request of one new message asks for the last stored digest: the cached last message has it.
-        const last = n === 1 && this.lastMessageCache?.version === this.version ? this.lastMessageCache.row : undefined;
+        const last = n === 1 && this.lastMessageCache?.version === this.messageVersion ? this.lastMessageCache.row : undefined;
         if (last && last.seq === count - 1) return [last.digest];
         return this.sql.all<{ digest: string }>`SELECT digest FROM messages WHERE seq >= ${count - n} ORDER BY seq`.map((r) => r.digest);
       },
@@ -211,9 +214,9 @@ export class ConversationStore {
     return this.version;
   }
   lastMessage(): TailMessage | null {
-    if (this.lastMessageCache?.version === this.version) return this.lastMessageCache.row;
+    if (this.lastMessageCache?.version === this.messageVersion) return this.lastMessageCache.row;
     const row = this.sql.first<TailMessage>`SELECT seq, role, tool_calls, unit_head, digest, chain, created_at FROM messages ORDER BY seq DESC LIMIT 1`;
-    this.lastMessageCache = { version: this.version, row };
+    this.lastMessageCache = { version: this.messageVersion, row };
     return row;
   }
   /** The last message before `seq` (the live tail once a fork at `seq` has superseded the rest). */
@@ -260,6 +263,7 @@ export class ConversationStore {
     this.sql.exec(`INSERT INTO superseded_messages (${columns}, superseded_at) SELECT ${columns}, ? FROM messages WHERE seq >= ?`, [now, seq]);
     this.sql.run`DELETE FROM messages WHERE seq >= ${seq}`;
     this.version++;
+    this.messageVersion++;
     return { count: moved.n, weight: moved.w ?? 0 };
   }
   /** Superseded messages with seq in (after, through], oldest fork first (listing with include_superseded). */
@@ -267,17 +271,18 @@ export class ConversationStore {
     return this.sql.all`SELECT * FROM superseded_messages WHERE seq > ${after} AND seq <= ${through} ORDER BY seq, superseded_at`;
   }
   insertMessages(rows: readonly MessageRow[]): void {
-    const known = this.lastMessageCache?.version === this.version ? this.lastMessageCache.row : undefined;
-    const pinned = this.pinnedCache?.version === this.version ? this.pinnedCache.rows : undefined;
+    const known = this.lastMessageCache?.version === this.messageVersion ? this.lastMessageCache.row : undefined;
+    const pinned = this.pinnedCache?.version === this.messageVersion ? this.pinnedCache.rows : undefined;
     insertRows(this.sql, "messages", MESSAGE_COLUMNS, rows.map((r) => MESSAGE_COLUMNS.map((c) => r[c] as SqlValue)));
     this.version++;
+    this.messageVersion++;
     // Rows after the known last message make the last of them the last message: the next turn's history match reads no SQL.
     const last = rows[rows.length - 1];
     if (known !== undefined && last && (known === null || rows[0]!.seq > known.seq)) {
-      this.lastMessageCache = { version: this.version, row: { seq: last.seq, role: last.role, tool_calls: last.tool_calls, unit_head: last.unit_head, digest: last.digest, chain: last.chain, created_at: last.created_at } };
+      this.lastMessageCache = { version: this.messageVersion, row: { seq: last.seq, role: last.role, tool_calls: last.tool_calls, unit_head: last.unit_head, digest: last.digest, chain: last.chain, created_at: last.created_at } };
       if (pinned) {
         const added = rows.filter((r) => r.role === "system").map((r) => ({ seq: r.seq, weight: r.weight, unit_head: r.unit_head }));
-        this.pinnedCache = { version: this.version, rows: added.length ? pinned.concat(added) : pinned };
+        this.pinnedCache = { version: this.messageVersion, rows: added.length ? pinned.concat(added) : pinned };
       }
     }
   }
@@ -311,8 +316,8 @@ export class ConversationStore {
   }
   /** The system messages' metadata (read-only: the rows are kept until a write other than an append). */
   pinnedMeta(): readonly MessageMetaRow[] {
-    if (this.pinnedCache?.version !== this.version) {
-      this.pinnedCache = { version: this.version, rows: this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE role = 'system' ORDER BY seq` };
+    if (this.pinnedCache?.version !== this.messageVersion) {
+      this.pinnedCache = { version: this.messageVersion, rows: this.sql.all<MessageMetaRow>`SELECT seq, weight, unit_head FROM messages WHERE role = 'system' ORDER BY seq` };
     }
     return this.pinnedCache.rows;
   }
@@ -350,22 +355,14 @@ export class ConversationStore {
     const vecs = this.sql.all<{ vec: ArrayBuffer }>`SELECT e.vec FROM segments s JOIN segment_embeddings e ON e.segment_id = s.id WHERE s.last_seq >= ${seq}`.map((r) => fromBlob(r.vec));
     this.sql.run`DELETE FROM segment_embeddings WHERE segment_id IN (SELECT id FROM segments WHERE last_seq >= ${seq})`;
     this.sql.run`DELETE FROM segments WHERE last_seq >= ${seq}`;
-    this.segmentsWritten();
+    this.version++;
     return vecs;
   }
   /** Batched inserts of segments and their (unweighted) embeddings. */
   insertSegments(rows: readonly { segment: SegmentRow; vec: Float32Array }[]): void {
     insertRows(this.sql, "segments", ["id", "first_seq", "last_seq", "episode", "score"], rows.map(({ segment: s }) => [s.id, s.first_seq, s.last_seq, s.episode, s.score]));
     insertRows(this.sql, "segment_embeddings", ["segment_id", "vec"], rows.map(({ segment, vec }) => [segment.id, toBlob(vec)]));
-    this.segmentsWritten();
-  }
-  /** A write to segments alone: the version moves on, and what was read of the messages stays current with it. */
-  private segmentsWritten(): void {
-    const last = this.lastMessageCache?.version === this.version ? this.lastMessageCache : null;
-    const pinned = this.pinnedCache?.version === this.version ? this.pinnedCache : null;
     this.version++;
-    if (last) last.version = this.version;
-    if (pinned) pinned.version = this.version;
   }
   /** Moves the segments with id ≤ throughId from one episode to another (a re-clustering's older segments). */
   renameOlderSegments(from: number, to: number, throughId: number): void {

@@ -12,7 +12,7 @@
 // turn, docs/memory.md).
 import type { Kernels } from "../../wasm/src/kernels";
 import type { ChatMessage, ContextMessage, ContextSelection, ConversationSettings } from "../conversation/conversation-api";
-import type { ConversationStore, EpisodeRow, MessageMetaRow, StoredMessageRow } from "../conversation/conversation-store";
+import { storedMessage, type ConversationStore, type EpisodeRow, type MessageMetaRow } from "../conversation/conversation-store";
 import { groupUnits } from "../conversation/tool-units";
 import { reweight } from "../episodes/bucket-idf";
 import type { Embedder } from "../episodes/embedder";
@@ -86,7 +86,10 @@ export async function turnContext(source: TurnContextSource, query: string, budg
   const result = selectContext({ budgetTokens: budget, baseTokens: REPLY_PRIMING_TOKENS, required, turnTokens, recent, ranked, ...bounds });
 
   const rows = mirrors.texts.get(result.stored.map((s) => s.seq), (missing) => store.messagesBySeq(missing));
-  const messages: ContextMessage[] = result.stored.map((s) => storedContextMessage(rows.get(s.seq)!, s.tokens, s.provenance));
+  const messages: ContextMessage[] = result.stored.map((s) => {
+    const stored = storedMessage(rows.get(s.seq)!);
+    return { ...contextFields(stored), seq: s.seq, id: stored.id, tokens: s.tokens, provenance: s.provenance };
+  });
   turn.forEach((m, i) => messages.push({ ...contextFields(m), seq: null, id: null, tokens: turnTokens[i]!, provenance: { kind: "turn" } }));
   return { messages, matched_episode: matched, budget_tokens: budget, used_tokens: result.usedTokens, conversation_tokens: total };
 }
@@ -161,19 +164,6 @@ function* liveCandidates(ranked: Iterable<Candidate>, live: (seq: number) => boo
     const messages = c.messages.filter((m) => live(m.seq));
     if (messages.length) yield messages.length === c.messages.length ? c : { ...c, messages };
   }
-}
-
-/** A stored row as a context message (storedMessage's fields, one object: a turn builds a few hundred). */
-function storedContextMessage(row: StoredMessageRow, tokens: number, provenance: ContextMessage["provenance"]): ContextMessage {
-  const m: Partial<ContextMessage> = { role: row.role as ContextMessage["role"], content: row.content };
-  if (row.name !== null) m.name = row.name;
-  if (row.tool_call_id !== null) m.tool_call_id = row.tool_call_id;
-  if (row.tool_calls !== null) m.tool_calls = JSON.parse(row.tool_calls) as ContextMessage["tool_calls"];
-  m.seq = row.seq;
-  m.id = row.id;
-  m.tokens = tokens;
-  m.provenance = provenance;
-  return m as ContextMessage;
 }
 
 function contextFields(m: ChatMessage): Pick<ContextMessage, "role" | "content" | "name" | "tool_call_id" | "tool_calls"> {

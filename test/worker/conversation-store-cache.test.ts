@@ -162,6 +162,24 @@ describe("ConversationStore cached rows (workerd SQLite)", () => {
       }
     });
   });
+
+  it("a fork alone (no append after it) leaves no stale last message, system messages or chain values", async () => {
+    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-fork-${crypto.randomUUID()}`));
+    await runInDurableObject(stub, async (_instance, state) => {
+      const store = storeOf(state);
+      const embedder = hashEmbedder(bundledKernels());
+      const messages: ChatMessage[] = [{ role: "user", content: "one" }, { role: "system", content: "rule" }, { role: "assistant", content: "two" }, { role: "user", content: "three" }];
+      const prepared = await prepareAppend(store, messages, 3, 4, embedder, 1_000, null);
+      store.transaction(() => writeAppend(store, prepared, embedder, 4, null));
+      expect(store.lastMessage()!.seq).toBe(3);
+      expect(store.pinnedMeta().map((r) => r.seq)).toEqual([1]);
+      expect(store.chainView(4).chainAt(3)).not.toBe("");
+      store.transaction(() => supersedeFrom(store, 1, 2_000, { reclusterAt: 9e12 }));
+      expect(store.lastMessage()!.seq).toBe(0);
+      expect(store.pinnedMeta()).toEqual([]);
+      expect(store.chainView(1).chainAt(3)).toBe("");
+    });
+  });
 });
 
 /** The fields of a tail message an append continues from. */

@@ -4,6 +4,7 @@
 // (wasm/src/bindings/resident-bm25.ts) is the one the Durable Object and the
 // evaluation use; tests compare the two.
 import { MAX_SCORER_TOP_K, type Bm25Scorer, type Kernels } from "./kernels";
+import { checkScorerAdd, checkScorerDocuments, checkScorerTopK } from "./bm25-checks";
 
 export function copyingBm25Scorer(kernels: Pick<Kernels, "bm25Scores" | "topK">): Bm25Scorer {
   let buffer = new Float32Array(0);
@@ -14,7 +15,7 @@ export function copyingBm25Scorer(kernels: Pick<Kernels, "bm25Scores" | "topK">)
   return {
     score(q, add = false) {
       const n = q.lengths.length;
-      if (add && n !== count) throw new RangeError(`bm25 scorer: add needs the last scores of the same ${n} documents (have ${count < 0 ? "none" : count})`);
+      if (add) checkScorerAdd(n, count);
       room(n);
       // bm25Scores leaves the buffer as it was when it refuses a query.
       const scores = kernels.bm25Scores(q, buffer, add);
@@ -22,14 +23,13 @@ export function copyingBm25Scorer(kernels: Pick<Kernels, "bm25Scores" | "topK">)
       return scores;
     },
     zero(n) {
-      if (!Number.isInteger(n) || n < 0) throw new RangeError(`bm25 scorer: document count must be a non-negative integer, got ${n}`);
+      checkScorerDocuments(n);
       room(n);
       count = n;
       return buffer.subarray(0, n).fill(0);
     },
     topK(k, after) {
-      if (count < 0) throw new RangeError("bm25 scorer: no scores to rank (score a query first)");
-      if (k > MAX_SCORER_TOP_K) throw new RangeError(`bm25 scorer: top-k of at most ${MAX_SCORER_TOP_K}, asked ${k}`);
+      checkScorerTopK(count, k, MAX_SCORER_TOP_K);
       return kernels.topK(buffer.subarray(0, count), k, after);
     },
     clear() {

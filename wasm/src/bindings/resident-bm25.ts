@@ -16,7 +16,7 @@
 import { instantiateKernels, type KernelInstance } from "../instance";
 import type { Arena } from "../arena";
 import { MAX_SCORER_TOP_K, type Bm25Query, type Bm25Scorer, type RankedEntry, type TopK } from "../kernels";
-import { badPosting, checkBm25Query } from "../bm25-checks";
+import { badPosting, checkBm25Query, checkScorerAdd, checkScorerDocuments, checkScorerTopK } from "../bm25-checks";
 import { retrievalExports, topKAt, type Fn, type RetrievalExports } from "./retrieval-steps";
 
 /** Bytes a top-k of MAX_SCORER_TOP_K takes in scratch (two arrays of 2k four-byte slots). */
@@ -64,7 +64,7 @@ export class ResidentBm25 implements Bm25Scorer {
   score(q: Bm25Query, add = false): Float32Array {
     checkBm25Query(q);
     const n = q.lengths.length;
-    if (add && n !== this.count) throw new RangeError(`bm25 scorer: add needs the last scores of the same ${n} documents (have ${this.count < 0 ? "none" : this.count})`);
+    if (add) checkScorerAdd(n, this.count);
     if (n < this.synced) throw new RangeError(`bm25 scorer: ${n} documents, fewer than the ${this.synced} it holds lengths of (a new index must clear it)`);
     this.room(n);
     // Only the new documents' lengths: an index's earlier ones never change.
@@ -84,15 +84,14 @@ export class ResidentBm25 implements Bm25Scorer {
   }
 
   zero(n: number): Float32Array {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`bm25 scorer: document count must be a non-negative integer, got ${n}`);
+    checkScorerDocuments(n);
     this.room(n);
     this.count = n;
     return this.arena.f32(this.scoresPtr, n).fill(0);
   }
 
   topK(k: number, after?: RankedEntry): TopK {
-    if (this.count < 0) throw new RangeError("bm25 scorer: no scores to rank (score a query first)");
-    if (k > MAX_SCORER_TOP_K) throw new RangeError(`bm25 scorer: top-k of at most ${MAX_SCORER_TOP_K}, asked ${k}`);
+    checkScorerTopK(this.count, k, MAX_SCORER_TOP_K);
     return this.arena.scoped(() => topKAt(this.x, this.arena, this.scoresPtr, this.count, k, after));
   }
 
