@@ -63,13 +63,27 @@ export const DEFAULT_RANKING: RankingPolicy = { route: "cosine", matchBonus: MAT
 export function routeQuery<E extends RankingEpisode>(kernels: Kernels, q: Float32Array, episodes: readonly E[], route: RankingPolicy["route"]): E | null {
   if (!episodes.length) return null;
   const dim = q.length;
-  const centroids = new Float32Array(episodes.length * dim);
+  const { index } = matchQueryEpisode(kernels, q, centroidMatrix(episodes, route, dim), dim);
+  return index >= 0 ? episodes[index]! : null;
+}
+
+/**
+ * The episodes' centroids (unit vectors for "cosine") as one row-major
+ * matrix, built once per episode list: a list is replaced, never changed,
+ * when an episode is (ConversationStore.sharedEpisodes), and normalising
+ * every centroid again was ≈ 0.04 ms of each turn.
+ */
+const centroidMatrices = new WeakMap<readonly RankingEpisode[], { route: RankingPolicy["route"]; matrix: Float32Array }>();
+function centroidMatrix(episodes: readonly RankingEpisode[], route: RankingPolicy["route"], dim: number): Float32Array {
+  const known = centroidMatrices.get(episodes);
+  if (known?.route === route && known.matrix.length === episodes.length * dim) return known.matrix;
+  const matrix = new Float32Array(episodes.length * dim);
   episodes.forEach((e, j) => {
     if (e.centroid.length !== dim) throw new RangeError(`episode ${e.id} centroid has ${e.centroid.length} dims, query ${dim}`);
-    centroids.set(route === "cosine" ? unitVector(e.centroid) : e.centroid, j * dim);
+    matrix.set(route === "cosine" ? unitVector(e.centroid) : e.centroid, j * dim);
   });
-  const { index } = matchQueryEpisode(kernels, q, centroids, dim);
-  return index >= 0 ? episodes[index]! : null;
+  centroidMatrices.set(episodes, { route, matrix });
+  return matrix;
 }
 
 /**
@@ -97,23 +111,35 @@ export const FIRST_RANK_CHUNK = 64;
  * Ranked spans from the in-memory index, computed as they are consumed.
  * The matched episode contributes its best `limit` (one SIMD scan and top-k
  * in the row store); other episodes their best `limit` each, or only their
- * representatives. Per-turn cost: one scan of every indexed segment at most
- * (`others: "all"`) plus E top-k lists of at most `limit`.
+ * representatives.
  *
- * With `others: "all"` each episode's list starts at `firstChunk` spans (one
- * scan of each episode) and doubles (a top-k over the scores that scan
- * left, no rescan) only when the merge needs its next span. A top-k is a
- * prefix of the episode's total order (score desc, ties → lower segment id,
- * NaN last), so the sequence does not depend on `firstChunk`. Consume it
- * before the index changes (an append between two chunks would be seen by
- * the later one).
+ * With `others: "all"` two lists are merged: the matched episode's ranking
+ * (with the bonus) and the ranking of every segment with the matched
+ * episode's left out, so a turn costs one scan, one top-k over the matched
+ * episode's rows and one over all rows, however many episodes there are
+ * (one top-k per episode was ≈ 0.1 ms of a 100k-message turn). That is
+ * exact: a segment of another episode in the best `limit` has fewer than
+ * `limit` segments above it by relevance (the bonus only lifts), so it is in
+ * the best `limit` of all segments. Each list starts at `firstChunk` and
+ * doubles (a top-k over the scan's scores, no rescan) only when the merge
+ * needs its next span. Order: relevance plus the bonus, ties → the matched
+ * episode, then the lower segment id; NaN last. Consume the sequence before
+ * the index changes (an append between two chunks would be seen by the
+ * later one).
  */
 export function rankedSpans(index: SegmentIndex, q: Float32Array, matched: RankingEpisode, episodes: readonly RankingEpisode[], policy: RankingPolicy, limit: number, firstChunk = FIRST_RANK_CHUNK): Iterable<ScoredSpan> {
   const others = episodes.filter((e) => e.id !== matched.id);
   if (policy.others === "all" && Number.isFinite(policy.matchBonus)) {
-    const ranking = index.episodeRanking(q);
-    const top = (episode: number) => (k: number) => ranking(episode, k);
-    return mergeGrowing([top(matched.id), ...others.map((e) => top(e.id))], [policy.matchBonus, ...others.map(() => 0)], limit, firstChunk);
+    const ranking = index.queryRanking(q);
+    const ofMatched = (k: number): RankedList => {
+      const spans = ranking.ofEpisode(matched.id, k);
+      return { spans, more: spans.length === k, bound: spans.at(-1)?.score ?? NaN };
+    };
+    const ofOthers = (k: number): RankedList => {
+      const all = ranking.ofAll(k);
+      return { spans: all.filter((s) => s.episode !== matched.id), more: all.length === k, bound: all.at(-1)?.score ?? NaN };
+    };
+    return mergeGrowing([ofMatched, ofOthers], [policy.matchBonus, 0], limit, firstChunk);
   }
   const matchedScored = index.topOfEpisode(matched.id, q, limit);
   const othersScored = others.flatMap((e) =>
@@ -121,15 +147,23 @@ export function rankedSpans(index: SegmentIndex, q: Float32Array, matched: Ranki
   return orderSpans(matchedScored, othersScored, policy.matchBonus, limit);
 }
 
+/** A prefix of a ranking: its best spans, whether asking for more may give more, and the score no later span beats. */
+interface RankedList {
+  spans: readonly ScoredSpan[];
+  more: boolean;
+  bound: number;
+}
+
 /**
  * The best `limit` of several lists, each best first, by score + its list's
  * bonus; ties → the earlier list (what orderSpans' stable sort of their
  * concatenation gives), NaN last. O(limit × lists). Lists are fetched as
- * needed: `fetch[l](k)` returns list l's best k (a prefix of its best
- * `limit`); a list is fetched again with twice the length when the merge
- * reaches the end of a full fetch.
+ * needed: `fetch[l](k)` returns a prefix of list l from a top-k of k (at
+ * most `limit`); a list is fetched again with twice k when the merge
+ * reaches the end of a fetch that may have more and its next span could
+ * be the next one out.
  */
-function* mergeGrowing(fetch: readonly ((k: number) => readonly ScoredSpan[])[], bonus: readonly number[], limit: number, firstChunk: number): Generator<ScoredSpan> {
+function* mergeGrowing(fetch: readonly ((k: number) => RankedList)[], bonus: readonly number[], limit: number, firstChunk: number): Generator<ScoredSpan> {
   if (limit <= 0) return;
   const k = fetch.map(() => Math.max(1, Math.min(limit, firstChunk)));
   const lists = fetch.map((f, l) => f(k[l]!));
@@ -138,12 +172,14 @@ function* mergeGrowing(fetch: readonly ((k: number) => readonly ScoredSpan[])[],
     let best = -1;
     let bestKey = NaN;
     for (let l = 0; l < lists.length; l++) {
-      // A full fetch shorter than limit may have more: fetch it longer before comparing its next span.
-      if (at[l] === lists[l]!.length && lists[l]!.length === k[l]! && k[l]! < limit) {
+      // A fetch that may have more, and k below limit: fetch it longer before comparing its next span,
+      // unless an earlier list's candidate already ranks at or above anything it can hold (ties → the earlier list).
+      while (at[l] === lists[l]!.spans.length && lists[l]!.more && k[l]! < limit) {
+        if (best >= 0 && byKeyDesc(bestKey, lists[l]!.bound + bonus[l]!) <= 0) break;
         k[l] = Math.min(limit, k[l]! * 2);
         lists[l] = fetch[l]!(k[l]!);
       }
-      const s = lists[l]![at[l]!];
+      const s = lists[l]!.spans[at[l]!];
       if (!s) continue;
       const key = s.score + bonus[l]!;
       if (best < 0 || byKeyDesc(key, bestKey) < 0) {
@@ -152,7 +188,7 @@ function* mergeGrowing(fetch: readonly ((k: number) => readonly ScoredSpan[])[],
       }
     }
     if (best < 0) return;
-    yield lists[best]![at[best]!++]!;
+    yield lists[best]!.spans[at[best]!++]!;
   }
 }
 

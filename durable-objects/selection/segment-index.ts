@@ -55,6 +55,8 @@ export interface RowStore {
    * position, NaN last.
    */
   topKOf(rows: Int32Array, n: number, k: number): TopK;
+  /** The k rows below count with the largest score in the last scan, best first (ties → lower row, NaN last). */
+  topKLastScores(k: number): TopK;
 }
 
 import type { TopK } from "../../wasm/src/kernels";
@@ -247,21 +249,44 @@ export class SegmentIndex {
    * appends to the index.
    */
   episodeRanking(query: Float32Array): (episode: number, k: number) => IndexedSpan[] {
+    return this.queryRanking(query).ofEpisode;
+  }
+
+  /**
+   * Rankings of one query asked repeatedly with growing k (the lazy merge,
+   * rank-candidates.ts): `ofEpisode(e, k)`, an episode's best k (ties →
+   * lower segment id), and `ofAll(k)`, the best k of every indexed segment
+   * (ties → lower segment id); both NaN last. The store is scanned once and
+   * each list is a top-k over that scan's scores. Valid while nothing else
+   * scans or appends to the index.
+   */
+  queryRanking(query: Float32Array): { ofEpisode: (episode: number, k: number) => IndexedSpan[]; ofAll: (k: number) => IndexedSpan[] } {
     let scanned = -1;
-    return (episode, k) => {
-      const e = this.byEpisode.get(episode);
-      if (!e || e.n === 0 || k <= 0) return [];
-      if (scanned !== this.scans) {
-        this.scan(query);
-        scanned = this.scans;
-      }
-      const best = this.store!.topKOf(e.rows, e.n, Math.min(k, e.n));
+    const scanOnce = () => {
+      if (scanned === this.scans) return;
+      this.scan(query);
+      scanned = this.scans;
+    };
+    const spans = (best: TopK, row: (r: number) => number): IndexedSpan[] => {
       const out: IndexedSpan[] = new Array(best.indices.length);
       for (let r = 0; r < out.length; r++) {
-        const i = e.rows[best.indices[r]!]!;
-        out[r] = { id: this.ids[i]!, first: this.firstSeq[i]!, last: this.lastSeq[i]!, episode, score: best.scores[r]! };
+        const i = row(best.indices[r]!);
+        out[r] = { id: this.ids[i]!, first: this.firstSeq[i]!, last: this.lastSeq[i]!, episode: this.episodeOf[i]!, score: best.scores[r]! };
       }
       return out;
+    };
+    return {
+      ofEpisode: (episode, k) => {
+        const e = this.byEpisode.get(episode);
+        if (!e || e.n === 0 || k <= 0) return [];
+        scanOnce();
+        return spans(this.store!.topKOf(e.rows, e.n, Math.min(k, e.n)), (p) => e.rows[p]!);
+      },
+      ofAll: (k) => {
+        if (this.n === 0 || k <= 0) return [];
+        scanOnce();
+        return spans(this.store!.topKLastScores(Math.min(k, this.n)), (i) => i);
+      },
     };
   }
 
@@ -361,12 +386,14 @@ export function arrayRowStore(capacity: number, dim: number): RowStore {
       capacity = next;
     },
     dotScoresView,
-    topKOf(rows, n, k) {
-      const scores = last;
-      const order = Array.from({ length: n }, (_, p) => p).sort((a, b) => byScoreDesc(scores[rows[a]!]!, scores[rows[b]!]!) || a - b).slice(0, Math.max(0, Math.min(k, n)));
-      return { indices: Int32Array.from(order), scores: Float32Array.from(order, (p) => scores[rows[p]!]!) };
-    },
+    topKOf,
+    topKLastScores: (k) => topKOf(Int32Array.from({ length: last.length }, (_, i) => i), last.length, k),
   };
+  function topKOf(rows: Int32Array, n: number, k: number): TopK {
+    const scores = last;
+    const order = Array.from({ length: n }, (_, p) => p).sort((a, b) => byScoreDesc(scores[rows[a]!]!, scores[rows[b]!]!) || a - b).slice(0, Math.max(0, Math.min(k, n)));
+    return { indices: Int32Array.from(order), scores: Float32Array.from(order, (p) => scores[rows[p]!]!) };
+  }
   function dotScoresView(query: Float32Array): Float32Array {
     const out = new Float32Array(count);
     for (let i = 0; i < count; i++) {

@@ -73,6 +73,8 @@ export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessa
     for (let i = 0; i < seqs.length; i++) out[i] = spanOf.get(seqs[i]!)?.score ?? 0;
     return out;
   };
+  // Past a filled budget the selection loop still reads up to maxConsecutiveSkips candidates: the first page covers them too.
+  const expected = (input.expectedMessages ?? 0) + MESSAGE_LOOP_BOUNDS.maxConsecutiveSkips;
   return rankMessages({
     lexical: scores,
     lexicalBase: input.lexical.base,
@@ -81,7 +83,7 @@ export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessa
     dense: input.messageDense ?? segmentDense,
     episodeOf: (seq) => spanOf.get(seq)?.episode ?? null,
     eligible: input.eligible,
-  }, input.weights, input.expectedMessages);
+  }, input.weights, expected);
 }
 
 /** Cosine of the query's weighted unit embedding with each text's (hashing embedder, same IDF). */

@@ -120,17 +120,58 @@ describe("rankedSpans, eagerly", () => {
 });
 
 describe("rankedSpans", () => {
-  /** A counting row store: what the lazy merge asked of it ("scan" a scan of every row, "e:k" a top-k of episode e's rows over that scan's scores). */
+  /**
+   * A counting row store: what the lazy merge asked of it ("scan" a scan of every row, "e:k" a top-k of
+   * episode e's rows over that scan's scores, "all:k" a top-k of every row).
+   */
   function countingIndex(requests: (number | string)[]) {
     return (capacity: number, dim: number) => {
       const store = arrayRowStore(capacity, dim);
       const dotScoresView = store.dotScoresView.bind(store);
       const topKOf = store.topKOf.bind(store);
+      const topKLastScores = store.topKLastScores.bind(store);
       store.dotScoresView = (query) => (requests.push("scan"), dotScoresView(query));
       store.topKOf = (rows, n, k) => (requests.push(`${rows[0]! < 100 ? 0 : 1}:${k}`), topKOf(rows, n, k));
+      store.topKLastScores = (k) => (requests.push(`all:${k}`), topKLastScores(k));
       return store;
     };
   }
+
+  it("is every segment sorted by relevance plus the matched episode's bonus (ties → the matched episode, then the lower id; NaN last)", () => {
+    const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const next = random(17);
+    const dim = 5;
+    const index = new SegmentIndex(arrayRowStore, dim);
+    const vectors = new Map<number, { episode: number; v: Float32Array }>();
+    const tie = unit([0, 0, 1, 0, 0]);
+    // Four episodes whose ids are not in segment order; every 7th segment is the same (tied) vector, a few are NaN.
+    for (let id = 1; id <= 400; id++) {
+      const episode = [3, 0, 2, 1][(id * 7) % 4]!;
+      const v = id % 7 === 0 ? tie : id % 53 === 0 ? new Float32Array(dim).fill(NaN) : unit(Array.from({ length: dim }, next));
+      vectors.set(id, { episode, v });
+      index.append(id, episode, 4 * id, 4 * id + 3, v);
+    }
+    const episodes: RankingEpisode[] = [3, 0, 2, 1].map((id) => ({ id, centroid: unit(Array.from({ length: dim }, next)), representatives: [] }));
+    for (let trial = 0; trial < 8; trial++) {
+      const q = trial % 2 ? tie : unit(Array.from({ length: dim }, next));
+      const matched = episodes[trial % 4]!;
+      const key = (id: number) => {
+        const { episode, v } = vectors.get(id)!;
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += q[d]! * v[d]!;
+        return Math.fround(s) + (episode === matched.id ? DEFAULT_RANKING.matchBonus : 0);
+      };
+      const want = [...vectors.keys()].sort((a, b) => {
+        const ka = key(a), kb = key(b);
+        const ma = vectors.get(a)!.episode === matched.id, mb = vectors.get(b)!.episode === matched.id;
+        const byKey = Number.isNaN(ka) || Number.isNaN(kb) ? Number(Number.isNaN(ka)) - Number(Number.isNaN(kb)) : kb - ka;
+        return byKey || Number(mb) - Number(ma) || a - b;
+      });
+      for (const limit of [1, 7, 64, 400]) {
+        for (const chunk of [1, 5, 64]) expect([...rankedSpans(index, q, matched, episodes, DEFAULT_RANKING, limit, chunk)].map((s) => s.id)).toEqual(want.slice(0, limit));
+      }
+    }
+  });
 
   it("is the eager sequence for any first chunk, with ties and unequal episodes", () => {
     const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
@@ -164,14 +205,15 @@ describe("rankedSpans", () => {
     const spans = rankedSpans(index, unit([1, 0]), episodes[0]!, episodes, DEFAULT_RANKING, 150, 8)[Symbol.iterator]();
     expect(requests).toEqual([]); // nothing is scanned before the first span is asked for
     for (let n = 0; n < 8; n++) spans.next();
-    expect(requests).toEqual(["scan", "0:8", "1:8"]);
+    // The matched episode's top-8 and the top-8 of all segments (all episode 0's: episode 1's best cannot come before them).
+    expect(requests).toEqual(["scan", "0:8", "all:8"]);
     spans.next(); // the 9th span needs episode 0's next: a longer top-k of that episode only, from the same scan's scores
-    expect(requests).toEqual(["scan", "0:8", "1:8", "0:16"]);
+    expect(requests).toEqual(["scan", "0:8", "all:8", "0:16"]);
     let rest = 0;
     while (!spans.next().done) rest++;
     expect(rest).toBe(150 - 9);
-    // The store is scanned once; 128 asked of episode 0 is clipped to its 100 rows.
-    expect(requests).toEqual(["scan", "0:8", "1:8", "0:16", "0:32", "0:64", "0:100", "1:16", "1:32", "1:64"]);
+    // The store is scanned once; 128 asked of episode 0 is clipped to its 100 rows; all segments' ranking is read on only once episode 0's is spent.
+    expect(requests).toEqual(["scan", "0:8", "all:8", "0:16", "0:32", "0:64", "0:100", "all:16", "all:32", "all:64", "all:128", "all:150"]);
   });
 });
 
