@@ -16,8 +16,9 @@
 // k = 512, 30% of 100k messages matched). Once the threshold is a number, a
 // block of four scores with none above it is skipped with one SIMD compare
 // (an equal score has a higher index than the threshold's, so it ranks
-// after it), so k ≪ n costs about one pass. The kept entries are sorted
-// last (quicksort, insertion sort for short ranges).
+// after it), so k ≪ n costs about one pass; runs of such blocks are skipped
+// in a loop of their own, sixteen scores a step. The kept entries are sorted last
+// (quicksort, insertion sort for short ranges).
 
 /** Whether entry (sa, ia) ranks strictly before entry (sb, ib). */
 @inline
@@ -125,6 +126,13 @@ export function topKAfterF32(scoresPtr: usize, n: i32, k: i32, afterScore: f32, 
   return bestOf(scoresPtr, n, k, outIdx, outScores, true, afterScore, afterIndex);
 }
 
+/** Lanes of v that may enter past threshold t: strictly above it, and on a page not above the page's start a. */
+@inline
+function mayEnter(v: v128, t: v128, a: v128, paged: bool): v128 {
+  const above = f32x4.gt(v, t);
+  return paged ? v128.andnot(above, f32x4.gt(v, a)) : above;
+}
+
 /** Both exports, one body: `paged` is a constant at each call, so the first page's loop carries no test for it. */
 @inline
 function bestOf(scoresPtr: usize, n: i32, k: i32, outIdx: usize, outScores: usize, paged: bool, as: f32, ai: i32): i32 {
@@ -142,16 +150,22 @@ function bestOf(scoresPtr: usize, n: i32, k: i32, outIdx: usize, outScores: usiz
   let i = 0;
   while (i < n) {
     if ((i & 3) == 0 && i < n4) {
-      const v = v128.load(scoresPtr + (<usize>i << 2));
       if (limited && ts == ts) {
-        // With a numeric threshold only a strictly larger score can enter (and, on a page, one not above its start).
-        const above = f32x4.gt(v, f32x4.splat(ts));
-        const open = pagedNumeric ? v128.andnot(above, f32x4.gt(v, f32x4.splat(as))) : above;
-        if (!v128.any_true(open)) {
-          i += 4;
-          continue;
+        // With a numeric threshold only a strictly larger score can enter (and, on a page, one not above
+        // its start): skip blocks of four that hold none, in a loop of their own (sixteen at a time on a
+        // first page), since once the threshold is high nearly every block is skipped.
+        const t = f32x4.splat(ts);
+        const a = f32x4.splat(as);
+        while (i + 16 <= n4) {
+          const p = scoresPtr + (<usize>i << 2);
+          const open = v128.or(v128.or(mayEnter(v128.load(p), t, a, pagedNumeric), mayEnter(v128.load(p, 16), t, a, pagedNumeric)),
+            v128.or(mayEnter(v128.load(p, 32), t, a, pagedNumeric), mayEnter(v128.load(p, 48), t, a, pagedNumeric)));
+          if (v128.any_true(open)) break;
+          i += 16;
         }
-      } else if (pagedNumeric && v128.all_true<i32>(f32x4.gt(v, f32x4.splat(as)))) {
+        while (i < n4 && !v128.any_true(mayEnter(v128.load(scoresPtr + (<usize>i << 2)), t, a, pagedNumeric))) i += 4;
+        if (i >= n) break;
+      } else if (pagedNumeric && v128.all_true<i32>(f32x4.gt(v128.load(scoresPtr + (<usize>i << 2)), f32x4.splat(as)))) {
         i += 4;
         continue;
       }
