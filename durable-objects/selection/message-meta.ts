@@ -18,9 +18,15 @@ export class MessageMeta {
   private weights = new Int32Array(INITIAL_CAPACITY);
   private heads = new Int32Array(INITIAL_CAPACITY);
   private n = 0;
+  private smallest = Infinity;
 
   get count(): number {
     return this.n;
+  }
+
+  /** The smallest weight appended (Infinity before the first): no stored message weighs less, whatever was dropped since. */
+  get minWeight(): number {
+    return this.smallest;
   }
 
   /** Bytes held by the two columns. */
@@ -41,6 +47,7 @@ export class MessageMeta {
       this.heads = grow(this.heads);
     }
     this.weights[this.n] = weight;
+    if (weight < this.smallest) this.smallest = weight;
     this.heads[this.n] = unitHead;
     this.n++;
   }

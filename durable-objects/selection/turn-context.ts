@@ -23,7 +23,7 @@ import {
 import { selectContext, type Candidate, type MessageRef } from "./select-context";
 import { DEFAULT_MESSAGE_RANKING } from "./message-ranking";
 import { rankedCandidates } from "./neighbours";
-import { DENSE_POOL_SEGMENTS, MESSAGE_LOOP_BOUNDS, rankTurnMessages } from "./turn-ranking";
+import { DENSE_POOL_SEGMENTS, MESSAGE_LOOP_BOUNDS, messageLoopBounds, rankTurnMessages } from "./turn-ranking";
 import { conversationTokens, messageWeight, REPLY_PRIMING_TOKENS, tokensForWeight } from "./token-estimator";
 import { liveBefore } from "../conversation/history-divergence";
 
@@ -79,7 +79,7 @@ export async function turnContext(source: TurnContextSource, query: string, budg
   // About how many of the conversation's messages the budget holds: the lexical ranking's first page.
   const expectedMessages = Math.ceil(budget / Math.max(1, total / Math.max(1, count)));
   const { ranked: rankedAll, bounds } = lexical
-    ? { ranked: rankedMessages(source, routed, refs, query, live, expectedMessages), bounds: MESSAGE_LOOP_BOUNDS }
+    ? { ranked: rankedMessages(source, routed, refs, query, live, expectedMessages), bounds: messageLoopBounds(smallestMessageTokens(source)) }
     : { ranked: routed ? rankedSegments(source, routed, refs, limit) : [], bounds: rankedLoopBounds(settings.window) };
   const ranked = forkAt === null ? rankedAll : liveCandidates(rankedAll, live);
   const matched = routed ? routed.matched.id : null;
@@ -92,6 +92,12 @@ export async function turnContext(source: TurnContextSource, query: string, budg
   });
   turn.forEach((m, i) => messages.push({ ...contextFields(m), seq: null, id: null, tokens: turnTokens[i]!, provenance: { kind: "turn" } }));
   return { messages, matched_episode: matched, budget_tokens: budget, used_tokens: result.usedTokens, conversation_tokens: total };
+}
+
+/** Tokens of the lightest message stored (from the metadata mirror; without it, the per-message floor). */
+function smallestMessageTokens({ mirrors, charsPerToken }: TurnContextSource): number {
+  const meta = mirrors.messageMeta();
+  return meta && meta.count > 0 ? tokensForWeight(meta.minWeight, charsPerToken) : MESSAGE_LOOP_BOUNDS.minCandidateTokens;
 }
 
 /** The last `n` of the first `count` messages' metadata, widened back to the head of the first one's unit: from the metadata mirror (no SQL) when it is built. */

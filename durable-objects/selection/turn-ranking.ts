@@ -26,6 +26,18 @@ export const DENSE_POOL_SEGMENTS = 32;
  */
 export const MESSAGE_LOOP_BOUNDS = { minCandidateTokens: MESSAGE_OVERHEAD_TOKENS + 1, maxConsecutiveSkips: 256 } as const;
 
+/**
+ * MESSAGE_LOOP_BOUNDS for a conversation none of whose messages costs less
+ * than `smallestMessageTokens`: the loop stops once not even that fits what
+ * is left. The bound is exact (every candidate holds at least one message
+ * not yet chosen, or costs nothing and adds nothing), so the selection is
+ * the same; a budget filled to within one message no longer reads up to
+ * maxConsecutiveSkips candidates, nor the lexical ranking's next page for them.
+ */
+export function messageLoopBounds(smallestMessageTokens: number): { minCandidateTokens: number; maxConsecutiveSkips: number } {
+  return { ...MESSAGE_LOOP_BOUNDS, minCandidateTokens: Math.max(MESSAGE_LOOP_BOUNDS.minCandidateTokens, smallestMessageTokens) };
+}
+
 export interface TurnRankingInput {
   lexical: LexicalIndex;
   query: string;
@@ -73,8 +85,6 @@ export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessa
     for (let i = 0; i < seqs.length; i++) out[i] = spanOf.get(seqs[i]!)?.score ?? 0;
     return out;
   };
-  // Past a filled budget the selection loop still reads up to maxConsecutiveSkips candidates: the first page covers them too.
-  const expected = (input.expectedMessages ?? 0) + MESSAGE_LOOP_BOUNDS.maxConsecutiveSkips;
   return rankMessages({
     lexical: scores,
     lexicalBase: input.lexical.base,
@@ -83,7 +93,7 @@ export function rankTurnMessages(input: TurnRankingInput): Generator<ScoredMessa
     dense: input.messageDense ?? segmentDense,
     episodeOf: (seq) => spanOf.get(seq)?.episode ?? null,
     eligible: input.eligible,
-  }, input.weights, expected);
+  }, input.weights, input.expectedMessages);
 }
 
 /** Cosine of the query's weighted unit embedding with each text's (hashing embedder, same IDF). */

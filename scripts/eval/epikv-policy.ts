@@ -25,7 +25,7 @@ import {
 import { LexicalIndex, messageTerms } from "../../durable-objects/selection/lexical-index";
 import { DEFAULT_MESSAGE_RANKING, type MessageRankingWeights } from "../../durable-objects/selection/message-ranking";
 import { rankedCandidates } from "../../durable-objects/selection/neighbours";
-import { DENSE_POOL_SEGMENTS, MESSAGE_LOOP_BOUNDS, messageDenseScores, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
+import { DENSE_POOL_SEGMENTS, messageDenseScores, messageLoopBounds, rankTurnMessages } from "../../durable-objects/selection/turn-ranking";
 import { MAX_INDEXED_SEGMENTS, SegmentIndex } from "../../durable-objects/selection/segment-index";
 import { closeWindows } from "../../durable-objects/episodes/segmentation";
 import type { Candidate } from "../../durable-objects/selection/select-context";
@@ -108,6 +108,8 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
       const lexical = new LexicalIndex(0, bm25Scorer());
       for (const m of conversation.messages) lexical.add(m.seq, m.role, messageTerms(m));
       const messages = conversation.messages;
+      // turn-context.ts: the loop's floor is the lightest message's tokens.
+      const smallestTokens = messages.reduce((min, m) => Math.min(min, m.tokens), Infinity);
 
       return {
         async select(query, budgetTokens) {
@@ -133,7 +135,7 @@ export function epikvPolicy(variant: EpikvVariant = {}): ContextPolicy {
             expectedMessages: Math.ceil(budgetTokens / Math.max(1, conversation.totalTokens / Math.max(1, messages.length))),
           });
           const ranked = rankedCandidates(order, widen, (seq) => lexical.role(seq), { top: weights.neighbourTop, radius: weights.neighbourRadius });
-          const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...MESSAGE_LOOP_BOUNDS });
+          const selection = selectWith(conversation, pinned, query, budgetTokens, { recent, ranked, ...messageLoopBounds(smallestTokens) });
           return { ...selection, matchedEpisode: matched.id };
         },
         episodeOf: (seq) => episodeOfSeq.get(seq) ?? null,

@@ -55,6 +55,15 @@ describe("MessageMeta", () => {
     expect(meta.bytes).toBe(2 * 8192 * 4);
   });
 
+  it("keeps the smallest weight appended", () => {
+    const meta = new MessageMeta();
+    expect(meta.minWeight).toBe(Infinity);
+    for (const [seq, w] of [[0, 40], [1, 12], [2, 90], [3, 12], [4, 30]] as const) meta.append(seq, w, seq);
+    expect(meta.minWeight).toBe(12);
+    meta.append(5, 3, 5);
+    expect(meta.minWeight).toBe(3);
+  });
+
   it("refuses gaps and spans outside the stored messages", () => {
     const meta = new MessageMeta();
     meta.append(0, 10, 0);

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ContextOverBudgetError, conversationErrorCode } from "../../durable-objects/conversation/conversation-api";
 import { selectContext, type Candidate } from "../../durable-objects/selection/select-context";
+import { MESSAGE_LOOP_BOUNDS, messageLoopBounds } from "../../durable-objects/selection/turn-ranking";
 
 const msg = (seq: number, tokens: number) => ({ seq, tokens });
 const pinned = (seq: number, tokens: number): Candidate => ({ messages: [msg(seq, tokens)], provenance: { kind: "pinned" } });
@@ -159,5 +160,38 @@ describe("selectContext work bounds", () => {
     const r = selectContext({ budgetTokens: 50, baseTokens: 0, required: [], turnTokens: [], recent: [recentUnit([2000, 45])], ranked: ranked(), minCandidateTokens: 8 });
     expect(pulled).toBe(0);
     expect(r.usedTokens).toBe(45);
+  });
+
+  it("messageLoopBounds (the lightest message's tokens as the floor) selects exactly what MESSAGE_LOOP_BOUNDS does, pulling no more", () => {
+    const tokens = fc.integer({ min: 1, max: 60 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 400 }),
+        fc.array(fc.array(fc.tuple(fc.integer({ min: 0, max: 80 }), tokens), { minLength: 1, maxLength: 3 }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 300 }),
+        (budget, units, maxSkips) => {
+          // A seq has one token count everywhere; candidates overlap (a later one may cost nothing).
+          const tokenOf = new Map<number, number>();
+          const ranked = units.map((u): Candidate => ({
+            messages: u.map(([seq, t]) => ({ seq, tokens: tokenOf.get(seq) ?? (tokenOf.set(seq, t), t) })),
+            provenance: { kind: "episode", episode: 1, score: 0 },
+          }));
+          const smallest = Math.min(...tokenOf.values());
+          const run = (bounds: { minCandidateTokens: number; maxConsecutiveSkips: number }) => {
+            let pulled = 0;
+            const source = (function* () { for (const c of ranked) { pulled++; yield c; } })();
+            const result = selectContext({ budgetTokens: budget, baseTokens: 0, required: [], turnTokens: [], recent: [], ranked: source, ...bounds });
+            return { result, pulled };
+          };
+          const plain = run({ ...MESSAGE_LOOP_BOUNDS, maxConsecutiveSkips: maxSkips });
+          const floored = run({ ...messageLoopBounds(smallest), maxConsecutiveSkips: maxSkips });
+          expect(floored.result).toEqual(plain.result);
+          expect(floored.pulled).toBeLessThanOrEqual(plain.pulled);
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(messageLoopBounds(1)).toEqual(MESSAGE_LOOP_BOUNDS);
+    expect(messageLoopBounds(40).minCandidateTokens).toBe(40);
   });
 });
