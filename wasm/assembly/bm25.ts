@@ -43,15 +43,20 @@ export function bm25ScoresF32(
         continue;
       }
       const start = p;
-      let v: u32 = 0;
-      let shift: u32 = 0;
-      while (true) {
-        if (p >= end || shift > 21) return start;
-        byte = <u32>load<u8>(posts + <usize>p);
-        p++;
-        v |= (byte & 0x7f) << shift;
-        shift += 7;
-        if (!(byte & 0x80)) break;
+      let v: u32 = byte;
+      p++;
+      if (byte & 0x80) {
+        // Longer varints (a gap of 64 documents or more): the one-byte case above is most postings.
+        v = byte & 0x7f;
+        let shift: u32 = 7;
+        while (true) {
+          if (p >= end || shift > 21) return start;
+          byte = <u32>load<u8>(posts + <usize>p);
+          p++;
+          v |= (byte & 0x7f) << shift;
+          shift += 7;
+          if (!(byte & 0x80)) break;
+        }
       }
       const gap = <i32>(v >> 1);
       let tf: i32 = 1;
