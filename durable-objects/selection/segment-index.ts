@@ -239,17 +239,7 @@ export class SegmentIndex {
    * the row store, so the scores never leave it.
    */
   topOfEpisode(episode: number, query: Float32Array, k: number): IndexedSpan[] {
-    return this.episodeRanking(query)(episode, k);
-  }
-
-  /**
-   * topOfEpisode for one query, asked repeatedly with growing k (the lazy
-   * merge, rank-candidates.ts): the store is scanned once, and each list is
-   * a top-k over that scan's scores. Valid while nothing else scans or
-   * appends to the index.
-   */
-  episodeRanking(query: Float32Array): (episode: number, k: number) => IndexedSpan[] {
-    return this.queryRanking(query).ofEpisode;
+    return this.queryRanking(query).ofEpisode(episode, k);
   }
 
   /**

@@ -236,18 +236,22 @@ describe("SegmentIndex on ResidentColumns (the workerd store)", () => {
     }
   });
 
-  it("episodeRanking scans each episode once; longer lists come from the last scores", () => {
+  it("queryRanking scans once; longer lists come from the last scores; ofAll ranks every episode's segments together", () => {
     const dim = 16;
     const next = random(5);
     const index = new SegmentIndex(columns, dim);
     for (let id = 1; id <= 300; id++) index.append(id, id % 2, id, id, sparse(next, dim, 4));
     const q = sparse(next, dim, 3);
-    const rank = index.episodeRanking(q);
-    const first = rank(0, 10);
+    const rank = index.queryRanking(q);
+    const first = rank.ofEpisode(0, 10);
     // The longer list is a top-k of the first scan's scores (no rescan), so it extends the shorter one.
-    const longer = rank(0, 40);
+    const longer = rank.ofEpisode(0, 40);
     expect(longer.slice(0, 10)).toEqual(first);
     expect(longer).toEqual(index.topOfEpisode(0, q, 40));
+    // Every segment's best 60: both episodes' lists merged by score (ties → lower id).
+    const both = [...index.topOfEpisode(0, q, 150), ...index.topOfEpisode(1, q, 150)].sort((a, b) => b.score - a.score || a.id - b.id).slice(0, 60);
+    expect(rank.ofAll(60)).toEqual(both);
+    expect(rank.ofAll(0)).toEqual([]);
   });
 
   it("bytes are what the column store reserves plus the id, span and episode columns and the episodes' row lists", () => {
