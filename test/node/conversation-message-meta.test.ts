@@ -3,6 +3,7 @@ import { MessageMeta } from "../../durable-objects/selection/message-meta";
 import { MessageCache, ROW_OVERHEAD_CHARS } from "../../durable-objects/selection/message-cache";
 import type { MessageMetaRow, StoredMessageRow } from "../../durable-objects/conversation/conversation-store";
 import { unitHeadFor } from "../../durable-objects/conversation/tool-units";
+import { mulberry32 } from "../../protocol/mulberry32";
 
 /** A random conversation's (seq, weight, unit_head) rows, with tool-call units built by the real rule. */
 function conversation(n: number, seed: number): MessageMetaRow[] {
@@ -116,14 +117,19 @@ describe("MessageCache", () => {
   });
 
   it("loads exactly what a plain least-recently-used list would miss (random access)", () => {
-    let s = 7;
-    const next = (n: number) => (s = (s * 1103515245 + 12345) >>> 0) % n;
+    // mulberry32, not a bare LCG taken mod n: an LCG's low bits cycle, so `% 8` was always 0 and `% 60` reached 17 values (no eviction ever ran).
+    const random = mulberry32(7);
+    const next = (n: number) => Math.floor(random() * n);
     const text = (seq: number) => "t".repeat(seq % 50);
     const max = 20 * (ROW_OVERHEAD_CHARS + 25);
     const cache = new MessageCache(max);
     const lru: { seq: number; chars: number }[] = []; // oldest first
+    let last = -1;
+    let evictions = 0;
     for (let round = 0; round < 400; round++) {
-      const seqs = [...new Set(Array.from({ length: 1 + next(8) }, () => next(60)))];
+      // A third of the rounds start with the most recently used row (a hit on the newest end of the list).
+      const seqs = [...new Set([...(last >= 0 && next(3) === 0 ? [last] : []), ...Array.from({ length: 1 + next(8) }, () => next(60))])];
+      const before = lru.map((e) => e.seq);
       const expectedMissing = seqs.filter((q) => !lru.some((e) => e.seq === q));
       for (const q of seqs) {
         const at = lru.findIndex((e) => e.seq === q);
@@ -138,6 +144,9 @@ describe("MessageCache", () => {
       expect(missing).toEqual(expectedMissing);
       expect([...got.keys()].sort((a, b) => a - b)).toEqual([...seqs].sort((a, b) => a - b));
       expect(cache.size).toBe(lru.reduce((t, e) => t + e.chars, 0));
+      last = lru[lru.length - 1]!.seq;
+      evictions += before.filter((q) => !lru.some((e) => e.seq === q)).length;
     }
+    expect(evictions).toBeGreaterThan(100);
   });
 });
