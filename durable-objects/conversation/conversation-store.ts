@@ -7,6 +7,7 @@ import type { OnlineCentroid } from "../episodes/episodes";
 import type { Sql, SqlValue } from "../storage/sql";
 import { insertRows, MAX_BOUND_PARAMETERS } from "../storage/sql-batch";
 import type { Utterance } from "../episodes/segmentation";
+import { BoundedMap } from "../selection/bounded-memo";
 
 export interface MessageRow {
   seq: number;
@@ -127,7 +128,7 @@ export class ConversationStore {
    * Hash-chain values read by seq (every turn's history match reads the first message's, hash-chain.ts):
    * a stored message's chain never changes until a fork supersedes it, which drops them.
    */
-  private readonly chains = new Map<number, string>();
+  private readonly chains = new BoundedMap<number, string>(CACHED_CHAINS);
 
   constructor(readonly sql: Sql, private readonly runTransaction: RunTransaction = (fn) => fn()) {}
 
@@ -250,9 +251,7 @@ export class ConversationStore {
     const known = this.chains.get(seq);
     if (known !== undefined) return known;
     const chain = this.sql.first<{ chain: string }>`SELECT chain FROM messages WHERE seq = ${seq}`?.chain ?? "";
-    if (chain === "") return chain;
-    if (this.chains.size >= CACHED_CHAINS) this.chains.clear();
-    this.chains.set(seq, chain);
+    if (chain !== "") this.chains.set(seq, chain);
     return chain;
   }
   /** Moves messages at and after `seq` to superseded_messages (fork.ts); returns how many and their weight. */

@@ -128,7 +128,6 @@ export const FIRST_RANK_CHUNK = 64;
  * later one).
  */
 export function rankedSpans(index: SegmentIndex, q: Float32Array, matched: RankingEpisode, episodes: readonly RankingEpisode[], policy: RankingPolicy, limit: number, firstChunk = FIRST_RANK_CHUNK): Iterable<ScoredSpan> {
-  const others = episodes.filter((e) => e.id !== matched.id);
   if (policy.others === "all" && Number.isFinite(policy.matchBonus)) {
     const ranking = index.queryRanking(q);
     const ofMatched = (k: number): RankedList => {
@@ -142,7 +141,7 @@ export function rankedSpans(index: SegmentIndex, q: Float32Array, matched: Ranki
     return mergeGrowing([ofMatched, ofOthers], [policy.matchBonus, 0], limit, firstChunk);
   }
   const matchedScored = index.topOfEpisode(matched.id, q, limit);
-  const othersScored = others.flatMap((e) =>
+  const othersScored = episodes.filter((e) => e.id !== matched.id).flatMap((e) =>
     policy.others === "all" ? index.topOfEpisode(e.id, q, limit) : index.scoreSegments(e.id, e.representatives, q));
   return orderSpans(matchedScored, othersScored, policy.matchBonus, limit);
 }

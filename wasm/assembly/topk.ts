@@ -17,8 +17,8 @@
 // block of four scores with none above it is skipped with one SIMD compare
 // (an equal score has a higher index than the threshold's, so it ranks
 // after it), so k ≪ n costs about one pass; runs of such blocks are skipped
-// in a loop of their own, sixteen scores a step. The kept entries are sorted last
-// (quicksort, insertion sort for short ranges).
+// in a loop of their own, sixteen scores a step. The kept entries are sorted
+// last (quicksort, insertion sort for short ranges).
 
 /** Whether entry (sa, ia) ranks strictly before entry (sb, ib). */
 @inline
