@@ -1,7 +1,14 @@
-// npm run bench:latency [-- --json] [--sizes 1000,10000,100000] [--turns N] [--budget T] [--seconds-per-size S] [--gap-ms G] [--via workerd|wrangler]
+// npm run bench:latency [-- --json] [--sizes 1000,10000,100000] [--turns N] [--budget T] [--seconds-per-size S] [--gap-ms G] [--via workerd|wrangler] [--backend process|in-process]
 //
 // Latency epikv adds to a chat turn, over calling the same backend directly.
-// Starts a TEST DOUBLE OpenAI-compatible backend (testing/, loopback)
+// Starts a TEST DOUBLE OpenAI-compatible backend (testing/, loopback) in a
+// process of its own (scripts/load/backend-double.mjs), as every real
+// backend is: a client's direct call then crosses processes as it would in
+// production. (`--backend in-process` serves it from the bench's own event
+// loop, the setup before 2026-12-03: its direct call never leaves the
+// process, which made it ≈ 0.5 ms faster than any real call, and "added"
+// as much larger; the "in-proc direct" column measures that baseline in
+// every run: docs/context-mode.md, "Where the backend runs".)
 // and the Worker as `wrangler deploy` bundles it, in real workerd with SQLite
 // Durable Objects persisted to a temp dir: by default served by Miniflare
 // (scripts/load/workerd-server.ts, what a deployed Worker runs), or with
@@ -42,7 +49,7 @@ import { performance } from "node:perf_hooks";
 import { startWranglerDev } from "../testing/wrangler-dev";
 import { serveBundle } from "./load/workerd-server";
 import { buildSnapshot } from "./load/snapshot";
-import { cpuMs, groupMembers, rssMiB } from "./load/processes";
+import { cpuMs, groupMembers, rssMiB, startChild } from "./load/processes";
 import { API_KEY, conversationInfo, flagValue, importConversation, log, markdownTable, MIB, nonNegativeInt, percentile, positiveInt, postJson, settle, TOPICS } from "./bench/conversation-driver";
 // @ts-expect-error plain .mjs test double without types
 import { startTestDoubleServer } from "../testing/test-double-server.mjs";
@@ -58,6 +65,17 @@ interface Args {
   gapMs: number;
   /** workerd served by Miniflare (as deployed), or through `wrangler dev` and its local proxy. */
   via: "workerd" | "wrangler";
+  /** Where the test double backend runs: its own process (default), or the bench's. */
+  backend: "process" | "in-process";
+}
+
+/** The test double backend, wherever it runs. */
+interface Backend {
+  /** Base URL, …/v1. */
+  url: string;
+  /** The body of the last request it received (epikv's last upstream call), read apart from any timing. */
+  lastBody: () => Promise<unknown>;
+  close: () => Promise<void>;
 }
 
 /** The Worker under test, however it is served. */
@@ -72,6 +90,8 @@ interface SizeResult {
   import_s: number;
   turns: number;
   direct_ms: { p50: number; p99: number };
+  /** The same direct call to a second test double in the bench's own process (no process boundary): the old baseline. */
+  direct_in_process_ms: { p50: number; p99: number };
   epikv_ms: { p50: number; p99: number };
   added_ms: { p50: number; p99: number };
   /**
@@ -101,7 +121,7 @@ const MIN_TURNS = 20;
 const TARGET = { messages: 100_000, p50: 5, p99: 25 };
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, sizes: [1000, 10_000, 100_000], turns: 200, budget: 4096, secondsPerSize: 60, gapMs: 20, via: "workerd" };
+  const args: Args = { json: false, sizes: [1000, 10_000, 100_000], turns: 200, budget: 4096, secondsPerSize: 60, gapMs: 20, via: "workerd", backend: "process" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -119,9 +139,13 @@ function parseArgs(argv: string[]): Args {
       const v = value();
       if (v !== "workerd" && v !== "wrangler") throw new Error(`--via: expected workerd or wrangler, got ${v}`);
       args.via = v;
+    } else if (a.startsWith("--backend")) {
+      const v = value();
+      if (v !== "process" && v !== "in-process") throw new Error(`--backend: expected process or in-process, got ${v}`);
+      args.backend = v;
     }
     else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: tsx scripts/bench-latency.ts [--json] [--sizes 1000,10000,100000] [--turns 200] [--budget 4096] [--seconds-per-size 60] [--gap-ms 20] [--via workerd|wrangler]\n");
+      process.stdout.write("usage: tsx scripts/bench-latency.ts [--json] [--sizes 1000,10000,100000] [--turns 200] [--budget 4096] [--seconds-per-size 60] [--gap-ms 20] [--via workerd|wrangler] [--backend process|in-process]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -160,13 +184,14 @@ function dirSqliteMb(dir: string): number {
   return bytes / (1024 * 1024);
 }
 
-async function measureSize(epikv: Served, backend: { url: string; requests: () => { body: unknown }[] }, n: number, args: Args): Promise<SizeResult> {
+async function measureSize(epikv: Served, backend: Backend, sameProcess: Backend, n: number, args: Args): Promise<SizeResult> {
   const id = `bench-${n}-${Date.now().toString(36)}`;
   log(`[${n} messages] importing`);
   const importS = await importConversation(epikv.url, id, n, args.budget);
   await settle(epikv.url, id);
   const rssAfterImport = workerdRssMb(epikv);
   const direct: number[] = [];
+  const directInProcess: number[] = [];
   const viaEpikv: number[] = [];
   /** epikv − direct of the same pair: what epikv added to that turn. */
   const added: number[] = [];
@@ -187,17 +212,20 @@ async function measureSize(epikv: Served, backend: { url: string; requests: () =
     if (args.gapMs > 0) await new Promise((r) => setTimeout(r, args.gapMs));
     const question = `turn ${t}: what about ${TOPICS[t % TOPICS.length]}?`;
     const e = await postJson(`${epikv.url}/v1/chat/completions`, { model: "epikv", messages: [{ role: "user", content: question }] }, { "x-conversation-id": id });
-    const sentBody = backend.requests().at(-1)!.body;
+    const sentBody = await backend.lastBody();
     // The same pause before the direct call: the turn's write, which follows its answer, must not run during it
     // (it would slow the direct call down on a 2-core machine and flatter "added").
     if (args.gapMs > 0) await new Promise((r) => setTimeout(r, args.gapMs));
     const d = await postJson(`${backend.url}/chat/completions`, sentBody);
+    if (args.gapMs > 0) await new Promise((r) => setTimeout(r, args.gapMs));
+    const dIn = sameProcess === backend ? d : await postJson(`${sameProcess.url}/chat/completions`, sentBody);
     const h0 = performance.now();
     await (await fetch(`${epikv.url}/healthz`)).arrayBuffer();
     const h = performance.now() - h0;
     if (t >= WARMUP_TURNS) {
       viaEpikv.push(e.ms);
       direct.push(d.ms);
+      directInProcess.push(dIn.ms);
       added.push(e.ms - d.ms);
       healthz.push(h);
       const timing = parseServerTiming(e.res.headers.get("server-timing"));
@@ -218,6 +246,7 @@ async function measureSize(epikv: Served, backend: { url: string; requests: () =
     import_s: importS,
     turns: viaEpikv.length,
     direct_ms: dp,
+    direct_in_process_ms: p(directInProcess),
     epikv_ms: ep,
     added_ms: p(added),
     healthz_ms: p(healthz),
@@ -237,10 +266,10 @@ async function measureSize(epikv: Served, backend: { url: string; requests: () =
 }
 
 function table(rows: SizeResult[], baselineRss: number): string {
-  const head = ["messages", "turns", "import s", "direct p50", "direct p99", "epikv p50", "epikv p99", "added p50", "added p99", "healthz p50", "added−edge p50", "plan p50", "plan p99", "backend p50", "workerd CPU/turn", "ctx msgs", "ctx tokens", "segments", "index MiB", "lexical MiB", "meta+cache MiB", "workerd RSS MiB", "Δ RSS MiB", "sqlite MiB"];
+  const head = ["messages", "turns", "import s", "direct p50", "direct p99", "in-proc direct p50", "epikv p50", "epikv p99", "added p50", "added p99", "healthz p50", "added−edge p50", "plan p50", "plan p99", "backend p50", "workerd CPU/turn", "ctx msgs", "ctx tokens", "segments", "index MiB", "lexical MiB", "meta+cache MiB", "workerd RSS MiB", "Δ RSS MiB", "sqlite MiB"];
   const f = (x: number, d = 2) => x.toFixed(d);
   const body = rows.map((r) => [
-    String(r.messages), String(r.turns), f(r.import_s, 1), f(r.direct_ms.p50), f(r.direct_ms.p99), f(r.epikv_ms.p50), f(r.epikv_ms.p99), f(r.added_ms.p50), f(r.added_ms.p99), f(r.healthz_ms.p50), f(r.added_ms.p50 - r.healthz_ms.p50), f(r.plan_ms.p50, 0), f(r.plan_ms.p99, 0), f(r.backend_ms.p50, 0), f(r.workerd_cpu_ms_per_turn),
+    String(r.messages), String(r.turns), f(r.import_s, 1), f(r.direct_ms.p50), f(r.direct_ms.p99), f(r.direct_in_process_ms.p50), f(r.epikv_ms.p50), f(r.epikv_ms.p99), f(r.added_ms.p50), f(r.added_ms.p99), f(r.healthz_ms.p50), f(r.added_ms.p50 - r.healthz_ms.p50), f(r.plan_ms.p50, 0), f(r.plan_ms.p99, 0), f(r.backend_ms.p50, 0), f(r.workerd_cpu_ms_per_turn),
     String(r.context_messages), String(r.context_tokens), String(r.segments), r.do_memory ? f(r.do_memory.index_mb, 1) : "?", r.do_memory ? f(r.do_memory.lexical_mb, 1) : "?", r.do_memory ? f(r.do_memory.message_meta_mb + r.do_memory.message_cache_mb, 1) : "?", f(r.workerd_rss_mb.after_turns, 0), f(r.workerd_rss_mb.after_turns - baselineRss, 0), f(r.sqlite_mb, 1),
   ]);
   return markdownTable(head, body);
@@ -252,23 +281,25 @@ async function main() {
   const loadStart = loadavg()[0]!;
   const persistTo = mkdtempSync(join(tmpdir(), "epikv-bench-"));
   const bundleDir = mkdtempSync(join(tmpdir(), "epikv-bench-bundle-"));
-  const backend = await startTestDoubleServer();
+  const inProcess = await inProcessBackend();
+  const backend = args.backend === "in-process" ? inProcess : await ownProcessBackend();
   let epikv: Served | undefined;
   const stopAll = async () => {
     await epikv?.stop();
     await backend.close();
+    if (backend !== inProcess) await inProcess.close();
     rmSync(persistTo, { recursive: true, force: true });
     rmSync(bundleDir, { recursive: true, force: true });
   };
   process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
   try {
-    log(`starting test double backend at ${backend.url} and the Worker via ${args.via} (persist ${persistTo})`);
+    log(`starting test double backend (${args.backend === "process" ? "own process" : "in this process"}) at ${backend.url} and the Worker via ${args.via} (persist ${persistTo})`);
     const vars = { BACKEND_URL: backend.url, BACKEND_MODEL: "test-double-model", BACKEND_TIMEOUT_MS: "30000", API_KEYS: `${API_KEY}:bench` };
     epikv = await serve(args.via, persistTo, bundleDir, vars);
     const baselineRss = workerdRssMb(epikv);
     const rows: SizeResult[] = [];
     for (const n of args.sizes) {
-      const r = await measureSize(epikv, backend, n, args);
+      const r = await measureSize(epikv, backend, inProcess, n, args);
       r.sqlite_mb = dirSqliteMb(persistTo);
       rows.push(r);
       log(`[${n} messages] added p50 ${r.added_ms.p50.toFixed(2)} ms, p99 ${r.added_ms.p99.toFixed(2)} ms`);
@@ -282,6 +313,7 @@ async function main() {
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version },
       load_average: { start: loadStart, end: loadavg()[0]! },
       served_via: args.via,
+      backend_process: args.backend,
       budget_tokens: args.budget,
       gap_ms: args.gapMs,
       baseline_workerd_rss_mb: baselineRss,
@@ -291,10 +323,10 @@ async function main() {
     };
     if (args.json) process.stdout.write(JSON.stringify(result) + "\n");
     else {
-      process.stdout.write(`\nepikv added latency per non-streaming turn (served via ${args.via}; test double backend, loopback, budget ${args.budget} tokens, up to ${args.turns} turn pairs per size, ${args.gapMs} ms between pairs)\n`);
+      process.stdout.write(`\nepikv added latency per non-streaming turn (served via ${args.via}; test double backend ${args.backend === "process" ? "in its own process" : "in the bench's process"}, loopback, budget ${args.budget} tokens, up to ${args.turns} turn pairs per size, ${args.gapMs} ms between pairs)\n`);
       process.stdout.write(`workerd RSS before any import: ${baselineRss.toFixed(0)} MiB; RSS = all workerd processes serving it (Worker + Durable Objects + SQLite cache)\n\n`);
       process.stdout.write(table(rows, baselineRss) + "\n");
-      process.stdout.write("times in ms; added = percentile of the paired per-turn differences (epikv − direct of the same pair); healthz = the HTTP hop into workerd and back alone (via wrangler: also its local proxy); added−edge = added p50 − healthz p50; plan/backend = the Worker's Server-Timing of the beginTurn RPC and its backend call (ms resolution); workerd CPU/turn = CPU ms of the workerd processes per measured turn (one turn + one /healthz, /proc); index/lexical/meta+cache = the Durable Object's own accounting (info().memory: segment index, lexical index, message metadata and text cache)\n");
+      process.stdout.write("times in ms; added = percentile of the paired per-turn differences (epikv − direct of the same pair); in-proc direct = the direct call to a second test double in the bench's own process (no process boundary to cross: the baseline before 2026-12-03); healthz = the HTTP hop into workerd and back alone (via wrangler: also its local proxy); added−edge = added p50 − healthz p50; plan/backend = the Worker's Server-Timing of the beginTurn RPC and its backend call (ms resolution); workerd CPU/turn = CPU ms of the workerd processes per measured turn (one turn + one /healthz, /proc); index/lexical/meta+cache = the Durable Object's own accounting (info().memory: segment index, lexical index, message metadata and text cache)\n");
       process.stdout.write(`load average (1 min) at start ${result.load_average.start.toFixed(2)}, at end ${result.load_average.end.toFixed(2)} on ${result.machine.cpus} cores\n\n`);
       if (targets) {
         process.stdout.write(`target at ${TARGET.messages} messages: added p50 ${targets.added_p50_ms.toFixed(2)} ms ≤ ${TARGET.p50} ms: ${targets.p50_met ? "met" : "NOT met"}; added p99 ${targets.added_p99_ms.toFixed(2)} ms ≤ ${TARGET.p99} ms: ${targets.p99_met ? "met" : "NOT met"}\n`);
@@ -304,6 +336,36 @@ async function main() {
   } finally {
     await stopAll();
   }
+}
+
+/** The test double in a process of its own (the load test's, scripts/load/backend-double.mjs); the last body is read over its /__test routes. */
+async function ownProcessBackend(): Promise<Backend> {
+  const child = await startChild(join(process.cwd(), "scripts/load/backend-double.mjs"), []);
+  const origin = child.url.replace(/\/v1$/, "");
+  return {
+    url: child.url,
+    lastBody: async () => {
+      const { requests } = (await (await fetch(`${origin}/__test/requests`)).json()) as { requests: { body: unknown }[] };
+      await (await fetch(`${origin}/__test/reset`, { method: "POST" })).arrayBuffer();
+      if (!requests.length) throw new Error("the test double received no request this turn");
+      return requests.at(-1)!.body;
+    },
+    close: child.stop,
+  };
+}
+
+async function inProcessBackend(): Promise<Backend> {
+  const server = await startTestDoubleServer();
+  return {
+    url: server.url,
+    lastBody: async () => {
+      const last = server.requests().at(-1);
+      server.reset();
+      if (!last) throw new Error("the test double received no request this turn");
+      return last.body;
+    },
+    close: server.close,
+  };
 }
 
 /** The Worker from a fixed bundle (a build, not the working tree: `wrangler dev` would reload on edits mid-run). */
