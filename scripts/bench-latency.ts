@@ -6,7 +6,7 @@
 // backend is: a client's direct call then crosses processes as it would in
 // production. (`--backend in-process` serves it from the bench's own event
 // loop, the setup before 2026-12-03: its direct call never leaves the
-// process, which made it 0.2–0.35 ms faster than any real call here, and
+// process, which made it 0.16–0.36 ms faster than any real call here, and
 // "added" as much larger; the "in-proc direct" column measures that baseline in
 // every run: docs/context-mode.md, "Where the backend runs".)
 // and the Worker as `wrangler deploy` bundles it, in real workerd with SQLite
